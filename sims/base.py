@@ -1,0 +1,356 @@
+"""The simulation contract: typed parameters, streamed frames, a result with theory beside measurement.
+
+Nothing here imports Textual. A simulation is a class with declared parameters and a ``run``
+generator. The generator yields :class:`Frame` objects while it computes (so a caller can draw
+progress and stop at any frame by simply not asking for the next one) and *returns* a
+:class:`Result` (delivered as ``StopIteration.value``; use :func:`run_to_end` or :class:`Runner`).
+
+Charts are described as plain data (:class:`Chart` / :class:`Panel` / :class:`Line`): the app and
+the CLI render them; simulations never draw.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+ParamKind = Literal["int", "float", "choice", "int_list", "float_list"]
+
+
+class ParamError(ValueError):
+    """A parameter name or value the simulation does not accept. The message names the range."""
+
+
+def _fmt_num(x: float) -> str:
+    if isinstance(x, (int, np.integer)) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e6):
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One typed, range-checked parameter.
+
+    ``step`` is the increment used by the UI's -/+ keys; with ``log=True`` the value is multiplied
+    or divided by ``step`` instead. List kinds take comma-separated text (``1,4,16``); every element
+    must be within [min, max], and the list length within [1, max_len].
+    """
+
+    name: str
+    kind: ParamKind
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    log: bool = False
+    max_len: int = 8
+
+    # -- describing -------------------------------------------------------------------------
+    def range_text(self) -> str:
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        lo = _fmt_num(self.min) if self.min is not None else "-inf"
+        hi = _fmt_num(self.max) if self.max is not None else "inf"
+        if self.kind in ("int_list", "float_list"):
+            what = "integers" if self.kind == "int_list" else "numbers"
+            return f"comma list of 1-{self.max_len} {what} in [{lo}, {hi}]"
+        return f"{'integer' if self.kind == 'int' else 'number'} in [{lo}, {hi}]"
+
+    def format(self, value: Any) -> str:
+        if self.kind in ("int_list", "float_list"):
+            return ",".join(_fmt_num(v) for v in value)
+        if self.kind == "choice":
+            return str(value)
+        return _fmt_num(value)
+
+    # -- checking ---------------------------------------------------------------------------
+    def _scalar(self, raw: Any, integer: bool) -> int | float:
+        if isinstance(raw, bool):
+            raise ParamError(f"{self.name}: expected a number, got {raw!r}")
+        if isinstance(raw, str):
+            text = raw.strip()
+            try:
+                num = float(text)
+            except ValueError:
+                raise ParamError(
+                    f"{self.name}: {raw!r} is not a number; expected {self.range_text()}"
+                ) from None
+        elif isinstance(raw, (int, float, np.integer, np.floating)):
+            num = float(raw)
+        else:
+            raise ParamError(f"{self.name}: expected {self.range_text()}, got {raw!r}")
+        if not math.isfinite(num):
+            raise ParamError(f"{self.name}: {raw!r} is not finite; expected {self.range_text()}")
+        if integer:
+            if not num.is_integer():
+                raise ParamError(f"{self.name}: {raw!r} is not an integer; expected {self.range_text()}")
+            num = int(num)
+        if (self.min is not None and num < self.min) or (self.max is not None and num > self.max):
+            raise ParamError(f"{self.name}: {_fmt_num(num)} is out of range; expected {self.range_text()}")
+        return num
+
+    def validate(self, raw: Any) -> Any:
+        """Coerce ``raw`` (text or a Python value) to this parameter's type, or raise ParamError."""
+        if self.kind == "choice":
+            text = str(raw).strip()
+            if text not in self.choices:
+                raise ParamError(f"{self.name}: {raw!r} is not allowed; expected {self.range_text()}")
+            return text
+        if self.kind in ("int", "float"):
+            return self._scalar(raw, self.kind == "int")
+        # lists
+        if isinstance(raw, str):
+            parts = [p for p in raw.replace(" ", "").split(",") if p != ""]
+        elif isinstance(raw, Iterable):
+            parts = list(raw)
+        else:
+            parts = [raw]
+        if not 1 <= len(parts) <= self.max_len:
+            raise ParamError(f"{self.name}: got {len(parts)} values; expected {self.range_text()}")
+        return tuple(self._scalar(p, self.kind == "int_list") for p in parts)
+
+    def nudge(self, value: Any, direction: int) -> Any:
+        """The value one step up (direction > 0) or down, clamped to the range."""
+        if self.kind == "choice":
+            i = self.choices.index(value) if value in self.choices else 0
+            return self.choices[(i + (1 if direction > 0 else -1)) % len(self.choices)]
+        if self.kind in ("int_list", "float_list"):
+            return value  # lists are typed, not stepped
+        step = self.step or (1 if self.kind == "int" else 0.1)
+        new = value * step if (self.log and direction > 0) else value / step if self.log else value + step * direction
+        if self.kind == "int":
+            new = int(round(new))
+            if new == value:
+                new = value + (1 if direction > 0 else -1)
+        else:
+            new = float(f"{new:.6g}")
+        if self.min is not None:
+            new = max(new, self.min if self.kind == "float" else int(math.ceil(self.min)))
+        if self.max is not None:
+            new = min(new, self.max if self.kind == "float" else int(math.floor(self.max)))
+        return new
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts as data
+# ---------------------------------------------------------------------------------------------
+LineKind = Literal["measured", "theory", "reference"]
+
+
+@dataclass
+class Line:
+    label: str
+    x: Sequence[float]
+    y: Sequence[float]
+    kind: LineKind = "measured"
+
+
+@dataclass
+class Panel:
+    title: str
+    xlabel: str = ""
+    ylabel: str = ""
+    lines: list[Line] = field(default_factory=list)
+    hlines: list[tuple[float, str]] = field(default_factory=list)  # (y, label), drawn as theory
+    xlog: bool = False
+    ylog: bool = False
+    ylim: tuple[float, float] | None = None
+
+
+@dataclass
+class Chart:
+    panels: list[Panel]
+    caption: str = ""  # one line under the chart: e.g. the verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames and results
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Frame:
+    """A snapshot while running. ``series`` holds what has been measured so far (copied lists)."""
+
+    step: int
+    total: int
+    series: dict[str, Any]
+    prediction: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass
+class Result:
+    sim: str
+    params: dict[str, Any]
+    seed: int
+    series: dict[str, Any]
+    metrics: dict[str, Any]
+    prediction: dict[str, Any]
+    elapsed_s: float = 0.0
+    diverged_at: int | None = None  # the step at which the run blew up, if it did
+    verdict: str = ""  # one line: does the measurement agree with the theory, with the number
+    agrees: bool | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sim": self.sim,
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()},
+            "seed": self.seed,
+            "series": to_plain(self.series),
+            "metrics": to_plain(self.metrics),
+            "prediction": to_plain(self.prediction),
+            "elapsed_s": round(self.elapsed_s, 4),
+            "diverged_at": self.diverged_at,
+            "verdict": self.verdict,
+            "agrees": self.agrees,
+        }
+
+
+def to_plain(obj: Any) -> Any:
+    """numpy arrays/scalars -> lists/floats; NaN and inf -> None (JSON has no NaN)."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return to_plain(obj.tolist())
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# The simulation base class
+# ---------------------------------------------------------------------------------------------
+class Simulation(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    chapter: ClassVar[int]
+    description: ClassVar[str]  # one line for `lmtui sim list`
+    citation: ClassVar[str]  # "Author et al. Year (arXiv id)"
+    params: ClassVar[tuple[Param, ...]]
+
+    # -- parameters -------------------------------------------------------------------------
+    @classmethod
+    def param(cls, name: str) -> Param:
+        for p in cls.params:
+            if p.name == name:
+                return p
+        raise ParamError(f"unknown parameter {name!r} for {cls.name}; known: {', '.join(p.name for p in cls.params)}")
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {p.name: p.default for p in cls.params}
+
+    @classmethod
+    def resolve(cls, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults updated with ``overrides`` (text or values), every value validated."""
+        values = cls.defaults()
+        for key, raw in (overrides or {}).items():
+            values[key] = cls.param(key).validate(raw)
+        cls.check(values)
+        return values
+
+    @classmethod
+    def check(cls, values: dict[str, Any]) -> None:
+        """Cross-parameter checks (e.g. n_min < n_max). Raise ParamError. Override as needed."""
+
+    # -- running ----------------------------------------------------------------------------
+    @abstractmethod
+    def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
+        """Yield frames while computing; return the Result. ``params`` are already resolved."""
+
+    @abstractmethod
+    def chart(self, data: Frame | Result, params: dict[str, Any]) -> Chart:
+        """Describe the chart for a frame (partial) or a finished result, measurement and theory."""
+
+    def start(self, overrides: Mapping[str, Any] | None = None, seed: int = 0) -> Runner:
+        return Runner(self, self.resolve(overrides), seed)
+
+
+class Runner:
+    """Drives a simulation generator; records elapsed time; can be stopped between frames."""
+
+    def __init__(self, sim: Simulation, params: dict[str, Any], seed: int) -> None:
+        self.sim = sim
+        self.params = params
+        self.seed = seed
+        self.result: Result | None = None
+        self._gen = sim.run(params, seed)
+        self._t0 = time.perf_counter()
+
+    def __iter__(self) -> Runner:
+        return self
+
+    def __next__(self) -> Frame:
+        try:
+            return next(self._gen)
+        except StopIteration as stop:
+            result: Result = stop.value
+            result.elapsed_s = time.perf_counter() - self._t0
+            self.result = result
+            raise
+
+    def close(self) -> None:
+        self._gen.close()
+
+    def run(self, on_frame: Callable[[Frame], None] | None = None, cancelled: Callable[[], bool] | None = None) -> Result | None:
+        """Run to the end (None if ``cancelled()`` became true between frames)."""
+        for frame in self:
+            if cancelled is not None and cancelled():
+                self.close()
+                return None
+            if on_frame is not None:
+                on_frame(frame)
+        return self.result
+
+
+def run_to_end(sim: Simulation, overrides: Mapping[str, Any] | None = None, seed: int = 0) -> Result:
+    result = sim.start(overrides, seed).run()
+    assert result is not None
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by simulations
+# ---------------------------------------------------------------------------------------------
+def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
+    """Least-squares slope of log y against log x."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    return float(np.polyfit(lx, ly, 1)[0])
+
+
+def finite(*arrays: Any) -> bool:
+    return all(np.all(np.isfinite(a)) for a in arrays)
+
+
+class Throttle:
+    """True at most every ``interval`` seconds (and always on the first call): when to yield a frame."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self._last = -math.inf
+
+    def __call__(self) -> bool:
+        now = time.perf_counter()
+        if now - self._last >= self.interval:
+            self._last = now
+            return True
+        return False
