@@ -1,7 +1,11 @@
-def main():
-    from pathlib import Path
-    import lmtui, lmtui.sims
-    here = Path(lmtui.__file__).parent
-    print(lmtui.sims.__file__, list((here / "content").glob("*")) or list((here.parent/"content").glob("*")))
+import sys
+
+from .cli import main as _main
+
+
+def main() -> None:
+    sys.exit(_main())
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,53 @@
+"""The command line: a thin shell over the content loader, the simulation registry and the app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import sim_cli
+
+    parser = argparse.ArgumentParser(prog="lmtui", description="A terminal course on Learning Mechanics.")
+    parser.add_argument("--version", action="version", version=f"lmtui {__version__}")
+    parser.add_argument("--content", metavar="DIR", help="run on another course folder (see content/FORMAT.md)")
+    parser.add_argument(
+        "--color", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
+        help="colour depth (default: auto; NO_COLOR in the environment means none)",
+    )
+    parser.add_argument("--ascii", action="store_true", help="draw borders and charts with ASCII only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="validate a content folder; problems as file:line: message")
+    check.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
+    sim_cli.add_parser(sub)
+    serve = sub.add_parser("serve", help="serve the app in a browser (one process per visitor)")
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1; no authentication!)")
+    serve.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sim":
+        from . import sim_cli
+
+        return sim_cli.run(args)
+    if args.command == "check":
+        from .checker import check_main
+
+        return check_main(args.dir)
+    if args.command == "serve":
+        from .serve import serve_main
+
+        return serve_main(args)
+    from .app import run_app
+
+    return run_app(content_dir=args.content, color=args.color, ascii_only=args.ascii)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
