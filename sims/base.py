@@ -354,3 +354,15 @@ class Throttle:
             self._last = now
             return True
         return False
+
+
+def _limit_blas_threads() -> None:
+    """Pin BLAS to one thread even when numpy was imported before lmtui.sims set the env vars."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return
+    threadpool_limits(1)
+
+
+_limit_blas_threads()
