@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import __version__
@@ -29,6 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_terminal(color: str) -> None:
+    """Map --color to Textual's environment switches; must run before Textual is imported.
+
+    Over SSH, COLORTERM is rarely forwarded, so auto-detection can guess wrong: --color fixes it.
+    Animations are off unless asked for: they cost redraws (bytes) on a slow link.
+    """
+    if color == "none":
+        os.environ["NO_COLOR"] = "1"
+    elif color != "auto":
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "256": "256", "truecolor": "truecolor"}[color]
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -44,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import serve_main
 
         return serve_main(args)
+    configure_terminal(args.color)
     from .app import run_app
 
     return run_app(content_dir=args.content, color=args.color, ascii_only=args.ascii)

@@ -1,0 +1,299 @@
+"""The lmtui app: renders the course, the progress and the simulations; sends back learner actions.
+
+One-way data flow: ``load_course`` gives the validated course model, ``ProgressStore`` the learner's
+record, ``lmtui.sims`` the simulations. Widgets get what they show as constructor attributes and
+post messages up (a page was shown, a question answered); only the app writes to the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from .commands import ChapterCommands
+from .course import Course, load_course, page_links
+from .progress import ProgressStore, StoreError
+from .screens.help import HelpScreen
+from .screens.links import LinksScreen
+from .screens.small import TooSmallScreen
+from .widgets.chapter import ChapterView, View
+from .widgets.quiz import QuestionCard
+from .widgets.reader import PageReader
+from .widgets.toc import ChapterStatus, TableOfContents
+
+MIN_WIDTH, MIN_HEIGHT = 48, 14
+WIDE = 100  # at or above this many columns the table of contents stays open
+
+
+class MainScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    DEFAULT_CSS = """
+    MainScreen #toc { display: none; }
+    MainScreen.-wide #toc { display: block; }
+    MainScreen.-show-toc #toc { display: block; }
+    MainScreen.-wide.-hide-toc #toc { display: none; }
+    MainScreen.-narrow #toc { dock: left; width: 34; height: 1fr; background: $surface; }
+    MainScreen #chapter-host { width: 1fr; height: 1fr; }
+    MainScreen .broken { padding: 1 2; }
+    """
+    BINDINGS = [
+        Binding("n", "app.next_chapter", "Next", id="next-chapter"),
+        Binding("p", "app.previous_chapter", "Prev", id="previous-chapter"),
+        Binding("t", "show_view('text')", "Text", id="view-text"),
+        Binding("f", "show_view('figure')", "Figure", id="view-figure"),
+        Binding("z", "show_view('quiz')", "Quiz", id="view-quiz"),
+        Binding("c", "toggle_toc", "TOC", id="toggle-toc"),
+        Binding("g", "links", "Links", show=False, id="links"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        app: LmtuiApp = self.app  # type: ignore[assignment]
+        with Horizontal():
+            yield TableOfContents(app.course.chapters, app.statuses(), id="toc")
+            yield Container(id="chapter-host")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.app.ascii_only:  # type: ignore[attr-defined]
+            self.add_class("-ascii")
+        self.app.start()  # type: ignore[attr-defined]
+
+    # -- table of contents ----------------------------------------------------------------------
+    def action_toggle_toc(self) -> None:
+        toc = self.query_one("#toc", TableOfContents)
+        if self.has_class("-wide"):
+            self.toggle_class("-hide-toc")
+            self.remove_class("-show-toc")
+        else:
+            self.toggle_class("-show-toc")
+        if toc.display and self.has_class("-show-toc"):
+            toc.focus()
+        elif self.focused is toc or self.focused is None:
+            self.focus_chapter()
+
+    def on_table_of_contents_chapter_chosen(self, event: TableOfContents.ChapterChosen) -> None:
+        self.remove_class("-show-toc")
+        self.app.open_chapter(event.chapter_id)  # type: ignore[attr-defined]
+
+    # -- chapter ---------------------------------------------------------------------------------
+    @property
+    def chapter_view(self) -> ChapterView | None:
+        views = self.query(ChapterView)
+        return views.first() if views else None
+
+    def focus_chapter(self) -> None:
+        view = self.chapter_view
+        if view is not None:
+            view.show(view.view)
+
+    def action_show_view(self, view: View) -> None:
+        chapter_view = self.chapter_view
+        if chapter_view is not None:
+            self.remove_class("-show-toc")
+            chapter_view.show(view)
+
+    def action_links(self) -> None:
+        view = self.chapter_view
+        if view is None:
+            return
+        reader = view.reader
+        links = page_links(reader.chapter.pages[reader.page].markdown)
+        self.app.push_screen(LinksScreen(links), self._follow_link)
+
+    def _follow_link(self, href: str | None) -> None:
+        if href:
+            self.app.follow_link(href)  # type: ignore[attr-defined]
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        self.app.follow_link(event.href)  # type: ignore[attr-defined]
+
+    def show_broken(self, message: str) -> None:
+        host = self.query_one("#chapter-host")
+        host.remove_children()
+        host.mount(Static(message, classes="broken", markup=False))
+
+
+class LmtuiApp(App[None]):
+    TITLE = "lmtui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ChapterCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False, color: bool = True) -> None:
+        super().__init__()
+        self.course: Course = load_course(content_dir)
+        course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
+        self.store = ProgressStore(home, course=course_key)
+        self.ascii_only = ascii_only
+        self.color = color and not self.no_color
+        self.figure_state: dict[tuple[str, str], Any] = {}
+        self.current: str | None = None
+        self._answers = self.store.all_answers()
+        self._read = self.store.read_chapters()
+        if ascii_only:
+            self.set_class(True, "-ascii")
+
+    # -- rendering settings for charts -----------------------------------------------------------
+    def chart_style(self) -> tuple[bool, bool]:
+        return self.color, self.ascii_only
+
+    # -- progress --------------------------------------------------------------------------------
+    def status(self, chapter_id: str) -> ChapterStatus:
+        chapter = self.course.by_id(chapter_id)
+        answers = self._answers.get(chapter_id, {})
+        total = len(chapter.quiz) if chapter else 0
+        return ChapterStatus(chapter_id in self._read, sum(a.correct for a in answers.values()), len(answers), total)
+
+    def statuses(self) -> dict[str, ChapterStatus]:
+        return {c.id: self.status(c.id) for c in self.course.chapters}
+
+    def _save(self, write, *args) -> None:
+        try:
+            write(*args)
+        except StoreError as e:
+            self.notify(str(e), severity="error", timeout=6)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return MainScreen()
+
+    def start(self) -> None:
+        """Called once the main screen is composed: warnings, then resume where the learner was."""
+        for message in self._startup_warnings():
+            self.notify(message, severity="warning", timeout=12)
+        start = self.store.get_state("last_chapter")
+        if start is None or self.course.by_id(start) is None:
+            start = self.course.chapters[0].id if self.course.chapters else None
+        if start is not None:
+            page = int(self.store.get_state(f"page:{start}", "0") or 0)
+            self.open_chapter(start, page=page)
+        else:
+            self.main_screen.show_broken(self._no_chapters_text())
+        self._check_size()
+
+    def _startup_warnings(self) -> list[str]:
+        out = []
+        if self.store.warning:
+            out.append(self.store.warning)
+        for broken in self.course.broken:
+            out.append(f"Chapter file {broken.path.name} could not be loaded: {broken.reason}")
+        other = len(self.course.problems) - len(self.course.broken)
+        if other > 0:
+            out.append(f"{other} content problem(s); run `lmtui check` for the list.")
+        return out[:6]
+
+    def _no_chapters_text(self) -> str:
+        lines = [f"No chapter could be loaded from {self.course.root}.", ""]
+        lines += [str(p) for p in self.course.problems[:12]]
+        lines += ["", "Run `lmtui check DIR` for every problem. q quits."]
+        return "\n".join(lines)
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("no main screen")
+
+    def on_resize(self) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        w, h = self.size
+        small = w < MIN_WIDTH or h < MIN_HEIGHT
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen(MIN_WIDTH, MIN_HEIGHT))
+        elif not small and showing:
+            self.pop_screen()
+
+    # -- navigation ------------------------------------------------------------------------------
+    def open_chapter(self, chapter_id: str, page: int | None = None, view: View = "text") -> None:
+        chapter = self.course.by_id(chapter_id)
+        if chapter is None:
+            self.notify(f"No chapter {chapter_id!r} in this course.", severity="warning")
+            return
+        if isinstance(self.screen, (HelpScreen, LinksScreen)):
+            self.pop_screen()
+        screen = self.main_screen
+        if page is None:
+            page = int(self.store.get_state(f"page:{chapter_id}", "0") or 0) if chapter_id != self.current else 0
+        host = screen.query_one("#chapter-host")
+        host.remove_children()
+        host.mount(ChapterView(chapter, self.course, self._answers.get(chapter_id, {}), page=page, view=view))
+        self.current = chapter_id
+        self.sub_title = chapter.title
+        screen.query_one(TableOfContents).show_current(chapter_id)
+        self._save(self.store.set_state, "last_chapter", chapter_id)
+
+    def _step_chapter(self, delta: int) -> None:
+        if self.current is None:
+            return
+        index = self.course.index_of(self.current)
+        if index is None:
+            return
+        target = index + delta
+        if 0 <= target < len(self.course.chapters):
+            self.open_chapter(self.course.chapters[target].id, page=0)
+        else:
+            self.notify("That was the last chapter." if delta > 0 else "This is the first chapter.", timeout=2)
+
+    def action_next_chapter(self) -> None:
+        self._step_chapter(1)
+
+    def action_previous_chapter(self) -> None:
+        self._step_chapter(-1)
+
+    def follow_link(self, href: str) -> None:
+        if href.startswith("chapter:"):
+            target = href[len("chapter:"):].split("#", 1)[0]
+            self.open_chapter(target, page=0)
+        else:
+            self.notify(f"Web link (not opened here): {href}", timeout=8)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+        elif not isinstance(self.screen, TooSmallScreen):
+            self.push_screen(HelpScreen())
+
+    # -- learner actions -------------------------------------------------------------------------
+    def on_page_reader_page_shown(self, event: PageReader.PageShown) -> None:
+        self._save(self.store.set_state, f"page:{event.chapter_id}", str(event.page))
+        if event.page == event.pages - 1 and event.chapter_id not in self._read:
+            self._read.add(event.chapter_id)
+            self._save(self.store.mark_read, event.chapter_id)
+            self._update_toc(event.chapter_id)
+
+    def on_question_card_answered(self, event: QuestionCard.Answered) -> None:
+        from .progress import Answer
+
+        self._answers.setdefault(event.chapter_id, {})[event.question] = Answer(event.choice, event.correct)
+        self._save(self.store.record_answer, event.chapter_id, event.question, event.choice, event.correct)
+        self._update_toc(event.chapter_id)
+
+    def _update_toc(self, chapter_id: str) -> None:
+        try:
+            self.main_screen.query_one(TableOfContents).update_status(chapter_id, self.status(chapter_id))
+        except LookupError:
+            pass
+
+    def on_unmount(self) -> None:
+        self.store.close()
+
+
+def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False) -> int:
+    app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none")
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,270 @@
+"""``lmtui sim``: list, describe and run the simulations from the command line (no Textual).
+
+Exit status: 0 on success (a run that diverges is a result, not an error); 2 for a usage error
+(unknown simulation, unknown parameter, malformed ``--set``, value out of range), with one line
+on stderr and nothing on stdout; 1 if a simulation's module cannot be imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .charts import render_chart, to_ascii
+from .sims import registry
+from .sims.base import Frame, ParamError, Result, Runner, Simulation, Throttle, to_plain
+
+PLOT_WIDTH = 80
+PLOT_HEIGHT = 22
+
+CSV_HELP = """\
+--csv writes the series as CSV, one column per series key and one row per record.
+Nested series are flattened: a series of vectors `sv` becomes columns sv_1, sv_2, ...;
+a series of records or a mapping `fits` with keys like alpha=4 becomes fits_alpha=4, ...
+(applied recursively). Columns of different lengths share the rows from the top; missing
+cells, NaN and infinities are empty."""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add ``sim`` with its subcommands ``list``, ``show`` and ``run`` to the main parser."""
+    sim = subparsers.add_parser("sim", help="list, describe and run the simulations without the app")
+    sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
+    sub.add_parser("list", help="every simulation with its chapter and a one-line description")
+    show = sub.add_parser("show", help="a simulation's reference and parameters")
+    show.add_argument("name", metavar="NAME")
+    run = sub.add_parser(
+        "run", help="run a simulation to the end and print the result",
+        epilog=CSV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("name", metavar="NAME")
+    run.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a parameter (repeatable); lists are comma lists: --set alphas=1,4,16",
+    )
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--json", dest="mode", action="store_const", const="json", help="the result as one JSON object")
+    mode.add_argument("--csv", dest="mode", action="store_const", const="csv", help="the series as CSV (see below)")
+    mode.add_argument("--plot", dest="mode", action="store_const", const="plot", help="the chart as text, then the verdict")
+    run.add_argument("--width", type=_positive_int, default=None, help=f"--plot width (default: terminal, at most {PLOT_WIDTH})")
+    run.add_argument("--height", type=_positive_int, default=PLOT_HEIGHT, help=f"--plot height (default {PLOT_HEIGHT})")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out ``lmtui sim ...``; returns the exit status."""
+    commands: dict[str, Callable[[argparse.Namespace], None]] = {"list": _list, "show": _show, "run": _run}
+    try:
+        commands[args.sim_command](args)
+    except (registry.UnknownSimulation, ParamError) as exc:
+        print(f"lmtui sim {args.sim_command}: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        print(f"lmtui sim {args.sim_command}: simulation {getattr(args, 'name', '')!r} is not available ({exc})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# list and show
+# ---------------------------------------------------------------------------------------------
+def _table(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as lines with every column but the last padded to its widest cell."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]]).rstrip() for row in rows]
+
+
+def _list(_args: argparse.Namespace) -> None:
+    rows = []
+    for name, (_module, _cls, chapter) in registry.NAMES.items():
+        try:
+            description = registry.get(name).description
+        except ImportError as exc:
+            description = f"(not available: {exc})"
+        rows.append([name, f"ch {chapter}", description])
+    print("\n".join(_table(rows)))
+
+
+def _show(args: argparse.Namespace) -> None:
+    sim = registry.get(args.name)
+    print(f"{sim.title}  ({sim.name}, chapter {sim.chapter})")
+    print(sim.citation)
+    print()
+    print(textwrap.fill(sim.description, width=PLOT_WIDTH))
+    print()
+    rows = [["parameter", "default", "range", "help"]]
+    rows += [[p.name, p.format(p.default), p.range_text(), p.help] for p in sim.params]
+    print("\n".join(_table(rows)))
+
+
+# ---------------------------------------------------------------------------------------------
+# run
+# ---------------------------------------------------------------------------------------------
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParamError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set seed_count=3 or --set alphas=1,4,16")
+        out[key.strip()] = value
+    return out
+
+
+def _run(args: argparse.Namespace) -> None:
+    sim = registry.get(args.name)
+    params = sim.resolve(_overrides(args.overrides))
+    result = _execute(sim, params, args.seed)
+    printers: dict[str | None, Callable[[Simulation, dict[str, Any], Result, argparse.Namespace], None]] = {
+        None: _print_summary, "json": _print_json, "csv": _print_csv, "plot": _print_plot,
+    }
+    printers[args.mode](sim, params, result, args)
+
+
+def _execute(sim: Simulation, params: dict[str, Any], seed: int) -> Result:
+    """Run to the end, with a progress line on stderr when stderr is a terminal."""
+    runner = Runner(sim, params, seed)
+    if not sys.stderr.isatty():
+        result = runner.run()
+    else:
+        result = runner.run(on_frame=_progress(sim.name))
+        print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+    assert result is not None  # never cancelled
+    return result
+
+
+def _progress(name: str) -> Callable[[Frame], None]:
+    due = Throttle(0.2)
+
+    def show(frame: Frame) -> None:
+        if due():
+            print(f"\r{name}: step {frame.step}/{frame.total} {frame.message}"[:PLOT_WIDTH], end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _diverged(result: Result) -> str:
+    return f"diverged at step {result.diverged_at}"
+
+
+def _note_divergence(result: Result) -> None:
+    """Machine-readable modes keep stdout clean; the divergence is in the data and noted on stderr."""
+    if result.diverged:
+        print(f"lmtui sim run: {_diverged(result)}", file=sys.stderr)
+
+
+# -- default: a human summary -----------------------------------------------------------------
+def _fmt(value: Any) -> str:
+    value = to_plain(value)
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        head = ", ".join(_fmt(v) for v in value[:6])
+        return f"[{head}]" if len(value) <= 6 else f"[{head}, ...] ({len(value)} values)"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _pairs(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in values.items()) or "-"
+
+
+def _print_summary(sim: Simulation, params: dict[str, Any], result: Result, _args: argparse.Namespace) -> None:
+    shown = ", ".join(f"{p.name}={p.format(params[p.name])}" for p in sim.params)
+    rows = [
+        ["simulation", f"{sim.name}: {sim.title}"],
+        ["params", shown or "-"],
+        ["seed", str(result.seed)],
+        ["metrics", _pairs(result.metrics)],
+        ["prediction", _pairs(result.prediction)],
+        ["verdict", result.verdict or "-"],
+    ]
+    if result.diverged:
+        rows.append(["status", _diverged(result)])
+    rows.append(["elapsed", f"{result.elapsed_s:.2f} s"])
+    print("\n".join(_table([[f"{label}:", text] for label, text in rows])))
+
+
+# -- --json -------------------------------------------------------------------------------------
+def _print_json(_sim: Simulation, _params: dict[str, Any], result: Result, _args: argparse.Namespace) -> None:
+    print(json.dumps(result.to_json(), allow_nan=False))
+    _note_divergence(result)
+
+
+# -- --csv --------------------------------------------------------------------------------------
+def _flatten(key: str, value: Any, out: dict[str, list[Any]]) -> None:
+    """Columns for one (plain) series value; see CSV_HELP for the naming."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{key}_{k}", v, out)
+    elif not isinstance(value, list):
+        out[key] = [value]
+    elif any(isinstance(v, dict) for v in value):
+        records = [v if isinstance(v, dict) else {} for v in value]
+        for k in dict.fromkeys(k for r in records for k in r):
+            _flatten(f"{key}_{k}", [r.get(k) for r in records], out)
+    elif any(isinstance(v, list) for v in value):
+        vectors = [v if isinstance(v, list) else [v] for v in value]
+        for j in range(max(len(v) for v in vectors)):
+            _flatten(f"{key}_{j + 1}", [v[j] if j < len(v) else None for v in vectors], out)
+    else:
+        out[key] = value
+
+
+def series_columns(series: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The series as named columns of scalars (NaN and inf as None)."""
+    out: dict[str, list[Any]] = {}
+    for key, value in to_plain(series).items():
+        _flatten(key, value, out)
+    return out
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _print_csv(_sim: Simulation, _params: dict[str, Any], result: Result, _args: argparse.Namespace) -> None:
+    columns = series_columns(result.series)
+    n_rows = max((len(c) for c in columns.values()), default=0)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for i in range(n_rows):
+        writer.writerow(_cell(c[i]) if i < len(c) else "" for c in columns.values())
+    _note_divergence(result)
+
+
+# -- --plot -------------------------------------------------------------------------------------
+def _use_color(args: argparse.Namespace) -> bool:
+    choice = getattr(args, "color", "auto")
+    if choice == "auto":
+        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return choice != "none"
+
+
+def _print_plot(sim: Simulation, params: dict[str, Any], result: Result, args: argparse.Namespace) -> None:
+    width = args.width or min(shutil.get_terminal_size((PLOT_WIDTH, 24)).columns, PLOT_WIDTH)
+    chart = sim.chart(result, params)
+    print(render_chart(
+        chart, width, args.height,
+        color=_use_color(args),
+        ascii_only=getattr(args, "ascii", False),
+        diverged_message=f"DIVERGED at step {result.diverged_at}" if result.diverged else None,
+    ))
+    if result.verdict and result.verdict != chart.caption:
+        verdict = to_ascii(result.verdict) if getattr(args, "ascii", False) else result.verdict
+        print(textwrap.fill(verdict, width=width))

@@ -1,0 +1,390 @@
+"""A live simulation: keyboard-edited parameters, a streamed chart, theory beside measurement.
+
+Data flow: the pane owns the parameter values (attributes down to the rows); rows post
+``ParamRow.Changed`` up; ``s`` starts a thread worker that drives the simulation generator and posts
+at most one ``SimPane.FrameReady`` per FRAME_INTERVAL (so an SSH link is not flooded); the result
+comes back as ``SimPane.Finished``. Changing a parameter or leaving the chapter cancels the worker;
+the simulation loop checks for cancellation between frames.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.events import Resize
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+FRAME_INTERVAL = 0.25  # seconds between chart updates while running (<= 4 frames/s)
+
+
+@dataclass
+class FigureState:
+    """What comes back when the learner returns to a chapter in the same session."""
+
+    params: dict[str, Any]
+    seed: int
+    result: Any = None  # lmtui.sims.base.Result
+
+
+class ChartView(Widget):
+    """Renders a lmtui.sims Chart with plotext at whatever size the widget has."""
+
+    DEFAULT_CSS = """
+    ChartView { height: 1fr; min-height: 8; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chart = None
+        self.diverged: str | None = None
+        self._cache: tuple[int, int, int] | None = None
+        self._text: Text = Text("")
+
+    def show(self, chart, diverged: str | None = None) -> None:
+        self.chart, self.diverged = chart, diverged
+        self._cache = None
+        self.refresh()
+
+    def render(self) -> Text:
+        from ..charts import render_chart
+
+        width, height = self.size.width, self.size.height
+        if self.chart is None or width < 4 or height < 2:
+            return Text("Press s to run the simulation.", style="dim")
+        key = (id(self.chart), width, height)
+        if key != self._cache:
+            color, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
+            out = render_chart(self.chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged)
+            self._text = Text.from_ansi(out, no_wrap=True, overflow="crop")
+            self._cache = key
+        return self._text
+
+    def on_resize(self, event: Resize) -> None:
+        self._cache = None
+
+
+class ParamRow(Widget, can_focus=True):
+    """One parameter: left/right or -/+ step it, enter types a value, escape cancels typing."""
+
+    DEFAULT_CSS = """
+    ParamRow { height: 1; layout: horizontal; padding: 0 1; }
+    ParamRow:focus { background: $accent 30%; }
+    ParamRow > .p-name { width: 16; }
+    ParamRow > .p-value { width: 1fr; }
+    ParamRow > Input { width: 1fr; height: 1; border: none; padding: 0; }
+    """
+    BINDINGS = [
+        Binding("right,plus,equals_sign,l", "nudge(1)", "+", id="param-up"),
+        Binding("left,minus,h", "nudge(-1)", "-", id="param-down"),
+        Binding("enter", "edit", "Type value", id="param-edit"),
+    ]
+
+    class Changed(Message):
+        def __init__(self, row: ParamRow, value: Any) -> None:
+            super().__init__()
+            self.row, self.value = row, value
+
+    class Invalid(Message):
+        def __init__(self, row: ParamRow, message: str) -> None:
+            super().__init__()
+            self.row, self.message = row, message
+
+    def __init__(self, param, value: Any, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.param, self.value = param, value
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.param.name, classes="p-name", markup=False)
+        yield Static(self.param.format(self.value), classes="p-value", markup=False)
+
+    def set_value(self, value: Any) -> None:
+        self.value = value
+        self.query_one(".p-value", Static).update(self.param.format(value))
+
+    def action_nudge(self, direction: int) -> None:
+        if self.query(Input):
+            return
+        if self.param.kind in ("int_list", "float_list"):
+            self.post_message(self.Invalid(self, f"{self.param.name} is a list: press enter and type e.g. {self.param.format(self.value)}"))
+            return
+        new = self.param.nudge(self.value, direction)
+        if new != self.value:
+            self.set_value(new)
+            self.post_message(self.Changed(self, new))
+
+    def action_edit(self) -> None:
+        if self.query(Input):
+            return
+        self.query_one(".p-value", Static).display = False
+        field = Input(self.param.format(self.value), select_on_focus=True)
+        field.cursor_blink = False
+        self.mount(field)
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        from ..sims.base import ParamError
+
+        try:
+            value = self.param.validate(event.value)
+        except ParamError as e:
+            self.post_message(self.Invalid(self, str(e)))
+            return
+        self._close_editor()
+        self.set_value(value)
+        self.post_message(self.Changed(self, value))
+
+    def _close_editor(self) -> None:
+        for field in self.query(Input):
+            field.remove()
+        self.query_one(".p-value", Static).display = True
+        self.focus()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.query(Input):
+            event.stop()
+            event.prevent_default()
+            self._close_editor()
+
+    def on_descendant_blur(self) -> None:
+        # leaving the field without enter abandons the edit
+        self.call_after_refresh(self._abandon_if_unfocused)
+
+    def _abandon_if_unfocused(self) -> None:
+        if self.query(Input) and not self.has_focus_within:
+            self._close_editor_quietly()
+
+    def _close_editor_quietly(self) -> None:
+        for field in self.query(Input):
+            field.remove()
+        self.query_one(".p-value", Static).display = True
+
+
+class SimPane(Widget):
+    DEFAULT_CSS = """
+    SimPane { height: 1fr; layout: vertical; }
+    SimPane > .sim-status { height: 1; padding: 0 1; background: $boost; }
+    SimPane > .sim-verdict { height: auto; max-height: 2; padding: 0 1; }
+    SimPane > .sim-verdict.-agrees { color: $success; }
+    SimPane > .sim-verdict.-disagrees { color: $warning; }
+    SimPane > .sim-body { height: 1fr; layout: vertical; }
+    SimPane .sim-params { height: 7; border-top: solid $panel; }
+    SimPane .sim-help { height: 1; padding: 0 1; color: $text-muted; }
+    SimPane .sim-help.-error { color: $error; }
+    Screen.-wide SimPane > .sim-body { layout: horizontal; }
+    Screen.-wide SimPane .sim-params { height: 1fr; width: 34; border-top: none; border-left: solid $panel; }
+    Screen.-wide SimPane .sim-side { width: 36; height: 1fr; }
+    SimPane .sim-side { height: auto; }
+    """
+    BINDINGS = [
+        Binding("s", "toggle_run", "Start/stop", id="sim-run"),
+        Binding("r", "reset", "Reset", id="sim-reset"),
+    ]
+
+    class FrameReady(Message):
+        def __init__(self, chart, frame) -> None:
+            super().__init__()
+            self.chart, self.frame = chart, frame
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, SimPane.FrameReady)
+
+    class Finished(Message):
+        def __init__(self, result, chart) -> None:
+            super().__init__()
+            self.result, self.chart = result, chart
+
+    def __init__(self, sim_name: str, chapter_id: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        from ..sims.registry import get
+
+        from ..sims.base import Param
+
+        self.sim = get(sim_name)
+        self.seed_param = Param("seed", "int", 0, "random seed: same seed and parameters give the same run", min=0, max=2**31 - 1, step=1)
+        self.chapter_id = chapter_id
+        saved: FigureState | None = self.app.figure_state.get((chapter_id, sim_name))  # type: ignore[attr-defined]
+        self.state = saved or FigureState(self.sim.defaults(), 0)
+        self.running = False
+        self.started_at = 0.0
+        self.last_frame = None
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(self._status_text(), classes="sim-status", markup=False)
+        with Vertical(classes="sim-body"):
+            yield ChartView()
+            with Vertical(classes="sim-side"):
+                with VerticalScroll(classes="sim-params"):
+                    yield ParamRow(self.seed_param, self.state.seed, id="param-seed")
+                    for p in self.sim.params:
+                        yield ParamRow(p, self.state.params[p.name])
+                yield Static("", classes="sim-help", markup=False)
+        yield Static("", classes="sim-verdict", markup=False)
+
+    def on_mount(self) -> None:
+        self.app.figure_state[(self.chapter_id, self.sim.name)] = self.state  # type: ignore[attr-defined]
+        if self.state.result is not None:
+            self._show_result(self.state.result, self.sim.chart(self.state.result, self.state.result.params))
+        self._help_for(self.query(ParamRow).first())
+
+    def focus_default(self) -> None:
+        rows = list(self.query(ParamRow))
+        if rows:
+            rows[min(1, len(rows) - 1)].focus()
+
+    # -- text ------------------------------------------------------------------------------------
+    def _status_text(self) -> str:
+        head = f"{self.sim.title} ({self.sim.citation})"
+        if self.running:
+            frame = self.last_frame
+            step, total = (frame.step, frame.total) if frame is not None else (0, 1)
+            filled = int(10 * step / total) if total else 0
+            bar = "#" * filled + "-" * (10 - filled)
+            return f"running [{bar}] {step}/{total}  {time.monotonic() - self.started_at:.1f}s  seed {self.state.seed}  (s: stop)"
+        result = self.state.result
+        if result is not None:
+            tag = f"diverged at step {result.diverged_at}" if result.diverged else f"done in {result.elapsed_s:.1f}s"
+            return f"{head}  {tag}  seed {result.seed}  (s: run again)"
+        return f"{head}  seed {self.state.seed}  (s: run)"
+
+    def _refresh_status(self) -> None:
+        self.query_one(".sim-status", Static).update(self._status_text())
+
+    def _help_for(self, row: ParamRow | None, error: str | None = None) -> None:
+        help_line = self.query_one(".sim-help", Static)
+        help_line.set_class(error is not None, "-error")
+        if error is not None:
+            help_line.update(error)
+        elif row is not None:
+            help_line.update(f"{row.param.help} [{row.param.range_text()}]")
+
+    # -- parameters -------------------------------------------------------------------------------
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget if hasattr(event, "widget") else None
+        row = widget if isinstance(widget, ParamRow) else None
+        if row is None and self.app.focused is not None:
+            parent = self.app.focused.parent
+            row = parent if isinstance(parent, ParamRow) else None
+        if row is not None:
+            self._help_for(row)
+
+    def on_param_row_changed(self, event: ParamRow.Changed) -> None:
+        event.stop()
+        from ..sims.base import ParamError
+
+        self._cancel()
+        if event.row.param is self.seed_param:
+            self.state.seed = int(event.value)
+        else:
+            candidate = dict(self.state.params, **{event.row.param.name: event.value})
+            try:
+                self.sim.check(candidate)
+            except ParamError as e:
+                self._help_for(event.row, str(e))
+                return
+            self.state.params = candidate
+        self._help_for(event.row)
+        self._refresh_status()
+
+    def on_param_row_invalid(self, event: ParamRow.Invalid) -> None:
+        event.stop()
+        self._help_for(event.row, event.message)
+
+    def action_reset(self) -> None:
+        self._cancel()
+        self.state.params = self.sim.defaults()
+        self.state.seed = 0
+        for row in self.query(ParamRow):
+            row.set_value(self.state.seed if row.param is self.seed_param else self.state.params[row.param.name])
+        self._help_for(None, None)
+        self.notify("Parameters reset to defaults.", timeout=2)
+        self._refresh_status()
+
+    # -- running ---------------------------------------------------------------------------------
+    def action_toggle_run(self) -> None:
+        if self.running:
+            self._cancel()
+            self.notify("Simulation stopped.", timeout=2)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        from ..sims.base import ParamError
+
+        try:
+            params = self.sim.resolve(self.state.params)
+        except ParamError as e:
+            self._help_for(None, str(e))
+            return
+        self.running = True
+        self.started_at = time.monotonic()
+        self.last_frame = None
+        self.query_one(".sim-verdict", Static).update("running...")
+        self._refresh_status()
+        self._worker = self._run(params, self.state.seed)
+
+    def _cancel(self) -> None:
+        if self.running:
+            self.workers.cancel_node(self)
+            self.running = False
+            self._refresh_status()
+            self.query_one(".sim-verdict", Static).update("stopped")
+
+    @work(thread=True, exclusive=True, group="sim", exit_on_error=False, description="simulation")
+    def _run(self, params: dict[str, Any], seed: int) -> None:
+        worker = get_current_worker()
+        runner = self.sim.start(params, seed)
+        last_post = 0.0
+        try:
+            for frame in runner:
+                if worker.is_cancelled:
+                    return
+                now = time.monotonic()
+                if now - last_post >= FRAME_INTERVAL:
+                    last_post = now
+                    self.post_message(self.FrameReady(self.sim.chart(frame, params), frame))
+        finally:
+            runner.close()
+        if worker.is_cancelled or runner.result is None:
+            return
+        self.post_message(self.Finished(runner.result, self.sim.chart(runner.result, params)))
+
+    def on_sim_pane_frame_ready(self, message: FrameReady) -> None:
+        if not self.running:
+            return
+        self.last_frame = message.frame
+        self.query_one(ChartView).show(message.chart)
+        self._refresh_status()
+
+    def on_sim_pane_finished(self, message: Finished) -> None:
+        if not self.running:
+            return
+        self.running = False
+        self.state.result = message.result
+        self._show_result(message.result, message.chart)
+
+    def _show_result(self, result, chart) -> None:
+        diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
+        self.query_one(ChartView).show(chart, diverged)
+        verdict = self.query_one(".sim-verdict", Static)
+        verdict.update(result.verdict or "")
+        verdict.set_class(result.agrees is True, "-agrees")
+        verdict.set_class(result.agrees is False, "-disagrees")
+        self._refresh_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "sim":
+            self.running = False
+            self._refresh_status()
+            self.query_one(".sim-verdict", Static).update(f"the simulation failed: {event.worker.error}")

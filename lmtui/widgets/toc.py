@@ -1,0 +1,82 @@
+"""The table of contents: chapters with read marks and quiz scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Label, ListItem, ListView
+
+from ..course import Chapter
+
+
+@dataclass(frozen=True)
+class ChapterStatus:
+    read: bool
+    correct: int
+    answered: int
+    total: int
+
+    def line(self) -> str:
+        mark = "[x]" if self.read else "[ ]"
+        score = f"{self.correct}/{self.total}" if self.answered else f" -/{self.total}"
+        return f"{mark} {score:>5}"
+
+
+class TocItem(ListItem):
+    DEFAULT_CSS = """
+    TocItem { height: 1; padding: 0 1; layout: horizontal; }
+    TocItem > .toc-title { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    TocItem > .toc-status { width: auto; color: $text-muted; }
+    """
+
+    def __init__(self, chapter: Chapter, status: ChapterStatus) -> None:
+        super().__init__()
+        self.chapter = chapter
+        self.status = status
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.chapter.label, classes="toc-title", markup=False)
+        yield Label(self.status.line(), classes="toc-status", markup=False)
+
+    def set_status(self, status: ChapterStatus) -> None:
+        self.status = status
+        self.query_one(".toc-status", Label).update(status.line())
+
+
+class TableOfContents(ListView):
+    """Chapter list. Posts :class:`TableOfContents.ChapterChosen` when the learner picks one."""
+
+    DEFAULT_CSS = """
+    TableOfContents { width: 30; height: 1fr; border-right: solid $primary-darken-2; }
+    """
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    class ChapterChosen(Message):
+        def __init__(self, chapter_id: str) -> None:
+            super().__init__()
+            self.chapter_id = chapter_id
+
+    def __init__(self, chapters: list[Chapter], statuses: dict[str, ChapterStatus], **kwargs) -> None:
+        super().__init__(*(TocItem(c, statuses[c.id]) for c in chapters), **kwargs)
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        event.stop()
+        if isinstance(event.item, TocItem):
+            self.post_message(self.ChapterChosen(event.item.chapter.id))
+
+    def show_current(self, chapter_id: str) -> None:
+        for i, item in enumerate(self.query(TocItem)):
+            item.set_class(item.chapter.id == chapter_id, "-current")
+            if item.chapter.id == chapter_id:
+                self.index = i
+
+    def update_status(self, chapter_id: str, status: ChapterStatus) -> None:
+        for item in self.query(TocItem):
+            if item.chapter.id == chapter_id:
+                item.set_status(status)
