@@ -1,0 +1,108 @@
+"""deep_linear: GD on a deep linear net vs Saxe's per-mode ODE du/dt = L u^{2-2/L} (lambda - u)."""
+
+import math
+import time
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from lmtui.sims import Chart, Frame, ParamError, get, run_to_end
+from lmtui.sims.deep_linear import DeepLinear
+
+
+def ode_half_time(lam: float, u0: float, L: int) -> float:
+    """t_half = integral from u0 to lam/2 of du / (L u^{2-2/L} (lam - u)), by quadrature (in log u)."""
+    f = lambda s: 1.0 / (L * math.exp(s) ** (1 - 2 / L) * (lam - math.exp(s)))  # noqa: E731
+    return quad(f, math.log(u0), math.log(lam / 2), epsabs=0, epsrel=1e-10, limit=200)[0]
+
+
+@pytest.mark.parametrize("depth,u0", [(2, 1e-4), (3, 1e-3), (4, 1e-2)])
+def test_aligned_half_times_match_ode(depth, u0):
+    lam = (6.0, 2.0, 1.0)
+    r = run_to_end(get("deep_linear"), {"depth": depth, "init_scale": u0, "target_sv": lam})
+    assert r.diverged_at is None
+    dt = r.metrics["record_interval"]
+    for i, l in enumerate(lam):
+        t_theory = ode_half_time(l, u0, depth)
+        if depth == 2:  # the logistic closed form
+            assert math.isclose(t_theory, math.log(l / u0 - 1) / (2 * l), rel_tol=1e-7)
+        assert math.isclose(r.prediction["half_times"][i], t_theory, rel_tol=1e-5)
+        measured = r.metrics["half_times"][i]
+        assert measured is not None
+        assert abs(measured - t_theory) <= max(0.03 * t_theory, dt), (i, measured, t_theory)
+    # the whole curve: sup_t |u_emp - u_ODE| <= 0.10 lambda
+    t = np.asarray(r.series["t"])
+    sv = np.asarray(r.series["sv"])
+    u_th = np.asarray(r.prediction["sv"])
+    assert u_th.shape == sv.shape and np.allclose(r.prediction["t"], t)
+    assert np.max(np.abs(sv - u_th) / np.asarray(lam)) <= 0.10
+    assert sv[-1, -1] > 0.9 * lam[-1]  # auto steps: every mode learned within the run
+    assert r.agrees is True
+
+
+def test_deeper_nets_have_longer_plateaus_at_small_init():
+    # t_half ~ u0^{-(L-2)/L} / ((L-2) lambda): at u0 = 1e-3 the top mode waits longer as depth grows
+    tops = [run_to_end(get("deep_linear"), {"depth": L, "target_sv": (6.0,)}).metrics["top_half_time"]
+            for L in (2, 3, 4)]
+    assert tops[0] < tops[1] < tops[2]
+    assert abs(tops[1] - ode_half_time(6.0, 1e-3, 3)) < 0.05 * tops[1]
+
+
+def test_random_init_learns_largest_first():
+    r = run_to_end(get("deep_linear"), {"init": "random"})
+    half = r.metrics["half_times"]
+    assert all(h is not None for h in half)
+    assert all(b > a for a, b in zip(half, half[1:]))  # target_sv is decreasing
+    assert r.metrics["learned_in_order"] is True
+    # half-times stay within a factor 2 of the L = 2 logistic from u0 = sigma_i(P(0)) (qualitative)
+    for h, u0, lam in zip(half, r.prediction["u0"], r.prediction["target_sv"]):
+        assert 0.5 < h / (math.log(lam / u0 - 1) / (2 * lam)) < 2.0
+
+
+def test_divergence():
+    r = run_to_end(get("deep_linear"), {"lr": 0.3})
+    assert isinstance(r.diverged_at, int)
+    assert "diverged" in r.verdict
+    assert r.agrees is False
+    assert np.all(np.isfinite(np.asarray(r.series["sv"], float)))
+    assert np.all(np.isfinite(r.series["loss"]))
+    assert len(r.prediction["sv"]) == len(r.series["sv"])
+
+
+def test_determinism():
+    over = {"init": "random", "steps": 300, "target_sv": (6, 3, 1)}
+    a = run_to_end(get("deep_linear"), over, seed=1)
+    b = run_to_end(get("deep_linear"), over, seed=1)
+    c = run_to_end(get("deep_linear"), over, seed=2)
+    assert a.series == b.series and a.metrics == b.metrics
+    assert a.series["sv"] != c.series["sv"]
+
+
+def test_param_validation():
+    for bad in ({"depth": 7}, {"depth": 1}, {"init": "orthogonal"}, {"lr": 0}, {"target_sv": ""},
+                {"init_scale": 0.4, "target_sv": (6, 0.5)}, {"unknown": 3}):
+        with pytest.raises(ParamError):
+            DeepLinear.resolve(bad)
+
+
+def test_first_frame_and_charts():
+    sim = get("deep_linear")
+    runner = sim.start()
+    t0 = time.perf_counter()
+    first = next(runner)
+    assert time.perf_counter() - t0 < 0.3
+    assert isinstance(first, Frame)
+    assert isinstance(sim.chart(first, runner.params), Chart)
+    frames = [first]
+    for f in runner:
+        frames.append(f)
+    assert isinstance(sim.chart(frames[len(frames) // 2], runner.params), Chart)
+    result = runner.result
+    chart = sim.chart(result, runner.params)
+    assert chart.caption == result.verdict
+    assert len(chart.panels) == 2
+    for panel in chart.panels:
+        assert len(panel.lines) <= 5
+        for line in panel.lines:
+            assert 0 < len(line.x) == len(line.y) <= 200
