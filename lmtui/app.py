@@ -59,6 +59,9 @@ class MainScreen(Screen[None]):
             yield Container(id="chapter-host")
         yield Footer(compact=True)
 
+    def on_resize(self) -> None:
+        self.app.check_size()  # type: ignore[attr-defined]
+
     def on_mount(self) -> None:
         if self.app.ascii_only:  # type: ignore[attr-defined]
             self.add_class("-ascii")
@@ -66,15 +69,16 @@ class MainScreen(Screen[None]):
 
     # -- table of contents ----------------------------------------------------------------------
     def action_toggle_toc(self) -> None:
-        toc = self.query_one("#toc", TableOfContents)
         if self.has_class("-wide"):
             self.toggle_class("-hide-toc")
             self.remove_class("-show-toc")
+            visible = not self.has_class("-hide-toc")
         else:
             self.toggle_class("-show-toc")
-        if toc.display and self.has_class("-show-toc"):
-            toc.focus()
-        elif self.focused is toc or self.focused is None:
+            visible = self.has_class("-show-toc")
+        if visible:
+            self.call_after_refresh(self.query_one("#toc", TableOfContents).focus)
+        else:
             self.focus_chapter()
 
     def on_table_of_contents_chapter_chosen(self, event: TableOfContents.ChapterChosen) -> None:
@@ -180,7 +184,7 @@ class LmtuiApp(App[None]):
             self.open_chapter(start, page=page)
         else:
             self.main_screen.show_broken(self._no_chapters_text())
-        self._check_size()
+        self.check_size()
 
     def _startup_warnings(self) -> list[str]:
         out = []
@@ -206,10 +210,7 @@ class LmtuiApp(App[None]):
                 return screen
         raise LookupError("no main screen")
 
-    def on_resize(self) -> None:
-        self._check_size()
-
-    def _check_size(self) -> None:
+    def check_size(self) -> None:
         w, h = self.size
         small = w < MIN_WIDTH or h < MIN_HEIGHT
         showing = isinstance(self.screen, TooSmallScreen)

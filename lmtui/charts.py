@@ -5,19 +5,22 @@ Every panel gets its own fresh plotext figure (``plotext._figure._figure_class``
 shared global figure. The output is always exactly ``height`` lines of ``width`` visible columns.
 
 Conventions: measured lines are drawn as points (markers ``o x + * # @``), theory and reference
-lines and ``hlines`` as joined lines (markers ``. - : ~``) drawn *under* the measurements; the
-legend shows the marker, so measured and theory stay distinguishable without colour.
+lines and ``hlines`` as joined lines (markers ``. - : ~``) drawn *under* the measurements. The
+legend goes below the plot (plotext's own would cover the data), measured first, with the marker
+(``o mean``, ``... theory``), so measured and theory stay distinguishable without colour.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from plotext._figure import _figure_class  # the per-figure object of plotext 5 (pinned <6)
+from plotext._utility import colorize
 
 from .sims.base import Chart, Line, Panel
 
@@ -25,6 +28,7 @@ WIDE_MIN = 100  # from this many columns on, panels go side by side
 COLUMN_MIN = 50  # ... at least this wide each
 PANEL_MIN_W, PANEL_MIN_H = 20, 6  # smaller than this: a one-line summary instead of a plot
 GAP = 1  # blank columns between side-by-side panels
+CAPTION_LINES = 2
 
 MEASURED_MARKERS = ("o", "x", "+", "*", "#", "@")
 THEORY_MARKERS = (".", "-", ":", "~")
@@ -68,7 +72,7 @@ def render_chart(
     When space is short the diverged message is kept first, then the caption, then the panels.
     """
     style = _Style(color, ascii_only)
-    footer = _footer(chart.caption, diverged_message, style)[-height:] if height > 0 else []
+    footer = _footer(chart.caption, diverged_message, width, style)[-height:] if height > 0 else []
     body = _grid(chart.panels, width, height - len(footer), style)
     return "\n".join(_fit_block(body + footer, width, height))
 
@@ -110,8 +114,9 @@ class _Style:
         return s
 
 
-def _footer(caption: str, diverged_message: str | None, style: _Style) -> list[str]:
-    lines = [style.text(caption)] if caption else []
+def _footer(caption: str, diverged_message: str | None, width: int, style: _Style) -> list[str]:
+    """The caption (wrapped to at most two lines) and the diverged message."""
+    lines = textwrap.wrap(style.text(caption), max(width, 1))[:CAPTION_LINES]
     if diverged_message:
         text = style.text(diverged_message)
         lines.append(f"{DIVERGED_STYLE}{text}{RESET}" if style.color else text)
@@ -177,13 +182,29 @@ class _Series:
     theory: bool
 
 
-def _floats(values: Sequence[float | None]) -> np.ndarray:
-    return np.asarray(values, dtype=float).ravel()  # None becomes NaN
+@dataclass(frozen=True)
+class _Trace:
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    marker: str
+    color: str
+    theory: bool
+
+
+@dataclass(frozen=True)
+class _Axis:
+    lo: float
+    hi: float
+    ticks: list[float]
+    labels: list[str]
+    log: bool
 
 
 def _clean(line: Line, xlog: bool, ylog: bool) -> _Series:
     """Drop NaN/None/inf points, and non-positive ones on a log axis."""
-    x, y = _floats(line.x), _floats(line.y)
+    x = np.asarray(line.x, dtype=float).ravel()  # None becomes NaN
+    y = np.asarray(line.y, dtype=float).ravel()
     n = min(len(x), len(y))
     x, y = x[:n], y[:n]
     keep = np.isfinite(x) & np.isfinite(y)
@@ -192,16 +213,6 @@ def _clean(line: Line, xlog: bool, ylog: bool) -> _Series:
     if ylog:
         keep &= y > 0
     return _Series(line.label, x[keep], y[keep], line.kind != "measured")
-
-
-def _thin(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``max_points`` points, keeping each bucket's min and max (spikes stay visible)."""
-    if len(x) <= max_points:
-        return x, y
-    edges = np.linspace(0, len(x), max_points // 2 + 1).astype(int)
-    keep = {a + int(f(y[a:b])) for a, b in zip(edges[:-1], edges[1:]) if b > a for f in (np.argmin, np.argmax)}
-    idx = np.fromiter(sorted(keep), dtype=int)
-    return x[idx], y[idx]
 
 
 def _summary(panel: Panel, series: list[_Series], style: _Style) -> str:
@@ -224,100 +235,114 @@ def _panel_lines(panel: Panel, width: int, height: int, style: _Style) -> list[s
     series = [s for s in series if len(s.x)]
     if not series:
         return _fit_block(_waiting(panel.title, width, height, style), width, height)
-    canvas = _draw(panel, series, width, height, style)
-    return _fit_block(style.output(canvas).split("\n"), width, height)
-
-
-def _draw(panel: Panel, series: list[_Series], width: int, height: int, style: _Style) -> str:
-    fig = _figure_class()
-    fig.plotsize(width, height)
-    fig._set_size(width, height)  # plotsize alone is capped at the terminal size
-    fig.theme("clear")
-    _labels(fig, panel, style)
     xs = np.concatenate([s.x for s in series])
-    x_lim = _x_axis(fig, (float(xs.min()), float(xs.max())), panel.xlog, max(3, width // 12))
-    hlines = _hlines(panel)
-    ys = np.concatenate([s.y for s in series] + [np.array([y for y, _ in hlines])])
-    _y_axis(fig, *_y_range(panel, ys), panel.ylog, max(3, (height - 5) // 2 + 1))
-    for i, (y, label) in enumerate(hlines):
-        _line(fig, np.array(x_lim), np.array([y, y]), label, i, theory=True, style=style)
-    theory = [s for s in series if s.theory]
-    for i, s in enumerate(theory, start=len(hlines)):
-        _line(fig, *_thin(s.x, s.y, width), s.label, i, theory=True, style=style)
-    measured = [s for s in series if not s.theory]  # drawn last: on top of the theory
-    for i, s in enumerate(measured):
-        _line(fig, *_thin(s.x, s.y, 2 * width), s.label, i, theory=False, style=style)
-    return fig.build()
-
-
-def _labels(fig: _figure_class, panel: Panel, style: _Style) -> None:
-    if panel.title:
-        fig.title(style.text(panel.title))
-    if panel.xlabel:
-        fig.xlabel(style.text(panel.xlabel))
-    if panel.ylabel:
-        fig.ylabel(style.text(panel.ylabel))
+    x_axis = _axis(float(xs.min()), float(xs.max()), panel.xlog, max(3, width // 12))
+    traces = _traces(panel, series, (x_axis.lo, x_axis.hi))
+    legend = _legend(traces, width, style)[: height - PANEL_MIN_H]
+    plot_h = height - len(legend)
+    ys = np.concatenate([t.y for t in traces])
+    y_axis = _y_axis(panel, ys, max(3, (plot_h - 5) // 2 + 1))
+    canvas = _draw(panel, traces, x_axis, y_axis, width, plot_h, style)
+    return _fit_block(style.output(canvas).split("\n")[:plot_h] + legend, width, height)
 
 
 def _hlines(panel: Panel) -> list[tuple[float, str]]:
     return [(float(y), label) for y, label in panel.hlines if math.isfinite(y) and (y > 0 or not panel.ylog)]
 
 
-def _line(fig: _figure_class, x: np.ndarray, y: np.ndarray, label: str, i: int, *, theory: bool, style: _Style) -> None:
-    markers, colors = (THEORY_MARKERS, THEORY_COLORS) if theory else (MEASURED_MARKERS, MEASURED_COLORS)
-    draw = fig.plot if theory else fig.scatter
-    color = colors[i % len(colors)] if style.color else None
-    draw(x.tolist(), y.tolist(), marker=markers[i % len(markers)], color=color, label=style.text(label) or None)
+def _traces(panel: Panel, series: list[_Series], x_span: tuple[float, float]) -> list[_Trace]:
+    """Everything to draw, in drawing order: hlines, theory lines, then the measurements on top."""
+    theory = [(label, np.array(x_span), np.array([y, y])) for y, label in _hlines(panel)]
+    theory += [(s.label, s.x, s.y) for s in series if s.theory]
+    measured = [(s.label, s.x, s.y) for s in series if not s.theory]
+    return [
+        _Trace(label, x, y, markers[i % len(markers)], colors[i % len(colors)], is_theory)
+        for group, markers, colors, is_theory in (
+            (theory, THEORY_MARKERS, THEORY_COLORS, True),
+            (measured, MEASURED_MARKERS, MEASURED_COLORS, False),
+        )
+        for i, (label, x, y) in enumerate(group)
+    ]
 
 
-def _y_range(panel: Panel, ys: np.ndarray) -> tuple[tuple[float, float], bool]:
-    """The y range to show, and whether it is fixed (a ``panel.ylim`` usable on this axis)."""
+def _legend(traces: list[_Trace], width: int, style: _Style) -> list[str]:
+    """Legend entries (measured first), packed into as few lines of ``width`` columns as fit."""
+    lines: list[str] = []
+    shown = 0
+    for t in sorted((t for t in traces if t.label), key=lambda t: t.theory):
+        key = t.marker * 3 if t.theory else t.marker
+        text = f"{key} {style.text(t.label)}"
+        painted = f"{colorize(key, t.color)} {style.text(t.label)}" if style.color else text
+        if lines and shown + 3 + len(text) <= width:
+            lines[-1] += "   " + painted
+            shown += 3 + len(text)
+        else:
+            lines.append(painted)
+            shown = len(text)
+    return lines
+
+
+def _thin(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most two points per bucket of consecutive points: its lowest and highest (spikes stay)."""
+    n = len(x)
+    if n <= 2 * buckets:
+        return x, y
+    bucket = np.arange(n) * buckets // n
+    order = np.lexsort((y, bucket))  # by bucket, then by y within it
+    starts = np.flatnonzero(np.diff(bucket[order], prepend=-1))
+    ends = np.append(starts[1:] - 1, n - 1)
+    idx = np.unique(np.concatenate([order[starts], order[ends]]))
+    return x[idx], y[idx]
+
+
+def _draw(panel: Panel, traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, width: int, height: int, style: _Style) -> str:
+    fig = _figure_class()
+    fig.plotsize(width, height)
+    fig._set_size(width, height)  # plotsize alone is capped at the terminal size
+    fig.theme("clear")
+    for label, set_label in ((panel.title, fig.title), (panel.xlabel, fig.xlabel), (panel.ylabel, fig.ylabel)):
+        if label:
+            set_label(style.text(label))
+    for t in traces:
+        draw = fig.plot if t.theory else fig.scatter
+        x, y = _thin(t.x, t.y, width // 2 if t.theory else width)
+        draw(x.tolist(), y.tolist(), marker=t.marker, color=t.color if style.color else None)
+    _apply_axis(fig.xscale, fig.xlim, fig.xticks, x_axis)
+    _apply_axis(fig.yscale, fig.ylim, fig.yticks, y_axis)
+    return fig.build()
+
+
+def _apply_axis(scale: Callable[[str], None], lim: Callable[[float, float], None], ticks: Callable[[list[float], list[str]], None], axis: _Axis) -> None:
+    if axis.log:
+        scale("log")
+    if axis.ticks:  # a flat range is left to plotext, which pads it
+        lim(*((math.log10(axis.lo), math.log10(axis.hi)) if axis.log else (axis.lo, axis.hi)))  # plotext limits are in axis space
+        ticks(axis.ticks, axis.labels)
+
+
+# ---------------------------------------------------------------------------------------------
+# Axes and ticks
+# ---------------------------------------------------------------------------------------------
+def _axis(lo: float, hi: float, log: bool, target: int) -> _Axis:
+    """An axis over [lo, hi] with about ``target`` ticks; a linear range is widened to round ticks."""
+    if not hi - lo > 1e-9 * max(abs(lo), abs(hi)):
+        return _Axis(lo, hi, [], [], log)
+    return _log_axis(lo, hi, target) if log else _linear_axis(lo, hi, target)
+
+
+def _y_axis(panel: Panel, ys: np.ndarray, target: int) -> _Axis:
+    """The y axis over the data, or exactly over ``panel.ylim`` when that is usable on this axis."""
     if panel.ylim is not None:
         lo, hi = (float(v) for v in panel.ylim)
         if lo < hi and (lo > 0 or not panel.ylog):
-            return (lo, hi), True
-    return (float(ys.min()), float(ys.max())), False
+            axis = _axis(lo, hi, panel.ylog, target)
+            inside = [i for i, t in enumerate(axis.ticks) if lo <= t <= hi]
+            return _Axis(lo, hi, [axis.ticks[i] for i in inside], [axis.labels[i] for i in inside], panel.ylog)
+    return _axis(float(ys.min()), float(ys.max()), panel.ylog, target)
 
 
-def _spans(lo: float, hi: float) -> bool:
-    """Whether [lo, hi] is wide enough for ticks of its own (else plotext pads a flat range)."""
-    return hi - lo > 1e-9 * max(abs(lo), abs(hi))
-
-
-def _axis_space(lim: tuple[float, float], log: bool) -> tuple[float, float]:
-    """plotext takes limits in axis space: log10 of the values on a log axis."""
-    return (math.log10(lim[0]), math.log10(lim[1])) if log else lim
-
-
-def _x_axis(fig: _figure_class, lim: tuple[float, float], log: bool, target: int) -> tuple[float, float]:
-    """Scale, limits and ticks of the x axis; returns the limits (a linear range is widened to round ticks)."""
-    if log:
-        fig.xscale("log")
-    if not _spans(*lim):
-        return lim
-    lo, hi, ticks, labels = _log_ticks(*lim, target) if log else _linear_axis(*lim, target)
-    fig.xlim(*_axis_space((lo, hi), log))
-    fig.xticks(ticks, labels)
-    return lo, hi
-
-
-def _y_axis(fig: _figure_class, lim: tuple[float, float], fixed: bool, log: bool, target: int) -> None:
-    """Like the x axis, but a ``fixed`` range is kept exactly instead of widened."""
-    if log:
-        fig.yscale("log")
-    if not _spans(*lim):
-        return
-    lo, hi, ticks, labels = _log_ticks(*lim, target) if log else _linear_axis(*lim, target)
-    if fixed:
-        lo, hi = lim
-        inside = [i for i, t in enumerate(ticks) if lo <= t <= hi]
-        ticks, labels = [ticks[i] for i in inside], [labels[i] for i in inside]
-    fig.ylim(*_axis_space((lo, hi), log))
-    fig.yticks(ticks, labels)
-
-
-def _linear_axis(lo: float, hi: float, target: int) -> tuple[float, float, list[float], list[str]]:
-    """[lo, hi] widened to round numbers, with about ``target`` ticks at steps of 1, 2 or 5 x 10^k."""
+def _linear_axis(lo: float, hi: float, target: int) -> _Axis:
+    """[lo, hi] widened to multiples of a step of 1, 2 or 5 x 10^k giving about ``target`` ticks."""
     raw = (hi - lo) / (target - 1)
     mag = 10.0 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * (1 - 1e-9))
@@ -328,18 +353,18 @@ def _linear_axis(lo: float, hi: float, target: int) -> tuple[float, float, list[
     else:
         decimals = max(0, -math.floor(math.log10(step) + 1e-9))
         labels = [f"{t:.{decimals}f}" for t in ticks]
-    return ticks[0], ticks[-1], ticks, labels
+    return _Axis(ticks[0], ticks[-1], ticks, labels, False)
 
 
-def _log_ticks(lo: float, hi: float, target: int) -> tuple[float, float, list[float], list[str]]:
+def _log_axis(lo: float, hi: float, target: int) -> _Axis:
     """Decade ticks (about ``target``) inside [lo, hi]; lo, middle, hi if fewer than two decades fit."""
     first, last = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
     if last - first < 1:
         ticks = [lo, math.sqrt(lo * hi), hi]
-        return lo, hi, ticks, [f"{t:.3g}" for t in ticks]
+        return _Axis(lo, hi, ticks, [f"{t:.3g}" for t in ticks], True)
     stride = math.ceil((last - first + 1) / target)
     exps = list(range(first, last + 1, stride))
-    return lo, hi, [10.0**e for e in exps], [_decade(e) for e in exps]
+    return _Axis(lo, hi, [10.0**e for e in exps], [_decade(e) for e in exps], True)
 
 
 def _decade(e: int) -> str:

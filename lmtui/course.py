@@ -142,9 +142,11 @@ def _key_line(lines: list[str], key: str, start: int = 0, stop: int | None = Non
     return start + 1 + offset
 
 
-def _toml_error_line(error: tomllib.TOMLDecodeError) -> int:
+def _toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int:
     m = re.search(r"line (\d+)", str(error))
-    return int(m.group(1)) if m else 1
+    if m:
+        return int(m.group(1))
+    return max(1, len(text.splitlines())) if "end of document" in str(error) else 1
 
 
 def _read_text(path: Path, report: _Report) -> str | None:
@@ -239,7 +241,7 @@ def _load_chapter(path: Path, course: Course, known_sims: set[str]) -> Chapter |
     try:
         header = tomllib.loads("\n".join(header_lines))
     except tomllib.TOMLDecodeError as e:
-        broken(_toml_error_line(e) + 1, f"bad header: {e}")
+        broken(_toml_error_line(e, "\n".join(header_lines)) + 1, f"bad header: {e}")
         return None
 
     before = report.count
@@ -290,7 +292,7 @@ def _load_quiz(path: Path, course: Course) -> tuple[Question, ...]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        report(_toml_error_line(e), f"bad TOML: {e}")
+        report(_toml_error_line(e, text), f"bad TOML: {e}")
         return ()
     lines = text.splitlines()
     starts = [i for i, ln in enumerate(lines) if ln.strip() == "[[question]]"]
@@ -344,7 +346,7 @@ def _load_explorer(path: Path, name: str, course: Course) -> Explorer | None:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        report(_toml_error_line(e), f"bad TOML: {e}")
+        report(_toml_error_line(e, text), f"bad TOML: {e}")
         return None
     lines = text.splitlines()
     before = report.count

@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"lmtui sim {args.sim_command}: simulation {getattr(args, 'name', '')!r} is not available ({exc})", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `| head`: stop quietly, and keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

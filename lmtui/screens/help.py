@@ -54,6 +54,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("k,up", "scroll_up", "Scroll", show=False),
     ]
 
+    def on_resize(self) -> None:
+        self.app.check_size()  # type: ignore[attr-defined]
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(help_text(), markup=False)

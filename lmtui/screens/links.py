@@ -24,6 +24,9 @@ class LinksScreen(ModalScreen[str | None]):
         super().__init__()
         self.links = links
 
+    def on_resize(self) -> None:
+        self.app.check_size()  # type: ignore[attr-defined]
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Links on this page (enter follows a chapter link; web links are shown, not opened)", markup=False)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import shutil
+from contextlib import suppress
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own LMTUI_HOME: no test touches the learner's real progress."""
+    home = tmp_path / "lmtui-home"
+    monkeypatch.setenv("LMTUI_HOME", str(home))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return home
+
+
+@pytest.fixture
+def mini_course(tmp_path) -> Path:
+    """A writable copy of the two-chapter fixture course."""
+    dst = tmp_path / "mini"
+    shutil.copytree(FIXTURES / "mini", dst)
+    return dst
+
+
+async def wait_for_workers(app) -> None:
+    from textual.worker import WorkerCancelled
+
+    with suppress(WorkerCancelled):
+        await app.workers.wait_for_complete()

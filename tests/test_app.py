@@ -1,0 +1,227 @@
+"""Pilot-driven tests of the course app: keys, quizzes, persistence, bad input, small terminals."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from textual.widgets import Markdown, Static
+
+from lmtui.app import LmtuiApp, MainScreen
+from lmtui.course import load_course
+from lmtui.progress import DB_NAME, ProgressStore
+from lmtui.screens.help import HelpScreen
+from lmtui.screens.links import LinksScreen
+from lmtui.screens.small import TooSmallScreen
+from lmtui.widgets.chapter import ChapterView
+from lmtui.widgets.quiz import QuestionCard
+from lmtui.widgets.reader import PageReader
+from lmtui.widgets.toc import TableOfContents
+
+from conftest import REPO
+
+
+def title_text(app: LmtuiApp) -> str:
+    return str(app.screen.query_one(".chapter-title", Static).content)
+
+
+def chapter_view(app: LmtuiApp) -> ChapterView:
+    return app.screen.query_one(ChapterView)
+
+
+async def test_walk_all_chapters_answer_quizzes_and_resume(_isolated_home):
+    course = load_course(REPO / "content")
+    assert len(course.chapters) == 10
+    expected: dict[str, dict[int, int]] = {}
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for i, chapter in enumerate(course.chapters):
+            assert app.current == chapter.id
+            assert chapter.title in title_text(app)
+            reader = app.screen.query_one(PageReader)
+            for _ in range(len(chapter.pages) - 1):
+                await pilot.press("j", "k", "right_square_bracket")
+                await pilot.pause()
+            assert reader.page == len(chapter.pages) - 1
+            await pilot.press("z")
+            await pilot.pause()
+            assert chapter_view(app).view == "quiz"
+            right = chapter.quiz[0].answer
+            wrong = 1 if chapter.quiz[1].answer != 1 else 2
+            await pilot.press(str(right), "tab", str(wrong))
+            await pilot.pause()
+            cards = list(app.screen.query(QuestionCard))
+            assert cards[0].answer.correct and not cards[1].answer.correct
+            expected[chapter.id] = {0: right, 1: wrong}
+            if i < len(course.chapters) - 1:
+                await pilot.press("n")
+                await pilot.pause()
+        await pilot.press("n")  # past the last chapter: stays, says so
+        await pilot.pause()
+        assert app.current == course.chapters[-1].id
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.current == course.chapters[-2].id
+    # restart on the same LMTUI_HOME: everything is still there
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.current == course.chapters[-2].id
+        toc = app.screen.query_one(TableOfContents)
+        assert toc is not None
+        for chapter in course.chapters:
+            status = app.status(chapter.id)
+            assert status.read and status.answered == 2 and status.correct == 1, chapter.id
+        await pilot.press("z")
+        await pilot.pause()
+        cards = list(app.screen.query(QuestionCard))
+        assert cards[0].answer is not None and cards[0].answer.choice == expected[app.current][0]
+    stored = ProgressStore(_isolated_home).all_answers()
+    assert {ch: {q: a.choice for q, a in qs.items()} for ch, qs in stored.items()} == expected
+
+
+async def test_resumes_last_page(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.screen.query_one(PageReader).page == 1
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(PageReader).page == 1
+        assert "p.2/2" in title_text(app)
+
+
+async def test_views_and_figure_explorer(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        assert chapter_view(app).view == "figure"
+        detail = app.screen.query_one(".explorer-detail Markdown", Markdown)
+        await pilot.press("down")
+        await pilot.pause()
+        assert "Carnot 1824" in detail.source
+        await pilot.press("t")
+        await pilot.pause()
+        assert chapter_view(app).view == "text" and isinstance(app.focused, PageReader)
+
+
+async def test_command_palette_jumps_to_a_chapter():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Universality")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current == "universality"
+        assert "Universality" in title_text(app)
+
+
+async def test_help_screen_opens_and_closes():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one(Static).content)
+        assert "ctrl+p" in text and "1-4" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_chapter_links_work_and_web_links_are_only_shown(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, LinksScreen)
+        await pilot.press("down", "enter")  # the web link
+        await pilot.pause()
+        assert app.current == "first"
+        assert any("not opened here" in str(n.message) for n in app._notifications)
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.press("enter")  # the chapter link
+        await pilot.pause()
+        assert app.current == "second"
+
+
+async def test_too_small_terminal_shows_a_message_then_recovers():
+    app = LmtuiApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        assert "too small" in str(app.screen.query_one(Static).content)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.current is not None
+
+
+async def test_toc_toggle_and_choose(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        toc = app.screen.query_one(TableOfContents)
+        assert not toc.display  # narrow: hidden until asked for
+        await pilot.press("c")
+        await pilot.pause()
+        assert toc.display and app.focused is toc
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.current == "second" and not toc.display
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.screen.query_one(TableOfContents).display  # wide: always there
+
+
+async def test_bindings_can_be_rebound_by_id(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.update_keymap({"next-chapter": "x"})
+        await pilot.press("x")
+        await pilot.pause()
+        assert app.current == "second"
+
+
+async def test_corrupt_store_keeps_app_usable_and_old_file(_isolated_home, mini_course):
+    _isolated_home.mkdir(parents=True, exist_ok=True)
+    junk = b"\x00garbage, not sqlite" * 64
+    (_isolated_home / DB_NAME).write_bytes(junk)
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert any("kept as" in str(n.message) for n in app._notifications)
+        await pilot.press("z", "2")
+        await pilot.pause()
+    kept = list(_isolated_home.glob(f"{DB_NAME}.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == junk
+    assert ProgressStore(_isolated_home, course=str(Path(mini_course).resolve())).answers("first")[0].correct
+
+
+async def test_broken_chapter_is_reported_and_others_load(mini_course):
+    (mini_course / "03-broken.md").write_text("+++\nid = 'oops'\ntitle = \n+++\n", encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        assert any("03-broken.md" in m and "line 3" in m for m in messages), messages
+        assert [c.id for c in app.course.chapters] == ["first", "second"]
+
+
+async def test_course_with_no_loadable_chapter_still_starts(tmp_path):
+    (tmp_path / "01-bad.md").write_text("nothing\n", encoding="utf-8")
+    app = LmtuiApp(content_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = str(app.screen.query_one(".broken", Static).content)
+        assert "No chapter could be loaded" in text and "01-bad.md:1" in text
+        await pilot.press("n", "f", "z", "question_mark", "escape")
+        await pilot.pause()

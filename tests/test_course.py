@@ -1,0 +1,122 @@
+"""The content loader and `lmtui check`: every problem reported as file:line: message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lmtui.checker import check_main
+from lmtui.course import builtin_content_dir, count_blocks, load_course, page_links, split_pages
+
+from conftest import REPO
+
+OUTLINE_TITLES = [
+    "The Problem", "Seven Desiderata", "Solvable Settings", "Simplifying Limits", "Empirical Laws",
+    "Hyperparameters", "Universality", "LM ⇄ Mech Interp", "Skepticism", "Connections",
+]
+
+
+def problems_of(root: Path) -> list[str]:
+    return [f"{p.path.name}:{p.line}: {p.message}" for p in load_course(root).problems]
+
+
+def test_builtin_course_is_valid_and_complete():
+    course = load_course(REPO / "content")
+    assert [str(p) for p in course.problems] == []
+    assert [c.title for c in course.chapters] == OUTLINE_TITLES
+    assert [c.order for c in course.chapters] == list(range(10))
+    for chapter in course.chapters:
+        assert len(chapter.quiz) >= 3, chapter.id
+        assert chapter.figures, f"{chapter.id} has no figure"
+        for page in chapter.pages:
+            assert count_blocks(page.markdown) <= 100, (chapter.id, page.title)
+        text = "\n".join(p.markdown for p in chapter.pages)
+        assert "Try this" in text, f"{chapter.id} has no 'Try this in the simulation' prompt"
+
+
+def test_builtin_dir_resolves_from_package():
+    assert (builtin_content_dir() / "FORMAT.md").exists()
+
+
+def test_fixture_course_loads(mini_course):
+    course = load_course(mini_course)
+    assert course.problems == []
+    first = course.by_id("first")
+    assert [p.title for p in first.pages] == ["Introduction", "Second page"]
+    assert first.quiz[0].answer == 2
+    assert course.explorers["eras"].items[1].label == "Theory"
+
+
+def test_check_exit_codes(mini_course, capsys):
+    assert check_main(str(mini_course)) == 0
+    assert "ok: 2 chapters" in capsys.readouterr().out
+    (mini_course / "02-second.quiz.toml").write_text("[[question]]\nprompt = 'x'\nchoices = ['a', 'b']\nanswer = 3\nexplanation = ''\n")
+    assert check_main(str(mini_course)) == 1
+    out = capsys.readouterr().out
+    assert "02-second.quiz.toml:4: question 1: answer 3 is out of range; expected 1 to 2" in out
+
+
+@pytest.mark.parametrize(
+    "filename, text, expected",
+    [
+        ("03-x.md", "no header here\n", "03-x.md:1: missing header"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = 3\n", "03-x.md:1: header not closed"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = = 3\n+++\nBody\n", "03-x.md:4: bad header"),
+        ("03-x.md", "+++\nid = 'x'\norder = 3\n+++\nBody\n", "03-x.md:1: header: missing required key 'title'"),
+        ("03-x.md", "+++\nid = 'Bad Id'\ntitle = 'X'\norder = 3\n+++\nBody\n", "03-x.md:2: header: id 'Bad Id'"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = 'three'\n+++\nBody\n", "03-x.md:4: header: order must be an integer"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = 3\nfigures = ['sim:nope']\n+++\nBody\n", "03-x.md:5: figures: unknown simulation 'nope'"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = 3\nfigures = ['explorer:missing']\n+++\nBody\n", "03-x.md:5: figures: no file figures/missing.toml"),
+        ("03-x.md", "+++\nid = 'first'\ntitle = 'X'\norder = 3\n+++\nBody\n", "03-x.md:2: duplicate id 'first'"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = 3\ntitel = 'typo'\n+++\nBody\n", "03-x.md:5: header: unknown key 'titel'"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = 3\n+++\nSee [y](chapter:nowhere).\n", "03-x.md:6: link to unknown chapter 'nowhere'"),
+        ("03-x.md", "+++\nid = 'x'\ntitle = 'X'\norder = 3\n+++\n", "03-x.md:6: the chapter has no text"),
+        ("99-orphan.quiz.toml", "[[question]]\n", "99-orphan.quiz.toml:1: quiz without a chapter"),
+    ],
+)
+def test_broken_files_are_reported_with_line(mini_course, filename, text, expected):
+    (mini_course / filename).write_text(text, encoding="utf-8")
+    found = problems_of(mini_course)
+    assert any(p.startswith(expected) for p in found), found
+
+
+@pytest.mark.parametrize(
+    "quiz, expected",
+    [
+        ("[[question]]\nprompt = 'p'\nchoices = ['a', 'b']\nexplanation = 'e'\n", "01-first.quiz.toml:1: question 1: missing 'answer'"),
+        ("[[question]]\nprompt = 'p'\nchoices = ['a','b','c','d','e']\nanswer = 1\nexplanation = 'e'\n", "01-first.quiz.toml:3: question 1: 5 choices"),
+        ("[[question]]\nprompt = 'p'\nchoices = ['a', 'b']\nanswer = true\nexplanation = 'e'\n", "01-first.quiz.toml:4: question 1: answer must be an integer"),
+        ("question = 3\n", "01-first.quiz.toml:1: no questions"),
+        ("[[question]\n", "01-first.quiz.toml:1: bad TOML"),
+    ],
+)
+def test_broken_quizzes_are_reported_with_line(mini_course, quiz, expected):
+    (mini_course / "01-first.quiz.toml").write_text(quiz, encoding="utf-8")
+    found = problems_of(mini_course)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_broken_chapter_does_not_stop_the_others(mini_course):
+    (mini_course / "03-broken.md").write_text("+++\nid = 'broken'\n", encoding="utf-8")
+    (mini_course / "04-latin1.md").write_bytes("+++\nid = 'l'\ntitle = 'caf\xe9'\norder = 4\n+++\n".encode("latin-1"))
+    course = load_course(mini_course)
+    assert [c.id for c in course.chapters] == ["first", "second"]
+    assert {b.path.name for b in course.broken} == {"03-broken.md", "04-latin1.md"}
+    assert any("not UTF-8" in b.reason for b in course.broken)
+
+
+def test_missing_folder_is_a_problem_not_a_crash(tmp_path):
+    course = load_course(tmp_path / "nope")
+    assert course.chapters == [] and "not a folder" in course.problems[0].message
+
+
+def test_pages_split_on_level_two_headings_outside_code():
+    pages = split_pages("Intro\n\n## A\ntext\n```\n## not a page\n```\n## B\nmore\n")
+    assert [p.title for p in pages] == ["Introduction", "A", "B"]
+    assert "## not a page" in pages[1].markdown
+
+
+def test_page_links_in_order_without_duplicates():
+    md = "[a](chapter:x) and [b](https://e.org) and [a again](chapter:x)"
+    assert page_links(md) == [("a", "chapter:x"), ("b", "https://e.org")]

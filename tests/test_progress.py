@@ -1,0 +1,137 @@
+"""The progress store: persistence, corrupt/future stores kept aside, concurrent writers, kills."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from lmtui.progress import DB_NAME, SCHEMA_VERSION, ProgressStore
+
+
+def test_round_trip(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.mark_read("a")
+    store.record_answer("a", 0, 2, True)
+    store.record_answer("a", 0, 3, False)  # the latest answer wins
+    store.set_state("last_chapter", "a")
+    store.close()
+    again = ProgressStore(tmp_path)
+    assert again.warning is None
+    assert again.read_chapters() == {"a"}
+    assert again.answers("a")[0].choice == 3 and not again.answers("a")[0].correct
+    assert again.get_state("last_chapter") == "a"
+
+
+def test_wal_journal(tmp_path):
+    ProgressStore(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_courses_are_kept_apart(tmp_path):
+    ProgressStore(tmp_path, course="builtin").mark_read("a")
+    assert ProgressStore(tmp_path, course="/other/course").read_chapters() == set()
+
+
+def test_lmtui_home_is_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMTUI_HOME", str(tmp_path / "h"))
+    store = ProgressStore()
+    assert store.path == tmp_path / "h" / DB_NAME and store.path.exists()
+
+
+def test_corrupt_store_is_moved_aside_and_kept(tmp_path):
+    junk = b"this is not a database" * 100
+    (tmp_path / DB_NAME).write_bytes(junk)
+    store = ProgressStore(tmp_path)
+    assert store.persistent
+    assert store.moved_aside is not None and store.moved_aside.read_bytes() == junk
+    assert "kept as" in store.warning and store.moved_aside.name in store.warning
+    store.mark_read("x")  # the fresh store works
+    assert ProgressStore(tmp_path).read_chapters() == {"x"}
+
+
+def test_future_version_store_is_kept_aside(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.mark_read("from-the-future")
+    store._conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
+    store.close()
+    again = ProgressStore(tmp_path)
+    assert again.moved_aside is not None and ".future-" in again.moved_aside.name
+    assert "newer lmtui" in again.warning
+    kept = sqlite3.connect(again.moved_aside)
+    assert kept.execute("SELECT chapter FROM chapter_read").fetchall() == [("from-the-future",)]
+    assert again.read_chapters() == set()
+
+
+def test_unwritable_home_falls_back_to_memory(tmp_path):
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    store = ProgressStore(blocker / "home")
+    assert not store.persistent and "will not be saved" in store.warning
+    store.mark_read("a")
+    assert store.read_chapters() == {"a"}
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from lmtui.progress import ProgressStore
+    home, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    store = ProgressStore(home)
+    for i in range(n):
+        store.record_answer(f"{tag}-{i % 10}", i, i % 4 + 1, i % 2 == 0)
+        store.mark_read(f"{tag}-{i}")
+    print("done", flush=True)
+    """
+)
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    n = 200
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), tag, str(n)], stdout=subprocess.PIPE, text=True)
+        for tag in ("a", "b")
+    ]
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0 and "done" in out
+    store = ProgressStore(tmp_path)
+    read = store.read_chapters()
+    assert len(read) == 2 * n
+    answers = store.all_answers()
+    assert sum(len(v) for v in answers.values()) == 2 * n
+
+
+def test_sigkill_mid_session_loses_at_most_the_last_write(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys
+        from lmtui.progress import ProgressStore
+        store = ProgressStore(sys.argv[1])
+        i = 0
+        while True:
+            store.record_answer("ch", i, 1, True)
+            print(i, flush=True)
+            i += 1
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    acknowledged = -1
+    deadline = time.monotonic() + 60
+    while acknowledged < 300 and time.monotonic() < deadline:
+        acknowledged = int(proc.stdout.readline())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    store = ProgressStore(tmp_path)
+    assert store.warning is None
+    saved = store.answers("ch")
+    # every write the process confirmed (printed after commit) survived the kill
+    assert set(range(acknowledged + 1)) <= set(saved)
