@@ -77,7 +77,9 @@ class MainScreen(Screen[None]):
             self.toggle_class("-show-toc")
             visible = self.has_class("-show-toc")
         if visible:
-            self.call_after_refresh(self.query_one("#toc", TableOfContents).focus)
+            toc = self.query_one("#toc", TableOfContents)
+            self.app.update_styles(toc)  # apply the class now, so the list can take focus
+            toc.focus()
         else:
             self.focus_chapter()
 

@@ -169,6 +169,7 @@ async def test_too_small_terminal_shows_a_message_then_recovers():
 async def test_toc_toggle_and_choose(mini_course):
     app = LmtuiApp(content_dir=mini_course)
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
         toc = app.screen.query_one(TableOfContents)
         assert not toc.display  # narrow: hidden until asked for
         await pilot.press("c")
