@@ -113,7 +113,7 @@ class _MLP:
         """Top Hessian eigenvalue (which='LA') at the last ``loss_grad`` point, warm-started at v0."""
         op = LinearOperator((self.size, self.size), matvec=lambda v: self.hvp(np.asarray(v).ravel()), dtype=float)
         try:
-            w, vecs = eigsh(op, k=1, which="LA", tol=1e-3, v0=v0, ncv=min(8, self.size))
+            w, vecs = eigsh(op, k=1, which="LA", tol=1e-3, v0=v0, ncv=min(8, self.size), maxiter=100)
             return float(w[0]), vecs[:, 0]
         except ArpackNoConvergence as exc:
             if len(exc.eigenvalues):
@@ -139,8 +139,8 @@ class EdgeOfStability(Simulation):
     params = (
         Param("lr", "float", 0.4, "GD step size eta; the predicted edge is 2/eta", min=0.01, max=20.0, step=1.25, log=True),
         Param("steps", "int", 800, "full-batch GD steps", min=50, max=5000, step=100),
-        Param("width", "int", 32, "hidden width of the 20-w-w-5 tanh MLP", min=4, max=128, step=8),
-        Param("samples", "int", 100, "training points n (random labels, 5 classes)", min=20, max=400, step=20),
+        Param("width", "int", 32, "hidden width of the 20-w-w-5 tanh MLP", min=4, max=64, step=8),
+        Param("samples", "int", 100, "training points n (random labels, 5 classes)", min=20, max=300, step=20),
     )
 
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
