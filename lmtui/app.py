@@ -32,22 +32,23 @@ WIDE = 100  # at or above this many columns the table of contents stays open
 
 
 class MainScreen(Screen[None]):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-medium"), (WIDE, "-wide")]
     DEFAULT_CSS = """
     MainScreen #toc { display: none; }
     MainScreen.-wide #toc { display: block; }
     MainScreen.-show-toc #toc { display: block; }
     MainScreen.-wide.-hide-toc #toc { display: none; }
-    MainScreen.-narrow #toc { dock: left; width: 34; height: 1fr; background: $surface; }
+    MainScreen.-narrow #toc, MainScreen.-medium #toc { dock: left; width: 34; height: 1fr; background: $surface; }
     MainScreen #chapter-host { width: 1fr; height: 1fr; }
     MainScreen .broken { padding: 1 2; }
     """
     BINDINGS = [
-        Binding("n", "app.next_chapter", "Next", id="next-chapter"),
-        Binding("p", "app.previous_chapter", "Prev", id="previous-chapter"),
-        Binding("t", "show_view('text')", "Text", id="view-text"),
-        Binding("f", "show_view('figure')", "Figure", id="view-figure"),
-        Binding("z", "show_view('quiz')", "Quiz", id="view-quiz"),
+        Binding("n", "app.next_chapter", "Next ch.", id="next-chapter"),
+        Binding("p", "app.previous_chapter", "Prev ch.", show=False, id="previous-chapter"),
+        # t / f / z are shown in the chapter's title bar, not the footer
+        Binding("t", "show_view('text')", "Text", show=False, id="view-text"),
+        Binding("f", "show_view('figure')", "Figure", show=False, id="view-figure"),
+        Binding("z", "show_view('quiz')", "Quiz", show=False, id="view-quiz"),
         Binding("c", "toggle_toc", "TOC", id="toggle-toc"),
         Binding("g", "links", "Links", show=False, id="links"),
     ]

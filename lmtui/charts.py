@@ -12,6 +12,7 @@ legend goes below the plot (plotext's own would cover the data), measured first,
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import textwrap
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from plotext._figure import _figure_class  # the per-figure object of plotext 5 (pinned <6)
-from plotext._utility import colorize
+from plotext._utility import ansi_end, colorize, colors_to_ansi
 
 from .sims.base import Chart, Line, Panel
 
@@ -105,13 +106,9 @@ class _Style:
         """Label text as given, or transliterated to ASCII."""
         return to_ascii(s) if self.ascii_only else s
 
-    def output(self, s: str) -> str:
-        """plotext output: colours stripped unless wanted, box drawing made ASCII if asked."""
-        if not self.color:
-            s = _ANSI.sub("", s)
-        if self.ascii_only:
-            s = s.translate(_BOX_ASCII).encode("ascii", "replace").decode("ascii")
-        return s
+    def frame(self, s: str) -> str:
+        """plotext output with its box drawing made ASCII if asked."""
+        return s.translate(_BOX_ASCII).encode("ascii", "replace").decode("ascii") if self.ascii_only else s
 
 
 def _footer(caption: str, diverged_message: str | None, width: int, style: _Style) -> list[str]:
@@ -146,7 +143,7 @@ def _grid(panels: Sequence[Panel], width: int, height: int, style: _Style) -> li
     out: list[str] = []
     for r, cell_h in enumerate(_split(height, rows)):
         cells = [_panel_lines(p, cell_w, cell_h, style) for p in panels[r * cols : (r + 1) * cols]]
-        out.extend((" " * GAP).join(row) for row in zip(*cells))
+        out.extend((" " * GAP).join(row) for row in zip(*cells, strict=True))
     return out
 
 
@@ -243,7 +240,7 @@ def _panel_lines(panel: Panel, width: int, height: int, style: _Style) -> list[s
     ys = np.concatenate([t.y for t in traces])
     y_axis = _y_axis(panel, ys, max(3, (plot_h - 5) // 2 + 1))
     canvas = _draw(panel, traces, x_axis, y_axis, width, plot_h, style)
-    return _fit_block(style.output(canvas).split("\n")[:plot_h] + legend, width, height)
+    return _fit_block(style.frame(canvas).split("\n")[:plot_h] + legend, width, height)
 
 
 def _hlines(panel: Panel) -> list[tuple[float, str]]:
@@ -295,7 +292,9 @@ def _thin(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.nd
     return x[idx], y[idx]
 
 
-def _draw(panel: Panel, traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, width: int, height: int, style: _Style) -> str:
+def _draw(
+    panel: Panel, traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, width: int, height: int, style: _Style
+) -> str:
     fig = _figure_class()
     fig.plotsize(width, height)
     fig._set_size(width, height)  # plotsize alone is capped at the terminal size
@@ -309,14 +308,36 @@ def _draw(panel: Panel, traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, widt
         draw(x.tolist(), y.tolist(), marker=t.marker, color=t.color if style.color else None)
     _apply_axis(fig.xscale, fig.xlim, fig.xticks, x_axis)
     _apply_axis(fig.yscale, fig.ylim, fig.yticks, y_axis)
-    return fig.build()
+    return _build(fig, style.color)
 
 
-def _apply_axis(scale: Callable[[str], None], lim: Callable[[float, float], None], ticks: Callable[[list[float], list[str]], None], axis: _Axis) -> None:
+def _build(fig: _figure_class, color: bool) -> str:
+    """``fig.build()``, but the text is joined in runs of equal colour rather than plotext's
+    per-cell loop: the same ANSI text in about 60% of the time, and plain text with no colour."""
+    fig._set_sizes()
+    fig._build_matrix()
+    m = fig.monitor.matrix
+    if not color:
+        return "\n".join("".join(m.marker[row]) for row in m.Rows[::-1])
+    lines = []
+    for row in m.Rows[::-1]:
+        cells = zip(m.marker[row], m.fullground[row], m.style[row], m.background[row], strict=True)
+        runs = itertools.groupby(cells, key=lambda cell: cell[1:])
+        lines.append("".join(colors_to_ansi(*look) + "".join(c[0] for c in run) + ansi_end for look, run in runs))
+    return "\n".join(lines)
+
+
+def _apply_axis(
+    scale: Callable[[str], None],
+    lim: Callable[[float, float], None],
+    ticks: Callable[[list[float], list[str]], None],
+    axis: _Axis,
+) -> None:
     if axis.log:
         scale("log")
     if axis.ticks:  # a flat range is left to plotext, which pads it
-        lim(*((math.log10(axis.lo), math.log10(axis.hi)) if axis.log else (axis.lo, axis.hi)))  # plotext limits are in axis space
+        lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if axis.log else (axis.lo, axis.hi)
+        lim(lo, hi)  # plotext takes limits in axis space: log10 on a log axis
         ticks(axis.ticks, axis.labels)
 
 

@@ -48,13 +48,18 @@ def add_parser(subparsers: Any) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a parameter (repeatable); lists are comma lists: --set alphas=1,4,16",
     )
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
     mode = run.add_mutually_exclusive_group()
-    mode.add_argument("--json", dest="mode", action="store_const", const="json", help="the result as one JSON object")
-    mode.add_argument("--csv", dest="mode", action="store_const", const="csv", help="the series as CSV (see below)")
-    mode.add_argument("--plot", dest="mode", action="store_const", const="plot", help="the chart as text, then the verdict")
-    run.add_argument("--width", type=_positive_int, default=None, help=f"--plot width (default: terminal, at most {PLOT_WIDTH})")
-    run.add_argument("--height", type=_positive_int, default=PLOT_HEIGHT, help=f"--plot height (default {PLOT_HEIGHT})")
+    for flag, what in (("json", "the result as one JSON object"), ("csv", "the series as CSV (see below)"),
+                       ("plot", "the chart as text, then the verdict")):
+        mode.add_argument(f"--{flag}", dest="mode", action="store_const", const=flag, help=what)
+    run.add_argument(
+        "--width", type=_int_at_least(1), default=None,
+        help=f"--plot width (default: the terminal's, up to {PLOT_WIDTH})",
+    )
+    run.add_argument(
+        "--height", type=_int_at_least(1), default=PLOT_HEIGHT, help=f"--plot height (default {PLOT_HEIGHT})"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"lmtui sim {args.sim_command}: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:
-        print(f"lmtui sim {args.sim_command}: simulation {getattr(args, 'name', '')!r} is not available ({exc})", file=sys.stderr)
+        name = getattr(args, "name", "")
+        print(f"lmtui sim {args.sim_command}: simulation {name!r} is not available ({exc})", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `| head`: stop quietly, and keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -74,11 +80,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` accepting integers >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= {minimum}")
+        return value
+
+    return parse
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,7 +101,7 @@ def _positive_int(text: str) -> int:
 def _table(rows: list[list[str]]) -> list[str]:
     """Rows of cells as lines with every column but the last padded to its widest cell."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return ["  ".join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]]).rstrip() for row in rows]
+    return ["  ".join([c.ljust(w) for c, w in zip(row, widths, strict=False)] + [row[-1]]).rstrip() for row in rows]
 
 
 def _list(_args: argparse.Namespace) -> None:
@@ -121,7 +135,7 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ParamError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set seed_count=3 or --set alphas=1,4,16")
+            raise ParamError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set lr=0.1 or --set alphas=1,4,16")
         out[key.strip()] = value
     return out
 
@@ -153,7 +167,8 @@ def _progress(name: str) -> Callable[[Frame], None]:
 
     def show(frame: Frame) -> None:
         if due():
-            print(f"\r{name}: step {frame.step}/{frame.total} {frame.message}"[:PLOT_WIDTH], end="", file=sys.stderr, flush=True)
+            line = f"\r{name}: step {frame.step}/{frame.total} {frame.message}"[:PLOT_WIDTH]
+            print(line, end="", file=sys.stderr, flush=True)
 
     return show
 
@@ -255,7 +270,7 @@ def _print_csv(_sim: Simulation, _params: dict[str, Any], result: Result, _args:
 def _use_color(args: argparse.Namespace) -> bool:
     choice = getattr(args, "color", "auto")
     if choice == "auto":
-        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        return sys.stdout.isatty() and "NO_COLOR" not in os.environ
     return choice != "none"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.reactive import reactive
@@ -41,7 +42,6 @@ class FigureDeck(Container):
         self._show(0)
 
     def _show(self, index: int) -> None:
-        from .simpane import SimPane
         from .explorer import ExplorerView
 
         self.remove_children()
@@ -58,8 +58,27 @@ class FigureDeck(Container):
             else:
                 widget = ExplorerView(explorer)
         else:
-            widget = SimPane(ref.name, chapter_id=self.chapter.id)
+            self.mount(Static(f"Loading simulation {ref.name}...", classes="figure-empty", markup=False))
+            self._load_sim(ref.name, self.index)
+            return
         self.mount(widget)
+        self.call_after_refresh(self.focus_default)
+
+    @work(thread=True, exclusive=True, group="figure-load", exit_on_error=False)
+    def _load_sim(self, name: str, index: int) -> None:
+        """numpy/scipy and the simulation module load off the UI thread (about a second, once)."""
+        from ..sims.registry import get
+
+        get(name)
+        self.app.call_from_thread(self._mount_sim, name, index)
+
+    def _mount_sim(self, name: str, index: int) -> None:
+        from .simpane import SimPane
+
+        if index != self.index or not self.is_mounted:
+            return
+        self.remove_children()
+        self.mount(SimPane(name, chapter_id=self.chapter.id))
         self.call_after_refresh(self.focus_default)
 
     def next_figure(self) -> None:
@@ -113,8 +132,9 @@ class ChapterView(Widget):
             name = "Quiz" if v == "quiz" else "Text" if v == "text" else "Figure"
             if v == "figure" and self.is_mounted:
                 name = self.query_one(FigureDeck).figure_label()
-            tabs.append(f"[{name}]" if v == self.view else f" {name} ")
-        return f"{self.chapter.order} {self.chapter.title}  |  {' '.join(tabs)}  {self.page_text}"
+            label = f"{VIEW_KEYS[v]}:{name}"
+            tabs.append(f"[{label}]" if v == self.view else f" {label} ")
+        return f"{self.chapter.order} {self.chapter.title} | {''.join(tabs)} {self.page_text}"
 
     def refresh_title(self) -> None:
         self.query_one(".chapter-title", Static).update(self._title())

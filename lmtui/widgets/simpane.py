@@ -10,7 +10,7 @@ the simulation loop checks for cancellation between frames.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -40,12 +40,13 @@ class ChartView(Widget):
     """Renders a lmtui.sims Chart with plotext at whatever size the widget has."""
 
     DEFAULT_CSS = """
-    ChartView { height: 1fr; min-height: 8; }
+    ChartView { width: 1fr; height: 1fr; min-height: 8; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chart = None
+        self.placeholder = ""
         self.diverged: str | None = None
         self._cache: tuple[int, int, int] | None = None
         self._text: Text = Text("")
@@ -60,11 +61,12 @@ class ChartView(Widget):
 
         width, height = self.size.width, self.size.height
         if self.chart is None or width < 4 or height < 2:
-            return Text("Press s to run the simulation.", style="dim")
+            return Text(f"{self.placeholder}\n\nPress s to run the simulation.", style="dim")
         key = (id(self.chart), width, height)
         if key != self._cache:
             color, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
-            out = render_chart(self.chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged)
+            chart = replace(self.chart, caption="")  # the verdict line below the chart says it
+            out = render_chart(chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged)
             self._text = Text.from_ansi(out, no_wrap=True, overflow="crop")
             self._cache = key
         return self._text
@@ -84,9 +86,9 @@ class ParamRow(Widget, can_focus=True):
     ParamRow > Input { width: 1fr; height: 1; border: none; padding: 0; }
     """
     BINDINGS = [
-        Binding("right,plus,equals_sign,l", "nudge(1)", "+", id="param-up"),
-        Binding("left,minus,h", "nudge(-1)", "-", id="param-down"),
-        Binding("enter", "edit", "Type value", id="param-edit"),
+        Binding("right,plus,equals_sign,l", "nudge(1)", "More", key_display="+", id="param-up"),
+        Binding("left,minus,h", "nudge(-1)", "Less", key_display="-", id="param-down"),
+        Binding("enter", "edit", "Type", key_display="enter", id="param-edit"),
     ]
 
     class Changed(Message):
@@ -178,16 +180,15 @@ class SimPane(Widget):
     SimPane > .sim-verdict.-agrees { color: $success; }
     SimPane > .sim-verdict.-disagrees { color: $warning; }
     SimPane > .sim-body { height: 1fr; layout: vertical; }
-    SimPane .sim-params { height: 7; border-top: solid $panel; }
-    SimPane .sim-help { height: 1; padding: 0 1; color: $text-muted; }
-    SimPane .sim-help.-error { color: $error; }
-    Screen.-wide SimPane > .sim-body { layout: horizontal; }
-    Screen.-wide SimPane .sim-params { height: 1fr; width: 34; border-top: none; border-left: solid $panel; }
-    Screen.-wide SimPane .sim-side { width: 36; height: 1fr; }
     SimPane .sim-side { height: auto; }
+    SimPane .sim-params { height: 6; border-top: solid $panel; }
+    SimPane .sim-help { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    SimPane .sim-help.-error { color: $error; }
     """
+    # The side-by-side layout at 80+ columns depends on the screen's breakpoint class, which
+    # scoped DEFAULT_CSS cannot see: those rules are in app.tcss.
     BINDINGS = [
-        Binding("s", "toggle_run", "Start/stop", id="sim-run"),
+        Binding("s", "toggle_run", "Run/stop", id="sim-run"),
         Binding("r", "reset", "Reset", id="sim-reset"),
     ]
 
@@ -233,6 +234,7 @@ class SimPane(Widget):
         yield Static("", classes="sim-verdict", markup=False)
 
     def on_mount(self) -> None:
+        self.query_one(ChartView).placeholder = f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}"
         self.app.figure_state[(self.chapter_id, self.sim.name)] = self.state  # type: ignore[attr-defined]
         if self.state.result is not None:
             self._show_result(self.state.result, self.sim.chart(self.state.result, self.state.result.params))
@@ -245,18 +247,18 @@ class SimPane(Widget):
 
     # -- text ------------------------------------------------------------------------------------
     def _status_text(self) -> str:
-        head = f"{self.sim.title} ({self.sim.citation})"
+        head = self.sim.title
         if self.running:
             frame = self.last_frame
             step, total = (frame.step, frame.total) if frame is not None else (0, 1)
             filled = int(10 * step / total) if total else 0
             bar = "#" * filled + "-" * (10 - filled)
-            return f"running [{bar}] {step}/{total}  {time.monotonic() - self.started_at:.1f}s  seed {self.state.seed}  (s: stop)"
+            return f"running [{bar}] {step}/{total} {time.monotonic() - self.started_at:.1f}s seed {self.state.seed} (s: stop)"
         result = self.state.result
         if result is not None:
             tag = f"diverged at step {result.diverged_at}" if result.diverged else f"done in {result.elapsed_s:.1f}s"
-            return f"{head}  {tag}  seed {result.seed}  (s: run again)"
-        return f"{head}  seed {self.state.seed}  (s: run)"
+            return f"{tag} | seed {result.seed} | {head}"
+        return f"ready (s: run) | seed {self.state.seed} | {head}"
 
     def _refresh_status(self) -> None:
         self.query_one(".sim-status", Static).update(self._status_text())

@@ -1,0 +1,53 @@
+"""Snapshot tests of the main screens at 80x24 and 120x40 (accept changes: pytest --snapshot-update)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmtui.app import LmtuiApp
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def make_app() -> LmtuiApp:
+    return LmtuiApp()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [],  # chapter 0, first page (the start screen)
+        ["n", "n", "right_square_bracket"],  # chapter 2, second page
+        ["z", "2"],  # the quiz, one answer given
+        ["f"],  # chapter 0's explorer figure
+        ["n", "f", "down", "down"],  # chapter 1's explorer, third row
+        ["question_mark"],  # help
+        ["c"],  # table of contents toggled
+    ],
+    ids=["start", "page2", "quiz", "explorer", "explorer-row", "help", "toc"],
+)
+def test_screen(snap_compare, size, keys):
+    async def run_before(pilot):
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+def test_too_small(snap_compare):
+    assert snap_compare(make_app(), terminal_size=(40, 10))
+
+
+def test_no_color_ascii(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = LmtuiApp(ascii_only=True)
+
+    async def run_before(pilot):
+        await pilot.pause()
+        await pilot.press("z")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
