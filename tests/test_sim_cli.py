@@ -1,0 +1,263 @@
+"""`lmtui sim list | show | run`, driven through lmtui.cli.main against a fake simulation."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import json
+import math
+import sys
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from lmtui.cli import main
+from lmtui.sim_cli import series_columns
+from lmtui.sims import registry
+from lmtui.sims.base import Chart, Frame, Line, Panel, Param, Result, Simulation
+
+STEPS = 12
+DIVERGE_AT = 5
+
+
+class Toy(Simulation):
+    """Exponential decay; ``mode=blowup`` grows instead and diverges at step 5."""
+
+    name = "toy"
+    title = "Toy decay"
+    chapter = 1
+    description = "a toy: loss decays as exp(-rate t)"
+    citation = "Nobody 2024 (arXiv:0000.00000)"
+    params = (
+        Param("rate", "float", 0.5, "decay rate", min=0.0, max=3.0, step=0.1),
+        Param("sizes", "int_list", (1, 2, 4), "widths to try", min=1, max=64),
+        Param("mode", "choice", "decay", "decay or blow up", choices=("decay", "blowup")),
+    )
+
+    def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
+        steps: list[int] = []
+        loss: list[float] = []
+        diverged_at = None
+        for t in range(STEPS):
+            growth = 10.0**t if t < DIVERGE_AT else math.inf
+            value = math.exp(-params["rate"] * t) if params["mode"] == "decay" else growth
+            if not math.isfinite(value):
+                diverged_at = t
+                break
+            steps.append(t)
+            loss.append(value)
+            yield Frame(step=t, total=STEPS, series={"step": list(steps), "loss": list(loss)})
+        series = {
+            "step": steps,
+            "loss": loss,
+            "sv": [[v, v / 2] for v in loss],
+            "fits": {f"alpha={a}": [a * v for v in loss] for a in params["sizes"]},
+        }
+        return Result(
+            sim=self.name, params=params, seed=seed, series=series,
+            metrics={"final": loss[-1], "undefined": math.nan},
+            prediction={"final": math.exp(-params["rate"] * (STEPS - 1))},
+            diverged_at=diverged_at, verdict="final loss matches exp(-rate t): agrees", agrees=True,
+        )
+
+    def chart(self, data: Frame | Result, params: dict[str, Any]) -> Chart:
+        theory = [math.exp(-params["rate"] * t) for t in data.series["step"]]
+        panel = Panel("loss", "step", "loss", [
+            Line("loss", data.series["step"], data.series["loss"]),
+            Line("exp(-rate t)", data.series["step"], theory, kind="theory"),
+        ], ylog=True)
+        return Chart([panel], caption="a caption")
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> Toy:
+    sim = Toy()
+    monkeypatch.setattr(registry, "NAMES", {"toy": ("toy", "Toy", 1), "ghost": ("no_such_module", "Ghost", 9)})
+    monkeypatch.setattr(registry, "_cache", {"toy": sim})
+    return sim
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- list and show --------------------------------------------------------------------------------
+def test_list_shows_name_chapter_and_description(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "list")
+    assert code == 0
+    toy_line, ghost_line = out.splitlines()
+    assert toy_line.split(None, 2) == ["toy", "ch", "1  a toy: loss decays as exp(-rate t)"]
+    assert ghost_line.startswith("ghost") and "not available" in ghost_line
+    assert toy_line.index("ch 1") == ghost_line.index("ch 9")  # aligned columns
+
+
+def test_list_shows_every_real_simulation_that_imports(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "list")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == list(registry.NAMES)
+    for line in out.splitlines():
+        name = line.split()[0]
+        module = registry.NAMES[name][0]
+        try:
+            importlib.import_module(f"lmtui.sims.{module}")
+        except ImportError:
+            continue
+        assert registry.get(name).description in line
+
+
+def test_show_lists_every_parameter(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "show", "toy")
+    assert code == 0
+    assert "Toy decay" in out and toy.citation in out and toy.description in out
+    for p in toy.params:
+        line = next(line for line in out.splitlines() if line.startswith(p.name + " "))
+        assert p.format(p.default) in line and p.range_text() in line and p.help in line
+
+
+# -- run --------------------------------------------------------------------------------------------
+def test_run_prints_a_summary(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sim", "run", "toy", "--set", "rate=1", "--set", "sizes=3,5")
+    assert code == 0
+    assert "rate=1" in out and "sizes=3,5" in out and "mode=decay" in out
+    assert "final=" in out and "undefined=n/a" in out
+    assert "verdict:" in out and "agrees" in out
+    assert "elapsed:" in out
+    assert "diverged" not in out
+    assert err == ""  # stderr is not a terminal: no progress
+
+
+def test_run_json_is_one_plain_object(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "toy", "--json", "--seed", "3", "--set", "sizes=8")
+    assert code == 0
+    data = json.loads(out, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    expected = {"sim", "params", "seed", "series", "metrics", "prediction", "elapsed_s", "diverged_at", "verdict"}
+    assert expected <= set(data)
+    assert data["sim"] == "toy" and data["seed"] == 3
+    assert data["params"] == {"rate": 0.5, "sizes": [8], "mode": "decay"}
+    assert data["metrics"]["undefined"] is None
+    assert len(data["series"]["loss"]) == STEPS
+    assert out.count("\n") == 1
+
+
+def test_run_csv_parses_with_flattened_columns(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "toy", "--csv", "--set", "sizes=1,4")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["step", "loss", "sv_1", "sv_2", "fits_alpha=1", "fits_alpha=4"]
+    assert len(rows) == STEPS
+    assert [int(r["step"]) for r in rows] == list(range(STEPS))
+    assert float(rows[2]["fits_alpha=4"]) == pytest.approx(4 * math.exp(-1.0))
+    assert float(rows[2]["sv_2"]) == pytest.approx(math.exp(-1.0) / 2)
+
+
+def test_series_columns_pads_ragged_records_and_blanks_nan() -> None:
+    columns = series_columns({"a": [1.0, math.nan], "v": [[1, 2], [3]], "r": [{"x": 1}, {"y": 2}], "s": 7})
+    assert columns == {"a": [1.0, None], "v_1": [1, 3], "v_2": [2, None], "r_x": [1, None], "r_y": [None, 2], "s": [7]}
+
+
+def test_run_plot_fits_80_columns(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "toy", "--plot")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "\x1b" not in out  # stdout is not a terminal
+    assert "a caption" in out and "agrees" in out
+    assert "o loss" in out
+
+
+def test_run_plot_honours_width_height_and_ascii(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--ascii", "sim", "run", "toy", "--plot", "--width", "50", "--height", "15")
+    assert code == 0
+    lines = out.splitlines()
+    assert [len(line) for line in lines[:15]] == [50] * 15
+    assert out.isascii()
+
+
+@pytest.mark.parametrize(
+    ("tty", "no_color", "colored"), [(True, False, True), (True, True, False), (False, False, False)]
+)
+def test_plot_colors_only_on_a_terminal_without_no_color(
+    toy: Toy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tty: bool, no_color: bool, colored: bool,
+) -> None:
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    code, out, _ = run_cli(capsys, "sim", "run", "toy", "--plot")
+    assert code == 0
+    assert ("\x1b[" in out) is colored
+
+
+@pytest.mark.parametrize("mode", [[], ["--plot"]])
+def test_divergence_is_reported_not_an_error(toy: Toy, capsys: pytest.CaptureFixture[str], mode: list[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "toy", "--set", "mode=blowup", *mode)
+    assert code == 0
+    assert f"diverged at step {DIVERGE_AT}" in out.lower()
+
+
+def test_divergence_in_json(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sim", "run", "toy", "--json", "--set", "mode=blowup")
+    assert code == 0
+    assert json.loads(out)["diverged_at"] == DIVERGE_AT
+    assert f"diverged at step {DIVERGE_AT}" in err
+
+
+# -- errors: status 2, one line on stderr, nothing on stdout ----------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sim", "run", "nope"], "unknown simulation 'nope'"),
+        (["sim", "show", "nope"], "unknown simulation 'nope'"),
+        (["sim", "run", "toy", "--json", "--set", "speed=2"], "unknown parameter 'speed'"),
+        (["sim", "run", "toy", "--set", "rate=7"], "number in [0, 3]"),
+        (["sim", "run", "toy", "--csv", "--set", "rate=fast"], "number in [0, 3]"),
+        (["sim", "run", "toy", "--set", "sizes=1,100"], "integers in [1, 64]"),
+        (["sim", "run", "toy", "--set", "sizes=1.5"], "integers in [1, 64]"),
+        (["sim", "run", "toy", "--set", "mode=wild"], "one of decay, blowup"),
+        (["sim", "run", "toy", "--plot", "--set", "rate"], "KEY=VALUE"),
+        (["sim", "run", "toy", "--set", "=3"], "KEY=VALUE"),
+    ],
+)
+def test_errors_exit_2_with_one_line_and_empty_stdout(
+    toy: Toy, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert expected in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "option", [["--seed", "-1"], ["--seed", "x"], ["--width", "0"], ["--json", "--csv"]]
+)
+def test_bad_options_are_argparse_errors(toy: Toy, capsys: pytest.CaptureFixture[str], option: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sim", "run", "toy", *option])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().out == ""
+
+
+def test_unimportable_simulation_is_reported(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sim", "run", "ghost")
+    assert code == 1 and out == ""
+    assert "not available" in err
+
+
+# -- one real simulation --------------------------------------------------------------------------
+def test_real_implicit_regularization_json(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("lmtui.sims.implicit_regularization")
+    code, out, _ = run_cli(capsys, "sim", "run", "implicit_regularization", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"sim", "params", "seed", "series", "metrics", "prediction", "elapsed_s"} <= set(data)
+    assert data["sim"] == "implicit_regularization"
+    defaults = registry.get("implicit_regularization").resolve()
+    assert data["params"] == {k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}
