@@ -340,14 +340,20 @@ class DeepLinear(Simulation):
         n = len(t)
         sv = s.get("sv", [])
         d = len(sv[0]) if sv else len(params.get("target_sv", ()))
-        modes = list(range(d)) if d <= 5 else sorted(set(np.linspace(0, d - 1, 5).round().astype(int).tolist()))
+        # up to three modes (largest, middle, smallest), each measured beside its ODE curve
+        modes = list(range(d)) if d <= 3 else sorted({0, (d - 1) // 2, d - 1})
         idx = _downsample(n, 200)
-        p1 = Panel("singular values of W_L...W_1 (GD)", xlabel="t = lr*step", ylabel="sigma_i")
+        lam_sorted = sorted(params["target_sv"], reverse=True)
+        p1 = Panel("singular values: GD (marks) vs ODE (dots)", xlabel="t = lr*step", ylabel="sigma_i")
+        pred_sv = pred.get("sv") or []
+        pred_t = pred.get("t") or []
         for i in modes:
             if n:
-                lam = params["target_sv"]
-                lam_sorted = sorted(lam, reverse=True)
-                p1.lines.append(Line(f"lambda={lam_sorted[i]:g}", [t[j] for j in idx], [sv[j][i] for j in idx], "measured"))
+                p1.lines.append(Line(f"{lam_sorted[i]:g} GD", [t[j] for j in idx], [sv[j][i] for j in idx], "measured"))
+            if pred_sv and pred_t:
+                m = len(pred_t) if isinstance(data, Result) else min(max(n, 1), len(pred_t))
+                jj = _downsample(m, 200)
+                p1.lines.append(Line(f"{lam_sorted[i]:g} ODE", [pred_t[j] for j in jj], [pred_sv[j][i] for j in jj], "theory"))
         p2 = Panel("loss: GD vs mode ODE", xlabel="t = lr*step", ylabel="loss", ylog=True)
         if n:
             p2.lines.append(Line("GD loss", [t[j] for j in idx], [max(s["loss"][j], 1e-12) for j in idx], "measured"))
