@@ -103,6 +103,6 @@ def test_first_frame_and_charts():
     assert chart.caption == result.verdict
     assert len(chart.panels) == 2
     for panel in chart.panels:
-        assert len(panel.lines) <= 5
+        assert len(panel.lines) <= 6
         for line in panel.lines:
             assert 0 < len(line.x) == len(line.y) <= 200
