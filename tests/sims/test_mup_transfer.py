@@ -1,0 +1,149 @@
+"""muP vs SP (Yang et al. 2022, TP5): learning-rate transfer across widths and the coordinate check."""
+
+import json
+import math
+import time
+
+import pytest
+
+from lmtui.sims import ParamError, get, run_to_end
+from lmtui.sims.base import Chart, Frame, Result, Runner
+
+SIM = "mup_transfer"
+SMALL = {"widths": "64,128", "log2_lrs": "-2,-1,0", "steps": 20, "coord_widths": "16,32"}
+
+
+@pytest.fixture(scope="module")
+def default_result() -> Result:
+    return run_to_end(get(SIM))
+
+
+def _shift(ks):
+    return max(ks) - min(ks)
+
+
+def _check_transfer(r: Result, predicted_sp_shift: float) -> None:
+    best = r.metrics["best_log2_lr"]
+    assert None not in best["sp"] and None not in best["mup"]
+    assert _shift(best["mup"]) <= 0.5  # theory: 0 (width-independent optimum)
+    assert _shift(best["sp"]) >= 2.0  # theory: falls like 1/width (4 octaves over a 16x width range)
+    assert best["sp"][-1] < best["sp"][0]  # ... and it falls, not rises
+    bl = r.metrics["best_loss"]["mup"]
+    assert all(b < a for a, b in zip(bl, bl[1:]))  # muP: wider is better
+    assert r.prediction["mup_shift"] == 0
+    assert r.prediction["sp_shift"] == pytest.approx(predicted_sp_shift)
+
+
+def test_fidelity_lr_transfer(default_result):
+    """science.md 6(c): muP |delta log2 eta*| <= 0.5, SP shift >= 2 octaves, muP best loss falls with width."""
+    assert default_result.params["widths"] == (32, 128, 512)
+    _check_transfer(default_result, 4.0)
+    assert default_result.agrees is True
+
+
+def test_fidelity_lr_transfer_science_widths():
+    """The science notes' own setting: widths 64, 256, 1024 (muP == SP at 64)."""
+    r = run_to_end(get(SIM), {"widths": "64,256,1024", "coord_widths": "16,32"})
+    _check_transfer(r, 4.0)
+    assert r.series["loss"]["sp"][0] == r.series["loss"]["mup"][0]  # muP == SP at the base width 64
+    labels = [ln.label for ln in get(SIM).chart(r, r.params).panels[0].lines]
+    assert labels == ["SP=muP 64", "SP 256", "muP 256", "SP 1024", "muP 1024"]
+
+
+def test_fidelity_coord_check_sgd(default_result):
+    """science.md 6(c): coordinate check, muP |slope| < 0.15 in every layer, SP output slope > 0.5."""
+    cs = default_result.metrics["coord_slopes"]
+    assert len(cs["mup"]) == 3 and all(abs(s) < 0.15 for s in cs["mup"])
+    assert cs["sp"][2] > 0.5
+    assert default_result.prediction["coord_slopes"]["mup"] == [0.0, 0.0, 0.0]
+
+
+def test_fidelity_coord_check_adam():
+    """Same criteria with Adam (muP: hidden and output lr / width multiplier)."""
+    r = run_to_end(get(SIM), {"optimizer": "adam", "widths": "64", "log2_lrs": "0", "steps": 5})
+    cs = r.metrics["coord_slopes"]
+    assert all(abs(s) < 0.15 for s in cs["mup"])
+    assert cs["sp"][2] > 0.5
+
+
+def test_series_shape(default_result):
+    s = default_result.series
+    assert s["widths"] == [32, 128, 512] and s["log2_lrs"] == [-5, -4, -3, -2, -1, 0, 1]
+    for p in ("sp", "mup"):
+        assert len(s["loss"][p]) == 3 and all(len(row) == 7 for row in s["loss"][p])
+        assert len(s["coord"][p]) == 3 and all(len(c) == len(s["coord_widths"]) for c in s["coord"][p])
+    json.dumps(default_result.to_json())
+
+
+def test_deterministic():
+    a = run_to_end(get(SIM), SMALL, seed=0)
+    b = run_to_end(get(SIM), SMALL, seed=0)
+    c = run_to_end(get(SIM), SMALL, seed=1)
+    assert a.series == b.series and a.metrics == b.metrics
+    assert a.series["loss"] != c.series["loss"]
+
+
+def test_param_validation():
+    cls = type(get(SIM))
+    with pytest.raises(ParamError):
+        cls.resolve({"widths": "4,64"})  # below the minimum width
+    with pytest.raises(ParamError):
+        cls.resolve({"log2_lrs": "-3,20"})
+    with pytest.raises(ParamError):
+        cls.resolve({"optimizer": "rmsprop"})
+    with pytest.raises(ParamError):
+        cls.resolve({"steps": 0})
+    with pytest.raises(ParamError):
+        cls.resolve({"nonsense": 1})
+    with pytest.raises(ParamError):
+        cls.resolve({"widths": "64,64"})
+    with pytest.raises(ParamError):
+        cls.resolve({"coord_widths": "64"})  # one width: no slope
+    assert cls.resolve({"widths": "32, 128"})["widths"] == (32, 128)
+
+
+def test_divergent_learning_rates_are_none_not_a_diverged_run():
+    r = run_to_end(get(SIM), {"widths": "64,1024", "log2_lrs": "-2,0,5", "steps": 30, "coord_widths": "16,32"})
+    assert r.diverged_at is None  # the sweep itself is fine
+    loss = r.series["loss"]
+    assert loss["sp"][0][2] is None and loss["sp"][1][2] is None  # 2^5 blows up at any width
+    assert loss["sp"][1][1] is None  # SP at width 1024 cannot take 2^0 ...
+    assert loss["mup"][1][1] is not None  # ... muP can
+    for p in ("sp", "mup"):
+        for row in loss[p]:
+            assert all(v is None or (math.isfinite(v) and v >= 0) for v in row)
+    assert json.loads(json.dumps(r.to_json()))["series"]["loss"]["sp"][0][2] is None
+    get(SIM).chart(r, r.params)
+
+    all_bad = run_to_end(get(SIM), {"widths": "64,256", "log2_lrs": "6,7", "steps": 30, "coord_widths": "16,32"})
+    assert all_bad.diverged_at is None and all_bad.agrees is False
+    assert "diverged" in all_bad.verdict
+    assert all_bad.metrics["best_log2_lr"]["sp"] == [None, None]
+    get(SIM).chart(all_bad, all_bad.params)
+
+
+def test_first_frame_and_chart(default_result):
+    sim = get(SIM)
+    runner: Runner = sim.start(SMALL)
+    t0 = time.perf_counter()
+    first = next(runner)
+    assert time.perf_counter() - t0 < 0.3
+    assert isinstance(first, Frame)
+    assert isinstance(sim.chart(first, runner.params), Chart)
+    frames = [first, *runner]
+    for f in frames:
+        sim.chart(f, runner.params)
+    for r in (runner.result, default_result):
+        ch = sim.chart(r, r.params)
+        assert len(ch.panels) == 2 and ch.caption == r.verdict
+        for panel in ch.panels:
+            assert len(panel.lines) <= 6
+            for line in panel.lines:
+                assert len(line.x) == len(line.y) <= 200
+                assert len(line.label) <= 14
+                if panel.xlog:
+                    assert min(line.x) > 0
+                if panel.ylog:
+                    assert min(line.y) > 0
+    labels = [ln.label for ln in sim.chart(default_result, default_result.params).panels[0].lines]
+    assert labels == ["SP 32", "muP 32", "SP 128", "muP 128", "SP 512", "muP 512"]
