@@ -29,6 +29,7 @@ WIDE_MIN = 100  # from this many columns on, panels go side by side
 COLUMN_MIN = 50  # ... at least this wide each
 PANEL_MIN_W, PANEL_MIN_H = 20, 6  # smaller than this: a one-line summary instead of a plot
 GAP = 1  # blank columns between side-by-side panels
+COMFORT_H = 11  # a panel shorter than this drops its axis-label line and keeps one legend line
 CAPTION_LINES = 2
 
 MEASURED_MARKERS = ("o", "x", "+", "*", "#", "@")
@@ -67,15 +68,29 @@ def render_chart(
     color: bool = True,
     ascii_only: bool = False,
     diverged_message: str | None = None,
+    panel: int | None = None,
 ) -> str:
     """The whole chart: panels in a grid, then the caption, then ``diverged_message`` (if any).
 
     When space is short the diverged message is kept first, then the caption, then the panels.
+    ``panel`` renders only that panel (index modulo the count): see :func:`panels_fit`.
     """
     style = _Style(color, ascii_only)
     footer = _footer(chart.caption, diverged_message, width, style)[-height:] if height > 0 else []
-    body = _grid(chart.panels, width, height - len(footer), style)
+    panels = chart.panels
+    if panel is not None and panels:
+        panels = [panels[panel % len(panels)]]
+    body = _grid(panels, width, height - len(footer), style)
     return "\n".join(_fit_block(body + footer, width, height))
+
+
+def panels_fit(chart: Chart, width: int, height: int, diverged_message: str | None = None) -> bool:
+    """Whether every panel gets at least COMFORT_H rows when all are drawn at this size."""
+    if len(chart.panels) <= 1:
+        return True
+    footer = len(_footer(chart.caption, diverged_message, width, _Style(False, False)))
+    rows = math.ceil(len(chart.panels) / _columns(len(chart.panels), width))
+    return (height - footer) // rows >= COMFORT_H
 
 
 def render_panel(panel: Panel, width: int, height: int, *, color: bool = True, ascii_only: bool = False) -> str:
@@ -235,11 +250,12 @@ def _panel_lines(panel: Panel, width: int, height: int, style: _Style) -> list[s
     xs = np.concatenate([s.x for s in series])
     x_axis = _axis(float(xs.min()), float(xs.max()), panel.xlog, max(3, width // 12))
     traces = _traces(panel, series, (x_axis.lo, x_axis.hi))
-    legend = _legend(traces, width, style)[: height - PANEL_MIN_H]
+    compact = height < COMFORT_H
+    legend = _legend(traces, width, style)[: 1 if compact else height - PANEL_MIN_H]
     plot_h = height - len(legend)
     ys = np.concatenate([t.y for t in traces])
     y_axis = _y_axis(panel, ys, max(3, (plot_h - 5) // 2 + 1))
-    canvas = _draw(panel, traces, x_axis, y_axis, width, plot_h, style)
+    canvas = _draw(panel, traces, x_axis, y_axis, width, plot_h, style, labels=not compact)
     return _fit_block(style.frame(canvas).split("\n")[:plot_h] + legend, width, height)
 
 
@@ -293,13 +309,15 @@ def _thin(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.nd
 
 
 def _draw(
-    panel: Panel, traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, width: int, height: int, style: _Style
+    panel: Panel, traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, width: int, height: int, style: _Style,
+    labels: bool = True,
 ) -> str:
     fig = _figure_class()
     fig.plotsize(width, height)
     fig._set_size(width, height)  # plotsize alone is capped at the terminal size
     fig.theme("clear")
-    for label, set_label in ((panel.title, fig.title), (panel.xlabel, fig.xlabel), (panel.ylabel, fig.ylabel)):
+    axis_labels = ((panel.xlabel, fig.xlabel), (panel.ylabel, fig.ylabel)) if labels else ()
+    for label, set_label in ((panel.title, fig.title), *axis_labels):
         if label:
             set_label(style.text(label))
     for t in traces:

@@ -18,6 +18,7 @@ KEYS: list[tuple[str, str]] = [
     ("1-4", "answer the focused quiz question"),
     ("s", "start / stop the simulation"),
     ("r", "reset the simulation's parameters"),
+    ("v", "next chart panel (when the terminal is too small for all)"),
     ("left / right, - / +", "step the focused parameter"),
     ("enter", "type a parameter value (escape cancels)"),
     ("g", "links on this page (chapter links open here; web links are only shown)"),

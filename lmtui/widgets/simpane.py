@@ -48,7 +48,9 @@ class ChartView(Widget):
         self.chart = None
         self.placeholder = ""
         self.diverged: str | None = None
-        self._cache: tuple[int, int, int] | None = None
+        self.panel = 0  # which panel, when the terminal is too small to show them all
+        self.single = False  # set on render: only one panel fits
+        self._cache: tuple[int, int, int, int] | None = None
         self._text: Text = Text("")
 
     def show(self, chart, diverged: str | None = None) -> None:
@@ -57,22 +59,36 @@ class ChartView(Widget):
         self.refresh()
 
     def render(self) -> Text:
-        from ..charts import render_chart
+        from ..charts import panels_fit, render_chart
 
         width, height = self.size.width, self.size.height
         if self.chart is None or width < 4 or height < 2:
             return Text(f"{self.placeholder}\n\nPress s to run the simulation.", style="dim")
-        key = (id(self.chart), width, height)
+        key = (id(self.chart), width, height, self.panel)
         if key != self._cache:
             color, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
             chart = replace(self.chart, caption="")  # the verdict line below the chart says it
-            out = render_chart(chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged)
+            single = not panels_fit(chart, width, height, self.diverged)
+            if single != self.single:
+                self.single = single
+                self.call_after_refresh(self.screen.refresh_bindings)  # show or hide "v Panel"
+            if self.single:
+                n = len(chart.panels)
+                shown = chart.panels[self.panel % n]
+                chart.panels = list(chart.panels)
+                chart.panels[self.panel % n] = replace(shown, title=f"{shown.title} [v: panel {self.panel % n + 1}/{n}]")
+            out = render_chart(chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged,
+                               panel=self.panel if self.single else None)
             self._text = Text.from_ansi(out, no_wrap=True, overflow="crop")
             self._cache = key
         return self._text
 
     def on_resize(self, event: Resize) -> None:
         self._cache = None
+
+    def next_panel(self) -> None:
+        self.panel += 1
+        self.refresh()
 
 
 class ParamRow(Widget, can_focus=True):
@@ -190,6 +206,7 @@ class SimPane(Widget):
     BINDINGS = [
         Binding("s", "toggle_run", "Run/stop", id="sim-run"),
         Binding("r", "reset", "Reset", id="sim-reset"),
+        Binding("v", "next_panel", "Panel", id="sim-panel"),
     ]
 
     class FrameReady(Message):
@@ -302,6 +319,17 @@ class SimPane(Widget):
     def on_param_row_invalid(self, event: ParamRow.Invalid) -> None:
         event.stop()
         self._help_for(event.row, event.message)
+
+    def action_next_panel(self) -> None:
+        chart = self.query_one(ChartView)
+        if chart.chart is not None and len(chart.chart.panels) > 1:
+            chart.next_panel()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_panel":
+            chart = self.query_one(ChartView)
+            return True if chart.chart is not None and chart.single else None
+        return True
 
     def action_reset(self) -> None:
         self._cancel()

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Benchmark lmtui as a person over SSH meets it: in a real pseudo-terminal. Run by hand, not in CI.
+
+Prints, each the median over --runs runs (default 5) on this machine:
+  - time to first useful frame of `lmtui` and of a minimal Textual app, measured in the same run,
+    and their ratio (goal: lmtui within 1.3x);
+  - chapter-switch time, key `n` to the next chapter's title on screen (goal: < 100 ms);
+  - bytes written while idle, 3 s after the screen settles (goal: 0);
+  - peak RSS after visiting every chapter, before any simulation (goal: < 80 MB);
+  - while a default simulation runs: key-to-screen latency of scrolling keys (goal: median
+    < 50 ms, p95 < 150 ms); bytes written per simulation run at 100x30 (goal: < 300 KB); bytes per
+    second once the run has finished (goal: 0).
+
+Needs pyte and psutil (the test extra). Usage: python scripts/bench_app.py [--runs N] [--skip-sim]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+import psutil
+import pyte
+
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Footer, Static
+class Minimal(App):
+    def compose(self):
+        yield Static("minimal ready")
+        yield Footer()
+Minimal().run()
+"""
+
+
+class PtySession:
+    """A program in a pseudo-terminal, its screen kept by pyte."""
+
+    def __init__(self, argv: list[str], cols: int = 80, rows: int = 24, env: dict[str, str] | None = None) -> None:
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        full_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows), **(env or {}))
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True)
+        os.close(slave)
+        self.fd = master
+        self.bytes = 0
+        self.peak_rss = 0
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def pump(self, timeout: float) -> int:
+        """Read what arrives within ``timeout`` seconds; return the byte count."""
+        got = 0
+        end = time.perf_counter() + timeout
+        while True:
+            left = end - time.perf_counter()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                break
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            got += len(data)
+            self.stream.feed(data)
+        self.bytes += got
+        self._sample_rss()
+        return got
+
+    def _sample_rss(self) -> None:
+        try:
+            proc = psutil.Process(self.proc.pid)
+            rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            self.peak_rss = max(self.peak_rss, rss)
+        except psutil.Error:
+            pass
+
+    def wait_for(self, needle: str, timeout: float = 20.0) -> float | None:
+        """Seconds from now until ``needle`` is on screen (None on timeout)."""
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            if needle in self.text():
+                return time.perf_counter() - start
+            self.pump(0.005)
+        return None
+
+    def settle(self, quiet: float = 0.5, timeout: float = 10.0) -> None:
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            if self.pump(quiet) == 0:
+                return
+
+    def send(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def close(self) -> None:
+        try:
+            self.send("q")
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.fd)
+
+
+def lmtui_argv() -> list[str]:
+    return [sys.executable, "-m", "lmtui"]
+
+
+def fresh_env() -> dict[str, str]:
+    return {"LMTUI_HOME": tempfile.mkdtemp(prefix="lmtui-bench-")}
+
+
+def bench_startup(runs: int) -> None:
+    lm, mini = [], []
+    for _ in range(runs):
+        s = PtySession(lmtui_argv(), env=fresh_env())
+        t = s.wait_for("t:Text")
+        lm.append(t + (s.t0 and 0) if t is not None else float("nan"))
+        lm[-1] = time.perf_counter() - s.t0 if t is not None else float("nan")
+        s.close()
+        m = PtySession([sys.executable, "-c", MINIMAL_APP])
+        t = m.wait_for("minimal ready")
+        mini.append(time.perf_counter() - m.t0 if t is not None else float("nan"))
+        m.close()
+    a, b = statistics.median(lm), statistics.median(mini)
+    print(f"time to first useful frame: lmtui {a * 1000:.0f} ms, minimal Textual app {b * 1000:.0f} ms, ratio {a / b:.2f} (goal <= 1.3)")
+
+
+def bench_navigation(runs: int) -> None:
+    from lmtui.course import load_course
+
+    titles = [c.title for c in load_course().chapters]
+    switches, idle, rss = [], [], []
+    for _ in range(runs):
+        s = PtySession(lmtui_argv(), env=fresh_env())
+        s.wait_for("t:Text")
+        s.settle()
+        for title in titles[1:]:
+            start = time.perf_counter()
+            s.send("n")
+            if s.wait_for(f"{title} |", timeout=5) is not None:
+                switches.append(time.perf_counter() - start)
+            s.settle(0.2)
+        s.settle(0.5)
+        before = s.bytes
+        s.pump(3.0)
+        idle.append((s.bytes - before) / 3.0)
+        rss.append(s.peak_rss / 2**20)
+        s.close()
+    print(f"chapter switch (n -> next title on screen): median {statistics.median(switches) * 1000:.0f} ms, "
+          f"p95 {sorted(switches)[int(0.95 * (len(switches) - 1))] * 1000:.0f} ms over {len(switches)} switches (goal < 100 ms)")
+    print(f"bytes written while idle: median {statistics.median(idle):.0f} B/s (goal 0)")
+    print(f"peak RSS before any simulation: median {statistics.median(rss):.1f} MB (goal < 80 MB)")
+
+
+def bench_simulation(runs: int) -> None:
+    """Chapter 4's scaling law is the default run here: open it, start it, scroll while it runs."""
+    latencies, per_run, after = [], [], []
+    for _ in range(runs):
+        s = PtySession(lmtui_argv(), cols=100, rows=30, env=fresh_env())
+        s.wait_for("t:Text")
+        s.settle()
+        s.send("p")  # nothing before chapter 0; harmless
+        for _ in range(2):
+            s.send("n")
+            s.settle(0.3)
+        s.send("f")
+        s.wait_for("ready (s: run)", timeout=20)
+        s.settle(0.3)
+        start_bytes = s.bytes
+        s.send("s")
+        t_start = time.perf_counter()
+        # scroll the parameter list while the simulation runs: each key must change the screen
+        while "done in" not in s.text() and "diverged" not in s.text() and time.perf_counter() - t_start < 30:
+            before = s.text()
+            key = "\x1b[B" if len(latencies) % 2 == 0 else "\x1b[A"
+            t0 = time.perf_counter()
+            s.send(key)
+            while time.perf_counter() - t0 < 1.0:
+                s.pump(0.002)
+                if s.text() != before:
+                    latencies.append(time.perf_counter() - t0)
+                    break
+            s.pump(0.05)
+        s.settle(0.5)
+        per_run.append(s.bytes - start_bytes)
+        before = s.bytes
+        s.pump(3.0)
+        after.append((s.bytes - before) / 3.0)
+        s.close()
+    lat = sorted(latencies)
+    if lat:
+        print(f"key-to-screen latency while a simulation runs: median {statistics.median(lat) * 1000:.0f} ms, "
+              f"p95 {lat[int(0.95 * (len(lat) - 1))] * 1000:.0f} ms over {len(lat)} keys (goal < 50 / < 150 ms)")
+    print(f"bytes per simulation run at 100x30 (with scrolling keys): median {statistics.median(per_run) / 1024:.0f} KB (goal < 300 KB)")
+    print(f"bytes per second after the run finished: median {statistics.median(after):.0f} B/s (goal 0)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-sim", action="store_true")
+    args = parser.parse_args()
+    os.chdir(Path(__file__).resolve().parent.parent)
+    print(f"lmtui benchmark, {args.runs} runs each, {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    bench_startup(args.runs)
+    bench_navigation(args.runs)
+    if not args.skip_sim:
+        bench_simulation(args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
