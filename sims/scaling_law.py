@@ -255,7 +255,7 @@ class ScalingLaw(Simulation):
         }
         agrees = abs(fit_b - a) <= 0.1
         verdict = (
-            f"fitted exponent b = {fit_b:.3f} vs a = {a:.3g} (diff {fit_b - a:+.3f}, tolerance 0.1): "
+            f"fitted b = {fit_b:.3f} vs a = {a:.3g} (diff {fit_b - a:+.3f}, tol 0.1): "
             f"{'agrees' if agrees else 'disagrees'}; L_inf = {fit_linf / noise:.2f} sigma^2"
         )
         return Result(
