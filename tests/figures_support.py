@@ -1,0 +1,64 @@
+"""Shared by the figure tests and snapshots: tiny settings per simulation, and keyboard drivers."""
+
+from __future__ import annotations
+
+from lmtui.widgets.chapter import FigureDeck
+from lmtui.widgets.simpane import ParamRow, SimPane
+
+from conftest import wait_for_workers
+
+# small enough that every run takes well under a second
+TINY: dict[str, dict[str, str]] = {
+    "langevin_well": {"walkers": "200", "steps": "100"},
+    "deep_linear": {"target_sv": "6,3"},
+    "lazy_rich": {"alphas": "1,16", "width": "64", "steps": "200"},
+    "scaling_law": {"n_max": "64", "trials": "1"},
+    "edge_of_stability": {"steps": "150"},
+    "neural_collapse": {"steps": "300"},
+    "mup_transfer": {"widths": "32,64", "log2_lrs": "-2,-1,0", "steps": "20", "coord_widths": "64,128"},
+    "implicit_regularization": {"step_sizes": "0.01,0.04"},
+    "universality": {"widths": "16,64", "samples": "100", "seeds_per_width": "2"},
+    "grokking": {"p": "11", "steps": "200", "hidden": "32"},
+}
+
+
+async def open_figure(pilot, chapter_id: str, figure: str):
+    """Open ``chapter_id`` and press f until ``figure`` ("sim:NAME" or "explorer:NAME") shows."""
+    app = pilot.app
+    app.open_chapter(chapter_id, page=0)
+    await pilot.pause()
+    chapter = app.course.by_id(chapter_id)
+    target = [str(f) for f in chapter.figures].index(figure)
+    await pilot.press("f")
+    await pilot.pause()
+    for _ in range(target):
+        await pilot.press("f")
+        await pilot.pause()
+    await wait_for_workers(app)  # the simulation module loads in a worker
+    await pilot.pause()
+    deck = app.screen.query_one(FigureDeck)
+    assert deck.index == target
+    return deck
+
+
+async def set_param(pilot, pane: SimPane, name: str, value: str, expect_ok: bool = True) -> None:
+    """Type a value into a parameter the way a learner does: focus, enter, type, enter."""
+    row = next(r for r in pane.query(ParamRow) if r.param.name == name)
+    row.focus()
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.press(*value)
+    await pilot.press("enter")
+    await pilot.pause()
+    if expect_ok:
+        assert pane.sim.param(name).format(pane.state.params[name]) == value, f"{name}={value} was not accepted"
+
+
+async def run_tiny(pilot, pane: SimPane) -> None:
+    for name, value in TINY[pane.sim.name].items():
+        await set_param(pilot, pane, name, value)
+    await pilot.press("s")
+    await pilot.pause()
+    await wait_for_workers(pilot.app)
+    await pilot.pause()

@@ -1,0 +1,180 @@
+"""Every chapter's live figure, driven from the keyboard (issue: simulations live in the chapters)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from textual.widgets import Static
+from textual.worker import WorkerState
+
+from lmtui.app import LmtuiApp
+from lmtui.course import load_course
+from lmtui.widgets.explorer import ExplorerView
+from lmtui.widgets.simpane import ChartView, SimPane
+
+from conftest import REPO, wait_for_workers
+from figures_support import TINY, open_figure, run_tiny, set_param
+
+COURSE = load_course(REPO / "content")
+SIM_FIGURES = [(c.id, str(f)) for c in COURSE.chapters for f in c.figures if f.kind == "sim"]
+EXPLORER_FIGURES = [(c.id, str(f)) for c in COURSE.chapters for f in c.figures if f.kind == "explorer"]
+
+
+def test_every_chapter_has_its_figures():
+    sims = {f.split(":")[1] for _, f in SIM_FIGURES}
+    assert sims == set(TINY)  # every simulation is in some chapter
+    by_chapter = {c.id: {str(f) for f in c.figures} for c in COURSE.chapters}
+    assert by_chapter["solvable-settings"] >= {"sim:deep_linear"}
+    assert by_chapter["simplifying-limits"] >= {"sim:lazy_rich"}
+    assert by_chapter["empirical-laws"] >= {"sim:scaling_law", "sim:edge_of_stability", "sim:neural_collapse"}
+    assert by_chapter["hyperparameters"] >= {"sim:mup_transfer", "sim:implicit_regularization"}
+    assert by_chapter["universality"] >= {"sim:universality"}
+    assert by_chapter["lm-mech-interp"] >= {"sim:grokking", "explorer:three-levels"}
+    assert by_chapter["the-problem"] >= {"explorer:timeline"}
+    assert by_chapter["seven-desiderata"] >= {"explorer:physics-parallels"}
+    assert by_chapter["skepticism"] >= {"explorer:objections"}
+    assert by_chapter["connections"] >= {"explorer:concept-map", "explorer:key-papers"}
+
+
+def verdict_text(pane: SimPane) -> str:
+    return str(pane.query_one(".sim-verdict", Static).content)
+
+
+@pytest.mark.parametrize("chapter_id, figure", SIM_FIGURES, ids=[f for _, f in SIM_FIGURES])
+async def test_simulation_runs_in_its_chapter(chapter_id, figure):
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_figure(pilot, chapter_id, figure)
+        pane = app.screen.query_one(SimPane)
+        assert pane.sim.name == figure.split(":")[1]
+        await run_tiny(pilot, pane)
+        result = pane.state.result
+        assert result is not None, verdict_text(pane)
+        for name, value in TINY[pane.sim.name].items():  # typed values were used
+            assert pane.sim.param(name).format(result.params[name]) == value
+        chart = app.screen.query_one(ChartView)
+        lines = [line for panel in chart.chart.panels for line in panel.lines]
+        measured = [ln for ln in lines if ln.kind == "measured" and len(ln.y) > 0]
+        theory = [ln for ln in lines if ln.kind in ("theory", "reference") and len(ln.y) > 0]
+        hlines = [h for panel in chart.chart.panels for h in panel.hlines]
+        assert measured, "the chart shows no measurement"
+        assert theory or hlines, "the chart shows no prediction"
+        rendered = str(chart.render())
+        assert measured[0].label[:8] in rendered  # the legend names what is drawn
+        assert (theory[0].label[:8] if theory else hlines[0][1][:8]) in rendered
+        assert verdict_text(pane) == result.verdict and result.verdict
+        assert "done in" in str(pane.query_one(".sim-status", Static).content)
+
+
+@pytest.mark.parametrize("chapter_id, figure", EXPLORER_FIGURES, ids=[f for _, f in EXPLORER_FIGURES])
+async def test_explorer_figures_respond_to_keys(chapter_id, figure):
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, chapter_id, figure)
+        view = app.screen.query_one(ExplorerView)
+        explorer = app.course.explorers[figure.split(":")[1]]
+        assert view.selected == 0
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert view.selected == 2
+        detail = view.query_one(".explorer-detail Markdown")
+        assert explorer.items[2].label in detail.source
+
+
+def running_sim_workers(app) -> list:
+    return [w for w in app.workers if w.group == "sim" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+
+
+async def test_leaving_the_chapter_cancels_the_run():
+    baseline = threading.active_count()
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "lm-mech-interp", "sim:grokking")
+        await set_param(pilot, app.screen.query_one(SimPane), "steps", "10000")  # ~10 s: long enough to leave mid-run
+        await pilot.press("s")
+        assert app.screen.query_one(SimPane).running
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.current == "skepticism"
+        deadline = time.monotonic() + 5
+        while running_sim_workers(app) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert running_sim_workers(app) == []
+    deadline = time.monotonic() + 5
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= baseline
+
+
+async def test_changing_a_parameter_cancels_the_run():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "lm-mech-interp", "sim:grokking")
+        pane = app.screen.query_one(SimPane)
+        await set_param(pilot, pane, "steps", "10000")
+        await pilot.press("s")
+        assert pane.running
+        await pilot.press("right")  # step a parameter (the focused one: steps)
+        await pilot.pause()
+        assert not pane.running and pane.state.result is None
+        await wait_for_workers(app)
+        assert running_sim_workers(app) == []
+
+
+async def test_diverging_setting_says_so_on_the_chart():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "seven-desiderata", "sim:langevin_well")
+        pane = app.screen.query_one(SimPane)
+        await set_param(pilot, pane, "lr", "2.5")  # eta*k = 2.5 > 2
+        await pilot.press("s")
+        await wait_for_workers(app)
+        await pilot.pause()
+        assert pane.state.result.diverged
+        chart = app.screen.query_one(ChartView)
+        assert "DIVERGED at step" in str(chart.render())
+        assert "diverged" in verdict_text(pane)
+
+
+async def test_junk_in_a_parameter_gives_a_message_not_a_traceback():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = app.screen.query_one(SimPane)
+        await set_param(pilot, pane, "lr", "0.0x5\x1b[31m", expect_ok=False)
+        help_line = str(pane.query_one(".sim-help", Static).content)
+        assert "lr:" in help_line and "not a number" in help_line
+        await set_param(pilot, pane, "depth", "99", expect_ok=False)
+        help_line = str(pane.query_one(".sim-help", Static).content)
+        assert "out of range" in help_line and "[2, 6]" in help_line
+        assert pane.state.params["depth"] == pane.sim.param("depth").default
+
+
+async def test_figure_state_comes_back_within_the_session():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = app.screen.query_one(SimPane)
+        await run_tiny(pilot, pane)
+        first = pane.state.result
+        await pilot.press("n")
+        await pilot.pause()
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = app.screen.query_one(SimPane)
+        assert pane.state.result is first
+        assert pane.state.params["target_sv"] == (6.0, 3.0)
+        assert app.screen.query_one(ChartView).chart is not None
+
+
+async def test_reset_restores_defaults():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = app.screen.query_one(SimPane)
+        await set_param(pilot, pane, "depth", "3")
+        assert pane.state.params["depth"] == 3
+        await pilot.press("r")
+        await pilot.pause()
+        assert pane.state.params == pane.sim.defaults()
