@@ -51,3 +51,29 @@ def test_no_color_ascii(snap_compare, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+# -- every chapter's figure (simulations run with tiny settings; workers done before the shot) --
+from lmtui.course import load_course  # noqa: E402
+from lmtui.widgets.simpane import SimPane  # noqa: E402
+
+from conftest import REPO  # noqa: E402
+from figures_support import open_figure, run_tiny  # noqa: E402
+
+FIGURES = [(c.id, str(f)) for c in load_course(REPO / "content").chapters for f in c.figures]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("chapter_id, figure", FIGURES, ids=[f for _, f in FIGURES])
+def test_figure(snap_compare, size, chapter_id, figure):
+    async def run_before(pilot):
+        await pilot.pause()
+        await open_figure(pilot, chapter_id, figure)
+        if figure.startswith("sim:"):
+            pane = pilot.app.screen.query_one(SimPane)
+            await run_tiny(pilot, pane)
+            pane.state.result.elapsed_s = 0.5  # wall time varies from run to run
+            pane._refresh_status()
+            await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
