@@ -7,15 +7,19 @@ post messages up (a page was shown, a question answered); only the app writes to
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Footer, Static
 
+from . import textual_fixes
 from .commands import ChapterCommands
 from .course import Course, load_course, page_links
 from .progress import ProgressStore, StoreError
@@ -26,6 +30,8 @@ from .widgets.chapter import ChapterView, View
 from .widgets.quiz import QuestionCard
 from .widgets.reader import PageReader
 from .widgets.toc import ChapterStatus, TableOfContents
+
+textual_fixes.apply()
 
 MIN_WIDTH, MIN_HEIGHT = 48, 14
 WIDE = 100  # at or above this many columns the table of contents stays open
@@ -60,13 +66,15 @@ class MainScreen(Screen[None]):
             yield Container(id="chapter-host")
         yield Footer(compact=True)
 
-    def on_resize(self) -> None:
-        self.app.check_size()  # type: ignore[attr-defined]
-
     def on_mount(self) -> None:
         if self.app.ascii_only:  # type: ignore[attr-defined]
             self.add_class("-ascii")
         self.app.start()  # type: ignore[attr-defined]
+        toc = self.query_one("#toc", TableOfContents)
+        if self.app.size.width >= WIDE:
+            toc.populate()
+        else:
+            self.set_timer(0.2, toc.populate)  # hidden at this width: after the first frame
 
     # -- table of contents ----------------------------------------------------------------------
     def action_toggle_toc(self) -> None:
@@ -79,6 +87,7 @@ class MainScreen(Screen[None]):
             visible = self.has_class("-show-toc")
         if visible:
             toc = self.query_one("#toc", TableOfContents)
+            toc.populate()
             self.app.update_styles(toc)  # apply the class now, so the list can take focus
             toc.focus()
         else:
@@ -116,10 +125,6 @@ class MainScreen(Screen[None]):
     def _follow_link(self, href: str | None) -> None:
         if href:
             self.app.follow_link(href)  # type: ignore[attr-defined]
-
-    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        event.stop()
-        self.app.follow_link(event.href)  # type: ignore[attr-defined]
 
     def show_broken(self, message: str) -> None:
         host = self.query_one("#chapter-host")
@@ -213,6 +218,13 @@ class LmtuiApp(App[None]):
                 return screen
         raise LookupError("no main screen")
 
+    async def on_event(self, event: events.Event) -> None:
+        await super().on_event(event)
+        if isinstance(event, events.Resize):
+            # whatever screen is on top (the command palette included: its option list crashes
+            # on page keys at 3-4 rows), a terminal below the minimum gets the too-small screen
+            self.call_after_refresh(self.check_size)
+
     def check_size(self) -> None:
         w, h = self.size
         small = w < MIN_WIDTH or h < MIN_HEIGHT
@@ -234,6 +246,9 @@ class LmtuiApp(App[None]):
         if page is None:
             page = int(self.store.get_state(f"page:{chapter_id}", "0") or 0) if chapter_id != self.current else 0
         host = screen.query_one("#chapter-host")
+        if not host.is_attached:  # keys can arrive while the main screen is (re)attaching
+            self.call_after_refresh(self.open_chapter, chapter_id, page, view)
+            return
         host.remove_children()
         host.mount(ChapterView(chapter, self.course, self._answers.get(chapter_id, {}), page=page, view=view))
         self.current = chapter_id
@@ -265,6 +280,21 @@ class LmtuiApp(App[None]):
             self.open_chapter(target, page=0)
         else:
             self.notify(f"Web link (not opened here): {href}", timeout=8)
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never pop the last screen. Textual's command palette can dismiss itself twice when two
+        escapes are in flight (found by the pty key storm), and the second pop would end the app."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete(asyncio.sleep(0))
+        return super().pop_screen()
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if isinstance(self.screen, TooSmallScreen) or any(isinstance(s, CommandPalette) for s in self.screen_stack):
+            return  # one palette at a time, and none behind the too-small notice
+        if self.use_command_palette:
+            self.push_screen(textual_fixes.SafeCommandPalette(id="--command-palette"))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

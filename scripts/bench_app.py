@@ -17,21 +17,15 @@ Needs pyte and psutil (the test extra). Usage: python scripts/bench_app.py [--ru
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
-import pty
-import select
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
-import psutil
-import pyte
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from ptysession import PtySession, lmtui_argv  # noqa: E402
 
 MINIMAL_APP = """
 from textual.app import App
@@ -42,88 +36,6 @@ class Minimal(App):
         yield Footer()
 Minimal().run()
 """
-
-
-class PtySession:
-    """A program in a pseudo-terminal, its screen kept by pyte."""
-
-    def __init__(self, argv: list[str], cols: int = 80, rows: int = 24, env: dict[str, str] | None = None) -> None:
-        self.screen = pyte.Screen(cols, rows)
-        self.stream = pyte.ByteStream(self.screen)
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        full_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows), **(env or {}))
-        self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True)
-        os.close(slave)
-        self.fd = master
-        self.bytes = 0
-        self.peak_rss = 0
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    def pump(self, timeout: float) -> int:
-        """Read what arrives within ``timeout`` seconds; return the byte count."""
-        got = 0
-        end = time.perf_counter() + timeout
-        while True:
-            left = end - time.perf_counter()
-            if left <= 0:
-                break
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if not ready:
-                break
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            got += len(data)
-            self.stream.feed(data)
-        self.bytes += got
-        self._sample_rss()
-        return got
-
-    def _sample_rss(self) -> None:
-        try:
-            proc = psutil.Process(self.proc.pid)
-            rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
-            self.peak_rss = max(self.peak_rss, rss)
-        except psutil.Error:
-            pass
-
-    def wait_for(self, needle: str, timeout: float = 20.0) -> float | None:
-        """Seconds from now until ``needle`` is on screen (None on timeout)."""
-        start = time.perf_counter()
-        while time.perf_counter() - start < timeout:
-            if needle in self.text():
-                return time.perf_counter() - start
-            self.pump(0.005)
-        return None
-
-    def settle(self, quiet: float = 0.5, timeout: float = 10.0) -> None:
-        start = time.perf_counter()
-        while time.perf_counter() - start < timeout:
-            if self.pump(quiet) == 0:
-                return
-
-    def send(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def close(self) -> None:
-        try:
-            self.send("q")
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.fd)
-
-
-def lmtui_argv() -> list[str]:
-    return [sys.executable, "-m", "lmtui"]
 
 
 def fresh_env() -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from lmtui.app import LmtuiApp, MainScreen
 from lmtui.course import load_course
@@ -14,6 +14,7 @@ from lmtui.screens.help import HelpScreen
 from lmtui.screens.links import LinksScreen
 from lmtui.screens.small import TooSmallScreen
 from lmtui.widgets.chapter import ChapterView
+from lmtui.widgets.explorer import ExplorerView
 from lmtui.widgets.quiz import QuestionCard
 from lmtui.widgets.reader import PageReader
 from lmtui.widgets.toc import TableOfContents
@@ -101,10 +102,9 @@ async def test_views_and_figure_explorer(mini_course):
         await pilot.press("f")
         await pilot.pause()
         assert chapter_view(app).view == "figure"
-        detail = app.screen.query_one(".explorer-detail Markdown", Markdown)
         await pilot.press("down")
         await pilot.pause()
-        assert "Carnot 1824" in detail.source
+        assert "Carnot 1824" in app.screen.query_one(ExplorerView).detail_source
         await pilot.press("t")
         await pilot.pause()
         assert chapter_view(app).view == "text" and isinstance(app.focused, PageReader)
@@ -226,3 +226,36 @@ async def test_course_with_no_loadable_chapter_still_starts(tmp_path):
         assert "No chapter could be loaded" in text and "01-bad.md:1" in text
         await pilot.press("n", "f", "z", "question_mark", "escape")
         await pilot.pause()
+
+
+async def test_tiny_terminal_with_palette_open_does_not_crash():
+    """Textual 8.2.8's OptionList raises KeyError on page keys at 3-4 rows (see textual-notes)."""
+    from textual.command import CommandPalette
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.resize_terminal(80, 3)
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        await pilot.press("pageup", "pagedown", "pageup")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_page_keys_in_an_empty_command_palette_do_not_crash():
+    from textual.command import CommandPalette
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"zzzzqqq", "pagedown", "pageup", "pagedown")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette) and app.is_running

@@ -78,8 +78,7 @@ async def test_explorer_figures_respond_to_keys(chapter_id, figure):
         await pilot.press("down", "down")
         await pilot.pause()
         assert view.selected == 2
-        detail = view.query_one(".explorer-detail Markdown")
-        assert explorer.items[2].label in detail.source
+        assert explorer.items[2].label in view.detail_source
 
 
 def running_sim_workers(app) -> list:

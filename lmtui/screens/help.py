@@ -50,17 +50,18 @@ class HelpScreen(ModalScreen[None]):
         border: round $primary; background: $surface; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("escape,question_mark,q", "dismiss", "Close", id="close-help"),
+        Binding("escape,question_mark,q", "close", "Close", id="close-help"),
         Binding("j,down", "scroll_down", "Scroll", show=False),
         Binding("k,up", "scroll_up", "Scroll", show=False),
     ]
 
-    def on_resize(self) -> None:
-        self.app.check_size()  # type: ignore[attr-defined]
-
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(help_text(), markup=False)
+
+    def action_close(self) -> None:
+        if self.is_current:  # a late key must not pop a screen that is not on top
+            self.dismiss(None)
 
     def action_scroll_down(self) -> None:
         self.query_one(VerticalScroll).scroll_down(animate=False)

@@ -24,9 +24,6 @@ class LinksScreen(ModalScreen[str | None]):
         super().__init__()
         self.links = links
 
-    def on_resize(self) -> None:
-        self.app.check_size()  # type: ignore[attr-defined]
-
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Links on this page (enter follows a chapter link; web links are shown, not opened)", markup=False)
@@ -43,8 +40,9 @@ class LinksScreen(ModalScreen[str | None]):
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         index = event.list_view.index
-        if index is not None:
+        if index is not None and self.is_current:
             self.dismiss(self.links[index][1])
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        if self.is_current:  # a late key must not pop a screen that is not on top
+            self.dismiss(None)

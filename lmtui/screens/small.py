@@ -27,7 +27,6 @@ class TooSmallScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.update_size()
-        self.app.check_size()  # type: ignore[attr-defined]
 
     def update_size(self) -> None:
         w, h = self.app.size

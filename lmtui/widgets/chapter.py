@@ -7,6 +7,7 @@ from typing import Literal
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
@@ -36,14 +37,22 @@ class FigureDeck(Container):
         self.built = False
 
     def build(self) -> None:
+        """Show the first figure; deferred to on_mount if the deck is not mounted yet."""
         if self.built:
             return
         self.built = True
-        self._show(0)
+        if self.is_mounted:
+            self._show(0)
+
+    def on_mount(self) -> None:
+        if self.built and not self.children:
+            self._show(0)
 
     def _show(self, index: int) -> None:
         from .explorer import ExplorerView
 
+        if not self.is_attached:
+            return
         self.remove_children()
         figures = self.chapter.figures
         if not figures:
@@ -64,25 +73,35 @@ class FigureDeck(Container):
         self.mount(widget)
         self.call_after_refresh(self.focus_default)
 
+    class SimLoaded(Message):
+        def __init__(self, name: str, index: int) -> None:
+            super().__init__()
+            self.name, self.index = name, index
+
     @work(thread=True, exclusive=True, group="figure-load", exit_on_error=False)
     def _load_sim(self, name: str, index: int) -> None:
-        """numpy/scipy and the simulation module load off the UI thread (about a second, once)."""
+        """numpy/scipy and the simulation module load off the UI thread (about a second, once).
+
+        The result goes back as a message, never call_from_thread: that blocks this thread until
+        the UI runs the callback, and an app that is quitting never does, so it would hang on exit.
+        """
         from ..sims.registry import get
 
         get(name)
-        self.app.call_from_thread(self._mount_sim, name, index)
+        self.post_message(self.SimLoaded(name, index))
 
-    def _mount_sim(self, name: str, index: int) -> None:
+    def on_figure_deck_sim_loaded(self, message: SimLoaded) -> None:
         from .simpane import SimPane
 
-        if index != self.index or not self.is_mounted:
+        name, index = message.name, message.index
+        if index != self.index or not self.is_attached:
             return
         self.remove_children()
         self.mount(SimPane(name, chapter_id=self.chapter.id))
         self.call_after_refresh(self.focus_default)
 
     def next_figure(self) -> None:
-        if len(self.chapter.figures) > 1:
+        if len(self.chapter.figures) > 1 and self.is_mounted:
             self._show(self.index + 1)
 
     def focus_default(self) -> None:
@@ -115,13 +134,20 @@ class ChapterView(Widget):
         self.chapter, self.course, self.answers, self.start_page = chapter, course, answers, page
         self.set_reactive(ChapterView.view, view)
         self.page_text = ""
+        # the parts are kept, not queried: a chapter replaced mid-mount (keys faster than the
+        # screen) must not look for children that are already gone
+        self.reader = PageReader(chapter, page, id="text")
+        self._deck = FigureDeck(chapter, course, id="figure")
+        self._quiz = QuizPane(chapter, answers, id="quiz")
+        self._switcher = ContentSwitcher(initial=view)
+        self._title_bar = Static("", classes="chapter-title", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), classes="chapter-title", markup=False)
-        with ContentSwitcher(initial=self.view):
-            yield PageReader(self.chapter, self.start_page, id="text")
-            yield FigureDeck(self.chapter, self.course, id="figure")
-            yield QuizPane(self.chapter, self.answers, id="quiz")
+        yield self._title_bar
+        with self._switcher:
+            yield self.reader
+            yield self._deck
+            yield self._quiz
 
     def on_mount(self) -> None:
         self._enter(self.view)
@@ -130,43 +156,42 @@ class ChapterView(Widget):
         tabs = []
         for v in VIEWS:
             name = "Quiz" if v == "quiz" else "Text" if v == "text" else "Figure"
-            if v == "figure" and self.is_mounted:
-                name = self.query_one(FigureDeck).figure_label()
+            if v == "figure":
+                name = self._deck.figure_label()
             label = f"{VIEW_KEYS[v]}:{name}"
             tabs.append(f"[{label}]" if v == self.view else f" {label} ")
         return f"{self.chapter.order} {self.chapter.title} | {''.join(tabs)} {self.page_text}"
 
     def refresh_title(self) -> None:
-        self.query_one(".chapter-title", Static).update(self._title())
+        self._title_bar.update(self._title())
 
     def on_page_reader_page_shown(self, event: PageReader.PageShown) -> None:
         self.page_text = f"p.{event.page + 1}/{event.pages}"
         self.refresh_title()
 
     def watch_view(self, view: View) -> None:
-        self.query_one(ContentSwitcher).current = view
+        if not self.is_attached:
+            return
+        self._switcher.current = view
         self._enter(view)
 
     def _enter(self, view: View) -> None:
+        if not self.is_attached:
+            return
         if view == "figure":
-            deck = self.query_one(FigureDeck)
-            deck.build()
-            deck.focus_default()
+            self._deck.build()
+            self._deck.focus_default()
         elif view == "quiz":
-            self.query_one(QuizPane).focus_first()
+            self._quiz.focus_first()
         else:
-            self.query_one(PageReader).focus()
+            self.reader.focus()
         self.refresh_title()
 
     def show(self, view: View) -> None:
         if view == "figure" and self.view == "figure":
-            self.query_one(FigureDeck).next_figure()
+            self._deck.next_figure()
             self.call_after_refresh(self.refresh_title)
         elif view == self.view:
             self._enter(view)
         else:
             self.view = view
-
-    @property
-    def reader(self) -> PageReader:
-        return self.query_one(PageReader)

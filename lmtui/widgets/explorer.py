@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Label, ListItem, ListView, Markdown, Static
+from textual.widgets import Label, ListItem, ListView, Static
+
+from .reader import render_markdown
 
 from ..course import Explorer
 
@@ -27,37 +29,37 @@ class ExplorerView(Widget):
     ExplorerView _ItemList { width: 30; height: 1fr; border-right: solid $panel; }
     ExplorerView _ItemList > ListItem { padding: 0 1; }
     ExplorerView .explorer-detail { width: 1fr; height: 1fr; padding: 0 1; }
-    ExplorerView .explorer-detail Markdown { margin: 0; padding: 0; }
+    ExplorerView .explorer-detail .detail-body { width: 1fr; height: auto; }
     """
 
     def __init__(self, explorer: Explorer, **kwargs) -> None:
         super().__init__(**kwargs)
         self.explorer = explorer
+        self.detail_source = self._detail(0)  # the Markdown of the item shown
 
     def compose(self) -> ComposeResult:
         yield Static(self.explorer.title, classes="explorer-title", markup=False)
         hint = self.explorer.hint or "Select an item to see its detail."
         yield Static(f"{hint} (up/down or j/k)", classes="explorer-hint", markup=False)
         with Horizontal():
-            yield _ItemList(*(ListItem(Label(item.label, markup=False)) for item in self.explorer.items))
+            yield _ItemList(*(ListItem(Label(item.label, markup=False)) for item in self.explorer.items), initial_index=0)
             with VerticalScroll(classes="explorer-detail"):
-                yield Markdown(self._detail(0), open_links=False)
+                yield Static(render_markdown(self._detail(0)), classes="detail-body")
 
     def _detail(self, index: int) -> str:
         item = self.explorer.items[index]
         summary = f"*{item.summary}*\n\n" if item.summary else ""
         return f"### {item.label}\n\n{summary}{item.detail}\n"
 
-    def on_mount(self) -> None:
-        self.query_one(_ItemList).index = 0
-
-    async def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+    def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
         event.stop()
         index = event.list_view.index
         if index is None or not 0 <= index < len(self.explorer.items):
             return
-        await self.query_one(".explorer-detail Markdown", Markdown).update(self._detail(index))
-        self.query_one(".explorer-detail", VerticalScroll).scroll_home(animate=False)
+        self.detail_source = self._detail(index)
+        for detail in self.query(".explorer-detail"):
+            detail.query_one(".detail-body", Static).update(render_markdown(self.detail_source))
+            detail.scroll_home(animate=False)
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         event.stop()
@@ -68,4 +70,5 @@ class ExplorerView(Widget):
 
     @property
     def selected(self) -> int | None:
-        return self.query_one(_ItemList).index
+        lists = self.query(_ItemList)
+        return lists.first().index if lists else None

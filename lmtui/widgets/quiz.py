@@ -91,13 +91,18 @@ class QuizPane(VerticalScroll):
     def __init__(self, chapter: Chapter, answers: dict[int, Answer], **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.answers = chapter, dict(answers)
+        self.built = False
 
-    def compose(self) -> ComposeResult:
-        yield Static(self._score_text(), classes="quiz-score", markup=False)
+    def build(self) -> None:
+        """The cards are made the first time the quiz is shown: chapter switches stay cheap."""
+        if self.built or not self.is_attached:
+            return
+        self.built = True
+        widgets: list[Widget] = [Static(self._score_text(), classes="quiz-score", markup=False)]
         if not self.chapter.quiz:
-            yield Static("This chapter has no quiz questions.", markup=False)
-        for i, q in enumerate(self.chapter.quiz):
-            yield QuestionCard(self.chapter.id, i, q, self.answers.get(i))
+            widgets.append(Static("This chapter has no quiz questions.", markup=False))
+        widgets += [QuestionCard(self.chapter.id, i, q, self.answers.get(i)) for i, q in enumerate(self.chapter.quiz)]
+        self.mount_all(widgets)
 
     def _score_text(self) -> str:
         total = len(self.chapter.quiz)
@@ -106,9 +111,14 @@ class QuizPane(VerticalScroll):
 
     def on_question_card_answered(self, event: QuestionCard.Answered) -> None:
         self.answers[event.question] = Answer(event.choice, event.correct)
-        self.query_one(".quiz-score", Static).update(self._score_text())
+        for score in self.query(".quiz-score"):
+            score.update(self._score_text())
 
     def focus_first(self) -> None:
+        if not self.built:
+            self.build()
+            self.call_after_refresh(self.focus_first)
+            return
         cards = list(self.query(QuestionCard))
         unanswered = [c for c in cards if c.answer is None]
         target = (unanswered or cards or [None])[0]

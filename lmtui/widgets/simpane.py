@@ -120,14 +120,15 @@ class ParamRow(Widget, can_focus=True):
     def __init__(self, param, value: Any, **kwargs) -> None:
         super().__init__(**kwargs)
         self.param, self.value = param, value
+        self._value_label = Static(param.format(value), classes="p-value", markup=False)
 
     def compose(self) -> ComposeResult:
         yield Static(self.param.name, classes="p-name", markup=False)
-        yield Static(self.param.format(self.value), classes="p-value", markup=False)
+        yield self._value_label
 
     def set_value(self, value: Any) -> None:
         self.value = value
-        self.query_one(".p-value", Static).update(self.param.format(value))
+        self._value_label.update(self.param.format(value))
 
     def action_nudge(self, direction: int) -> None:
         if self.query(Input):
@@ -143,7 +144,7 @@ class ParamRow(Widget, can_focus=True):
     def action_edit(self) -> None:
         if self.query(Input):
             return
-        self.query_one(".p-value", Static).display = False
+        self._value_label.display = False
         field = Input(self.param.format(self.value), select_on_focus=True)
         field.cursor_blink = False
         self.mount(field)
@@ -165,7 +166,7 @@ class ParamRow(Widget, can_focus=True):
     def _close_editor(self) -> None:
         for field in self.query(Input):
             field.remove()
-        self.query_one(".p-value", Static).display = True
+        self._value_label.display = True
         self.focus()
 
     def on_key(self, event) -> None:
@@ -185,7 +186,7 @@ class ParamRow(Widget, can_focus=True):
     def _close_editor_quietly(self) -> None:
         for field in self.query(Input):
             field.remove()
-        self.query_one(".p-value", Static).display = True
+        self._value_label.display = True
 
 
 class SimPane(Widget):
@@ -231,6 +232,11 @@ class SimPane(Widget):
         self.sim = get(sim_name)
         self.seed_param = Param("seed", "int", 0, "random seed: same seed and parameters give the same run", min=0, max=2**31 - 1, step=1)
         self.chapter_id = chapter_id
+        # the parts are kept, not queried: a pane replaced mid-mount must not look for children
+        self._status = Static("", classes="sim-status", markup=False)
+        self._chart = ChartView()
+        self._help = Static("", classes="sim-help", markup=False)
+        self._verdict = Static("", classes="sim-verdict", markup=False)
         saved: FigureState | None = self.app.figure_state.get((chapter_id, sim_name))  # type: ignore[attr-defined]
         self.state = saved or FigureState(self.sim.defaults(), 0)
         self.running = False
@@ -239,23 +245,27 @@ class SimPane(Widget):
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(self._status_text(), classes="sim-status", markup=False)
+        self._status.update(self._status_text())
+        yield self._status
         with Vertical(classes="sim-body"):
-            yield ChartView()
+            yield self._chart
             with Vertical(classes="sim-side"):
                 with VerticalScroll(classes="sim-params"):
                     yield ParamRow(self.seed_param, self.state.seed, id="param-seed")
                     for p in self.sim.params:
                         yield ParamRow(p, self.state.params[p.name])
-                yield Static("", classes="sim-help", markup=False)
-        yield Static("", classes="sim-verdict", markup=False)
+                yield self._help
+        yield self._verdict
 
     def on_mount(self) -> None:
-        self.query_one(ChartView).placeholder = f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}"
+        self._chart.placeholder = f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}"
         self.app.figure_state[(self.chapter_id, self.sim.name)] = self.state  # type: ignore[attr-defined]
+        if not self.is_attached:  # replaced before it finished mounting (fast keys)
+            return
         if self.state.result is not None:
             self._show_result(self.state.result, self.sim.chart(self.state.result, self.state.result.params))
-        self._help_for(self.query(ParamRow).first())
+        rows = self.query(ParamRow)
+        self._help_for(rows.first() if rows else None)
 
     def focus_default(self) -> None:
         rows = list(self.query(ParamRow))
@@ -278,10 +288,10 @@ class SimPane(Widget):
         return f"ready (s: run) | seed {self.state.seed} | {head}"
 
     def _refresh_status(self) -> None:
-        self.query_one(".sim-status", Static).update(self._status_text())
+        self._status.update(self._status_text())
 
     def _help_for(self, row: ParamRow | None, error: str | None = None) -> None:
-        help_line = self.query_one(".sim-help", Static)
+        help_line = self._help
         help_line.set_class(error is not None, "-error")
         if error is not None:
             help_line.update(error)
@@ -321,13 +331,13 @@ class SimPane(Widget):
         self._help_for(event.row, event.message)
 
     def action_next_panel(self) -> None:
-        chart = self.query_one(ChartView)
+        chart = self._chart
         if chart.chart is not None and len(chart.chart.panels) > 1:
             chart.next_panel()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_panel":
-            chart = self.query_one(ChartView)
+            chart = self._chart
             return True if chart.chart is not None and chart.single else None
         return True
 
@@ -360,7 +370,7 @@ class SimPane(Widget):
         self.running = True
         self.started_at = time.monotonic()
         self.last_frame = None
-        self.query_one(".sim-verdict", Static).update("running...")
+        self._verdict.update("running...")
         self._refresh_status()
         self._worker = self._run(params, self.state.seed)
 
@@ -369,7 +379,7 @@ class SimPane(Widget):
             self.workers.cancel_node(self)
             self.running = False
             self._refresh_status()
-            self.query_one(".sim-verdict", Static).update("stopped")
+            self._verdict.update("stopped")
 
     @work(thread=True, exclusive=True, group="sim", exit_on_error=False, description="simulation")
     def _run(self, params: dict[str, Any], seed: int) -> None:
@@ -394,7 +404,7 @@ class SimPane(Widget):
         if not self.running:
             return
         self.last_frame = message.frame
-        self.query_one(ChartView).show(message.chart)
+        self._chart.show(message.chart)
         self._refresh_status()
 
     def on_sim_pane_finished(self, message: Finished) -> None:
@@ -406,8 +416,8 @@ class SimPane(Widget):
 
     def _show_result(self, result, chart) -> None:
         diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
-        self.query_one(ChartView).show(chart, diverged)
-        verdict = self.query_one(".sim-verdict", Static)
+        self._chart.show(chart, diverged)
+        verdict = self._verdict
         verdict.update(result.verdict or "")
         verdict.set_class(result.agrees is True, "-agrees")
         verdict.set_class(result.agrees is False, "-disagrees")
@@ -417,4 +427,4 @@ class SimPane(Widget):
         if event.state == WorkerState.ERROR and event.worker.group == "sim":
             self.running = False
             self._refresh_status()
-            self.query_one(".sim-verdict", Static).update(f"the simulation failed: {event.worker.error}")
+            self._verdict.update(f"the simulation failed: {event.worker.error}")

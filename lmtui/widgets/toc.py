@@ -63,7 +63,20 @@ class TableOfContents(ListView):
             self.chapter_id = chapter_id
 
     def __init__(self, chapters: list[Chapter], statuses: dict[str, ChapterStatus], **kwargs) -> None:
-        super().__init__(*(TocItem(c, statuses[c.id]) for c in chapters), **kwargs)
+        super().__init__(**kwargs)
+        self.chapters, self.statuses = chapters, dict(statuses)
+        self.current: str | None = None
+        self.populated = False
+
+    def populate(self) -> None:
+        """Add the chapter rows. Deferred until after the first frame on narrow terminals, where
+        the list is hidden: two thirds of the widgets on screen at start-up are these rows."""
+        if self.populated or not self.is_attached:
+            return
+        self.populated = True
+        self.extend(TocItem(c, self.statuses[c.id]) for c in self.chapters)
+        if self.current is not None:
+            self.call_after_refresh(self.show_current, self.current)
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         event.stop()
@@ -71,12 +84,14 @@ class TableOfContents(ListView):
             self.post_message(self.ChapterChosen(event.item.chapter.id))
 
     def show_current(self, chapter_id: str) -> None:
+        self.current = chapter_id
         for i, item in enumerate(self.query(TocItem)):
             item.set_class(item.chapter.id == chapter_id, "-current")
             if item.chapter.id == chapter_id:
                 self.index = i
 
     def update_status(self, chapter_id: str, status: ChapterStatus) -> None:
+        self.statuses[chapter_id] = status
         for item in self.query(TocItem):
             if item.chapter.id == chapter_id:
                 item.set_status(status)

@@ -1,0 +1,99 @@
+"""Work-arounds for upstream Textual bugs, kept in one place with the reason for each.
+
+Remove an entry when the pinned Textual version fixes it (tests/test_abuse.py finds them again).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import suppress
+
+from textual.command import CommandPalette
+from textual.css.query import NoMatches
+from textual._xterm_parser import XTermParser
+from textual.drivers import linux_driver, linux_inline_driver
+from textual.widgets import OptionList
+
+
+def _guard_option_list_page_keys() -> None:
+    """textual 8.2.8: ``OptionList._move_page`` indexes ``_index_to_line``, which is filled only
+    when the list has been rendered at a non-zero height. PageUp/PageDown in the command palette
+    before that (no matches yet, or a terminal a few rows tall) raises ``KeyError`` and takes the
+    whole app down. Found by random-key testing; see textual-notes, "a crash to design around".
+    """
+    original = OptionList._move_page
+    if getattr(original, "_lmtui_guarded", False):
+        return
+
+    def _move_page(self: OptionList, direction: int) -> None:
+        if (self.highlighted or 0) not in self._index_to_line or not self._lines:
+            return
+        original(self, direction)
+
+    _move_page._lmtui_guarded = True  # type: ignore[attr-defined]
+    OptionList._move_page = _move_page  # type: ignore[method-assign]
+
+
+class SafeCommandPalette(CommandPalette):
+    """textual 8.2.8's palette queries its own children in reactive watchers; a timer or a search
+    worker that fires while the palette is being dismissed (keys faster than the screen, found by
+    the pty key storm) raises NoMatches and ends the app. Same palette, watchers that give up
+    quietly once the children are gone."""
+
+    def _watch__list_visible(self) -> None:
+        with suppress(NoMatches):
+            super()._watch__list_visible()
+
+    async def _watch__show_busy(self) -> None:
+        with suppress(NoMatches):
+            await super()._watch__show_busy()
+
+
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+PASTE_STALL = 2.0  # seconds without a byte inside an open paste: the paste is broken
+
+
+class PasteSafeParser(XTermParser):
+    """textual 8.2.8: a bracketed-paste start whose end never comes (a garbled sequence over a
+    flaky link, or random bytes: found by the pty key storm) switches the parser into paste mode
+    for good, and every later key, q included, is swallowed as pasted text. A real paste arrives
+    as one continuous stream, and terminals strip control characters from pasted text (the
+    paste-injection defence), so: an open paste is closed (by feeding the end marker) when a lone
+    ESC arrives by itself, which is a key press; or, as a backstop, after PASTE_STALL seconds with
+    no input, checked on the parser's regular tick (every 0.1 s).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._paste_open = False
+        self._tail = ""
+        self._last_input = time.monotonic()
+
+    def feed(self, data: str):
+        if data == "\x1b" and self._paste_open:  # escape pressed: this is no paste
+            self._paste_open = False
+            return [*super().feed(PASTE_END), *super().feed(data)]
+        if data:
+            self._last_input = time.monotonic()
+            scan = self._tail + data
+            start, end = scan.rfind(PASTE_START), scan.rfind(PASTE_END)
+            if start != -1 or end != -1:
+                self._paste_open = start > end
+            self._tail = scan[-(len(PASTE_START) - 1):]
+        return super().feed(data)
+
+    def tick(self):
+        if self._paste_open and time.monotonic() - self._last_input > PASTE_STALL:
+            self._paste_open = False
+            yield from super().feed(PASTE_END)
+        yield from super().tick()
+
+
+def _close_stalled_pastes() -> None:
+    for module in (linux_driver, linux_inline_driver):
+        module.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
+
+
+def apply() -> None:
+    _guard_option_list_page_keys()
+    _close_stalled_pastes()
