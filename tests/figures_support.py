@@ -22,6 +22,14 @@ TINY: dict[str, dict[str, str]] = {
 }
 
 
+def current_pane(app) -> SimPane:
+    """The simulation pane on screen. Not screen.query_one: Textual caches query_one by the base
+    node's direct children, so after a chapter switch it can hand back a removed pane."""
+    panes = [p for p in app.screen.query(SimPane) if p.is_attached]
+    assert panes, "no simulation pane on screen"
+    return panes[-1]
+
+
 async def open_figure(pilot, chapter_id: str, figure: str):
     """Open ``chapter_id`` and press f until ``figure`` ("sim:NAME" or "explorer:NAME") shows."""
     app = pilot.app
@@ -36,7 +44,7 @@ async def open_figure(pilot, chapter_id: str, figure: str):
         await pilot.pause()
     await wait_for_workers(app)  # the simulation module loads in a worker
     await pilot.pause()
-    deck = app.screen.query_one(FigureDeck)
+    deck = [d for d in app.screen.query(FigureDeck) if d.is_attached][-1]
     assert deck.index == target
     return deck
 

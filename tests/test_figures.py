@@ -14,7 +14,7 @@ from lmtui.widgets.explorer import ExplorerView
 from lmtui.widgets.simpane import ChartView, SimPane
 
 from conftest import REPO, wait_for_workers
-from figures_support import TINY, open_figure, run_tiny, set_param
+from figures_support import TINY, current_pane, open_figure, run_tiny, set_param
 
 COURSE = load_course(REPO / "content")
 SIM_FIGURES = [(c.id, str(f)) for c in COURSE.chapters for f in c.figures if f.kind == "sim"]
@@ -46,7 +46,7 @@ async def test_simulation_runs_in_its_chapter(chapter_id, figure):
     app = LmtuiApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_figure(pilot, chapter_id, figure)
-        pane = app.screen.query_one(SimPane)
+        pane = current_pane(app)
         assert pane.sim.name == figure.split(":")[1]
         await run_tiny(pilot, pane)
         result = pane.state.result
@@ -89,9 +89,9 @@ async def test_leaving_the_chapter_cancels_the_run():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "lm-mech-interp", "sim:grokking")
-        await set_param(pilot, app.screen.query_one(SimPane), "steps", "10000")  # ~10 s: long enough to leave mid-run
+        await set_param(pilot, current_pane(app), "steps", "10000")  # ~10 s: long enough to leave mid-run
         await pilot.press("s")
-        assert app.screen.query_one(SimPane).running
+        assert current_pane(app).running
         await pilot.press("n")
         await pilot.pause()
         assert app.current == "skepticism"
@@ -112,7 +112,7 @@ async def test_changing_a_parameter_cancels_the_run():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "lm-mech-interp", "sim:grokking")
-        pane = app.screen.query_one(SimPane)
+        pane = current_pane(app)
         await set_param(pilot, pane, "steps", "10000")
         await pilot.press("s")
         assert pane.running
@@ -127,7 +127,7 @@ async def test_diverging_setting_says_so_on_the_chart():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "seven-desiderata", "sim:langevin_well")
-        pane = app.screen.query_one(SimPane)
+        pane = current_pane(app)
         await set_param(pilot, pane, "lr", "2.5")  # eta*k = 2.5 > 2
         await pilot.press("s")
         await wait_for_workers(app)
@@ -142,7 +142,7 @@ async def test_junk_in_a_parameter_gives_a_message_not_a_traceback():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "solvable-settings", "sim:deep_linear")
-        pane = app.screen.query_one(SimPane)
+        pane = current_pane(app)
         await set_param(pilot, pane, "lr", "0.0x5\x1b[31m", expect_ok=False)
         help_line = str(pane.query_one(".sim-help", Static).content)
         assert "lr:" in help_line and "not a number" in help_line
@@ -156,13 +156,13 @@ async def test_figure_state_comes_back_within_the_session():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "solvable-settings", "sim:deep_linear")
-        pane = app.screen.query_one(SimPane)
+        pane = current_pane(app)
         await run_tiny(pilot, pane)
         first = pane.state.result
         await pilot.press("n")
         await pilot.pause()
         await open_figure(pilot, "solvable-settings", "sim:deep_linear")
-        pane = app.screen.query_one(SimPane)
+        pane = current_pane(app)
         assert pane.state.result is first
         assert pane.state.params["target_sv"] == (6.0, 3.0)
         assert app.screen.query_one(ChartView).chart is not None
@@ -172,7 +172,7 @@ async def test_reset_restores_defaults():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "solvable-settings", "sim:deep_linear")
-        pane = app.screen.query_one(SimPane)
+        pane = current_pane(app)
         await set_param(pilot, pane, "depth", "3")
         assert pane.state.params["depth"] == 3
         await pilot.press("r")

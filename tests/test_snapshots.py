@@ -58,7 +58,7 @@ from lmtui.course import load_course  # noqa: E402
 from lmtui.widgets.simpane import SimPane  # noqa: E402
 
 from conftest import REPO  # noqa: E402
-from figures_support import open_figure, run_tiny  # noqa: E402
+from figures_support import current_pane, open_figure, run_tiny  # noqa: E402
 
 FIGURES = [(c.id, str(f)) for c in load_course(REPO / "content").chapters for f in c.figures]
 
@@ -70,7 +70,7 @@ def test_figure(snap_compare, size, chapter_id, figure):
         await pilot.pause()
         await open_figure(pilot, chapter_id, figure)
         if figure.startswith("sim:"):
-            pane = pilot.app.screen.query_one(SimPane)
+            pane = current_pane(pilot.app)
             await run_tiny(pilot, pane)
             pane.state.result.elapsed_s = 0.5  # wall time varies from run to run
             pane._refresh_status()
