@@ -35,7 +35,7 @@ def key_event(key: str) -> events.Key:
     return events.Key(key, char)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 async def test_random_keys_and_resizes_do_not_crash(seed):
     rng = random.Random(seed)
     app = LmtuiApp()
@@ -44,7 +44,7 @@ async def test_random_keys_and_resizes_do_not_crash(seed):
         visited = set()
         for chapter in app.course.chapters:  # every chapter, in each view, takes its share of abuse
             app.open_chapter(chapter.id, view=rng.choice(["text", "figure", "quiz"]))
-            for i in range(150):
+            for i in range(200):
                 roll = rng.random()
                 if roll < 0.015:
                     await pilot.resize_terminal(rng.randint(20, 250), rng.randint(8, 80))

@@ -34,12 +34,14 @@ class QuestionCard(Widget, can_focus=True):
     def __init__(self, chapter_id: str, index: int, question: Question, answer: Answer | None) -> None:
         super().__init__()
         self.chapter_id, self.index, self.question, self.answer = chapter_id, index, question, answer
+        # kept, not queried: a key can arrive while the card is being replaced
+        self._choices = Static(self._choices_text(), classes="q-choices", markup=False)
+        self._feedback = Static(self._feedback_text(), classes="q-feedback", markup=False)
 
     def compose(self) -> ComposeResult:
-        q = self.question
-        yield Static(f"Q{self.index + 1}. {q.prompt}", classes="q-prompt", markup=False)
-        yield Static(self._choices_text(), classes="q-choices", markup=False)
-        yield Static(self._feedback_text(), classes="q-feedback", markup=False)
+        yield Static(f"Q{self.index + 1}. {self.question.prompt}", classes="q-prompt", markup=False)
+        yield self._choices
+        yield self._feedback
 
     def on_mount(self) -> None:
         self._apply_classes()
@@ -72,8 +74,8 @@ class QuestionCard(Widget, can_focus=True):
             return
         correct = choice == self.question.answer
         self.answer = Answer(choice, correct)
-        self.query_one(".q-choices", Static).update(self._choices_text())
-        self.query_one(".q-feedback", Static).update(self._feedback_text())
+        self._choices.update(self._choices_text())
+        self._feedback.update(self._feedback_text())
         self._apply_classes()
         self.post_message(self.Answered(self.chapter_id, self.index, choice, correct))
 

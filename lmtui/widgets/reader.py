@@ -52,8 +52,10 @@ class PageReader(VerticalScroll, can_focus=True):
         self.set_reactive(PageReader.page, max(0, min(page, len(chapter.pages) - 1)))
 
     def compose(self) -> ComposeResult:
-        yield Static(render_markdown(self.chapter.pages[self.page].markdown), classes="page-body")
-        yield Static(self._nav_text(), classes="page-nav", markup=False)
+        self._body = Static(render_markdown(self.chapter.pages[self.page].markdown), classes="page-body")
+        self._nav = Static(self._nav_text(), classes="page-nav", markup=False)
+        yield self._body
+        yield self._nav
 
     def on_mount(self) -> None:
         self.post_message(self.PageShown(self.chapter.id, self.page, len(self.chapter.pages)))
@@ -65,8 +67,10 @@ class PageReader(VerticalScroll, can_focus=True):
         return f"-- page {n}/{n}, end of chapter: f figure, z quiz, n next chapter --"
 
     def watch_page(self, page: int) -> None:
-        self.query_one(".page-body", Static).update(render_markdown(self.chapter.pages[page].markdown))
-        self.query_one(".page-nav", Static).update(self._nav_text())
+        if not self.is_attached:
+            return
+        self._body.update(render_markdown(self.chapter.pages[page].markdown))
+        self._nav.update(self._nav_text())
         self.scroll_home(animate=False)
         self.post_message(self.PageShown(self.chapter.id, page, len(self.chapter.pages)))
         self.refresh_bindings()
