@@ -337,6 +337,19 @@ def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.polyfit(lx, ly, 1)[0])
 
 
+def sample_indices(n: int, most: int = 200) -> list[int]:
+    """At most ``most`` evenly spaced indices into a series of length ``n``, ends included: what a
+    chart line needs (a terminal is ~80 columns wide)."""
+    if n <= most:
+        return list(range(n))
+    return np.unique(np.linspace(0, n - 1, most).round().astype(int)).tolist()
+
+
+def downsample(x: Sequence[Any], y: Sequence[Any], most: int = 200) -> tuple[list[Any], list[Any]]:
+    idx = sample_indices(len(x), most)
+    return [x[i] for i in idx], [y[i] for i in idx]
+
+
 def finite(*arrays: Any) -> bool:
     return all(np.all(np.isfinite(a)) for a in arrays)
 

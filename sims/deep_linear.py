@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle
+from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, sample_indices
 
 MAX_AUTO_STEPS = 200_000
 MAX_RECORDS = 600
@@ -342,7 +342,7 @@ class DeepLinear(Simulation):
         d = len(sv[0]) if sv else len(params.get("target_sv", ()))
         # up to three modes (largest, middle, smallest), each measured beside its ODE curve
         modes = list(range(d)) if d <= 3 else sorted({0, (d - 1) // 2, d - 1})
-        idx = _downsample(n, 200)
+        idx = sample_indices(n, 200)
         lam_sorted = sorted(params["target_sv"], reverse=True)
         p1 = Panel("singular values: GD (marks) vs ODE (dots)", xlabel="t = lr*step", ylabel="sigma_i")
         pred_sv = pred.get("sv") or []
@@ -352,7 +352,7 @@ class DeepLinear(Simulation):
                 p1.lines.append(Line(f"{lam_sorted[i]:g} GD", [t[j] for j in idx], [sv[j][i] for j in idx], "measured"))
             if pred_sv and pred_t:
                 m = len(pred_t) if isinstance(data, Result) else min(max(n, 1), len(pred_t))
-                jj = _downsample(m, 200)
+                jj = sample_indices(m, 200)
                 p1.lines.append(Line(f"{lam_sorted[i]:g} ODE", [pred_t[j] for j in jj], [pred_sv[j][i] for j in jj], "theory"))
         p2 = Panel("loss: GD vs mode ODE", xlabel="t = lr*step", ylabel="loss", ylog=True)
         if n:
@@ -360,7 +360,7 @@ class DeepLinear(Simulation):
         if pred.get("loss"):
             pt, pl = pred["t"], pred["loss"]
             m = len(pt) if isinstance(data, Result) else max(n, 1)
-            jj = _downsample(min(m, len(pt)), 200)
+            jj = sample_indices(min(m, len(pt)), 200)
             p2.lines.append(Line("ODE loss", [pt[j] for j in jj], [max(pl[j], 1e-12) for j in jj], "theory"))
         if isinstance(data, Result):
             caption = data.verdict
@@ -371,7 +371,3 @@ class DeepLinear(Simulation):
         return Chart([p1, p2], caption)
 
 
-def _downsample(n: int, most: int) -> list[int]:
-    if n <= most:
-        return list(range(n))
-    return sorted(set(np.linspace(0, n - 1, most).round().astype(int).tolist()))

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle
+from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, downsample
 
 D_IN = 20
 CLASSES = 5
@@ -121,13 +121,6 @@ class _MLP:
             return math.nan, v0
         except ArpackError:
             return math.nan, v0
-
-
-def _downsample(x: list[float], y: list[float], k: int = 200) -> tuple[list[float], list[float]]:
-    if len(x) <= k:
-        return list(x), list(y)
-    idx = np.unique(np.linspace(0, len(x) - 1, k).round().astype(int))
-    return [x[i] for i in idx], [y[i] for i in idx]
 
 
 class EdgeOfStability(Simulation):
@@ -247,9 +240,9 @@ class EdgeOfStability(Simulation):
         p1 = Panel("sharpness (top Hessian eigenvalue)", xlabel="step", ylabel="sharpness", hlines=[(thr, "2/eta")])
         p2 = Panel("training loss", xlabel="step", ylabel="loss", ylog=True)
         if s.get("sharpness"):
-            p1.lines.append(Line("sharpness", *_downsample(list(s["sharpness_step"]), list(s["sharpness"]))))
+            p1.lines.append(Line("sharpness", *downsample(list(s["sharpness_step"]), list(s["sharpness"]))))
         if s.get("loss"):
-            xs, ys = _downsample(list(s["step"]), [max(float(v), 1e-300) for v in s["loss"]])
+            xs, ys = downsample(list(s["step"]), [max(float(v), 1e-300) for v in s["loss"]])
             p2.lines.append(Line("loss", xs, ys))
         if isinstance(data, Result):
             caption = data.verdict

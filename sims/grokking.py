@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle
+from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, downsample
 
 _B1, _B2, _EPS = 0.9, 0.98, 1e-8
 _DT = np.float32
@@ -67,13 +67,6 @@ def fourier_share(w_a: np.ndarray) -> float:
     if not ok.any():
         return float("nan")
     return float(np.mean(power.max(axis=0)[ok] / tot[ok]))
-
-
-def _downsample(x: list, y: list, n: int = 200) -> tuple[list, list]:
-    if len(x) <= n:
-        return list(x), list(y)
-    idx = np.unique(np.linspace(0, len(x) - 1, n).round().astype(int))
-    return [x[i] for i in idx], [y[i] for i in idx]
 
 
 class Grokking(Simulation):
@@ -288,7 +281,7 @@ class Grokking(Simulation):
         xs = [steps[i] for i in keep]
 
         def line(label: str, key: str) -> Line:
-            x, y = _downsample(xs, [ser[key][i] for i in keep])
+            x, y = downsample(xs, [ser[key][i] for i in keep])
             return Line(label, x, y, "measured")
 
         acc = Panel("accuracy vs step (log)", xlabel="step", ylabel="accuracy", xlog=True, ylim=(0.0, 1.05))

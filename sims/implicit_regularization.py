@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope
+from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope, sample_indices
 
 BLOWUP = 1e6  # |theta| beyond this counts as diverged
 PATH_POINTS = 150  # points kept per plotted trajectory
@@ -70,13 +70,6 @@ def _modified_rhs(h: float):
 def _solve(rhs, theta0: tuple[float, float], t_end: float, t_eval: np.ndarray | None = None):
     return solve_ivp(rhs, (0.0, t_end), np.array(theta0, float), method="DOP853", rtol=1e-12, atol=1e-14,
                      t_eval=t_eval)
-
-
-def _downsample(path: list[list[float]], k: int = PATH_POINTS) -> list[list[float]]:
-    if len(path) <= k:
-        return path
-    idx = np.unique(np.linspace(0, len(path) - 1, k).round().astype(int))
-    return [path[i] for i in idx]
 
 
 class ImplicitRegularization(Simulation):
@@ -181,7 +174,7 @@ class ImplicitRegularization(Simulation):
             ts = np.linspace(0.0, t_big, PATH_POINTS)
             fp = _solve(_flow_rhs, th0, t_big, t_eval=ts).y.T.tolist()
             mp = _solve(_modified_rhs(h_big), th0, t_big, t_eval=ts).y.T.tolist()
-            series["gd_path"] = _downsample(gd_path)
+            series["gd_path"] = [gd_path[i] for i in sample_indices(len(gd_path), PATH_POINTS)]
             series["flow_path"] = fp
             series["modified_path"] = mp
             series["path_h"] = h_big

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle
+from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, sample_indices
 
 N_BINS = 41
 ESCAPE_FACTOR = 1e3  # "left the well": rms |theta| beyond this many times the natural scale
@@ -321,7 +321,7 @@ class LangevinWell(Simulation):
         pred = data.prediction or {}
         steps = s.get("step", [])
         n = len(steps)
-        idx = _downsample(n, 200)
+        idx = sample_indices(n, 200)
         x = [steps[i] for i in idx]
         p1 = Panel("walkers: mean and variance", xlabel="step", ylabel="theta")
         if n:
@@ -351,7 +351,3 @@ class LangevinWell(Simulation):
         return Chart(panels, caption)
 
 
-def _downsample(n: int, most: int) -> list[int]:
-    if n <= most:
-        return list(range(n))
-    return sorted(set(np.linspace(0, n - 1, most).round().astype(int).tolist()))

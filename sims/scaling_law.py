@@ -45,7 +45,7 @@ from scipy.linalg import LinAlgError, cholesky, solve_triangular
 from scipy.optimize import brentq, curve_fit
 from scipy.special import zeta
 
-from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle
+from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, downsample
 
 KAPLAN = {"alpha_N": 0.076, "N_c": 8.8e13, "alpha_D": 0.095, "D_c": 5.4e13}
 CHINCHILLA = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
@@ -94,13 +94,6 @@ def fit_power_law(ns: np.ndarray, loss: np.ndarray) -> tuple[float, float, float
 
     popt, _ = curve_fit(model, x, y, p0=[c0, b0, linf0], bounds=([0.0, 0.0, 0.0], [np.inf, 6.0, np.inf]), maxfev=20000)
     return float(popt[0]), float(popt[1]), float(popt[2])
-
-
-def _downsample(x: list[float], y: list[float], k: int = 200) -> tuple[list[float], list[float]]:
-    if len(x) <= k:
-        return list(x), list(y)
-    idx = np.linspace(0, len(x) - 1, k).round().astype(int)
-    return [x[i] for i in idx], [y[i] for i in idx]
 
 
 class ScalingLaw(Simulation):
@@ -282,7 +275,7 @@ class ScalingLaw(Simulation):
                 p2.lines.append(Line(f"N^-{a:g} asym", xs, [c_as * x ** (-a) for x in xs], kind="theory"))
         p1.hlines.append((noise, "sigma^2"))
         if ns:
-            p1.lines.append(Line("measured", *_downsample(ns, loss)))
+            p1.lines.append(Line("measured", *downsample(ns, loss)))
             ex = [(x, y - noise) for x, y in zip(ns, loss) if y - noise > 0]
             if ex:
                 p2.lines.append(Line("measured", [e[0] for e in ex], [e[1] for e in ex]))
