@@ -77,7 +77,9 @@ class ProgressStore:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             return self._in_memory(f"cannot create {self.home} ({e.strerror or e})")
-        for attempt in range(2):
+        attempt = 0
+        busy_until = time.monotonic() + 15.0
+        while True:
             try:
                 conn = self._connect(str(self.path))
                 problem = self._inspect(conn)
@@ -86,11 +88,19 @@ class ProgressStore:
                     return conn
                 conn.close()
                 kind, why = problem
-            except sqlite3.DatabaseError as e:  # "file is not a database", malformed, ...
+            except sqlite3.OperationalError as e:
+                # locked or busy: another copy of the app is writing. Never a reason to move the
+                # file aside (that would split one learner's progress in two); wait and retry.
+                if time.monotonic() < busy_until:
+                    time.sleep(0.05)
+                    continue
+                return self._in_memory(f"cannot open {self.path} ({e})")
+            except sqlite3.DatabaseError as e:  # "file is not a database", "malformed", ...
                 kind, why = "corrupt", str(e)
             except OSError as e:
                 return self._in_memory(f"cannot open {self.path} ({e.strerror or e})")
-            if attempt == 0 and not self._move_aside(kind, why):
+            attempt += 1
+            if attempt > 1 or not self._move_aside(kind, why):
                 break
         return self._in_memory(self.warning or f"cannot open {self.path}")
 

@@ -135,3 +135,25 @@ def test_sigkill_mid_session_loses_at_most_the_last_write(tmp_path):
     saved = store.answers("ch")
     # every write the process confirmed (printed after commit) survived the kill
     assert set(range(acknowledged + 1)) <= set(saved)
+
+
+def test_a_busy_database_is_retried_never_moved_aside(tmp_path, monkeypatch):
+    """'database is locked' (another copy is writing) is no corruption: moving the file aside
+    would split the learner's progress between two files."""
+    first = ProgressStore(tmp_path)
+    first.mark_read("kept")
+    calls = {"n": 0}
+    real_inspect = ProgressStore._inspect
+
+    def locked_once(self, conn):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real_inspect(self, conn)
+
+    monkeypatch.setattr(ProgressStore, "_inspect", locked_once)
+    second = ProgressStore(tmp_path)
+    assert calls["n"] == 2
+    assert second.moved_aside is None and second.warning is None and second.persistent
+    assert second.read_chapters() == {"kept"}
+    assert list(tmp_path.glob(f"{DB_NAME}.*-*")) == []
