@@ -17,7 +17,7 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from . import textual_fixes
 from .commands import ChapterCommands
@@ -64,7 +64,7 @@ class MainScreen(Screen[None]):
         with Horizontal():
             yield TableOfContents(app.course.chapters, app.statuses(), id="toc")
             yield Container(id="chapter-host")
-        yield Footer(compact=True)
+        yield textual_fixes.LeanFooter(compact=True)
 
     def on_mount(self) -> None:
         if self.app.ascii_only:  # type: ignore[attr-defined]

@@ -12,7 +12,34 @@ from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual._xterm_parser import XTermParser
 from textual.drivers import linux_driver, linux_inline_driver
-from textual.widgets import OptionList
+from textual.widgets import Footer, OptionList
+
+
+def prune_closed_watchers(obj: object) -> int:
+    """Drop watcher entries whose owner has been removed; returns how many were dropped.
+
+    textual 8.2.8 (upstream issue #6666): ``self.watch(other, ...)`` and ``data_bind`` store
+    ``(owner, callback)`` on the *watched* object, and prune closed owners only when that attribute
+    changes. If it never changes, every removed owner stays alive with its whole subtree.
+    """
+    watchers: dict[str, list] = getattr(obj, "__watchers", None) or {}
+    dropped = 0
+    for entries in watchers.values():
+        keep = [(owner, callback) for owner, callback in entries if not (owner._closing or owner._closed)]
+        dropped += len(entries) - len(keep)
+        entries[:] = keep
+    return dropped
+
+
+class LeanFooter(Footer):
+    """textual 8.2.8's Footer rebuilds its keys on every binding change (each focus move), and each
+    FooterKey is ``data_bind``-ed to the footer's ``compact``, which never changes: without pruning,
+    every key ever shown stays in memory (found by scripts/soak.py: about 1,300 dead keys and
+    ~45 MB per pass through the course). Same footer, pruned after each rebuild."""
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        prune_closed_watchers(self)
 
 
 def _guard_option_list_page_keys() -> None:
