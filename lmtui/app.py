@@ -16,10 +16,12 @@ from textual.app import App, ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.widgets import Static
 
 from . import textual_fixes
+from .asciitext import fold, fold_cells, fold_model
 from .commands import ChapterCommands
 from .course import Course, load_course, page_links
 from .progress import ProgressStore, StoreError
@@ -35,6 +37,27 @@ textual_fixes.apply()
 
 MIN_WIDTH, MIN_HEIGHT = 48, 14
 WIDE = 100  # at or above this many columns the table of contents stays open
+
+
+class AsciiFilter(LineFilter):
+    """Last line of defence for --ascii: whatever a widget draws (Rich's list bullets and rules,
+    Textual's scrollbars and toasts) leaves as ASCII, one cell for one cell. Text the app writes
+    itself is spelled out before layout instead (``fold``), which reads better: eta, not ?."""
+
+    def apply(self, segments, background):
+        from rich.segment import Segment
+
+        if all(seg.text.isascii() for seg in segments):
+            return segments
+        out = []
+        for seg in segments:
+            if seg.control or seg.text.isascii():
+                out.append(seg)
+            else:
+                text = fold_cells(seg.text)
+                if text:
+                    out.append(Segment(text, seg.style, seg.control))
+        return out
 
 
 class MainScreen(Screen[None]):
@@ -145,6 +168,8 @@ class LmtuiApp(App[None]):
     def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False, color: bool = True) -> None:
         super().__init__()
         self.course: Course = load_course(content_dir)
+        if ascii_only:  # spelled out once, before anything is laid out (eta, ~=, ^2)
+            self.course = fold_model(self.course)
         course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
         self.store = ProgressStore(home, course=course_key)
         self.ascii_only = ascii_only
@@ -155,6 +180,15 @@ class LmtuiApp(App[None]):
         self._read = self.store.read_chapters()
         if ascii_only:
             self.set_class(True, "-ascii")
+            self._filters.append(AsciiFilter())
+
+    def get_key_display(self, binding: Binding) -> str:
+        display = super().get_key_display(binding)
+        return fold(display) if self.ascii_only else display  # <- and ->, not ? and ?
+
+    def plain(self, text: str) -> str:
+        """``text`` as it may be shown: spelled out in ASCII under --ascii, else unchanged."""
+        return fold(text) if self.ascii_only else text
 
     # -- rendering settings for charts -----------------------------------------------------------
     def chart_style(self) -> tuple[bool, bool]:

@@ -23,6 +23,7 @@ import numpy as np
 from plotext._figure import _figure_class  # the per-figure object of plotext 5 (pinned <6)
 from plotext._utility import ansi_end, colorize, colors_to_ansi
 
+from .asciitext import fold, fold_cells
 from .sims.base import Chart, Line, Panel
 
 WIDE_MIN = 100  # from this many columns on, panels go side by side
@@ -40,21 +41,6 @@ DIVERGED_STYLE = "\x1b[1;31m"
 RESET = "\x1b[0m"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_BOX_ASCII = str.maketrans(
-    {
-        **dict.fromkeys("─━┄┈╌═", "-"),
-        **dict.fromkeys("│┃┆┊╎║", "|"),
-        **dict.fromkeys("┌┐└┘├┤┬┴┼╔╗╚╝╠╣╦╩╬╭╮╯╰", "+"),
-    }
-)
-_TEXT_ASCII = {
-    "…": "...", "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "eps", "η": "eta",
-    "θ": "theta", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho",
-    "σ": "sigma", "τ": "tau", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Δ": "Delta",
-    "Σ": "Sigma", "Λ": "Lambda", "≈": "~", "≤": "<=", "≥": ">=", "≠": "!=", "×": "x", "·": "*",
-    "−": "-", "–": "-", "—": "-", "→": "->", "²": "^2", "³": "^3", "√": "sqrt", "∞": "inf",
-    "∝": "~", "±": "+/-", "ˣ": "^x", "⁻": "^-", "¹": "^1", "½": "1/2", "∥": "||", "‖": "||",
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,8 +86,7 @@ def render_panel(panel: Panel, width: int, height: int, *, color: bool = True, a
 
 def to_ascii(text: str) -> str:
     """``text`` with Greek letters and common math signs spelled out, anything else non-ASCII as ``?``."""
-    text = "".join(_TEXT_ASCII.get(ch, ch) for ch in text)
-    return text.encode("ascii", "replace").decode("ascii")
+    return fold(text)
 
 
 def visible_width(text: str) -> int:
@@ -123,7 +108,7 @@ class _Style:
 
     def frame(self, s: str) -> str:
         """plotext output with its box drawing made ASCII if asked."""
-        return s.translate(_BOX_ASCII).encode("ascii", "replace").decode("ascii") if self.ascii_only else s
+        return fold_cells(s) if self.ascii_only else s
 
 
 def _footer(caption: str, diverged_message: str | None, width: int, style: _Style) -> list[str]:

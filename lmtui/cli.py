@@ -19,7 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--color", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
         help="colour depth (default: auto; NO_COLOR in the environment means none)",
     )
-    parser.add_argument("--ascii", action="store_true", help="draw borders and charts with ASCII only")
+    charset = parser.add_mutually_exclusive_group()
+    charset.add_argument("--ascii", action="store_true",
+                         help="ASCII only: borders, charts, and text (eta, ~=, ^2); the default when the locale is not UTF-8")
+    charset.add_argument("--unicode", action="store_true", help="use Unicode even if the locale does not say UTF-8")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="validate a content folder; problems as file:line: message")
     check.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
@@ -43,6 +46,22 @@ def configure_terminal(color: str) -> None:
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 
+_COERCED = ("C.UTF-8", "C.utf8", "UTF-8")  # what Python's PEP 538 puts in LC_CTYPE for a C locale
+
+
+def locale_is_utf8(env: dict[str, str] | None = None) -> bool:
+    """Whether the terminal's locale promises UTF-8, the way the C library decides: the first of
+    LC_ALL, LC_CTYPE, LANG that is set. Unset means the C locale (an SSH login that forwards no
+    locale gets this). Python itself "coerces" a C locale by setting LC_CTYPE=C.UTF-8 before any
+    code runs; that says nothing about the terminal, so it is seen through."""
+    env = os.environ if env is None else env
+    lc_all, lc_ctype, lang = (env.get(k, "") for k in ("LC_ALL", "LC_CTYPE", "LANG"))
+    if not lc_all and lc_ctype in _COERCED and lang in ("", "C", "POSIX"):
+        lc_ctype = ""
+    value = lc_all or lc_ctype or lang or "C"
+    return "utf8" in value.replace("-", "").lower()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -61,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_terminal(args.color)
     from .app import run_app
 
-    return run_app(content_dir=args.content, color=args.color, ascii_only=args.ascii)
+    ascii_only = args.ascii or (not args.unicode and not locale_is_utf8())
+    return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only)
 
 
 if __name__ == "__main__":

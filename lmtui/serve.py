@@ -29,8 +29,8 @@ def app_command(content: str | None = None, ascii_only: bool = False) -> str:
     parts = [sys.executable, "-m", "lmtui"]
     if content:
         parts += ["--content", content]
-    if ascii_only:
-        parts.append("--ascii")
+    # a browser always shows Unicode, whatever the server's locale says
+    parts.append("--ascii" if ascii_only else "--unicode")
     return " ".join(shlex.quote(p) for p in parts)
 
 

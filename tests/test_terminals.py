@@ -59,3 +59,39 @@ def test_no_color_means_greys_only(tmp_path):
     """Textual's monochrome filter: no hue anywhere, while focus and selection stay visible."""
     assert colours_used(tmp_path / "a") - GREYS, "the default run should use colour (else this test proves nothing)"
     assert colours_used(tmp_path / "b", "--color", "none") <= GREYS
+
+
+def raw_output(tmp_path, args: tuple[str, ...], env: dict[str, str], keys: str = "]]zf?") -> tuple[bytes, str]:
+    """Everything the app writes while a learner pages, opens the quiz, the figure and the help."""
+    session = PtySession(lmtui_argv(*args), env={"LMTUI_HOME": str(tmp_path), **env})
+    raw = bytearray()
+    feed = session.stream.feed
+    session.stream.feed = lambda data: (raw.extend(data), feed(data))  # type: ignore[method-assign]
+    try:
+        assert session.wait_for("t:Text", timeout=30) is not None, session.text()
+        for key, expect in zip(keys, ("p.2/", "p.3/", "Q1.", "f:Figure]", "Keys")):
+            session.send(key)
+            assert session.wait_for(expect, timeout=15) is not None, session.text()
+        screen = session.text()
+        assert session.quit() == 0
+    finally:
+        session.close()
+    return bytes(raw), screen
+
+
+@pytest.mark.parametrize(
+    "args,env",
+    [(("--ascii",), {}), ((), {"LANG": "C", "LC_ALL": "C"}), ((), {"LANG": "", "LC_ALL": "", "LC_CTYPE": ""})],
+    ids=["--ascii", "LANG=C", "no-locale"],
+)
+def test_ascii_mode_writes_only_ascii(tmp_path, args, env):
+    raw, _ = raw_output(tmp_path, args, env)
+    bad = sorted({ch for ch in raw.decode("utf-8", "replace") if ord(ch) > 127})
+    assert not bad, f"non-ASCII characters on screen: {bad}"
+
+
+def test_utf8_locale_keeps_unicode(tmp_path):
+    raw, _ = raw_output(tmp_path, (), {"LANG": "C.UTF-8", "LC_ALL": ""})
+    assert not raw.isascii(), "a UTF-8 terminal should get the course's own symbols"
+    raw, _ = raw_output(tmp_path / "b", ("--unicode",), {"LANG": "C", "LC_ALL": "C"})
+    assert not raw.isascii()

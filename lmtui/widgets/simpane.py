@@ -258,7 +258,7 @@ class SimPane(Widget):
         yield self._verdict
 
     def on_mount(self) -> None:
-        self._chart.placeholder = f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}"
+        self._chart.placeholder = self.app.plain(f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}")  # type: ignore[attr-defined]
         self.app.figure_state[(self.chapter_id, self.sim.name)] = self.state  # type: ignore[attr-defined]
         if not self.is_attached:  # replaced before it finished mounting (fast keys)
             return
@@ -274,7 +274,7 @@ class SimPane(Widget):
 
     # -- text ------------------------------------------------------------------------------------
     def _status_text(self) -> str:
-        head = self.sim.title
+        head = self.app.plain(self.sim.title)  # type: ignore[attr-defined]
         if self.running:
             frame = self.last_frame
             step, total = (frame.step, frame.total) if frame is not None else (0, 1)
@@ -294,9 +294,9 @@ class SimPane(Widget):
         help_line = self._help
         help_line.set_class(error is not None, "-error")
         if error is not None:
-            help_line.update(error)
+            help_line.update(self.app.plain(error))  # type: ignore[attr-defined]
         elif row is not None:
-            help_line.update(f"{row.param.help} [{row.param.range_text()}]")
+            help_line.update(self.app.plain(f"{row.param.help} [{row.param.range_text()}]"))  # type: ignore[attr-defined]
 
     # -- parameters -------------------------------------------------------------------------------
     def on_descendant_focus(self, event) -> None:
@@ -418,7 +418,7 @@ class SimPane(Widget):
         diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
         self._chart.show(chart, diverged)
         verdict = self._verdict
-        verdict.update(result.verdict or "")
+        verdict.update(self.app.plain(result.verdict or ""))  # type: ignore[attr-defined]
         verdict.set_class(result.agrees is True, "-agrees")
         verdict.set_class(result.agrees is False, "-disagrees")
         self._refresh_status()

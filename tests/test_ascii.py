@@ -1,0 +1,76 @@
+"""ASCII mode: spelled-out text, one-cell substitutes, the folded course, locale detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from rich.cells import cell_len
+
+from lmtui.asciitext import cell, fold, fold_cells, fold_model
+from lmtui.cli import locale_is_utf8
+from lmtui.course import load_course
+
+from conftest import REPO
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("η ≤ 2/λ…", "eta <= 2/lambda..."),
+        ("du/dt ≈ Lλu^(2 − 2/L)", "du/dt ~= L lambda u^(2 - 2/L)"),  # Greek against letters gets spaces
+        ("u₀ = 10⁻³", "u_0 = 10^-3"),  # one mark per run of sub- or superscripts
+        ("‖Wᵀ‖²", "||W^T||^2"),
+        ("the Hessian ∇²L", "the Hessian grad^2 L"),
+        ("µP transfer", "muP transfer"),
+        ("t½ ≈ 0.72", "t_1/2 ~= 0.72"),
+        ("ẍ + γẋ", "x'' + gamma x'"),
+        ("naïve x̃", "naive x"),
+        ("日本", "??"),
+        ("plain", "plain"),
+    ],
+)
+def test_fold(text: str, expected: str) -> None:
+    assert fold(text) == expected
+
+
+def test_cell_keeps_every_width() -> None:
+    drawn = "╭──•──╮ │▌ η ▂▄█ ✓ 日 x̃"
+    out = fold_cells(drawn)
+    assert out.isascii()
+    assert cell_len(out) == cell_len(drawn)
+    assert out.startswith("+--*--+ ||")
+    assert cell("日") == "??" and cell("η") == "?"
+
+
+def test_the_whole_course_folds_to_ascii() -> None:
+    course = load_course(REPO / "content")
+    folded = fold_model(course)
+    assert folded.chapters[0].path == course.chapters[0].path  # paths untouched
+    assert [c.id for c in folded.chapters] == [c.id for c in course.chapters]
+    for chapter in folded.chapters:
+        texts = [chapter.title, chapter.summary, *(p.title + p.markdown for p in chapter.pages)]
+        for q in chapter.quiz:
+            texts += [q.prompt, q.explanation, *q.choices]
+        assert all(t.isascii() for t in texts), chapter.id
+    for explorer in folded.explorers.values():
+        assert all((i.label + i.detail + i.summary).isascii() for i in explorer.items)
+    # the source had plenty to fold
+    assert not all(p.markdown.isascii() for c in course.chapters for p in c.pages)
+
+
+@pytest.mark.parametrize(
+    "env,utf8",
+    [
+        ({}, False),  # no locale at all: the C library's default, the C locale
+        ({"LANG": "C"}, False),
+        ({"LANG": "POSIX"}, False),
+        ({"LANG": "en_US.ISO-8859-1"}, False),
+        ({"LANG": "en_US.UTF-8"}, True),
+        ({"LANG": "C.utf8"}, True),
+        ({"LC_ALL": "C", "LANG": "en_US.UTF-8"}, False),  # LC_ALL wins
+        ({"LC_CTYPE": "C.UTF-8"}, False),  # what Python's C-locale coercion leaves behind
+        ({"LC_CTYPE": "C.UTF-8", "LANG": "de_DE.UTF-8"}, True),
+    ],
+)
+def test_locale_detection(env: dict[str, str], utf8: bool) -> None:
+    assert locale_is_utf8(env) is utf8
