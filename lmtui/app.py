@@ -8,6 +8,7 @@ post messages up (a page was shown, a question answered); only the app writes to
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,7 @@ class LmtuiApp(App[None]):
         self.ascii_only = ascii_only
         self.color = color and not self.no_color
         self.figure_state: dict[tuple[str, str], Any] = {}
+        self.last_input = 0.0  # monotonic time of the last key, paste or click
         self.current: str | None = None
         self._answers = self.store.all_answers()
         self._read = self.store.read_chapters()
@@ -253,6 +255,8 @@ class LmtuiApp(App[None]):
         raise LookupError("no main screen")
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
+            self.last_input = time.monotonic()  # a running simulation pauses for the learner
         await super().on_event(event)
         if isinstance(event, events.Resize):
             # whatever screen is on top (the command palette included: its option list crashes

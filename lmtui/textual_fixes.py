@@ -32,12 +32,36 @@ def prune_closed_watchers(obj: object) -> int:
 
 
 class LeanFooter(Footer):
-    """textual 8.2.8's Footer rebuilds its keys on every binding change (each focus move), and each
-    FooterKey is ``data_bind``-ed to the footer's ``compact``, which never changes: without pruning,
-    every key ever shown stays in memory (found by scripts/soak.py: about 1,300 dead keys and
-    ~45 MB per pass through the course). Same footer, pruned after each rebuild."""
+    """textual 8.2.8's Footer, with two changes:
+
+    * It rebuilds its keys on every binding change, which is every focus move, even when the
+      keys shown stay the same (moving between two parameters, two quiz questions, two chapters).
+      A rebuild mounts a dozen widgets and re-lays-out the screen: most of the cost of a key
+      press. Here it rebuilds only when what it shows changes.
+    * Each FooterKey is ``data_bind``-ed to the footer's ``compact``, which never changes: without
+      pruning, every key ever shown stays in memory (found by scripts/soak.py: about 1,300 dead
+      keys and ~45 MB per pass through the course). Pruned after each rebuild.
+    """
+
+    _shown: tuple | None = None
+
+    def _signature(self) -> tuple | None:
+        if not self._bindings_ready or not self.is_attached:
+            return None
+        app = self.app
+        keys = tuple(
+            (binding.key, app.get_key_display(binding), binding.description, binding.action, enabled, tooltip,
+             binding.group.description if binding.group else None)
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show
+        )
+        return keys, self.show_command_palette, self.compact, app.ENABLE_COMMAND_PALETTE
 
     async def recompose(self) -> None:
+        signature = self._signature()
+        if signature is not None and signature == self._shown and self.children:
+            return
+        self._shown = signature
         await super().recompose()
         prune_closed_watchers(self)
 
@@ -121,6 +145,20 @@ def _close_stalled_pastes() -> None:
         module.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
 
 
+def _focus_without_full_repaint() -> None:
+    """textual 8.2.8: ``Screen.focused`` is a reactive with repaint on, so every focus move (tab,
+    moving between parameters or quiz questions) repaints and re-sends the whole screen: about
+    a screenful of bytes per key over SSH, and most of the key's latency while a simulation runs.
+    ``Screen.set_focus`` already restyles the widgets whose look depends on focus (the focused
+    and blurred widgets and their ancestors, via ``_update_focus_styles``), and those repaint
+    themselves. The snapshot tests show focus highlights unchanged.
+    """
+    from textual.screen import Screen
+
+    Screen.__dict__["focused"]._repaint = False
+
+
 def apply() -> None:
+    _focus_without_full_repaint()
     _guard_option_list_page_keys()
     _close_stalled_pastes()

@@ -105,14 +105,20 @@ class PtySession:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def quit(self, timeout: float = 10.0) -> int | None:
-        """Escape then q, as a person would; the exit code, or None if it did not exit."""
-        self.send("\x1b")
-        self.pump(0.3)
-        self.send("q")
-        end = time.perf_counter() + timeout
-        while self.proc.poll() is None and time.perf_counter() < end:
-            self.pump(0.05)
+    def quit(self, timeout: float = 10.0, attempts: int = 2) -> int | None:
+        """Escape (three times: the palette may be open over a links or help screen) then q, as a
+        person would, up to ``attempts`` times; the exit code, or None if it did not exit."""
+        for attempt in range(attempts):
+            for _ in range(3):
+                self.send("\x1b")
+                self.pump(0.3)
+            self.send("q")
+            end = time.perf_counter() + timeout / attempts
+            while self.proc.poll() is None and time.perf_counter() < end:
+                self.pump(0.05)
+            if self.proc.poll() is not None:
+                return self.proc.poll()
+            print(f"q attempt {attempt + 1} did not quit; screen:\n{self.text()}")
         return self.proc.poll()
 
     def close(self) -> None:

@@ -25,6 +25,11 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 FRAME_INTERVAL = 0.25  # seconds between chart updates while running (<= 4 frames/s)
+# Keys come first: the simulation thread holds Python's GIL for most of its run, and the UI thread
+# would get half of it at best. For this long after a key (or until the key burst ends, at most
+# INPUT_MAX_PAUSE) the simulation waits at its next frame (the sims yield every ~50 ms).
+INPUT_GRACE = 0.15
+INPUT_MAX_PAUSE = 2.0
 
 
 @dataclass
@@ -208,6 +213,8 @@ class SimPane(Widget):
         Binding("s", "toggle_run", "Run/stop", id="sim-run"),
         Binding("r", "reset", "Reset", id="sim-reset"),
         Binding("v", "next_panel", "Panel", id="sim-panel"),
+        Binding("down,j", "move_param(1)", "Next parameter", show=False, id="param-next"),
+        Binding("up,k", "move_param(-1)", "Previous parameter", show=False, id="param-previous"),
     ]
 
     class FrameReady(Message):
@@ -245,7 +252,7 @@ class SimPane(Widget):
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        self._status.update(self._status_text())
+        self._status.update(self._status_text(), layout=False)  # one line, always
         yield self._status
         with Vertical(classes="sim-body"):
             yield self._chart
@@ -288,15 +295,18 @@ class SimPane(Widget):
         return f"ready (s: run) | seed {self.state.seed} | {head}"
 
     def _refresh_status(self) -> None:
-        self._status.update(self._status_text())
+        self._status.update(self._status_text(), layout=False)  # one line, always
 
     def _help_for(self, row: ParamRow | None, error: str | None = None) -> None:
         help_line = self._help
         help_line.set_class(error is not None, "-error")
+        # beside the chart the help has a fixed height, and a new text needs no new layout (a
+        # layout per focus move was most of a key's cost while a simulation runs)
+        layout = help_line.styles.height is None or help_line.styles.height.is_auto
         if error is not None:
-            help_line.update(self.app.plain(error))  # type: ignore[attr-defined]
+            help_line.update(self.app.plain(error), layout=layout)  # type: ignore[attr-defined]
         elif row is not None:
-            help_line.update(self.app.plain(f"{row.param.help} [{row.param.range_text()}]"))  # type: ignore[attr-defined]
+            help_line.update(self.app.plain(f"{row.param.help} [{row.param.range_text()}]"), layout=layout)  # type: ignore[attr-defined]
 
     # -- parameters -------------------------------------------------------------------------------
     def on_descendant_focus(self, event) -> None:
@@ -329,6 +339,19 @@ class SimPane(Widget):
     def on_param_row_invalid(self, event: ParamRow.Invalid) -> None:
         event.stop()
         self._help_for(event.row, event.message)
+
+    def action_move_param(self, step: int) -> None:
+        """up/down (or k/j) walk the parameter list, as tab does; not while a value is being typed."""
+        if isinstance(self.app.focused, Input):
+            return
+        rows = list(self.query(ParamRow))
+        if not rows:
+            return
+        focused = self.app.focused
+        index = rows.index(focused) if focused in rows else (-1 if step > 0 else len(rows))
+        target = rows[max(0, min(len(rows) - 1, index + step))]
+        target.focus()
+        target.scroll_visible(animate=False)
 
     def action_next_panel(self) -> None:
         chart = self._chart
@@ -384,6 +407,7 @@ class SimPane(Widget):
     @work(thread=True, exclusive=True, group="sim", exit_on_error=False, description="simulation")
     def _run(self, params: dict[str, Any], seed: int) -> None:
         worker = get_current_worker()
+        app = self.app
         runner = self.sim.start(params, seed)
         last_post = 0.0
         try:
@@ -391,6 +415,12 @@ class SimPane(Widget):
                 if worker.is_cancelled:
                     return
                 now = time.monotonic()
+                if now - app.last_input < INPUT_GRACE:  # type: ignore[attr-defined]
+                    paused = now
+                    while (now := time.monotonic()) - app.last_input < INPUT_GRACE and now - paused < INPUT_MAX_PAUSE:  # type: ignore[attr-defined]
+                        if worker.is_cancelled:
+                            return
+                        time.sleep(0.01)
                 if now - last_post >= FRAME_INTERVAL:
                     last_post = now
                     self.post_message(self.FrameReady(self.sim.chart(frame, params), frame))
