@@ -257,6 +257,8 @@ class LmtuiApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
             self.last_input = time.monotonic()  # a running simulation pauses for the learner
+        if isinstance(event, events.MouseDown) and textual_fixes.lands_on_removed_widget(self.screen, event):
+            return
         await super().on_event(event)
         if isinstance(event, events.Resize):
             # whatever screen is on top (the command palette included: its option list crashes

@@ -78,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve_main(args)
     configure_terminal(args.color)
-    if os.environ.get("LMTUI_SWI"):
-        sys.setswitchinterval(float(os.environ["LMTUI_SWI"]))
     from .app import run_app
 
     ascii_only = args.ascii or (not args.unicode and not locale_is_utf8())

@@ -5,9 +5,11 @@ Remove an entry when the pinned Textual version fixes it (tests/test_abuse.py fi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from contextlib import suppress
 
+from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual._xterm_parser import XTermParser
@@ -98,6 +100,29 @@ class SafeCommandPalette(CommandPalette):
     async def _watch__show_busy(self) -> None:
         with suppress(NoMatches):
             await super()._watch__show_busy()
+
+    def dismiss(self, result=None) -> AwaitComplete:
+        """Textual's dismiss pops whatever screen is on top. When a shrinking terminal has put the
+        too-small notice over the palette, an escape already in flight dismissed the palette but
+        popped the notice; the next escape resolved the palette's already-resolved result future,
+        and InvalidStateError ended the app (found by the seeded key storm). The palette is
+        dismissed once, and only while it is the screen on top; other calls are no-ops."""
+        if getattr(self, "_lmtui_dismissed", False) or not self.is_active:
+            return AwaitComplete(asyncio.sleep(0))
+        self._lmtui_dismissed = True
+        return super().dismiss(result)
+
+
+def lands_on_removed_widget(screen, event) -> bool:
+    """textual 8.2.8 starts a text selection on mouse-down from the compositor's map; a click that
+    lands, before the next refresh, on a widget just removed (a chapter switch, a figure swap) finds
+    no parent and raises AttributeError in Screen._forward_event (found by the pty key storm). Such a
+    click has nothing to act on: the caller drops it."""
+    try:
+        widget, offset = screen.get_widget_and_offset_at(event.x, event.y)
+    except Exception:  # outside the map while resizing: let Textual handle (and ignore) it
+        return False
+    return widget is not None and offset is not None and widget is not screen and widget.parent is None
 
 
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"

@@ -95,3 +95,52 @@ def test_raw_escape_sequences_and_resizes_in_a_real_terminal(tmp_path):
         assert code == 0, session.text()
     finally:
         session.close()
+
+
+async def test_click_on_a_widget_removed_before_the_next_refresh():
+    """A click that lands on a widget already removed but still in the compositor's map (a chapter
+    switch racing a mouse-down) must not reach Textual's text selection, which would crash."""
+    app = LmtuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        host = app.main_screen.query_one("#chapter-host")
+        x, y = host.region.x + 2, host.region.y + 2
+        widget, _ = app.screen.get_widget_and_offset_at(x, y)
+        assert widget is not None and widget is not app.screen
+        await host.remove_children()  # gone from the DOM; the map is refreshed only later
+        assert widget.parent is None
+        assert app.screen.get_widget_and_offset_at(x, y)[0] is widget
+        down = events.MouseDown(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y)
+        await app.on_event(down)
+        await pilot.pause()
+        assert app.is_running and app._exception is None
+
+
+async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette():
+    """Textual's dismiss pops the top screen whatever it is: an escape reaching the palette while
+    the too-small notice covers it used to pop the notice, and the next one crashed the app."""
+    from textual.command import CommandPalette
+
+    from lmtui.screens.small import TooSmallScreen
+
+    app = LmtuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.action_command_palette()
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await pilot.resize_terminal(20, 8)
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        palette._action_escape()
+        palette._action_escape()
+        await pilot.pause()
+        assert app.is_running and app._exception is None
+        assert isinstance(app.screen, TooSmallScreen)  # the notice stays while the terminal is small
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert app.screen is palette
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen and app.is_running

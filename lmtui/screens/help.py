@@ -60,7 +60,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(help_text(), markup=False)
 
     def action_close(self) -> None:
-        if self.is_current:  # a late key must not pop a screen that is not on top
+        if self.is_active:  # a late key must not pop a screen that is not on top
             self.dismiss(None)
 
     def action_scroll_down(self) -> None:

@@ -40,9 +40,9 @@ class LinksScreen(ModalScreen[str | None]):
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         index = event.list_view.index
-        if index is not None and self.is_current:
+        if index is not None and self.is_active:
             self.dismiss(self.links[index][1])
 
     def action_dismiss_none(self) -> None:
-        if self.is_current:  # a late key must not pop a screen that is not on top
+        if self.is_active:  # a late key must not pop a screen that is not on top
             self.dismiss(None)
