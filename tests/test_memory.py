@@ -6,10 +6,13 @@ from __future__ import annotations
 import gc
 
 from textual.widget import Widget
+from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
 from lmtui.app import LmtuiApp
 from lmtui.textual_fixes import LeanFooter, prune_closed_watchers
+
+from figures_support import current_pane, open_figure, set_param
 
 
 def _live(kind: type) -> list:
@@ -53,3 +56,22 @@ async def test_prune_drops_only_closed_watchers():
         assert all(key._closed or key._closing for key in removed)
         assert prune_closed_watchers(footer) == len(removed)
         assert getattr(footer, "__watchers")["compact"] == []
+
+
+async def test_parameter_fields_are_freed_after_editing():
+    """Each edit builds an Input and removes it on enter. Textual's Input never leaves its
+    screen's text-selection signal, so every one stayed alive; LeanInput leaves it."""
+    app = LmtuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        chapter, figure = next((c, f) for c in app.course.chapters for f in c.figures if f.kind == "sim")
+        await open_figure(pilot, chapter.id, str(figure))
+        pane = current_pane(app)
+        param = pane.sim.params[0]
+        for value in (param.default, param.default, param.default):
+            await set_param(pilot, pane, param.name, param.format(value))
+        app.open_chapter(app.course.chapters[-1].id)
+        await pilot.pause()
+        await pilot.pause()
+        detached = [field for field in _live(Input) if not field.is_attached]
+        assert detached == [], f"{len(detached)} removed parameter fields are still alive"

@@ -24,6 +24,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from ..textual_fixes import LeanInput
+
 FRAME_INTERVAL = 0.25  # seconds between chart updates while running (<= 4 frames/s)
 # Keys come first: the simulation thread holds Python's GIL for most of its run, and the UI thread
 # would get half of it at best. For this long after a key (or until the key burst ends, at most
@@ -150,7 +152,7 @@ class ParamRow(Widget, can_focus=True):
         if self.query(Input):
             return
         self._value_label.display = False
-        field = Input(self.param.format(self.value), select_on_focus=True)
+        field = LeanInput(self.param.format(self.value), select_on_focus=True)
         field.cursor_blink = False
         self.mount(field)
         field.focus()
