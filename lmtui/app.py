@@ -113,6 +113,8 @@ class MainScreen(Screen[None]):
             toc = self.query_one("#toc", TableOfContents)
             toc.populate()
             self.app.update_styles(toc)  # apply the class now, so the list can take focus
+            if toc.current is not None:
+                toc.show_current(toc.current)  # the highlight waited while the list was hidden
             toc.focus()
         else:
             self.focus_chapter()
@@ -289,8 +291,13 @@ class LmtuiApp(App[None]):
         if not host.is_attached:  # keys can arrive while the main screen is (re)attaching
             self.call_after_refresh(self.open_chapter, chapter_id, page, view)
             return
-        host.remove_children()
-        host.mount(ChapterView(chapter, self.course, self._answers.get(chapter_id, {}), page=page, view=view))
+        answers = self._answers.get(chapter_id, {})
+        current = screen.chapter_view
+        if current is not None and current.is_mounted and current.parent is host:
+            current.load(chapter, answers, page=page, view=view)
+        else:
+            host.remove_children()
+            host.mount(ChapterView(chapter, self.course, answers, page=page, view=view))
         self.current = chapter_id
         self.sub_title = chapter.title
         screen.query_one(TableOfContents).show_current(chapter_id)

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """How many learners one machine holds: N copies of lmtui at once, each in its own pty (as N SSH
 logins would be). Prints memory per copy (RSS after start and after each opened its first
-simulation figure) and key latency (j on the text view) measured with all N running, median over
-copies. Run by hand: python scripts/many_copies.py --copies 10 20 30
+simulation figure) and key latency measured with all N running, median over copies: idle (j/k on
+the text view), and busy (up/down between parameters of an idle simulation pane while every third
+copy is running its simulation, as in a workshop where some learners press s at once).
+Run by hand: python scripts/many_copies.py --copies 10 20 30
 """
 
 from __future__ import annotations
@@ -64,14 +66,32 @@ def run(n: int) -> None:
         s.wait_for("ready (s: run)", timeout=120)
     sim_rss = [rss_mb(s) for s in sessions]
     total_mb = psutil.virtual_memory().used / 2**20
+    runners = sessions[::3]
+    for s in runners:
+        s.send("s")
+    busy = []
+    for s in sessions:
+        if s in runners:
+            continue
+        for key in ("\x1b[B", "\x1b[A", "\x1b[B", "\x1b[A"):  # down/up: the parameter help line changes
+            latency = key_latency(s, key)
+            if latency is not None:
+                busy.append(latency)
+            s.pump(0.05)
+    still_running = sum("done in" not in s.text() for s in runners)
     for s in sessions:
         s.quit(timeout=5)
         s.close()
     lat.sort()
+    busy.sort()
     print(f"N={n:3d}: all started in {started:5.1f} s; RSS per copy median {statistics.median(idle_rss):5.1f} MB idle, "
-          f"{statistics.median(sim_rss):5.1f} MB with a simulation figure open; key latency median "
-          f"{statistics.median(lat) * 1000:4.0f} ms, p95 {lat[int(0.95 * (len(lat) - 1))] * 1000:4.0f} ms; "
-          f"machine memory in use {total_mb / 1024:.1f} GiB")
+          f"{statistics.median(sim_rss):5.1f} MB with a simulation figure open; machine memory in use {total_mb / 1024:.1f} GiB")
+    print(f"       key latency, all idle: median {statistics.median(lat) * 1000:4.0f} ms, "
+          f"p95 {lat[int(0.95 * (len(lat) - 1))] * 1000:4.0f} ms ({len(lat)} keys)")
+    if busy:
+        print(f"       key latency, {len(runners)} of {n} running a simulation: median {statistics.median(busy) * 1000:4.0f} ms, "
+              f"p95 {busy[int(0.95 * (len(busy) - 1))] * 1000:4.0f} ms ({len(busy)} keys; "
+              f"{still_running} runs still going when the keys were done)")
 
 
 def main() -> int:

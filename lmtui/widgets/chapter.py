@@ -35,6 +35,13 @@ class FigureDeck(Container):
         self.chapter, self.course = chapter, course
         self.index = 0
         self.built = False
+        self._generation = 0
+
+    def reset(self, chapter: Chapter) -> None:
+        """Hold ``chapter``'s figures instead, unbuilt (a chapter switch in place)."""
+        self.chapter, self.index, self.built = chapter, 0, False
+        self._generation += 1  # a simulation module still loading for the old chapter is ignored
+        self.remove_children()
 
     def build(self) -> None:
         """Show the first figure; deferred to on_mount if the deck is not mounted yet."""
@@ -68,18 +75,18 @@ class FigureDeck(Container):
                 widget = ExplorerView(explorer)
         else:
             self.mount(Static(f"Loading simulation {ref.name}...", classes="figure-empty", markup=False))
-            self._load_sim(ref.name, self.index)
+            self._load_sim(ref.name, self.index, self._generation)
             return
         self.mount(widget)
         self.call_after_refresh(self.focus_default)
 
     class SimLoaded(Message):
-        def __init__(self, name: str, index: int) -> None:
+        def __init__(self, name: str, index: int, generation: int) -> None:
             super().__init__()
-            self.name, self.index = name, index
+            self.name, self.index, self.generation = name, index, generation
 
     @work(thread=True, exclusive=True, group="figure-load", exit_on_error=False)
-    def _load_sim(self, name: str, index: int) -> None:
+    def _load_sim(self, name: str, index: int, generation: int) -> None:
         """numpy/scipy and the simulation module load off the UI thread (about a second, once).
 
         The result goes back as a message, never call_from_thread: that blocks this thread until
@@ -88,13 +95,13 @@ class FigureDeck(Container):
         from ..sims.registry import get
 
         get(name)
-        self.post_message(self.SimLoaded(name, index))
+        self.post_message(self.SimLoaded(name, index, generation))
 
     def on_figure_deck_sim_loaded(self, message: SimLoaded) -> None:
         from .simpane import SimPane
 
         name, index = message.name, message.index
-        if index != self.index or not self.is_attached:
+        if index != self.index or message.generation != self._generation or not self.is_attached:
             return
         self.remove_children()
         self.mount(SimPane(name, chapter_id=self.chapter.id))
@@ -151,6 +158,19 @@ class ChapterView(Widget):
 
     def on_mount(self) -> None:
         self._enter(self.view)
+
+    def load(self, chapter: Chapter, answers: dict[int, Answer], page: int = 0, view: View = "text") -> None:
+        """Show another chapter in place. Mounting a whole new view costs a dozen widgets, their
+        styles, a focus move and a footer rebuild; in place, a chapter switch in the text view
+        updates two Statics."""
+        self.chapter, self.answers, self.page_text = chapter, answers, ""
+        self.reader.show_chapter(chapter, page)
+        self._deck.reset(chapter)
+        self._quiz.reset(chapter, answers)
+        if view != self.view:
+            self.view = view  # watch_view enters it
+        else:
+            self._enter(view)
 
     def _title(self) -> str:
         tabs = []

@@ -95,6 +95,12 @@ class QuizPane(VerticalScroll):
         self.chapter, self.answers = chapter, dict(answers)
         self.built = False
 
+    def reset(self, chapter: Chapter, answers: dict[int, Answer]) -> None:
+        """Hold ``chapter``'s quiz instead, unbuilt (a chapter switch in place)."""
+        self.chapter, self.answers, self.built = chapter, dict(answers), False
+        self.remove_children()
+        self.scroll_home(animate=False)
+
     def build(self) -> None:
         """The cards are made the first time the quiz is shown: chapter switches stay cheap."""
         if self.built or not self.is_attached:

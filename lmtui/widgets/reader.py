@@ -66,6 +66,12 @@ class PageReader(VerticalScroll, can_focus=True):
             return f"-- page {self.page + 1}/{n}: ] next page: {self.chapter.pages[self.page + 1].title} --"
         return f"-- page {n}/{n}, end of chapter: f figure, z quiz, n next chapter --"
 
+    def show_chapter(self, chapter: Chapter, page: int = 0) -> None:
+        """Show ``chapter`` at ``page`` (a chapter switch in place)."""
+        self.chapter = chapter
+        self.set_reactive(PageReader.page, max(0, min(page, len(chapter.pages) - 1)))
+        self.watch_page(self.page)
+
     def watch_page(self, page: int) -> None:
         if not self.is_attached:
             return
