@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
@@ -165,6 +165,9 @@ class LmtuiApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        # escape then q, typed quickly over SSH or read late by a busy app, arrives as one chunk,
+        # which terminals use for alt+q: it should still quit
+        Binding("alt+q", "quit", "Quit", show=False, id="quit-alt"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
 
@@ -261,11 +264,29 @@ class LmtuiApp(App[None]):
             self.last_input = time.monotonic()  # a running simulation pauses for the learner
         if isinstance(event, events.MouseDown) and textual_fixes.lands_on_removed_widget(self.screen, event):
             return
+        if isinstance(event, events.Key) and not event.is_forwarded and self._close_overlay_at_once(event.key):
+            return
         await super().on_event(event)
         if isinstance(event, events.Resize):
             # whatever screen is on top (the command palette included: its option list crashes
             # on page keys at 3-4 rows), a terminal below the minimum gets the too-small screen
             self.call_after_refresh(self.check_size)
+
+    def _close_overlay_at_once(self, key: str) -> bool:
+        """Textual queues each key at the focused widget of the screen on top when the key
+        arrives, and only there turns it into an action. Escape then q, typed quickly or read late
+        by a busy app, therefore both land in the palette (or the help, or the links): the escape
+        closes it and the q is typed into it, or lost (found by the shared key storm). A key that
+        closes an overlay closes it here, in arrival order, so the next key meets the screen below."""
+        screen = self.screen
+        if isinstance(screen, textual_fixes.SafeCommandPalette):
+            if key == "escape":
+                screen.close()
+                return True
+        elif isinstance(screen, (HelpScreen, LinksScreen)) and key in screen.CLOSE_KEYS:
+            screen.action_close()
+            return True
+        return False
 
     def check_size(self) -> None:
         w, h = self.size
@@ -342,6 +363,14 @@ class LmtuiApp(App[None]):
             return  # one palette at a time, and none behind the too-small notice
         if self.use_command_palette:
             self.push_screen(textual_fixes.SafeCommandPalette(id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette is for finding your way in the course. Textual's defaults also offer Quit,
+        Maximize, Keys and Screenshot; a few stray letters and enter in the palette (found by the
+        shared key storm) then quit the app or write SVG files into the learner's folder. Kept:
+        help and the theme."""
+        yield SystemCommand("Help", "Keys and how the course works", self.action_help)
+        yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -113,6 +113,10 @@ class SafeCommandPalette(CommandPalette):
         with suppress(NoMatches):
             await super()._watch__show_busy()
 
+    def close(self) -> None:
+        """What escape does: stop searching, tell the app, dismiss."""
+        self._action_escape()
+
     def dismiss(self, result=None) -> AwaitComplete:
         """Textual's dismiss pops whatever screen is on top. When a shrinking terminal has put the
         too-small notice over the palette, an escape already in flight dismissed the palette but
@@ -141,6 +145,11 @@ PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 PASTE_STALL = 2.0  # seconds without a byte inside an open paste: the paste is broken
 
 
+# After a lone ESC, the characters that still continue an escape sequence (CSI, SS3, OSC, DCS,
+# APC, PM, SOS, ST, and ESC itself). Anything else in a later read starts a new key.
+SEQUENCE_CONTINUES = frozenset("[O]P_^X\\\x1b")
+
+
 class PasteSafeParser(XTermParser):
     """textual 8.2.8: a bracketed-paste start whose end never comes (a garbled sequence over a
     flaky link, or random bytes: found by the pty key storm) switches the parser into paste mode
@@ -149,6 +158,13 @@ class PasteSafeParser(XTermParser):
     paste-injection defence), so: an open paste is closed (by feeding the end marker) when a lone
     ESC arrives by itself, which is a key press; or, as a backstop, after PASTE_STALL seconds with
     no input, checked on the parser's regular tick (every 0.1 s).
+
+    ESC_THEN_KEY: after an ESC, Textual waits ESCDELAY (0.1 s) for the rest of a sequence, timed
+    from when its input thread *reads* the ESC. When the app is busy the thread reads late, so an
+    escape and the key typed after it (escape, then q to quit) arrive within that window and are
+    merged into alt+q: nothing happens (found by the shared key storm's "escape, escape, escape,
+    q" ending). A terminal writes alt+key as one chunk, so a read that ends in a lone ESC followed
+    by a read that does not continue a sequence is two keys: the escape is flushed first.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -156,11 +172,18 @@ class PasteSafeParser(XTermParser):
         self._paste_open = False
         self._tail = ""
         self._last_input = time.monotonic()
+        self._esc_pending = False
 
     def feed(self, data: str):
         if data == "\x1b" and self._paste_open:  # escape pressed: this is no paste
-            self._paste_open = False
+            self._paste_open, self._esc_pending = False, True
             return [*super().feed(PASTE_END), *super().feed(data)]
+        if self._esc_pending and data and data[0] not in SEQUENCE_CONTINUES:
+            # the previous read ended in a lone escape, and this read does not continue an escape
+            # sequence: the escape was a key press of its own (see ESC_THEN_KEY)
+            self._esc_pending = False
+            return [*self._flush_escape(), *self.feed(data)]
+        self._esc_pending = data.endswith("\x1b")
         if data:
             self._last_input = time.monotonic()
             scan = self._tail + data
@@ -169,6 +192,11 @@ class PasteSafeParser(XTermParser):
                 self._paste_open = start > end
             self._tail = scan[-(len(PASTE_START) - 1):]
         return super().feed(data)
+
+    def _flush_escape(self):
+        if self._timeout_time is not None:  # the parser is waiting to see what follows the escape
+            self._timeout_time = 0.0
+            yield from super().tick()
 
     def tick(self):
         if self._paste_open and time.monotonic() - self._last_input > PASTE_STALL:

@@ -97,20 +97,20 @@ def test_raw_escape_sequences_and_resizes_in_a_real_terminal(tmp_path):
         session.close()
 
 
-async def test_click_on_a_widget_removed_before_the_next_refresh():
+async def test_click_on_a_widget_removed_before_the_next_refresh(monkeypatch):
     """A click that lands on a widget already removed but still in the compositor's map (a chapter
-    switch racing a mouse-down) must not reach Textual's text selection, which would crash."""
+    switch racing a mouse-down) must not reach Textual's text selection, which would crash. The
+    race is set up directly: the map answers with a widget that has left the DOM."""
+    from textual.geometry import Offset
+    from textual.widgets import Static
+
     app = LmtuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        host = app.main_screen.query_one("#chapter-host")
-        x, y = host.region.x + 2, host.region.y + 2
-        widget, _ = app.screen.get_widget_and_offset_at(x, y)
-        assert widget is not None and widget is not app.screen
-        await host.remove_children()  # gone from the DOM; the map is refreshed only later
-        assert widget.parent is None
-        assert app.screen.get_widget_and_offset_at(x, y)[0] is widget
-        down = events.MouseDown(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y)
+        removed = Static("gone")
+        assert removed.parent is None
+        monkeypatch.setattr(app.screen, "get_widget_and_offset_at", lambda x, y: (removed, Offset(1, 1)))
+        down = events.MouseDown(None, 12, 5, 0, 0, 1, False, False, False, screen_x=12, screen_y=5)
         await app.on_event(down)
         await pilot.pause()
         assert app.is_running and app._exception is None
@@ -144,3 +144,19 @@ async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette()
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.main_screen and app.is_running
+
+
+@pytest.mark.parametrize("overlay", ["palette", "help", "links"])
+async def test_escape_then_q_in_one_burst_closes_the_overlay_and_quits(overlay):
+    """Both keys arrive before the overlay has handled the first (typed quickly over SSH, or read
+    late by a busy app); Textual queues both at the overlay, and the q used to be lost in it."""
+    app = LmtuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        {"palette": app.action_command_palette, "help": app.action_help, "links": app.main_screen.action_links}[overlay]()
+        await pilot.pause()
+        assert app.screen is not app.main_screen
+        app.post_message(key_event("escape"))
+        app.post_message(key_event("q"))
+        await pilot.pause()
+        assert app._exit, "q after escape did not quit"

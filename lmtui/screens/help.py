@@ -49,8 +49,9 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll { width: 84; max-width: 100%; height: auto; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1; }
     """
+    CLOSE_KEYS = ("escape", "question_mark", "q")
     BINDINGS = [
-        Binding("escape,question_mark,q", "close", "Close", id="close-help"),
+        Binding(",".join(CLOSE_KEYS), "close", "Close", id="close-help"),
         Binding("j,down", "scroll_down", "Scroll", show=False),
         Binding("k,up", "scroll_up", "Scroll", show=False),
     ]

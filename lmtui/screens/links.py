@@ -18,7 +18,11 @@ class LinksScreen(ModalScreen[str | None]):
         border: round $primary; background: $surface; padding: 0 1; }
     LinksScreen ListView { height: auto; max-height: 16; }
     """
-    BINDINGS = [Binding("escape,g,q", "dismiss_none", "Close", id="close-links")]
+    CLOSE_KEYS = ("escape", "g", "q")
+    BINDINGS = [Binding(",".join(CLOSE_KEYS), "dismiss_none", "Close", id="close-links")]
+
+    def action_close(self) -> None:
+        self.action_dismiss_none()
 
     def __init__(self, links: list[tuple[str, str]]) -> None:
         super().__init__()
