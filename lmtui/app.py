@@ -225,6 +225,10 @@ class LmtuiApp(App[None]):
         """Called once the main screen is composed: warnings, then resume where the learner was."""
         for message in self._startup_warnings():
             self.notify(message, severity="warning", timeout=12)
+        saved_theme = self.store.get_state("theme")
+        if saved_theme in self.available_themes and saved_theme != self.theme:
+            self.theme = saved_theme
+        self._theme_ready = True
         start = self.store.get_state("last_chapter")
         if start is None or self.course.by_id(start) is None:
             start = self.course.chapters[0].id if self.course.chapters else None
@@ -371,6 +375,17 @@ class LmtuiApp(App[None]):
         help and the theme."""
         yield SystemCommand("Help", "Keys and how the course works", self.action_help)
         yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
+
+    def watch_theme(self, theme: str) -> None:
+        if getattr(self, "_theme_ready", False):  # the learner chose it: keep it for next time
+            self._save(self.store.set_state, "theme", theme)
+
+    def search_themes(self) -> None:
+        """Textual's theme picker, in the palette that survives fast keys (a plain CommandPalette
+        crashed the shared key storm: two escapes in flight dismissed it twice)."""
+        from textual.theme import ThemeProvider
+
+        self.push_screen(textual_fixes.SafeCommandPalette(providers=[ThemeProvider], placeholder="Search for themes..."))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

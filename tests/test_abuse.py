@@ -116,7 +116,8 @@ async def test_click_on_a_widget_removed_before_the_next_refresh(monkeypatch):
         assert app.is_running and app._exception is None
 
 
-async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette():
+@pytest.mark.parametrize("opener", ["action_command_palette", "search_themes"])
+async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette(opener):
     """Textual's dismiss pops the top screen whatever it is: an escape reaching the palette while
     the too-small notice covers it used to pop the notice, and the next one crashed the app."""
     from textual.command import CommandPalette
@@ -126,7 +127,7 @@ async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette()
     app = LmtuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        app.action_command_palette()
+        getattr(app, opener)()  # the chapter palette, or Textual's theme picker
         await pilot.pause()
         palette = app.screen
         assert isinstance(palette, CommandPalette)

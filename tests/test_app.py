@@ -124,6 +124,30 @@ async def test_command_palette_jumps_to_a_chapter():
         assert "Universality" in title_text(app)
 
 
+async def test_palette_offers_course_commands_and_the_chosen_theme_is_kept(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        names = {command.title for command in app.get_system_commands(app.screen)}
+        assert names == {"Help", "Theme"}  # no Quit, Screenshot or Maximize a stray enter can pick
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert "themes" in str(app.screen.query_one("CommandInput").placeholder)
+        await pilot.press(*"nord")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "nord" and app.screen is app.main_screen
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == "nord"
+
+
 async def test_help_screen_opens_and_closes():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
