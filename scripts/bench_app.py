@@ -93,6 +93,8 @@ def bench_simulation(runs: int) -> None:
     sim = get("grokking")
     helps = [""] + [p.help[:24] for p in sim.params]  # row 0 is the seed; the pane opens on row 1
     latencies, per_run, after, missed = [], [], [], 0
+    keyed_bytes: list[int] = []
+    keyed_keys: list[int] = []
     for _ in range(runs):
         s = PtySession(lmtui_argv(), cols=100, rows=30, env=fresh_env())
         s.wait_for("t:Text")
@@ -107,6 +109,7 @@ def bench_simulation(runs: int) -> None:
         s.wait_for("ready (s: run)", timeout=20)
         s.settle(0.3)
         start_bytes = s.bytes
+        keys_before = len(latencies)
         s.send("s")
         t_start = time.perf_counter()
         # walk the parameter list while the simulation runs. A key counts when the focused
@@ -126,16 +129,31 @@ def bench_simulation(runs: int) -> None:
                 missed += 1
             s.pump(0.05)
         s.settle(0.5)
-        per_run.append(s.bytes - start_bytes)
+        keyed_bytes.append(s.bytes - start_bytes)
+        keyed_keys.append(len(latencies) - keys_before)
         before = s.bytes
         s.pump(3.0)
         after.append((s.bytes - before) / 3.0)
+        # the same run again with no keys: what the chart stream alone costs
+        start_bytes, t_start = s.bytes, time.perf_counter()
+        s.send("s")
+        while "done in" in s.text() and time.perf_counter() - t_start < 5:  # the run starts
+            s.pump(0.01)
+        while "done in" not in s.text() and time.perf_counter() - t_start < 60:  # and ends
+            s.pump(0.05)
+        s.settle(0.5)
+        per_run.append(s.bytes - start_bytes)
         s.close()
     lat = sorted(latencies)
     if lat:
         print(f"key-to-screen latency while a simulation runs: median {statistics.median(lat) * 1000:.0f} ms, "
               f"p95 {lat[int(0.95 * (len(lat) - 1))] * 1000:.0f} ms over {len(lat)} keys, {missed} not shown within 2 s (goal < 50 / < 150 ms)")
-    print(f"bytes per simulation run at 100x30 (with scrolling keys): median {statistics.median(per_run) / 1024:.0f} KB (goal < 300 KB)")
+    print(f"bytes per simulation run at 100x30 (the chart stream, no keys): median {statistics.median(per_run) / 1024:.0f} KB (goal < 300 KB)")
+    per_key = [b / k for b, k in zip(keyed_bytes, keyed_keys) if k]
+    if per_key:
+        print(f"bytes per key while a run streams (parameter walk, the run paused for keys): median "
+              f"{statistics.median(per_key) / 1024:.1f} KB over runs of {statistics.median(keyed_keys):.0f} keys "
+              f"(whole keyed run: median {statistics.median(keyed_bytes) / 1024:.0f} KB)")
     print(f"bytes per second after the run finished: median {statistics.median(after):.0f} B/s (goal 0)")
 
 
