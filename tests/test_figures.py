@@ -152,6 +152,35 @@ async def test_junk_in_a_parameter_gives_a_message_not_a_traceback():
         assert pane.state.params["depth"] == pane.sim.param("depth").default
 
 
+async def test_pasting_junk_into_a_parameter_gives_a_message_not_a_traceback():
+    """A bracketed paste (what a terminal sends when the learner pastes), with control bytes and
+    several lines, into the field being edited."""
+    from textual import events
+    from textual.widgets import Input
+
+    from lmtui.widgets.simpane import ParamRow
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = current_pane(app)
+        row = next(r for r in pane.query(ParamRow) if r.param.name == "lr")
+        row.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.focused, Input)
+        app.focused.post_message(events.Paste("0.0x5\x1b[31m\x00\nrm -rf /\tjunk"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        help_line = str(pane.query_one(".sim-help", Static).content)
+        assert "lr:" in help_line and "not a number" in help_line and "expected number in" in help_line
+        assert "\x1b" not in help_line  # shown escaped, never sent to the terminal
+        assert pane.state.params["lr"] == pane.sim.param("lr").default
+        assert app.is_running and app._exception is None
+
+
 async def test_figure_state_comes_back_within_the_session():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
