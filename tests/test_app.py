@@ -202,6 +202,21 @@ async def test_toc_toggle_and_choose(mini_course):
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.current == "second" and not toc.display
+        await pilot.press("p")  # switched while the list is hidden: the highlight follows when shown
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert toc.display and toc.highlighted_child.chapter.id == app.current == app.course.chapters[0].id
+        assert toc.highlighted_child.has_class("-current")
+        await pilot.press("c")  # hide it again
+        await pilot.pause()
+        assert not toc.display
+        await pilot.press("n")  # another switch while hidden
+        await pilot.pause()
+        await pilot.resize_terminal(120, 40)  # wide: the list appears by itself, highlight in place
+        await pilot.pause()
+        await pilot.pause()
+        assert toc.display and toc.highlighted_child.chapter.id == app.current == "second"
     app = LmtuiApp(content_dir=mini_course)
     async with app.run_test(size=(120, 40)) as pilot:
         assert app.screen.query_one(TableOfContents).display  # wide: always there
