@@ -7,7 +7,6 @@ post messages up (a page was shown, a question answered); only the app writes to
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -182,6 +181,7 @@ class LmtuiApp(App[None]):
         self.color = color and not self.no_color
         self.figure_state: dict[tuple[str, str], Any] = {}
         self.last_input = 0.0  # monotonic time of the last key, paste or click
+        self._theme_ready = False  # set once the saved theme is applied: later changes are the learner's
         self.current: str | None = None
         self._answers = self.store.all_answers()
         self._read = self.store.read_chapters()
@@ -283,12 +283,8 @@ class LmtuiApp(App[None]):
         closes it and the q is typed into it, or lost (found by the shared key storm). A key that
         closes an overlay closes it here, in arrival order, so the next key meets the screen below."""
         screen = self.screen
-        if isinstance(screen, textual_fixes.SafeCommandPalette):
-            if key == "escape":
-                screen.close()
-                return True
-        elif isinstance(screen, (HelpScreen, LinksScreen)) and key in screen.CLOSE_KEYS:
-            screen.action_close()
+        if isinstance(screen, textual_fixes.DismissOnTop) and key in screen.CLOSE_KEYS:
+            screen.action_close()  # type: ignore[attr-defined]
             return True
         return False
 
@@ -357,7 +353,7 @@ class LmtuiApp(App[None]):
         """Never pop the last screen. Textual's command palette can dismiss itself twice when two
         escapes are in flight (found by the pty key storm), and the second pop would end the app."""
         if len(self.screen_stack) <= 1:
-            return AwaitComplete(asyncio.sleep(0))
+            return AwaitComplete.nothing()
         return super().pop_screen()
 
     def action_command_palette(self) -> None:
@@ -377,7 +373,7 @@ class LmtuiApp(App[None]):
         yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
 
     def watch_theme(self, theme: str) -> None:
-        if getattr(self, "_theme_ready", False):  # the learner chose it: keep it for next time
+        if self._theme_ready:  # the learner chose it: keep it for next time
             self._save(self.store.set_state, "theme", theme)
 
     def search_themes(self) -> None:

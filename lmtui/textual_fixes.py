@@ -5,7 +5,6 @@ Remove an entry when the pinned Textual version fixes it (tests/test_abuse.py fi
 
 from __future__ import annotations
 
-import asyncio
 import time
 from contextlib import suppress
 
@@ -99,7 +98,25 @@ def _guard_option_list_page_keys() -> None:
     OptionList._move_page = _move_page  # type: ignore[method-assign]
 
 
-class SafeCommandPalette(CommandPalette):
+class DismissOnTop:
+    """For overlay screens. Textual's dismiss resolves the screen's result and pops whatever screen
+    is on top. A key already in flight when the too-small notice covered an overlay dismissed the
+    overlay but popped the notice, and the next one resolved an already-resolved result future:
+    InvalidStateError ended the app (found by the seeded key storm). Dismissing a screen that is
+    not on top is a no-op here; once dismissed, a screen is off the stack, so it is dismissed once.
+
+    ``CLOSE_KEYS`` and ``action_close`` let the app close the overlay the moment such a key
+    arrives (see ``LmtuiApp._close_overlay_at_once``)."""
+
+    CLOSE_KEYS: tuple[str, ...] = ("escape",)
+
+    def dismiss(self, result=None) -> AwaitComplete:
+        if not self.is_active:  # type: ignore[attr-defined]
+            return AwaitComplete.nothing()
+        return super().dismiss(result)  # type: ignore[misc]
+
+
+class SafeCommandPalette(DismissOnTop, CommandPalette):
     """textual 8.2.8's palette queries its own children in reactive watchers; a timer or a search
     worker that fires while the palette is being dismissed (keys faster than the screen, found by
     the pty key storm) raises NoMatches and ends the app. Same palette, watchers that give up
@@ -113,20 +130,9 @@ class SafeCommandPalette(CommandPalette):
         with suppress(NoMatches):
             await super()._watch__show_busy()
 
-    def close(self) -> None:
+    def action_close(self) -> None:
         """What escape does: stop searching, tell the app, dismiss."""
         self._action_escape()
-
-    def dismiss(self, result=None) -> AwaitComplete:
-        """Textual's dismiss pops whatever screen is on top. When a shrinking terminal has put the
-        too-small notice over the palette, an escape already in flight dismissed the palette but
-        popped the notice; the next escape resolved the palette's already-resolved result future,
-        and InvalidStateError ended the app (found by the seeded key storm). The palette is
-        dismissed once, and only while it is the screen on top; other calls are no-ops."""
-        if getattr(self, "_lmtui_dismissed", False) or not self.is_active:
-            return AwaitComplete(asyncio.sleep(0))
-        self._lmtui_dismissed = True
-        return super().dismiss(result)
 
 
 def lands_on_removed_widget(screen, event) -> bool:

@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..textual_fixes import DismissOnTop
+
 KEYS: list[tuple[str, str]] = [
     ("n / p", "next / previous chapter"),
     ("t / f / z", "the chapter's text, figure (again: next figure), quiz"),
@@ -43,7 +45,7 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DismissOnTop, ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 84; max-width: 100%; height: auto; max-height: 100%;
@@ -61,8 +63,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(help_text(), markup=False)
 
     def action_close(self) -> None:
-        if self.is_active:  # a late key must not pop a screen that is not on top
-            self.dismiss(None)
+        self.dismiss(None)
 
     def action_scroll_down(self) -> None:
         self.query_one(VerticalScroll).scroll_down(animate=False)

@@ -8,8 +8,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ListItem, ListView, Static
 
+from ..textual_fixes import DismissOnTop
 
-class LinksScreen(ModalScreen[str | None]):
+
+class LinksScreen(DismissOnTop, ModalScreen[str | None]):
     """Dismisses with the chosen link target (or None)."""
 
     DEFAULT_CSS = """
@@ -19,10 +21,7 @@ class LinksScreen(ModalScreen[str | None]):
     LinksScreen ListView { height: auto; max-height: 16; }
     """
     CLOSE_KEYS = ("escape", "g", "q")
-    BINDINGS = [Binding(",".join(CLOSE_KEYS), "dismiss_none", "Close", id="close-links")]
-
-    def action_close(self) -> None:
-        self.action_dismiss_none()
+    BINDINGS = [Binding(",".join(CLOSE_KEYS), "close", "Close", id="close-links")]
 
     def __init__(self, links: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -44,9 +43,8 @@ class LinksScreen(ModalScreen[str | None]):
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         index = event.list_view.index
-        if index is not None and self.is_active:
+        if index is not None:
             self.dismiss(self.links[index][1])
 
-    def action_dismiss_none(self) -> None:
-        if self.is_active:  # a late key must not pop a screen that is not on top
-            self.dismiss(None)
+    def action_close(self) -> None:
+        self.dismiss(None)

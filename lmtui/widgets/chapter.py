@@ -61,6 +61,7 @@ class FigureDeck(Container):
         if not self.is_attached:
             return
         self.remove_children()
+        self._generation += 1  # a simulation still loading for the figure shown before is ignored
         figures = self.chapter.figures
         if not figures:
             self.mount(Static("This chapter has no figure.", classes="figure-empty", markup=False))
@@ -75,18 +76,18 @@ class FigureDeck(Container):
                 widget = ExplorerView(explorer)
         else:
             self.mount(Static(f"Loading simulation {ref.name}...", classes="figure-empty", markup=False))
-            self._load_sim(ref.name, self.index, self._generation)
+            self._load_sim(ref.name, self._generation)
             return
         self.mount(widget)
         self.call_after_refresh(self.focus_default)
 
     class SimLoaded(Message):
-        def __init__(self, name: str, index: int, generation: int) -> None:
+        def __init__(self, name: str, generation: int) -> None:
             super().__init__()
-            self.name, self.index, self.generation = name, index, generation
+            self.name, self.generation = name, generation
 
     @work(thread=True, exclusive=True, group="figure-load", exit_on_error=False)
-    def _load_sim(self, name: str, index: int, generation: int) -> None:
+    def _load_sim(self, name: str, generation: int) -> None:
         """numpy/scipy and the simulation module load off the UI thread (about a second, once).
 
         The result goes back as a message, never call_from_thread: that blocks this thread until
@@ -95,16 +96,15 @@ class FigureDeck(Container):
         from ..sims.registry import get
 
         get(name)
-        self.post_message(self.SimLoaded(name, index, generation))
+        self.post_message(self.SimLoaded(name, generation))
 
     def on_figure_deck_sim_loaded(self, message: SimLoaded) -> None:
         from .simpane import SimPane
 
-        name, index = message.name, message.index
-        if index != self.index or message.generation != self._generation or not self.is_attached:
+        if message.generation != self._generation or not self.is_attached:
             return
         self.remove_children()
-        self.mount(SimPane(name, chapter_id=self.chapter.id))
+        self.mount(SimPane(message.name, chapter_id=self.chapter.id))
         self.call_after_refresh(self.focus_default)
 
     def next_figure(self) -> None:
