@@ -24,7 +24,6 @@ from textual.worker import WorkerState  # noqa: E402
 
 from figures_support import current_pane, open_figure, run_tiny  # noqa: E402
 from lmtui.app import LmtuiApp  # noqa: E402
-from lmtui.widgets.simpane import SimPane  # noqa: E402
 
 
 async def soak(cycles: int) -> None:

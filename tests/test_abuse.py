@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import string
-import time
 
 import pytest
 from textual import events

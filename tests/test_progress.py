@@ -9,9 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
-import pytest
 
 from lmtui.progress import DB_NAME, SCHEMA_VERSION, ProgressStore
 

@@ -55,7 +55,6 @@ def test_no_color_ascii(snap_compare, monkeypatch):
 
 # -- every chapter's figure (simulations run with tiny settings; workers done before the shot) --
 from lmtui.course import load_course  # noqa: E402
-from lmtui.widgets.simpane import SimPane  # noqa: E402
 
 from conftest import REPO  # noqa: E402
 from figures_support import current_pane, open_figure, run_tiny  # noqa: E402

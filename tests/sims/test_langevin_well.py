@@ -106,7 +106,7 @@ def test_first_frame_and_charts():
     result = runner.run()
     chart = sim.chart(result, runner.params)
     assert chart.caption == result.verdict
-    assert 1 <= len(chart.panels) <= 2
+    assert [p.title for p in chart.panels] == ["walkers: mean and variance", "where the walkers are (last half)"]
     for panel in chart.panels:
         assert len(panel.lines) <= 5
         for line in panel.lines:

@@ -69,7 +69,7 @@ def test_first_frame_and_charts():
     result = runner.result
     chart = sim.chart(result, runner.params)
     assert chart.caption == result.verdict
-    assert 1 <= len(chart.panels) <= 2
+    assert [p.title for p in chart.panels] == ["fits on [-1, 1]", "how far training moved"]
     for panel in chart.panels:
         assert len(panel.lines) <= 5
         for line in panel.lines:
