@@ -87,7 +87,17 @@ class MainScreen(Screen[None]):
         with Horizontal():
             yield TableOfContents(app.course.chapters, app.statuses(), id="toc")
             yield Container(id="chapter-host")
-        yield textual_fixes.LeanFooter(compact=True)
+        yield textual_fixes.LeanFooter(compact=True, show_command_palette=app.size.width >= WIDE)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The palette hint is docked over the right end of the footer: below WIDE columns it hid
+        # "q Quit ? Help" in the figure view, and its edge let a stray letter of them show
+        # through. Narrower terminals find ctrl+p in the help (?).
+        footer = self.query_one(textual_fixes.LeanFooter)
+        show = event.size.width >= WIDE
+        if footer.show_command_palette != show:
+            footer.show_command_palette = show
+            footer.refresh(recompose=True)  # not a recomposing reactive in Textual's Footer
 
     def on_mount(self) -> None:
         if self.app.ascii_only:  # type: ignore[attr-defined]

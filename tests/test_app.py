@@ -18,7 +18,7 @@ from lmtui.widgets.quiz import QuestionCard
 from lmtui.widgets.reader import PageReader
 from lmtui.widgets.toc import TableOfContents
 
-from conftest import REPO
+from conftest import REPO, wait_for_workers
 
 
 def title_text(app: LmtuiApp) -> str:
@@ -297,3 +297,28 @@ async def test_page_keys_in_an_empty_command_palette_do_not_crash():
         await pilot.press("ctrl+p", *"zzzzqqq", "pagedown", "pageup", "pagedown")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette) and app.is_running
+
+
+async def test_footer_keys_fit_at_80_columns_and_the_palette_hint_shows_when_wide():
+    """The palette hint is docked over the footer's right end; at 80 columns it used to cover
+    q Quit and ? Help in the figure view. Every key shown must fit the width."""
+    from lmtui.textual_fixes import LeanFooter
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_chapter("solvable-settings", view="figure")
+        await wait_for_workers(app)
+        await pilot.pause()
+        await pilot.pause()
+        footer = app.screen.query_one(LeanFooter)
+        keys = [k for k in footer.children if k.display]
+        descriptions = [k.description for k in keys]
+        assert "Quit" in descriptions and "Help" in descriptions and "Step" in descriptions
+        assert not footer.show_command_palette
+        assert max(k.region.right for k in keys) <= 80
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert footer.show_command_palette
+        assert any(k.has_class("-command-palette") for k in footer.children)

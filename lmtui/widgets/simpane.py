@@ -109,8 +109,9 @@ class ParamRow(Widget, can_focus=True):
     ParamRow > Input { width: 1fr; height: 1; border: none; padding: 0; }
     """
     BINDINGS = [
-        Binding("right,plus,equals_sign,l", "nudge(1)", "More", key_display="+", id="param-up"),
-        Binding("left,minus,h", "nudge(-1)", "Less", key_display="-", id="param-down"),
+        # one footer entry for the pair: at 80 columns the figure view's keys must all fit
+        Binding("right,plus,equals_sign,l", "nudge(1)", "Step", key_display="+/-", id="param-up"),
+        Binding("left,minus,h", "nudge(-1)", "Less", show=False, id="param-down"),
         Binding("enter", "edit", "Type", key_display="enter", id="param-edit"),
     ]
 
