@@ -343,11 +343,11 @@ def _load_chapter(path: Path, course: Course, known_sims: set[str]) -> Chapter |
             first = page.markdown.splitlines()[0]
             line = next((i + 1 for i, ln in enumerate(lines) if ln == first), end + 2)
             report(line, f"page {page.title!r} has ~{n} blocks; split it with '## ' headings (at most {MAX_PAGE_BLOCKS})")
-    quiz = _load_quiz(path.with_name(path.name[: -len(".md")] + ".quiz.toml"), course)
+    quiz = _load_quiz(path.with_name(path.name[: -len(".md")] + ".quiz.toml"), course, known_sims)
     return Chapter(str(chapter_id), str(title).strip(), int(order), summary.strip(), figures, pages, quiz, path)
 
 
-def _load_quiz(path: Path, course: Course) -> tuple[Question, ...]:
+def _load_quiz(path: Path, course: Course, known_sims: set[str]) -> tuple[Question, ...]:
     report = _Report(course, path)
     if not path.exists():
         report(1, "missing quiz file (every chapter needs at least one question)")
@@ -373,7 +373,7 @@ def _load_quiz(path: Path, course: Course) -> tuple[Question, ...]:
     for n, q in enumerate(raw):
         start = starts[n] if n < len(starts) else 0
         stop = starts[n + 1] if n + 1 < len(starts) else None
-        question = _parse_question(q, n, lines, start, stop, report)
+        question = _parse_question(q, n, lines, start, stop, report, known_sims)
         if question is None:
             continue
         if question.id in seen:
@@ -384,7 +384,8 @@ def _load_quiz(path: Path, course: Course) -> tuple[Question, ...]:
     return tuple(questions)
 
 
-def _parse_question(q: dict, n: int, lines: list[str], start: int, stop: int | None, report: _Report) -> Question | None:
+def _parse_question(q: dict, n: int, lines: list[str], start: int, stop: int | None, report: _Report,
+                    known_sims: set[str]) -> Question | None:
     """One [[question]] table, or None (with its problems reported)."""
 
     def at(key: str) -> int:
@@ -425,7 +426,7 @@ def _parse_question(q: dict, n: int, lines: list[str], start: int, stop: int | N
         if choices and len(set(c.casefold() for c in choices)) < len(choices):
             report(at("choices"), f"{name}: two choices are the same text (a choice is known by its text)")
     else:
-        predict = _parse_predict(q, name, at, report, choices)
+        predict = _parse_predict(q, name, at, report, choices, known_sims)
     if report.count > before or choices is None:
         return None
     return Question(qid, prompt.strip(), choices, answer, explanation.strip(), start + 1, predict)
@@ -448,15 +449,18 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _parse_predict(q: dict, name: str, at, report: _Report, choices: tuple[str, ...] | None) -> Predict | None:
-    """The run and grading of a predict question. Whether the simulation, its parameters and its
-    metric exist is checked by `lmtui check` (that needs the simulations themselves)."""
+def _parse_predict(q: dict, name: str, at, report: _Report, choices: tuple[str, ...] | None,
+                   known_sims: set[str]) -> Predict | None:
+    """The run and grading of a predict question. Whether its parameters are in range and its metric
+    is one the simulation reports is checked by `lmtui check` (that imports the simulations)."""
     before = report.count
     sim, metric, theory = q.get("sim"), q.get("metric"), q.get("theory", "")
     params, seed, unit = q.get("params", {}), q.get("seed", 0), q.get("unit", "")
     for key, value in (("sim", sim), ("metric", metric)):
         if key in q and (not isinstance(value, str) or not value.strip()):
             report(at(key), f"{name}: {key} must be a non-empty string")
+    if isinstance(sim, str) and sim.strip() and sim.strip() not in known_sims:
+        report(at("sim"), f"{name}: unknown simulation {sim!r}; known: {', '.join(sorted(known_sims))}")
     if not isinstance(theory, str):
         report(at("theory"), f"{name}: theory must be the name of a prediction the simulation reports")
     if not isinstance(unit, str):
