@@ -87,6 +87,9 @@ class Predict:
         return f"within {self.tolerance:.0%}" if self.relative else f"within +-{self.tolerance:g}"
 
 
+KEEP = {"fold": False}  # fields that are identities, not text to show: --ascii leaves them alone
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -96,24 +99,37 @@ class Question:
     explanation: str
     line: int = 1  # where the question starts in its quiz file
     predict: Predict | None = None
+    # Identity, fixed at load time from the file's own text (ASCII mode folds what is shown, never
+    # these): each choice is known by its text, and the fingerprint changes with any edit of what
+    # is asked or what is right, but not with the order of the choices (or of the questions).
+    keys: tuple[str, ...] = field(default=(), metadata=KEEP)
+    fingerprint: str = field(default="", metadata=KEEP)
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            object.__setattr__(self, "keys", tuple(self.choices))
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", self._fingerprint())
 
     @property
     def kind(self) -> str:
         return "predict" if self.predict is not None else "choice"
 
-    @property
-    def correct_choice(self) -> str | None:
-        return self.choices[self.answer - 1] if self.answer else None
+    def key_of(self, choice: int) -> str:
+        """The identity of choice ``choice`` (1-based)."""
+        return self.keys[choice - 1]
 
-    @property
-    def fingerprint(self) -> str:
-        """Stable under reordering the choices (or the questions), changed by any edit of what is
-        asked or what is right: a stored answer whose fingerprint differs is to a changed question."""
-        spec: dict[str, Any] = {"prompt": self.prompt, "choices": sorted(self.choices), "right": self.correct_choice}
+    def number_of(self, key: str | None) -> int | None:
+        """The 1-based position the choice known as ``key`` has now (None if it is gone)."""
+        return self.keys.index(key) + 1 if key in self.keys else None
+
+    def _fingerprint(self) -> str:
+        right = self.keys[self.answer - 1] if self.answer else None
+        spec: dict[str, Any] = {"prompt": self.prompt, "choices": sorted(self.keys), "right": right}
         if self.predict is not None:
             p = self.predict
             spec["predict"] = [p.sim, sorted((k, str(v)) for k, v in p.params), p.seed, p.metric,
-                               p.tolerance, p.relative, list(p.bins), list(self.choices)]
+                               p.tolerance, p.relative, list(p.bins), list(self.keys)]
         raw = json.dumps(spec, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
