@@ -147,10 +147,19 @@ LineKind = Literal["measured", "theory", "reference"]
 
 @dataclass
 class Line:
+    """One series. ``measured`` lines are drawn as markers (sparse where dense, so the theory
+    beneath shows through), ``theory`` and ``reference`` lines as joined lines under them.
+
+    ``marker`` fixes the marker (e.g. ``"^"`` for diverged runs; default: by kind and order).
+    ``connect`` joins a measured line's points (a sweep), drawn with its marker.
+    """
+
     label: str
     x: Sequence[float]
     y: Sequence[float]
     kind: LineKind = "measured"
+    marker: str | None = None
+    connect: bool = False
 
 
 @dataclass
@@ -160,6 +169,7 @@ class Panel:
     ylabel: str = ""
     lines: list[Line] = field(default_factory=list)
     hlines: list[tuple[float, str]] = field(default_factory=list)  # (y, label), drawn as theory
+    vlines: list[tuple[float, str]] = field(default_factory=list)  # (x, label): a marked position
     xlog: bool = False
     ylog: bool = False
     ylim: tuple[float, float] | None = None
