@@ -129,6 +129,10 @@ def _show(args: argparse.Namespace) -> None:
     rows = [["parameter", "default", "range", "help"]]
     rows += [[p.name, p.format(p.default), p.range_text(), p.help] for p in sim.params]
     print("\n".join(_table(rows)))
+    if sim.predictable:
+        print()
+        print("to predict (measured in the result's metrics, theory in its prediction, same key):")
+        print("\n".join(_table([[key, what] for key, what in sim.predictable.items()])))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Toy(Simulation):
         Param("mode", "choice", "decay", "decay or blow up", choices=("decay", "blowup")),
     )
     series_x = {"loss": "step", "sv": "step", "fits": "step"}
+    predictable = {"final": "the loss at the last step (theory: exp(-rate (steps - 1)))"}
     series_index = {"sv": "component", "fits": "alpha"}
 
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
@@ -120,6 +121,8 @@ def test_show_lists_every_parameter(toy: Toy, capsys: pytest.CaptureFixture[str]
     for p in toy.params:
         line = next(line for line in out.splitlines() if line.startswith(p.name + " "))
         assert p.format(p.default) in line and p.range_text() in line and p.help in line
+    assert "to predict" in out
+    assert next(line for line in out.splitlines() if line.startswith("final ")).endswith(toy.predictable["final"])
 
 
 # -- run --------------------------------------------------------------------------------------------
