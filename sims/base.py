@@ -264,6 +264,19 @@ class Simulation(ABC):
     # and, for a nested series (vectors per x, or a mapping), the name of its index column.
     series_x: ClassVar[dict[str, str]] = {}
     series_index: ClassVar[dict[str, str]] = {}
+    # The scalar keys every finished run reports in ``Result.metrics`` and ``Result.prediction``:
+    # what a predict question may name (`lmtui check` reads these without running anything; a test
+    # runs each simulation and holds the declarations to what it really reports).
+    metric_keys: ClassVar[tuple[str, ...]] = ()
+    prediction_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def reported_metrics(cls) -> set[str]:
+        return set(cls.metric_keys) | set(cls.predictable)
+
+    @classmethod
+    def reported_predictions(cls) -> set[str]:
+        return set(cls.prediction_keys) | set(cls.predictable)
 
     # -- parameters -------------------------------------------------------------------------
     @classmethod
