@@ -133,6 +133,8 @@ class DeepLinear(Simulation):
                          "mode ODE (closed form: ln(lambda/u0 - 1)/(2 lambda) at depth 2, "
                          "u0^(-(L-2)/L)/((L-2) lambda) at depth L >= 3; prediction key top_half_time_closed_form)",
     }
+    metric_keys = ("final_loss", "max_abs_err", "modes_learned", "record_interval", "steps")
+    prediction_keys = ("steps", "top_half_time_closed_form")
     series_x = {"sv": "t", "loss": "t", "mode_strength": "t"}
     series_index = {"sv": "rank", "mode_strength": "mode"}
     params = (

@@ -111,6 +111,8 @@ class DoubleDescent(Simulation):
         "risk_half_samples": "test risk at p = n/2 features (theory with ridge 0: "
                              "(1 - p/D + sigma^2)(1 + p/(n - p - 1)))",
     }
+    metric_keys = ("max_rel_dev_far", "peak_risk", "spike_ratio", "trials")
+    prediction_keys = ("beta_norm2", "threshold")
     series_x = {"risk": "features"}
 
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:

@@ -133,6 +133,10 @@ class EdgeOfStability(Simulation):
         "sharpness_plateau": "mean sharpness (top Hessian eigenvalue) over the last 40% of steps (theory: 2/eta)",
         "plateau_ratio": "that plateau divided by 2/eta (theory: 1)",
     }
+    metric_keys = ("crossing_step", "loss_final", "loss_increases_after_crossing", "loss_initial", "loss_ratio",
+                   "parameters", "plateau_over_two_over_lr", "ratio", "sharpness_final_mean", "sharpness_initial",
+                   "sharpness_max")
+    prediction_keys = ("threshold", "two_over_lr")
     series_x = {"loss": "step", "sharpness": "sharpness_step"}
     params = (
         Param("lr", "float", 0.4, "GD step size eta; the predicted edge is 2/eta", min=0.01, max=20.0, step=1.25, log=True),
@@ -148,7 +152,8 @@ class EdgeOfStability(Simulation):
         net = _MLP(rng, int(params["samples"]), int(params["width"]))
         v0 = rng.standard_normal(net.size)
         threshold = 2.0 / lr
-        prediction = {"threshold": threshold, "sharpness_plateau": threshold, "plateau_ratio": 1.0}
+        prediction = {"threshold": threshold, "two_over_lr": threshold, "sharpness_plateau": threshold,
+                      "plateau_ratio": 1.0}
         every = max(1, round(steps / 80))
 
         step_s: list[int] = []
@@ -219,6 +224,7 @@ class EdgeOfStability(Simulation):
             "ratio": ratio,
             "sharpness_plateau": late_mean,
             "plateau_ratio": ratio,
+            "plateau_over_two_over_lr": ratio,
             "crossing_step": crossing,
             "loss_initial": float(losses[0]),
             "loss_final": float(losses[-1]),

@@ -80,6 +80,9 @@ class Grokking(Simulation):
                                  "over neurons (theory for random weights: H_K/K, K = (p-1)/2; 0.221 for p = 31)",
         "final_test_acc": "test accuracy at the end (without weight decay, theory: chance, 1/p)",
     }
+    metric_keys = ("delay_ratio", "final_fourier_share", "final_train_acc", "max_test_acc", "step_test_95",
+                   "step_train_99")
+    prediction_keys = ("chance", "fourier_share_limit", "fourier_share_random")
     series_x = {k: "step" for k in ("train_acc", "test_acc", "fourier_share", "train_loss")}
     params = (
         Param("p", "int", 31, "modulus: the task is (a+b) mod p", min=7, max=41, step=2),

@@ -83,6 +83,8 @@ class ImplicitRegularization(Simulation):
         "slope_flow": "log-log slope of GD's distance from gradient flow at time T against the step h (theory: 1)",
         "slope_modified": "the same slope against the modified flow of L + (h/4)|grad L|^2 (theory: 2)",
     }
+    metric_keys = ("sharpness_flow",)
+    prediction_keys = ()
     series_x = {"err_flow": "h", "err_modified": "h", "sharpness_gd": "h", "sharpness_modified": "h"}
     params = (
         Param("step_sizes", "float_list", (0.0025, 0.005, 0.01, 0.02, 0.04),

@@ -112,6 +112,9 @@ class LangevinWell(Simulation):
                                "well T/(k(1 - eta*k/2)), whose small-step limit is Boltzmann's T/k "
                                "(prediction key stationary_variance_boltzmann)",
     }
+    metric_keys = ("eta_k", "mean_final", "var_boltzmann", "var_measured", "var_predicted")
+    prediction_keys = ("eta_k", "mean_limit", "stability_lr", "stationary_variance_boltzmann", "var_boltzmann",
+                       "var_stationary")
     series_x = {"mean": "step", "var": "step", "hist_density": "hist_x"}
     params = (
         Param("potential", "choice", "quadratic", "well shape: k*theta^2/2, or (k/8)(theta^2-1)^2 with minima at +-1",

@@ -90,6 +90,8 @@ class LazyRich(Simulation):
                                "(theory: -1, the weights move ~1/alpha)",
         "kernel_change_slope": "the same slope for the relative change of the tangent kernel (theory: -1)",
     }
+    metric_keys = ("lr",)
+    prediction_keys = ("lr", "lr_stability_scale")
     params = (
         Param("alphas", "float_list", (0.125, 1.0, 4.0, 16.0), "output scales alpha to compare (all trained from one init)",
               min=0.01, max=1000.0, max_len=6),
@@ -232,6 +234,8 @@ class LazyRich(Simulation):
             "lin_gap": gap.tolist(),
             "train_loss": train_loss.tolist(),
             "lr": eta,
+            "weight_change_slope": None,  # needs two alphas >= 1
+            "kernel_change_slope": None,
         }
         big = alphas >= 1.0
         uniq = np.unique(alphas[big])

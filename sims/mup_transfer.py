@@ -254,6 +254,8 @@ class MupTransfer(Simulation):
                     "width (1/width rule: log2(largest/smallest width))",
         "mup_drift": "the same for muP (theory: 0, the best learning rate transfers)",
     }
+    metric_keys = ("mup_shift", "sp_shift")
+    prediction_keys = ("mup_shift", "sp_shift")
     params = (
         Param("widths", "int_list", (32, 128, 512), "hidden widths to sweep (base width 64: muP == SP there)",
               min=8, max=4096, max_len=6),

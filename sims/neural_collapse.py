@@ -180,6 +180,10 @@ class NeuralCollapse(Simulation):
         "mean_cosine": "mean cosine between two centred class means at the end (simplex ETF: -1/(C-1))",
         "cos_spread": "largest minus smallest pairwise cosine of the class means (simplex ETF: 0)",
     }
+    metric_keys = ("cos_max", "cos_min", "etf_deviation", "loss_final", "nc1", "nc1_fall", "nc1_initial",
+                   "nc2_angle", "nc2_angle_fall", "nc2_angle_initial", "nc2_equiangular", "nc2_equinorm",
+                   "nc2_equinorm_w", "nc3", "nc3_fall", "nc3_initial", "nc4", "train_accuracy")
+    prediction_keys = ("nc1", "nc2_angle", "nc2_equinorm", "nc3", "nc4", "pairwise_cosine")
     series_x = {k: "step" for k in ("loss", *NC_KEYS)}
     params = (
         Param("model", "choice", "ufm", "ufm: free features (unconstrained features model); mlp: ReLU net on Gaussian classes",

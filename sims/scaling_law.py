@@ -105,6 +105,9 @@ class ScalingLaw(Simulation):
     predictable = {
         "fitted_exponent": "exponent b of the fitted law L = c N^-b + L_inf (theory: b = a, the spectrum's exponent)",
     }
+    metric_keys = ("b_error", "features", "fit_b", "fit_c", "fit_linf", "fit_linf_over_noise", "loglog_slope_excess",
+                   "theory_max_rel_dev")
+    prediction_keys = ("b", "c_asymptotic", "linf")
     series_x = {"loss": "n"}
     params = (
         Param("exponent", "float", 1.0, "spectral exponent a: feature variances λ_i = i^-(1+a)", min=0.25, max=2.0, step=0.25),

@@ -153,6 +153,8 @@ class Universality(Simulation):
         "cka_cross": "CKA between the first two activations at the largest width (theory: the CKA of their "
                      "infinite-width kernels, e.g. 0.959 for relu vs erf)",
     }
+    metric_keys = ("max_width",)
+    prediction_keys = ()
     series_x = {"cka": "widths", "mutual_knn": "widths"}
     series_index = {"cka": "pair", "mutual_knn": "pair"}
     params = (

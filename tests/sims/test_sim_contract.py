@@ -106,3 +106,31 @@ OTHER_BRANCHES = [
 @pytest.mark.parametrize(("name", "overrides"), OTHER_BRANCHES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(OTHER_BRANCHES)])
 def test_other_verdicts_are_plain_and_fit_two_lines(name, overrides):
     assert_plain(run_to_end(get(name), overrides).verdict)
+
+
+FINISHED_BRANCHES = {
+    "langevin_well": [{"potential": "double_well", "steps": "100"}, {"temperature": "0", "steps": "50"}],
+    "deep_linear": [{"init": "random"}],
+    "lazy_rich": [{"alphas": "4", "steps": "100", "width": "32"}],
+    "edge_of_stability": [{"lr": "0.2", "steps": "200"}],
+    "neural_collapse": [{"model": "mlp", "steps": "300"}],
+    "mup_transfer": [{**TINY["mup_transfer"], "widths": "64"}],
+    "grokking": [{"weight_decay": "0", "steps": "300", "p": "11", "hidden": "32"}],
+    "double_descent": [{**TINY["double_descent"], "ridge": "5"}],
+}
+
+
+@pytest.mark.parametrize("name", list(NAMES))
+def test_declared_keys_are_what_every_finished_run_reports(name, tiny_results):
+    """What `lmtui check` reads without running (metric_keys, prediction_keys, predictable) is what
+    the runs report: scalars (or None) under those keys, in every branch that finishes."""
+    sim = get(name)
+    runs = [tiny_results[name]] + [run_to_end(sim, o) for o in FINISHED_BRANCHES.get(name, [])]
+    assert set(sim.predictable) <= sim.reported_metrics() and set(sim.predictable) <= sim.reported_predictions()
+    for r in runs:
+        assert not r.diverged
+        for key in sim.reported_metrics():
+            assert key in r.metrics and (r.metrics[key] is None or isinstance(r.metrics[key], (int, float))), key
+        for key in sim.reported_predictions():
+            v = r.prediction.get(key, "missing")
+            assert v is None or isinstance(v, (int, float)), (key, v)
