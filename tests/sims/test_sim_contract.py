@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from figures_support import TINY
+from sims_support import SMALL as TINY
 from lmtui.sims import get, run_to_end
 from lmtui.sims.registry import NAMES
 
