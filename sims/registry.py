@@ -20,6 +20,7 @@ NAMES: dict[str, tuple[str, str, int]] = {
     "mup_transfer": ("mup_transfer", "MupTransfer", 5),
     "implicit_regularization": ("implicit_regularization", "ImplicitRegularization", 5),
     "universality": ("universality", "Universality", 6),
+    "double_descent": ("double_descent", "DoubleDescent", 6),
     "grokking": ("grokking", "Grokking", 7),
 }
 

@@ -79,13 +79,11 @@ class ChartView(Widget):
             if single != self.single:
                 self.single = single
                 self.call_after_refresh(self.screen.refresh_bindings)  # show or hide "v Panel"
-            if self.single:
-                n = len(chart.panels)
-                shown = chart.panels[self.panel % n]
-                chart.panels = list(chart.panels)
-                chart.panels[self.panel % n] = replace(shown, title=f"{shown.title} [v: panel {self.panel % n + 1}/{n}]")
+            n = len(chart.panels)
+            # the hint is drawn whole; a long panel title is shortened to make room for it
+            hint = f"[v: panel {self.panel % n + 1}/{n}]" if self.single and n else None
             out = render_chart(chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged,
-                               panel=self.panel if self.single else None)
+                               panel=self.panel if self.single else None, hint=hint)
             self._text = Text.from_ansi(out, no_wrap=True, overflow="crop")
             self._cache = key
         return self._text
