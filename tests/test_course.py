@@ -35,6 +35,14 @@ def test_builtin_course_is_valid_and_complete():
         assert "Try this" in text, f"{chapter.id} has no 'Try this in the simulation' prompt"
 
 
+def test_builtin_course_passes_the_strict_quiz_review(capsys):
+    """No tells a test-wise learner could use: answers spread over positions, the longest choice
+    rarely right, no repeated choices (lmtui check --strict, as an instructor would run it)."""
+    assert check_main(str(REPO / "content"), strict=True) == 0
+    out = capsys.readouterr().out
+    assert "error:" not in out and "ok: 10 chapters" in out
+
+
 def test_builtin_dir_resolves_from_package():
     assert (builtin_content_dir() / "FORMAT.md").exists()
 
