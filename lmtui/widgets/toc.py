@@ -65,6 +65,12 @@ class TableOfContents(ListView):
         self.populated = False
         self._stale = False
 
+    _populate_on_mount = False
+
+    def on_mount(self) -> None:
+        if self._populate_on_mount:  # asked to fill in before it was mounted
+            self.populate()
+
     def on_show(self) -> None:
         if self._stale and self.current is not None:
             self.show_current(self.current)
@@ -72,7 +78,10 @@ class TableOfContents(ListView):
     def populate(self) -> None:
         """Add the chapter rows. Deferred until after the first frame on narrow terminals, where
         the list is hidden: two thirds of the widgets on screen at start-up are these rows."""
-        if self.populated or not self.is_attached:
+        if self.populated:
+            return
+        if not self.is_mounted:
+            self._populate_on_mount = True
             return
         self.populated = True
         self.extend(TocItem(c, self.statuses[c.id]) for c in self.chapters)
