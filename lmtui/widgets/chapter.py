@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from ..course import Chapter, Course
-from ..progress import Answer
+from ..progress import Answer, Prediction
 from ..record import VIEWS, ChapterStatus, View
 from .quiz import QuizPane
 from .reader import PageReader, render_markdown
@@ -171,7 +171,7 @@ class ChapterView(Widget):
             self.chapter_id, self.view = chapter_id, view
 
     def __init__(self, chapter: Chapter, course: Course, answers: dict[str, Answer], status: ChapterStatus | None = None,
-                 page: int = 0, view: View = "text", **kwargs) -> None:
+                 page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.course, self.answers, self.start_page = chapter, course, answers, page
         self.set_reactive(ChapterView.view, view if view in VIEWS else "text")
@@ -184,7 +184,7 @@ class ChapterView(Widget):
         self.reader = PageReader(chapter, page, id="reader")
         self.search = SearchBar()
         self._deck = FigureDeck(chapter, course, id="figure")
-        self._quiz = QuizPane(chapter, answers, status, id="quiz")
+        self._quiz = QuizPane(chapter, answers, status, predictions, id="quiz")
         self._switcher = ContentSwitcher(initial=self.view)
         self._title_bar = Static("", classes="chapter-title", markup=False)
 
@@ -209,7 +209,7 @@ class ChapterView(Widget):
         return self._deck
 
     def load(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
-             page: int = 0, view: View = "text") -> None:
+             page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None) -> None:
         """Show another chapter in place. Mounting a whole new view costs a dozen widgets, their
         styles, a focus move and a footer rebuild; in place, a chapter switch in the text view
         updates two Statics."""
@@ -217,7 +217,7 @@ class ChapterView(Widget):
         self._end_search()
         self.reader.show_chapter(chapter, page)
         self._deck.reset(chapter)
-        self._quiz.reset(chapter, answers, status)
+        self._quiz.reset(chapter, answers, status, predictions)
         if view != self.view:
             self.view = view  # watch_view enters it
         else:
