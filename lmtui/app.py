@@ -180,21 +180,26 @@ class LmtuiApp(App[None]):
         Binding("question_mark", "help", "Help", id="help"),
     ]
 
-    def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False, color: bool = True) -> None:
+    def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False, color: bool = True, learners: str | Path | None = None) -> None:
         super().__init__()
         self.course: Course = load_course(content_dir)
         if ascii_only:  # spelled out once, before anything is laid out (eta, ~=, ^2)
             self.course = fold_model(self.course)
-        course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
-        self.store = ProgressStore(home, course=course_key)
+        self._course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
+        # with learners, the store opens once the learner has said who they are (LearnerScreen)
+        self.learners = Path(learners) if learners is not None else None
+        self.learner: str | None = None
+        self.store: ProgressStore | None = None
         self.ascii_only = ascii_only
         self.color = color and not self.no_color
         self.figure_state: dict[tuple[str, str], Any] = {}
         self.last_input = 0.0  # monotonic time of the last key, paste or click
         self._theme_ready = False  # set once the saved theme is applied: later changes are the learner's
         self.current: str | None = None
-        self._answers = self.store.all_answers()
-        self._read = self.store.read_chapters()
+        self._answers: dict = {}
+        self._read: set[str] = set()
+        if self.learners is None:
+            self.open_store(home)
         if ascii_only:
             self.set_class(True, "-ascii")
             self._filters.append(AsciiFilter())
@@ -221,6 +226,11 @@ class LmtuiApp(App[None]):
     def statuses(self) -> dict[str, ChapterStatus]:
         return {c.id: self.status(c.id) for c in self.course.chapters}
 
+    def open_store(self, home: str | Path | None) -> None:
+        self.store = ProgressStore(home, course=self._course_key)
+        self._answers = self.store.all_answers()
+        self._read = self.store.read_chapters()
+
     def _save(self, write, *args) -> None:
         try:
             write(*args)
@@ -233,6 +243,12 @@ class LmtuiApp(App[None]):
 
     def start(self) -> None:
         """Called once the main screen is composed: warnings, then resume where the learner was."""
+        if self.store is None:  # one record per learner: ask who this is first
+            from .screens.learner import LearnerScreen
+
+            self.push_screen(LearnerScreen(self.learners), self._learner_chosen)
+            self.check_size()
+            return
         for message in self._startup_warnings():
             self.notify(message, severity="warning", timeout=12)
         saved_theme = self.store.get_state("theme")
@@ -248,6 +264,16 @@ class LmtuiApp(App[None]):
         else:
             self.main_screen.show_broken(self._no_chapters_text())
         self.check_size()
+
+    def _learner_chosen(self, chosen: tuple[str, Path] | None) -> None:
+        """The learner said who they are: their own store, then the course where they left it."""
+        if chosen is None or self.store is not None:
+            return
+        self.learner, home = chosen
+        self.open_store(home)
+        for chapter in self.course.chapters:
+            self._update_toc(chapter.id)
+        self.start()
 
     def _startup_warnings(self) -> list[str]:
         out = []
@@ -421,10 +447,11 @@ class LmtuiApp(App[None]):
             pass
 
     def on_unmount(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
 
-def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False) -> int:
-    app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none")
+def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False, learners: str | None = None) -> int:
+    app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none", learners=learners)
     app.run()
     return app.return_code or 0

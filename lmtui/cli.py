@@ -23,13 +23,16 @@ def build_parser() -> argparse.ArgumentParser:
     charset.add_argument("--ascii", action="store_true",
                          help="ASCII only: borders, charts, and text (eta, ~=, ^2); the default when the locale is not UTF-8")
     charset.add_argument("--unicode", action="store_true", help="use Unicode even if the locale does not say UTF-8")
+    parser.add_argument("--learners", metavar="DIR",
+                        help="ask who is learning at start; each learner's progress in DIR/<name>/ (a name is not a password)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="validate a content folder; problems as file:line: message")
     check.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
     sim_cli.add_parser(sub)
-    serve = sub.add_parser("serve", help="serve the app in a browser (one process per visitor)")
-    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1; no authentication!)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = sub.add_parser("serve", help="serve the app in a browser (one process and one learner per visitor)")
+    from .serve import add_serve_arguments
+
+    add_serve_arguments(serve)
     return parser
 
 
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from .app import run_app
 
     ascii_only = args.ascii or (not args.unicode and not locale_is_utf8())
-    return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only)
+    return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only, learners=args.learners)
 
 
 if __name__ == "__main__":

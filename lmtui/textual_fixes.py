@@ -212,8 +212,49 @@ class PasteSafeParser(XTermParser):
 
 
 def _close_stalled_pastes() -> None:
+    """The terminal drivers build their parser from their module's ``XTermParser`` name: point it
+    at PasteSafeParser (no upstream Textual issue found for the stalled paste)."""
     for module in (linux_driver, linux_inline_driver):
+        assert hasattr(module, "XTermParser"), f"{module.__name__} no longer builds an XTermParser"
         module.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
+
+
+def _close_stalled_pastes_in_the_browser() -> None:
+    """textual 8.2.8's web driver (what ``lmtui serve`` runs each visitor under) builds its own
+    ``XTermParser`` in ``WebDriver.run_input_thread``: the stalled-paste and escape-then-key bugs
+    PasteSafeParser fixes were live in the browser. Same parser there. No upstream issue found
+    in Textual's tracker for the stalled paste (searched: bracketed paste never ends)."""
+    from textual.drivers import web_driver
+
+    assert hasattr(web_driver, "XTermParser"), "textual.drivers.web_driver no longer builds an XTermParser"
+    web_driver.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
+
+
+def _exit_when_web_input_closes() -> None:
+    """textual 8.2.8's web driver reads the app's input (keys and meta packets from textual-serve)
+    from stdin in a thread; when that input ends (the server was killed, or its pipe closed) the
+    thread returns and the app runs on, re-parented to init with its progress store open: one
+    orphan per visitor. Nothing can reach it again, so input ending now ends the app, the way a
+    hang-up ends a terminal app. Upstream: Textual PR #6690 fixes the Linux driver's busy loop at
+    EOF and says the app is left running on every driver when its input ends; no issue for the
+    web driver's orphan was found."""
+    from textual import messages
+    from textual.drivers.web_driver import WebDriver
+
+    original = WebDriver.__dict__.get("run_input_thread")
+    assert original is not None, "textual's WebDriver no longer has run_input_thread"
+    if getattr(original, "_lmtui_exit_on_eof", False):
+        return
+
+    def run_input_thread(self: WebDriver) -> None:
+        try:
+            original(self)
+        finally:
+            if not self.exit_event.is_set():  # not stop_application_mode: the input is gone
+                self.send_message(messages.ExitApp())
+
+    run_input_thread._lmtui_exit_on_eof = True  # type: ignore[attr-defined]
+    WebDriver.run_input_thread = run_input_thread  # type: ignore[method-assign]
 
 
 def _focus_without_full_repaint() -> None:
@@ -233,3 +274,5 @@ def apply() -> None:
     _focus_without_full_repaint()
     _guard_option_list_page_keys()
     _close_stalled_pastes()
+    _close_stalled_pastes_in_the_browser()
+    _exit_when_web_input_closes()
