@@ -25,13 +25,14 @@ from .asciitext import fold, fold_cells, fold_model
 from .commands import ChapterCommands
 from .course import Course, load_course, page_links
 from .progress import ProgressStore, StoreError
+from .record import ChapterStatus, LearnerRecord
 from .screens.help import HelpScreen
 from .screens.links import LinksScreen
 from .screens.small import TooSmallScreen
 from .widgets.chapter import ChapterView, View
-from .widgets.quiz import QuestionCard
+from .widgets.quiz import QuestionCard, QuizPane
 from .widgets.reader import PageReader
-from .widgets.toc import ChapterStatus, TableOfContents
+from .widgets.toc import TableOfContents
 
 textual_fixes.apply()
 
@@ -190,14 +191,13 @@ class LmtuiApp(App[None]):
         self.learners = Path(learners) if learners is not None else None
         self.learner: str | None = None
         self.store: ProgressStore | None = None
+        self.record: LearnerRecord | None = None
         self.ascii_only = ascii_only
         self.color = color and not self.no_color
         self.figure_state: dict[tuple[str, str], Any] = {}
         self.last_input = 0.0  # monotonic time of the last key, paste or click
         self._theme_ready = False  # set once the saved theme is applied: later changes are the learner's
         self.current: str | None = None
-        self._answers: dict = {}
-        self._read: set[str] = set()
         if self.learners is None:
             self.open_store(home)
         if ascii_only:
@@ -218,18 +218,17 @@ class LmtuiApp(App[None]):
 
     # -- progress --------------------------------------------------------------------------------
     def status(self, chapter_id: str) -> ChapterStatus:
-        chapter = self.course.by_id(chapter_id)
-        answers = self._answers.get(chapter_id, {})
-        total = len(chapter.quiz) if chapter else 0
-        return ChapterStatus(chapter_id in self._read, sum(a.correct for a in answers.values()), len(answers), total)
+        return self.record.status(chapter_id)
 
     def statuses(self) -> dict[str, ChapterStatus]:
-        return {c.id: self.status(c.id) for c in self.course.chapters}
+        """For the table of contents: nothing read or answered while the learner is not known."""
+        if self.record is None:
+            return {c.id: ChapterStatus(False, 0, 0, 0) for c in self.course.chapters}
+        return self.record.statuses()
 
     def open_store(self, home: str | Path | None) -> None:
         self.store = ProgressStore(home, course=self._course_key)
-        self._answers = self.store.all_answers()
-        self._read = self.store.read_chapters()
+        self.record = LearnerRecord(self.course, self.store, self._course_key)
 
     def _save(self, write, *args) -> None:
         try:
@@ -255,11 +254,8 @@ class LmtuiApp(App[None]):
         if saved_theme in self.available_themes and saved_theme != self.theme:
             self.theme = saved_theme
         self._theme_ready = True
-        start = self.store.get_state("last_chapter")
-        if start is None or self.course.by_id(start) is None:
-            start = self.course.chapters[0].id if self.course.chapters else None
+        start, page, _view = self.record.place()
         if start is not None:
-            page = int(self.store.get_state(f"page:{start}", "0") or 0)
             self.open_chapter(start, page=page)
         else:
             self.main_screen.show_broken(self._no_chapters_text())
@@ -272,13 +268,11 @@ class LmtuiApp(App[None]):
         self.learner, home = chosen
         self.open_store(home)
         for chapter in self.course.chapters:
-            self._update_toc(chapter.id)
+            self._update_status(chapter.id)
         self.start()
 
     def _startup_warnings(self) -> list[str]:
-        out = []
-        if self.store.warning:
-            out.append(self.store.warning)
+        out = list(self.record.warnings())
         for broken in self.course.broken:
             out.append(f"Chapter file {broken.path.name} could not be loaded: {broken.reason}")
         other = len(self.course.problems) - len(self.course.broken)
@@ -335,6 +329,8 @@ class LmtuiApp(App[None]):
 
     # -- navigation ------------------------------------------------------------------------------
     def open_chapter(self, chapter_id: str, page: int | None = None, view: View = "text") -> None:
+        if self.record is None:  # the learner has not said who they are yet
+            return
         chapter = self.course.by_id(chapter_id)
         if chapter is None:
             self.notify(f"No chapter {chapter_id!r} in this course.", severity="warning")
@@ -343,22 +339,22 @@ class LmtuiApp(App[None]):
             self.pop_screen()
         screen = self.main_screen
         if page is None:
-            page = int(self.store.get_state(f"page:{chapter_id}", "0") or 0) if chapter_id != self.current else 0
+            page = self.record.page(chapter_id) if chapter_id != self.current else 0
         host = screen.query_one("#chapter-host")
         if not host.is_attached:  # keys can arrive while the main screen is (re)attaching
             self.call_after_refresh(self.open_chapter, chapter_id, page, view)
             return
-        answers = self._answers.get(chapter_id, {})
+        answers, status = self.record.answers(chapter_id), self.record.status(chapter_id)
         current = screen.chapter_view
         if current is not None and current.is_mounted and current.parent is host:
-            current.load(chapter, answers, page=page, view=view)
+            current.load(chapter, answers, status, page=page, view=view)
         else:
             host.remove_children()
-            host.mount(ChapterView(chapter, self.course, answers, page=page, view=view))
+            host.mount(ChapterView(chapter, self.course, answers, status, page=page, view=view))
         self.current = chapter_id
         self.sub_title = chapter.title
         screen.query_one(TableOfContents).show_current(chapter_id)
-        self._save(self.store.set_state, "last_chapter", chapter_id)
+        self._save(self.record.set_place, chapter_id)
 
     def _step_chapter(self, delta: int) -> None:
         if self.current is None:
@@ -397,6 +393,8 @@ class LmtuiApp(App[None]):
 
         if isinstance(self.screen, TooSmallScreen) or any(isinstance(s, CommandPalette) for s in self.screen_stack):
             return  # one palette at a time, and none behind the too-small notice
+        if self.record is None:
+            return  # nothing to find before the learner has said who they are
         if self.use_command_palette:
             self.push_screen(textual_fixes.SafeCommandPalette(id="--command-palette"))
 
@@ -427,24 +425,38 @@ class LmtuiApp(App[None]):
 
     # -- learner actions -------------------------------------------------------------------------
     def on_page_reader_page_shown(self, event: PageReader.PageShown) -> None:
-        self._save(self.store.set_state, f"page:{event.chapter_id}", str(event.page))
-        if event.page == event.pages - 1 and event.chapter_id not in self._read:
-            self._read.add(event.chapter_id)
-            self._save(self.store.mark_read, event.chapter_id)
-            self._update_toc(event.chapter_id)
+        self._save(self.record.set_place, event.chapter_id, event.page)
+        if event.page == event.pages - 1 and not self.record.is_read(event.chapter_id):
+            self._save(self.record.mark_read, event.chapter_id)
+            self._update_status(event.chapter_id)
 
     def on_question_card_answered(self, event: QuestionCard.Answered) -> None:
-        from .progress import Answer
-
-        self._answers.setdefault(event.chapter_id, {})[event.question] = Answer(event.choice, event.correct)
-        self._save(self.store.record_answer, event.chapter_id, event.question, event.choice, event.correct)
-        self._update_toc(event.chapter_id)
-
-    def _update_toc(self, chapter_id: str) -> None:
+        chapter = self.course.by_id(event.chapter_id)
+        if chapter is None:
+            return
+        outcome = None
         try:
-            self.main_screen.query_one(TableOfContents).update_status(chapter_id, self.status(chapter_id))
+            outcome = self.record.answer(chapter, event.question, event.choice)
+        except StoreError as e:
+            self.notify(str(e), severity="error", timeout=6)
+        stored = self.record.answers(chapter.id).get(event.question.id)
+        practice = None if outcome is None or outcome.counted else (event.choice, outcome.correct)
+        card = event.card
+        quiz = card.parent
+        if stored is not None and isinstance(quiz, QuizPane):
+            quiz.show_answer(card, stored, practice)
+        self._update_status(chapter.id)
+
+    def _update_status(self, chapter_id: str) -> None:
+        status = self.record.status(chapter_id)
+        try:
+            screen = self.main_screen
         except LookupError:
-            pass
+            return
+        screen.query_one(TableOfContents).update_status(chapter_id, status)
+        view = screen.chapter_view
+        if view is not None and view.chapter.id == chapter_id:
+            view.quiz.show_status(status)
 
     def on_unmount(self) -> None:
         if self.store is not None:

@@ -129,7 +129,8 @@ def fold_model(obj: Any) -> Any:
     if isinstance(obj, str):
         return fold(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: fold_model(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        changes = {f.name: fold_model(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                   if f.init and f.metadata.get("fold", True)}
         return dataclasses.replace(obj, **changes)
     if isinstance(obj, tuple):
         return tuple(fold_model(x) for x in obj)

@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="validate a content folder; problems as file:line: message")
     check.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
+    check.add_argument("--strict", action="store_true",
+                       help="treat the quiz review's warnings (answer positions, longest-is-right, duplicates) as errors")
     sim_cli.add_parser(sub)
     serve = sub.add_parser("serve", help="serve the app in a browser (one process and one learner per visitor)")
     from .serve import add_serve_arguments
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from .checker import check_main
 
-        return check_main(args.dir)
+        return check_main(args.dir, strict=args.strict)
     if args.command == "serve":
         from .serve import serve_main
 

@@ -8,6 +8,8 @@ and a broken chapter is left out while the others load. See ``content/FORMAT.md`
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -21,7 +23,11 @@ LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 MAX_CHOICES = 4
 MAX_PAGE_BLOCKS = 100
 HEADER_KEYS = {"id", "title", "order", "figures", "summary"}
-QUESTION_KEYS = {"prompt", "choices", "answer", "explanation"}
+CHOICE_KEYS = {"id", "kind", "prompt", "choices", "answer", "explanation"}
+PREDICT_KEYS = {"id", "kind", "prompt", "choices", "explanation", "sim", "params", "seed", "metric", "theory",
+                "tolerance", "bins", "unit"}
+QUESTION_KINDS = ("choice", "predict")
+MAX_ID_LEN = 48
 
 
 def builtin_content_dir() -> Path:
@@ -45,11 +51,87 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Predict:
+    """What a predict question runs and how it grades. The right value is never in the file: it is
+    what the simulation measures (``result.metrics[metric]``) when it runs at ``params``.
+
+    Numeric form (no choices): the learner types a number; it is right when it is within
+    ``tolerance`` of the measurement (``relative``: a fraction of the measured value). Choice form:
+    ``bins`` cut the metric's line into len(bins) + 1 intervals, one per choice in order; the right
+    choice is the interval the measurement falls in."""
+
+    sim: str
+    params: tuple[tuple[str, Any], ...]  # (name, value) pairs, as written in the file
+    seed: int
+    metric: str
+    theory: str  # key of result.prediction shown as the theory's value ("" if none)
+    tolerance: float
+    relative: bool
+    bins: tuple[float, ...] = ()
+    unit: str = ""
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params}
+
+    def within(self, guess: float, measured: float) -> bool:
+        """Whether a numeric prediction is graded right against ``measured``."""
+        allowed = self.tolerance * abs(measured) if self.relative else self.tolerance
+        return abs(guess - measured) <= allowed + 1e-12
+
+    def bin_of(self, measured: float) -> int:
+        """1-based index of the choice whose interval holds ``measured``."""
+        return 1 + sum(measured >= edge for edge in self.bins)
+
+    def tolerance_text(self) -> str:
+        return f"within {self.tolerance:.0%}" if self.relative else f"within +-{self.tolerance:g}"
+
+
+KEEP = {"fold": False}  # fields that are identities, not text to show: --ascii leaves them alone
+
+
+@dataclass(frozen=True)
 class Question:
+    id: str
     prompt: str
     choices: tuple[str, ...]
-    answer: int  # 1-based
+    answer: int  # 1-based index of the right choice; 0 for predict questions (the run decides)
     explanation: str
+    line: int = 1  # where the question starts in its quiz file
+    predict: Predict | None = None
+    # Identity, fixed at load time from the file's own text (ASCII mode folds what is shown, never
+    # these): each choice is known by its text, and the fingerprint changes with any edit of what
+    # is asked or what is right, but not with the order of the choices (or of the questions).
+    keys: tuple[str, ...] = field(default=(), metadata=KEEP)
+    fingerprint: str = field(default="", metadata=KEEP)
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            object.__setattr__(self, "keys", tuple(self.choices))
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", self._fingerprint())
+
+    @property
+    def kind(self) -> str:
+        return "predict" if self.predict is not None else "choice"
+
+    def key_of(self, choice: int) -> str:
+        """The identity of choice ``choice`` (1-based)."""
+        return self.keys[choice - 1]
+
+    def number_of(self, key: str | None) -> int | None:
+        """The 1-based position the choice known as ``key`` has now (None if it is gone)."""
+        return self.keys.index(key) + 1 if key in self.keys else None
+
+    def _fingerprint(self) -> str:
+        right = self.keys[self.answer - 1] if self.answer else None
+        spec: dict[str, Any] = {"prompt": self.prompt, "choices": sorted(self.keys), "right": right}
+        if self.predict is not None:
+            p = self.predict
+            spec["predict"] = [p.sim, sorted((k, str(v)) for k, v in p.params), p.seed, p.metric,
+                               p.tolerance, p.relative, list(p.bins), list(self.keys)]
+        raw = json.dumps(spec, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -277,11 +359,11 @@ def _load_chapter(path: Path, course: Course, known_sims: set[str]) -> Chapter |
             first = page.markdown.splitlines()[0]
             line = next((i + 1 for i, ln in enumerate(lines) if ln == first), end + 2)
             report(line, f"page {page.title!r} has ~{n} blocks; split it with '## ' headings (at most {MAX_PAGE_BLOCKS})")
-    quiz = _load_quiz(path.with_name(path.name[: -len(".md")] + ".quiz.toml"), course)
+    quiz = _load_quiz(path.with_name(path.name[: -len(".md")] + ".quiz.toml"), course, known_sims)
     return Chapter(str(chapter_id), str(title).strip(), int(order), summary.strip(), figures, pages, quiz, path)
 
 
-def _load_quiz(path: Path, course: Course) -> tuple[Question, ...]:
+def _load_quiz(path: Path, course: Course, known_sims: set[str]) -> tuple[Question, ...]:
     report = _Report(course, path)
     if not path.exists():
         report(1, "missing quiz file (every chapter needs at least one question)")
@@ -300,42 +382,144 @@ def _load_quiz(path: Path, course: Course) -> tuple[Question, ...]:
     for key in data.keys() - {"question"}:
         report(_key_line(lines, key), f"unknown key {key!r}; questions are [[question]] tables")
     if not isinstance(raw, list) or not raw:
-        report(1, "no questions: add [[question]] tables with prompt, choices, answer, explanation")
+        report(1, "no questions: add [[question]] tables with id, prompt, choices, answer, explanation")
         return ()
     questions: list[Question] = []
+    seen: dict[str, int] = {}
     for n, q in enumerate(raw):
         start = starts[n] if n < len(starts) else 0
         stop = starts[n + 1] if n + 1 < len(starts) else None
-
-        def at(key: str) -> int:
-            return _key_line(lines, key, start, stop)
-
-        before = report.count
-        for key in ("prompt", "choices", "answer", "explanation"):
-            if key not in q:
-                report(start + 1, f"question {n + 1}: missing {key!r}")
-        for key in q.keys() - QUESTION_KEYS:
-            report(at(key), f"question {n + 1}: unknown key {key!r}")
-        prompt, choices, answer, explanation = q.get("prompt"), q.get("choices"), q.get("answer"), q.get("explanation")
-        if "prompt" in q and (not isinstance(prompt, str) or not prompt.strip()):
-            report(at("prompt"), f"question {n + 1}: prompt must be a non-empty string")
-        if "explanation" in q and not isinstance(explanation, str):
-            report(at("explanation"), f"question {n + 1}: explanation must be a string")
-        if "choices" in q:
-            if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
-                report(at("choices"), f"question {n + 1}: choices must be a list of non-empty strings")
-                choices = None
-            elif not 2 <= len(choices) <= MAX_CHOICES:
-                report(at("choices"), f"question {n + 1}: {len(choices)} choices; expected 2 to {MAX_CHOICES} (answered with keys 1-{MAX_CHOICES})")
-                choices = None
-        if "answer" in q:
-            if not isinstance(answer, int) or isinstance(answer, bool):
-                report(at("answer"), f"question {n + 1}: answer must be an integer (1-based), got {answer!r}")
-            elif choices and not 1 <= answer <= len(choices):
-                report(at("answer"), f"question {n + 1}: answer {answer} is out of range; expected 1 to {len(choices)}")
-        if report.count == before:
-            questions.append(Question(prompt.strip(), tuple(c.strip() for c in choices), answer, explanation.strip()))
+        question = _parse_question(q, n, lines, start, stop, report, known_sims)
+        if question is None:
+            continue
+        if question.id in seen:
+            report(question.line, f"question {n + 1}: duplicate id {question.id!r} (also question {seen[question.id]})")
+            continue
+        seen[question.id] = n + 1
+        questions.append(question)
     return tuple(questions)
+
+
+def _parse_question(q: dict, n: int, lines: list[str], start: int, stop: int | None, report: _Report,
+                    known_sims: set[str]) -> Question | None:
+    """One [[question]] table, or None (with its problems reported)."""
+
+    def at(key: str) -> int:
+        return _key_line(lines, key, start, stop)
+
+    before = report.count
+    name = f"question {n + 1}"
+    kind = q.get("kind", "choice")
+    if kind not in QUESTION_KINDS:
+        report(at("kind"), f"{name}: kind {kind!r} is not one of {', '.join(QUESTION_KINDS)}")
+        return None
+    required = ("id", "prompt", "choices", "answer", "explanation") if kind == "choice" else ("id", "prompt", "sim", "metric", "explanation")
+    for key in required:
+        if key not in q:
+            report(start + 1, f"{name}: missing {key!r}")
+    allowed = CHOICE_KEYS if kind == "choice" else PREDICT_KEYS
+    for key in q.keys() - allowed:
+        report(at(key), f"{name}: unknown key {key!r} for a {kind} question (known: {', '.join(sorted(allowed))})")
+    qid, prompt, explanation = q.get("id"), q.get("prompt"), q.get("explanation")
+    if "id" in q and (not isinstance(qid, str) or not ID_RE.match(qid) or len(qid) > MAX_ID_LEN):
+        report(at("id"), f"{name}: id {qid!r} must be lowercase letters, digits and dashes (at most {MAX_ID_LEN})")
+    if "prompt" in q and (not isinstance(prompt, str) or not prompt.strip()):
+        report(at("prompt"), f"{name}: prompt must be a non-empty string")
+    if "explanation" in q and not isinstance(explanation, str):
+        report(at("explanation"), f"{name}: explanation must be a string")
+    choices = _parse_choices(q, name, at, report, required=kind == "choice")
+    answer = 0
+    predict = None
+    if kind == "choice":
+        raw_answer = q.get("answer")
+        if "answer" in q:
+            if not isinstance(raw_answer, int) or isinstance(raw_answer, bool):
+                report(at("answer"), f"{name}: answer must be an integer (1-based), got {raw_answer!r}")
+            elif choices and not 1 <= raw_answer <= len(choices):
+                report(at("answer"), f"{name}: answer {raw_answer} is out of range; expected 1 to {len(choices)}")
+            else:
+                answer = raw_answer
+        if choices and len(set(c.casefold() for c in choices)) < len(choices):
+            report(at("choices"), f"{name}: two choices are the same text (a choice is known by its text)")
+    else:
+        predict = _parse_predict(q, name, at, report, choices, known_sims)
+    if report.count > before or choices is None:
+        return None
+    return Question(qid, prompt.strip(), choices, answer, explanation.strip(), start + 1, predict)
+
+
+def _parse_choices(q: dict, name: str, at, report: _Report, required: bool) -> tuple[str, ...] | None:
+    if "choices" not in q:
+        return None if required else ()
+    choices = q["choices"]
+    if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
+        report(at("choices"), f"{name}: choices must be a list of non-empty strings")
+        return None
+    if not 2 <= len(choices) <= MAX_CHOICES:
+        report(at("choices"), f"{name}: {len(choices)} choices; expected 2 to {MAX_CHOICES} (answered with keys 1-{MAX_CHOICES})")
+        return None
+    return tuple(c.strip() for c in choices)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_predict(q: dict, name: str, at, report: _Report, choices: tuple[str, ...] | None,
+                   known_sims: set[str]) -> Predict | None:
+    """The run and grading of a predict question. Whether its parameters are in range and its metric
+    is one the simulation reports is checked by `lmtui check` (that imports the simulations)."""
+    before = report.count
+    sim, metric, theory = q.get("sim"), q.get("metric"), q.get("theory", "")
+    params, seed, unit = q.get("params", {}), q.get("seed", 0), q.get("unit", "")
+    for key, value in (("sim", sim), ("metric", metric)):
+        if key in q and (not isinstance(value, str) or not value.strip()):
+            report(at(key), f"{name}: {key} must be a non-empty string")
+    if isinstance(sim, str) and sim.strip() and sim.strip() not in known_sims:
+        report(at("sim"), f"{name}: unknown simulation {sim!r}; known: {', '.join(sorted(known_sims))}")
+    if not isinstance(theory, str):
+        report(at("theory"), f"{name}: theory must be the name of a prediction the simulation reports")
+    if not isinstance(unit, str):
+        report(at("unit"), f"{name}: unit must be a string")
+    if not isinstance(params, dict) or not all(
+        _number(v) or isinstance(v, str) or (isinstance(v, list) and all(_number(x) for x in v)) for v in params.values()
+    ):
+        report(at("params"), f"{name}: params must be a table of parameter = number, text or list of numbers")
+        params = {}
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        report(at("seed"), f"{name}: seed must be a non-negative integer")
+    tolerance, relative = 0.0, False
+    bins: tuple[float, ...] = ()
+    if choices:
+        raw_bins = q.get("bins")
+        if not isinstance(raw_bins, list) or not all(_number(b) for b in raw_bins):
+            report(at("bins" if "bins" in q else "choices"),
+                   f"{name}: a predict question with choices needs bins = [...], the metric's values between the choices")
+        elif len(raw_bins) != len(choices) - 1:
+            report(at("bins"), f"{name}: {len(choices)} choices need {len(choices) - 1} bins, got {len(raw_bins)}")
+        elif any(b >= c for b, c in zip(raw_bins, raw_bins[1:])):
+            report(at("bins"), f"{name}: bins must increase")
+        else:
+            bins = tuple(float(b) for b in raw_bins)
+        if "tolerance" in q:
+            report(at("tolerance"), f"{name}: a predict question with choices is graded by bins, not a tolerance")
+    else:
+        if "bins" in q:
+            report(at("bins"), f"{name}: bins need choices (without choices the learner types a number)")
+        raw_tol = q.get("tolerance")
+        if not isinstance(raw_tol, dict) or len(raw_tol) != 1 or not raw_tol.keys() <= {"relative", "absolute"}:
+            report(at("tolerance") if "tolerance" in q else at("metric"),
+                   f"{name}: tolerance must be {{ relative = 0.1 }} or {{ absolute = 0.05 }}")
+        else:
+            (how, value), = raw_tol.items()
+            if not _number(value) or not value > 0:
+                report(at("tolerance"), f"{name}: tolerance must be positive, got {value!r}")
+            else:
+                tolerance, relative = float(value), how == "relative"
+    if report.count > before:
+        return None
+    return Predict(sim.strip(), tuple((str(k), tuple(v) if isinstance(v, list) else v) for k, v in params.items()),
+                   seed, metric.strip(), theory.strip(), tolerance, relative, bins, unit.strip())
 
 
 def _load_explorer(path: Path, name: str, course: Course) -> Explorer | None:

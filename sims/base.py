@@ -246,6 +246,19 @@ class Simulation(ABC):
     description: ClassVar[str]  # one line for `lmtui sim list`
     citation: ClassVar[str]  # "Author et al. Year (arXiv id)"
     params: ClassVar[tuple[Param, ...]]
+    # The scalar keys every finished run reports in ``Result.metrics`` and ``Result.prediction``:
+    # what a predict question may name (`lmtui check` reads these without running anything; a test
+    # runs each simulation and holds the declarations to what it really reports).
+    metric_keys: ClassVar[tuple[str, ...]] = ()
+    prediction_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def reported_metrics(cls) -> set[str]:
+        return set(cls.metric_keys)
+
+    @classmethod
+    def reported_predictions(cls) -> set[str]:
+        return set(cls.prediction_keys)
 
     # -- parameters -------------------------------------------------------------------------
     @classmethod

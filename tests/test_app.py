@@ -32,7 +32,7 @@ def chapter_view(app: LmtuiApp) -> ChapterView:
 async def test_walk_all_chapters_answer_quizzes_and_resume(_isolated_home):
     course = load_course(REPO / "content")
     assert len(course.chapters) == 10
-    expected: dict[str, dict[int, int]] = {}
+    expected: dict[str, dict[str, str]] = {}
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -53,7 +53,8 @@ async def test_walk_all_chapters_answer_quizzes_and_resume(_isolated_home):
             await pilot.pause()
             cards = list(app.screen.query(QuestionCard))
             assert cards[0].answer.correct and not cards[1].answer.correct
-            expected[chapter.id] = {0: right, 1: wrong}
+            q0, q1 = chapter.quiz[0], chapter.quiz[1]
+            expected[chapter.id] = {q0.id: q0.choices[right - 1], q1.id: q1.choices[wrong - 1]}
             if i < len(course.chapters) - 1:
                 await pilot.press("n")
                 await pilot.pause()
@@ -76,7 +77,8 @@ async def test_walk_all_chapters_answer_quizzes_and_resume(_isolated_home):
         await pilot.press("z")
         await pilot.pause()
         cards = list(app.screen.query(QuestionCard))
-        assert cards[0].answer is not None and cards[0].answer.choice == expected[app.current][0]
+        first = cards[0].question.id
+        assert cards[0].answer is not None and cards[0].answer.choice == expected[app.current][first]
     stored = ProgressStore(_isolated_home).all_answers()
     assert {ch: {q: a.choice for q, a in qs.items()} for ch, qs in stored.items()} == expected
 
@@ -242,7 +244,7 @@ async def test_corrupt_store_keeps_app_usable_and_old_file(_isolated_home, mini_
         await pilot.pause()
     kept = list(_isolated_home.glob(f"{DB_NAME}.corrupt-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == junk
-    assert ProgressStore(_isolated_home, course=str(Path(mini_course).resolve())).answers("first")[0].correct
+    assert ProgressStore(_isolated_home, course=str(Path(mini_course).resolve())).answers("first")["q1"].correct
 
 
 async def test_broken_chapter_is_reported_and_others_load(mini_course):

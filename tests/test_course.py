@@ -120,3 +120,71 @@ def test_pages_split_on_level_two_headings_outside_code():
 def test_page_links_in_order_without_duplicates():
     md = "[a](chapter:x) and [b](https://e.org) and [a again](chapter:x)"
     assert page_links(md) == [("a", "chapter:x"), ("b", "https://e.org")]
+
+
+# -- question ids and predict questions ------------------------------------------------------------
+PREDICT = '''[[question]]
+id = "plateau"
+kind = "predict"
+prompt = "Where does the sharpness settle at lr = 0.25?"
+sim = "edge_of_stability"
+params = { lr = 0.25 }
+metric = "sharpness_plateau"
+theory = "two_over_lr"
+tolerance = { relative = 0.1 }
+explanation = "2/eta = 8."
+
+[[question]]
+id = "side"
+kind = "predict"
+prompt = "Above, at or below 2/eta?"
+sim = "edge_of_stability"
+choices = ["below", "at", "above"]
+bins = [0.95, 1.05]
+metric = "plateau_ratio"
+explanation = "It settles at 2/eta."
+'''
+
+
+def test_predict_questions_load(mini_course):
+    (mini_course / "02-second.quiz.toml").write_text(PREDICT, encoding="utf-8")
+    course = load_course(mini_course)
+    assert course.problems == []
+    number, side = course.by_id("second").quiz
+    assert number.kind == "predict" and number.answer == 0 and number.predict.overrides == {"lr": 0.25}
+    assert number.predict.within(7.5, 8.0) and not number.predict.within(7.0, 8.0)
+    assert side.choices == ("below", "at", "above") and side.predict.bins == (0.95, 1.05)
+    assert [side.predict.bin_of(x) for x in (0.5, 0.95, 1.0, 1.05, 3.0)] == [1, 2, 2, 3, 3]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[[question]]\nprompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplanation = ""\n', "01-first.quiz.toml:1: question 1: missing 'id'"),
+        ('[[question]]\nid = "Bad Id"\nprompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplanation = ""\n', "01-first.quiz.toml:2: question 1: id 'Bad Id' must be"),
+        ('[[question]]\nid = "a"\nprompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplanation = ""\n'
+         '[[question]]\nid = "a"\nprompt = "q"\nchoices = ["a", "b"]\nanswer = 1\nexplanation = ""\n', "01-first.quiz.toml:7: question 2: duplicate id 'a'"),
+        ('[[question]]\nid = "a"\nprompt = "p"\nchoices = ["x", "X"]\nanswer = 1\nexplanation = ""\n', "01-first.quiz.toml:4: question 1: two choices are the same text"),
+        ('[[question]]\nid = "a"\nkind = "essay"\nprompt = "p"\n', "01-first.quiz.toml:3: question 1: kind 'essay' is not one of choice, predict"),
+        (PREDICT.replace('tolerance = { relative = 0.1 }\n', ''), "01-first.quiz.toml:7: question 1: tolerance must be { relative = 0.1 } or { absolute = 0.05 }"),
+        (PREDICT.replace('relative = 0.1', 'relative = -1'), "01-first.quiz.toml:9: question 1: tolerance must be positive"),
+        (PREDICT.replace('sim = "edge_of_stability"\nparams', 'sim = "nope"\nparams'), "01-first.quiz.toml:5: question 1: unknown simulation 'nope'"),
+        (PREDICT.replace('bins = [0.95, 1.05]', 'bins = [1.0]'), "01-first.quiz.toml:18: question 2: 3 choices need 2 bins, got 1"),
+        (PREDICT.replace('bins = [0.95, 1.05]', 'bins = [1.05, 0.95]'), "01-first.quiz.toml:18: question 2: bins must increase"),
+        (PREDICT.replace('bins = [0.95, 1.05]\n', ''), "01-first.quiz.toml:17: question 2: a predict question with choices needs bins"),
+        (PREDICT.replace('params = { lr = 0.25 }', 'params = { lr = { x = 1 } }'), "01-first.quiz.toml:6: question 1: params must be a table"),
+    ],
+)
+def test_quiz_question_problems(mini_course, text, expected):
+    (mini_course / "01-first.quiz.toml").write_text(text, encoding="utf-8")
+    found = problems_of(mini_course)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_fingerprint_ignores_order_not_edits():
+    from lmtui.course import Question
+
+    q = Question("a", "Which?", ("x", "y", "z"), 2, "because y")
+    assert q.fingerprint == Question("a", "Which?", ("z", "y", "x"), 2, "").fingerprint  # y is still right; explanations may change
+    assert q.fingerprint != Question("a", "Which?", ("x", "y", "z"), 1, "because y").fingerprint  # x now right
+    assert q.fingerprint != Question("a", "Which one?", ("x", "y", "z"), 2, "because y").fingerprint

@@ -8,7 +8,7 @@ import sys
 
 from lmtui.sims.registry import NAMES
 
-HEADLESS = ["lmtui.sims", "lmtui.sims.base", "lmtui.sims.registry", "lmtui.course", "lmtui.progress", "lmtui.checker", "lmtui.charts", "lmtui.sim_cli"]
+HEADLESS = ["lmtui.sims", "lmtui.sims.base", "lmtui.sims.registry", "lmtui.course", "lmtui.progress", "lmtui.record", "lmtui.quizreview", "lmtui.checker", "lmtui.charts", "lmtui.sim_cli"]
 
 
 def modules_after_import(*modules: str) -> set[str]:

@@ -17,15 +17,35 @@ from lmtui.progress import DB_NAME, SCHEMA_VERSION, ProgressStore
 def test_round_trip(tmp_path):
     store = ProgressStore(tmp_path)
     store.mark_read("a")
-    store.record_answer("a", 0, 2, True)
-    store.record_answer("a", 0, 3, False)  # the latest answer wins
+    store.record_answer("a", "q1", "two", True, "fp1")
+    store.record_answer("a", "q1", "three", False, "fp1")  # practice: the first answer counts
     store.set_state("last_chapter", "a")
     store.close()
     again = ProgressStore(tmp_path)
     assert again.warning is None
     assert again.read_chapters() == {"a"}
-    assert again.answers("a")[0].choice == 3 and not again.answers("a")[0].correct
+    kept = again.answers("a")["q1"]
+    assert (kept.choice, kept.correct, kept.tries, kept.last_choice, kept.last_correct) == ("two", True, 2, "three", False)
     assert again.get_state("last_chapter") == "a"
+
+
+def test_an_answer_to_a_changed_question_replaces_the_old_one(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.record_answer("a", "q1", "two", True, "before")
+    store.record_answer("a", "q1", "one", False, "after")  # the question was edited since
+    kept = store.answers("a")["q1"]
+    assert (kept.choice, kept.correct, kept.fingerprint, kept.tries, kept.last_choice) == ("one", False, "after", 1, None)
+
+
+def test_first_prediction_is_kept_and_graded_once(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.record_prediction("a", "p", 3.0, None, "fp")
+    store.record_prediction("a", "p", 9.0, None, "fp")  # a second guess does not replace the first
+    store.record_measurement("a", "p", "fp", 3.1, 3.0, True)
+    store.record_measurement("a", "p", "fp", 99.0, 3.0, False)  # graded once
+    store.close()
+    p = ProgressStore(tmp_path).all_predictions()["a"]["p"]
+    assert (p.value, p.measured, p.theory, p.correct) == (3.0, 3.1, 3.0, True)
 
 
 def test_wal_journal(tmp_path):
@@ -85,7 +105,7 @@ WRITER = textwrap.dedent(
     home, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = ProgressStore(home)
     for i in range(n):
-        store.record_answer(f"{tag}-{i % 10}", i, i % 4 + 1, i % 2 == 0)
+        store.record_answer(f"{tag}-{i % 10}", f"q{i}", f"choice {i % 4 + 1}", i % 2 == 0, "fp")
         store.mark_read(f"{tag}-{i}")
     print("done", flush=True)
     """
@@ -116,7 +136,7 @@ def test_sigkill_mid_session_loses_at_most_the_last_write(tmp_path):
         store = ProgressStore(sys.argv[1])
         i = 0
         while True:
-            store.record_answer("ch", i, 1, True)
+            store.record_answer("ch", f"q{i}", "one", True, "fp")
             print(i, flush=True)
             i += 1
         """
@@ -132,7 +152,7 @@ def test_sigkill_mid_session_loses_at_most_the_last_write(tmp_path):
     assert store.warning is None
     saved = store.answers("ch")
     # every write the process confirmed (printed after commit) survived the kill
-    assert set(range(acknowledged + 1)) <= set(saved)
+    assert {f"q{i}" for i in range(acknowledged + 1)} <= set(saved)
 
 
 def test_a_busy_database_is_retried_never_moved_aside(tmp_path, monkeypatch):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container
@@ -14,11 +12,10 @@ from textual.widgets import ContentSwitcher, Static
 
 from ..course import Chapter, Course
 from ..progress import Answer
+from ..record import VIEWS, ChapterStatus, View
 from .quiz import QuizPane
 from .reader import PageReader
 
-View = Literal["text", "figure", "quiz"]
-VIEWS: tuple[View, ...] = ("text", "figure", "quiz")
 VIEW_KEYS = {"text": "t", "figure": "f", "quiz": "z"}
 
 
@@ -136,7 +133,8 @@ class ChapterView(Widget):
 
     view: reactive[View] = reactive("text", init=False)
 
-    def __init__(self, chapter: Chapter, course: Course, answers: dict[int, Answer], page: int = 0, view: View = "text", **kwargs) -> None:
+    def __init__(self, chapter: Chapter, course: Course, answers: dict[str, Answer], status: ChapterStatus | None = None,
+                 page: int = 0, view: View = "text", **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.course, self.answers, self.start_page = chapter, course, answers, page
         self.set_reactive(ChapterView.view, view)
@@ -145,7 +143,7 @@ class ChapterView(Widget):
         # screen) must not look for children that are already gone
         self.reader = PageReader(chapter, page, id="text")
         self._deck = FigureDeck(chapter, course, id="figure")
-        self._quiz = QuizPane(chapter, answers, id="quiz")
+        self._quiz = QuizPane(chapter, answers, status, id="quiz")
         self._switcher = ContentSwitcher(initial=view)
         self._title_bar = Static("", classes="chapter-title", markup=False)
 
@@ -159,14 +157,19 @@ class ChapterView(Widget):
     def on_mount(self) -> None:
         self._enter(self.view)
 
-    def load(self, chapter: Chapter, answers: dict[int, Answer], page: int = 0, view: View = "text") -> None:
+    @property
+    def quiz(self) -> QuizPane:
+        return self._quiz
+
+    def load(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
+             page: int = 0, view: View = "text") -> None:
         """Show another chapter in place. Mounting a whole new view costs a dozen widgets, their
         styles, a focus move and a footer rebuild; in place, a chapter switch in the text view
         updates two Statics."""
         self.chapter, self.answers, self.page_text = chapter, answers, ""
         self.reader.show_chapter(chapter, page)
         self._deck.reset(chapter)
-        self._quiz.reset(chapter, answers)
+        self._quiz.reset(chapter, answers, status)
         if view != self.view:
             self.view = view  # watch_view enters it
         else:

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
 
 from ..course import Chapter
-
-
-@dataclass(frozen=True)
-class ChapterStatus:
-    read: bool
-    correct: int
-    answered: int
-    total: int
-
-    def line(self) -> str:
-        mark = "[x]" if self.read else "[ ]"
-        score = f"{self.correct}/{self.total}" if self.answered else f" -/{self.total}"
-        return f"{mark} {score:>5}"
+from ..record import ChapterStatus
 
 
 class TocItem(ListItem):
