@@ -9,15 +9,45 @@ import sys
 from . import __version__
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import sim_cli
+ENVIRONMENT = """\
+environment:
+  LMTUI_HOME     folder for progress.db (default: the user data folder, e.g. ~/.local/share/lmtui)
+  LMTUI_CONFIG   the settings file (default: config.toml in the user config folder, e.g.
+                 ~/.config/lmtui): theme = "NAME" and a [keymap] table of binding id = "keys"
+  NO_COLOR       set (to anything): no colour, as --color none
+  LC_ALL, LC_CTYPE, LANG
+                 a locale that is not UTF-8 (or none, as over many SSH logins) means --ascii
+  TEXTUAL_ANIMATIONS, TEXTUAL_COLOR_SYSTEM, ESCDELAY
+                 passed to Textual (animations are off unless TEXTUAL_ANIMATIONS says otherwise)
 
-    parser = argparse.ArgumentParser(prog="lmtui", description="A terminal course on Learning Mechanics.")
+`lmtui locate` prints where the settings, the progress and the course are."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's layout and shows each option's default (flags and unset options have
+    none worth showing; a help text that names its default already is left alone)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if default in (None, False, argparse.SUPPRESS) or "default" in text or action.option_strings == []:
+            return text
+        return f"{text} (default: {default})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import sim_cli  # its parser part imports nothing heavy (the hygiene test checks)
+
+    parser = argparse.ArgumentParser(
+        prog="lmtui", description="A keyboard-driven terminal course on Learning Mechanics: ten chapters, live "
+                                  "simulations, quizzes. With no command, opens the course where you left off.",
+        epilog=ENVIRONMENT, formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"lmtui {__version__}")
-    parser.add_argument("--content", metavar="DIR", help="run on another course folder (see content/FORMAT.md)")
+    parser.add_argument("--content", metavar="DIR", help="run on another course folder (see content/FORMAT.md; "
+                        "default: the built-in course)")
     parser.add_argument(
         "--color", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
-        help="colour depth (default: auto; NO_COLOR in the environment means none)",
+        help="colour depth (NO_COLOR in the environment means none)",
     )
     charset = parser.add_mutually_exclusive_group()
     charset.add_argument("--ascii", action="store_true",
@@ -26,12 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--learners", metavar="DIR",
                         help="ask who is learning at start; each learner's progress in DIR/<name>/ (a name is not a password)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser("check", help="validate a content folder; problems as file:line: message")
+    check = sub.add_parser("check", help="validate a course folder; problems as file:line: message",
+                           formatter_class=_HelpFormatter)
     check.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
     check.add_argument("--strict", action="store_true",
                        help="treat the quiz review's warnings (answer positions, longest-is-right, duplicates) as errors")
     sim_cli.add_parser(sub)
-    serve = sub.add_parser("serve", help="serve the app in a browser (one process and one learner per visitor)")
+    sub.add_parser("locate", help="print where the settings, the progress store and the course are",
+                   formatter_class=_HelpFormatter)
+    serve = sub.add_parser("serve", help="serve the app in a browser (one process and one learner per visitor)",
+                           formatter_class=_HelpFormatter)
     from .serve import add_serve_arguments
 
     add_serve_arguments(serve)
@@ -67,6 +101,25 @@ def locale_is_utf8(env: dict[str, str] | None = None) -> bool:
     return "utf8" in value.replace("-", "").lower()
 
 
+def locate_main(args: argparse.Namespace) -> int:
+    """Where things live, one `name: path` per line (for scripts: `lmtui locate | grep progress`)."""
+    from .config import config_path
+    from .course import builtin_content_dir
+    from .progress import DB_NAME, default_home
+
+    config = config_path()
+    course = os.path.abspath(args.content) if args.content else str(builtin_content_dir())
+    rows = [
+        ("config", f"{config}{'' if config.exists() else ' (not created yet)'}"),
+        ("progress", str(default_home() / DB_NAME)),
+        ("course", course),
+        ("package", os.path.dirname(os.path.abspath(__file__))),
+    ]
+    for name, path in rows:
+        print(f"{name + ':':<10}{path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -82,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import serve_main
 
         return serve_main(args)
+    if args.command == "locate":
+        return locate_main(args)
     configure_terminal(args.color)
     from .app import run_app
 

@@ -48,15 +48,17 @@ log = logging.getLogger("lmtui.serve")
 
 
 def add_serve_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1; no authentication!)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help="address to bind; 0.0.0.0 for a room (no authentication: a name is not a password)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on")
     parser.add_argument("--public-url", metavar="URL", default=None,
-                        help="the address learners open, when it is not this machine's (behind a proxy, "
-                             "or under a path: https://example.org/lmtui/)")
+                        help="the address learners open, when it is not the one their browser used: behind a "
+                             "proxy, or under a path (https://example.org/lmtui/)")
     parser.add_argument("--learners", metavar="DIR", default=None, dest="learners_dir",
-                        help="one progress folder per learner name, DIR/<name>/ (default: learners/ in the data folder)")
+                        help="one progress folder per learner name, DIR/<name>/ (default: learners/ in the data "
+                             "folder; `lmtui report DIR` reads them)")
     parser.add_argument("--max-visitors", metavar="N", type=int, default=None,
-                        help="at most N visitors at once; the next one is told the room is full")
+                        help="at most N visitors at once; the next one is told the room is full (default: no limit)")
 
 
 def is_loopback(host: str) -> bool:

@@ -15,11 +15,15 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .charts import render_chart, to_ascii
-from .sims import registry
-from .sims.base import Frame, ParamError, Result, Runner, Simulation, Throttle, to_plain
+from .sims import registry  # names only: no numpy
+
+if TYPE_CHECKING:
+    from .sims.base import Frame, Result, Simulation
+
+# numpy, plotext and the simulations are imported when a command runs, not when the parser is
+# built: `lmtui --help` and the app's start must not pay for them.
 
 PLOT_WIDTH = 80
 PLOT_HEIGHT = 22
@@ -64,6 +68,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out ``lmtui sim ...``; returns the exit status."""
+    from .sims.base import ParamError
+
     commands: dict[str, Callable[[argparse.Namespace], None]] = {"list": _list, "show": _show, "run": _run}
     try:
         commands[args.sim_command](args)
@@ -131,6 +137,8 @@ def _show(args: argparse.Namespace) -> None:
 # run
 # ---------------------------------------------------------------------------------------------
 def _overrides(pairs: list[str]) -> dict[str, str]:
+    from .sims.base import ParamError
+
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -152,6 +160,8 @@ def _run(args: argparse.Namespace) -> None:
 
 def _execute(sim: Simulation, params: dict[str, Any], seed: int) -> Result:
     """Run to the end, with a progress line on stderr when stderr is a terminal."""
+    from .sims.base import Runner
+
     runner = Runner(sim, params, seed)
     if not sys.stderr.isatty():
         result = runner.run()
@@ -163,6 +173,8 @@ def _execute(sim: Simulation, params: dict[str, Any], seed: int) -> Result:
 
 
 def _progress(name: str) -> Callable[[Frame], None]:
+    from .sims.base import Throttle
+
     due = Throttle(0.2)
 
     def show(frame: Frame) -> None:
@@ -185,6 +197,8 @@ def _note_divergence(result: Result) -> None:
 
 # -- default: a human summary -----------------------------------------------------------------
 def _fmt(value: Any) -> str:
+    from .sims.base import to_plain
+
     value = to_plain(value)
     if value is None:
         return "n/a"
@@ -246,6 +260,8 @@ def _flatten(key: str, value: Any, out: dict[str, list[Any]]) -> None:
 
 def series_columns(series: Mapping[str, Any]) -> dict[str, list[Any]]:
     """The series as named columns of scalars (NaN and inf as None)."""
+    from .sims.base import to_plain
+
     out: dict[str, list[Any]] = {}
     for key, value in to_plain(series).items():
         _flatten(key, value, out)
@@ -275,6 +291,8 @@ def _use_color(args: argparse.Namespace) -> bool:
 
 
 def _print_plot(sim: Simulation, params: dict[str, Any], result: Result, args: argparse.Namespace) -> None:
+    from .charts import render_chart, to_ascii
+
     width = args.width or min(shutil.get_terminal_size((PLOT_WIDTH, 24)).columns, PLOT_WIDTH)
     chart = sim.chart(result, params)
     print(render_chart(

@@ -162,11 +162,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-sim", action="store_true")
     parser.add_argument("--only-sim", action="store_true")
+    parser.add_argument("--only-startup", action="store_true", help="just the first-frame comparison")
     args = parser.parse_args()
     os.chdir(Path(__file__).resolve().parent.parent)
     print(f"lmtui benchmark, {args.runs} runs each, {os.cpu_count()} cores, python {sys.version.split()[0]}")
     if not args.only_sim:
         bench_startup(args.runs)
+        if args.only_startup:
+            return 0
         bench_navigation(args.runs)
     if not args.skip_sim:
         bench_simulation(args.runs)

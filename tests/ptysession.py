@@ -25,7 +25,8 @@ def lmtui_argv(*args: str) -> list[str]:
 class PtySession:
     """A program in a pseudo-terminal, its screen kept by pyte."""
 
-    def __init__(self, argv: list[str], cols: int = 80, rows: int = 24, env: dict[str, str] | None = None) -> None:
+    def __init__(self, argv: list[str], cols: int = 80, rows: int = 24, env: dict[str, str] | None = None,
+                 cwd: str | None = None) -> None:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         master, slave = pty.openpty()
@@ -34,7 +35,7 @@ class PtySession:
         full_env["TERM"] = "xterm-256color"
         full_env.update(env or {})
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True)
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=full_env, start_new_session=True, cwd=cwd)
         os.close(slave)
         self.fd = master
         self.bytes = 0

@@ -1,0 +1,46 @@
+"""The command line's own surface: help that tells everything, `lmtui locate`, the settings file."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmtui.cli import build_parser, main
+from lmtui.config import load_config
+
+
+def test_help_lists_every_command_default_and_environment_variable(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for command in ("check", "sim", "locate", "serve"):
+        assert f"    {command} " in text
+    for var in ("LMTUI_HOME", "LMTUI_CONFIG", "NO_COLOR", "LANG", "TEXTUAL_ANIMATIONS"):
+        assert var in text
+    assert "(default: auto)" in text and "default: the built-in course" in text
+    sub = build_parser()._subparsers._group_actions[0].choices  # every command's own help too
+    assert "(default: 8000)" in sub["serve"].format_help() and "(default: 127.0.0.1)" in sub["serve"].format_help()
+
+
+def test_locate_follows_the_environment(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LMTUI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LMTUI_CONFIG", str(tmp_path / "my.toml"))
+    assert main(["locate"]) == 0
+    out = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines())
+    assert out["progress"].strip() == str(tmp_path / "home" / "progress.db")
+    assert out["config"].strip() == f"{tmp_path / 'my.toml'} (not created yet)"
+    assert out["course"].strip().endswith("content")
+
+
+def test_settings_file(tmp_path):
+    path = tmp_path / "config.toml"
+    assert load_config(path).problems == [] and not load_config(path).exists
+    path.write_text('theme = "nord"\n[keymap]\nnext-chapter = "right_curly_bracket, n"\n', encoding="utf-8")
+    config = load_config(path)
+    assert (config.theme, config.keymap, config.problems) == ("nord", {"next-chapter": "right_curly_bracket,n"}, [])
+    path.write_text('theme = 3\ncolour = "x"\n[keymap]\nsim-run = ""\nquit = "ctrl+q"\n', encoding="utf-8")
+    config = load_config(path)
+    assert config.keymap == {"quit": "ctrl+q"} and config.theme is None
+    assert [p.split(": ", 1)[0].rsplit(":", 1)[1] for p in config.problems] == ["2", "1", "4"]
+    assert any("unknown setting 'colour'" in p for p in config.problems)
+    path.write_text("[keymap\n", encoding="utf-8")
+    assert "not valid TOML" in load_config(path).problems[0]
