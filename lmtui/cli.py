@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .serve import add_serve_arguments
 
     add_serve_arguments(serve)
+    report = sub.add_parser("report", help="for instructors: every learner's progress under DIR (read-only), "
+                            "as a table, CSV or JSON", formatter_class=_HelpFormatter)
+    from .report import add_report_arguments
+
+    add_report_arguments(report)
     return parser
 
 
@@ -135,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import serve_main
 
         return serve_main(args)
+    if args.command == "report":
+        from .report import report_main
+
+        return report_main(args)
     if args.command == "locate":
         return locate_main(args)
     configure_terminal(args.color)

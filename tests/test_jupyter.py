@@ -85,6 +85,9 @@ async def drive_terminal(url: str, token: str) -> tuple[str, str]:
             while not predicate(term.text):
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    import os as _os
+                    if _os.environ.get("LMTUI_DUMP_TERMINAL"):
+                        Path(_os.environ["LMTUI_DUMP_TERMINAL"]).write_text("".join(raw))
                     raise AssertionError(f"the terminal never showed what was expected:\n{term.text}")
                 try:  # short waits: the server's pings would restart a long one forever
                     msg = await asyncio.wait_for(ws.receive(), min(left, 1.0))
@@ -102,8 +105,10 @@ async def drive_terminal(url: str, token: str) -> tuple[str, str]:
         await ws.send_str(json.dumps(["set_size", 24, 80, 600, 800]))  # as JupyterLab's terminal does
         await ws.send_str(json.dumps(["stdin", "stty size\r"]))
         await read_until(lambda text: "24 80" in text, 30)
+        await ws.send_str(json.dumps(["stdin", "python3 -c 'import os; print(\"SIZE\", os.get_terminal_size())'; stty -a | head -3\r"]))
+        await read_until(lambda text: "SIZE os" in text, 30)
         await ws.send_str(json.dumps(["stdin", "clear; lmtui\r"]))
-        await read_until(lambda text: "0 The Problem" in text and "p.1/" in text and "q Quit" in text, 90)
+        await read_until(lambda text: "0 The Problem" in text and "p.1/" in text and "q Quit" in text, 40)
         in_app = term.text
         seen = len(raw)
         await ws.send_str(json.dumps(["stdin", "q"]))
