@@ -1,8 +1,13 @@
-"""The lmtui app: renders the course, the progress and the simulations; sends back learner actions.
+"""The lmtui app: renders the course, the learner's record and the simulations; sends back actions.
 
-One-way data flow: ``load_course`` gives the validated course model, ``ProgressStore`` the learner's
-record, ``lmtui.sims`` the simulations. Widgets get what they show as constructor attributes and
-post messages up (a page was shown, a question answered); only the app writes to the store.
+One-way data flow: ``load_course`` gives the validated course model, ``LearnerRecord`` the
+learner's record (over ``ProgressStore``), ``lmtui.sims`` the simulations. Widgets get what they
+show as constructor attributes and post messages up (a page was shown, a question answered, the
+view changed); only the app writes to the record.
+
+Start-up pays for the first frame only: the main screen composes the chapter the learner left
+directly (no second mount pass), the table of contents fills in after the first frame on narrow
+terminals, and the figure and quiz views are built the first time they are shown.
 """
 
 from __future__ import annotations
@@ -12,8 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from textual import events
-from textual.app import App, ComposeResult, SystemCommand
-from textual.await_complete import AwaitComplete
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.filter import LineFilter
@@ -23,18 +27,16 @@ from textual.widgets import Static
 from . import textual_fixes
 from .asciitext import fold, fold_cells, fold_model
 from .commands import ChapterCommands
-from .course import Course, load_course, page_links
+from .config import Config, load_config
+from .course import Chapter, Course, load_course, page_links
+from .keys import hint
 from .progress import ProgressStore, StoreError
-from .record import ChapterStatus, LearnerRecord
-from .screens.help import HelpScreen
-from .screens.links import LinksScreen
+from .record import ChapterStatus, LearnerRecord, View
 from .screens.small import TooSmallScreen
-from .widgets.chapter import ChapterView, View
+from .widgets.chapter import ChapterView
 from .widgets.quiz import QuestionCard, QuizPane
 from .widgets.reader import PageReader
 from .widgets.toc import TableOfContents
-
-textual_fixes.apply()
 
 MIN_WIDTH, MIN_HEIGHT = 48, 14
 WIDE = 100  # at or above this many columns the table of contents stays open
@@ -61,33 +63,45 @@ class AsciiFilter(LineFilter):
         return out
 
 
-class MainScreen(Screen[None]):
+class MainScreen(textual_fixes.QuietFocusScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-medium"), (WIDE, "-wide")]
     DEFAULT_CSS = """
     MainScreen #toc { display: none; }
     MainScreen.-wide #toc { display: block; }
     MainScreen.-show-toc #toc { display: block; }
     MainScreen.-wide.-hide-toc #toc { display: none; }
-    MainScreen.-narrow #toc, MainScreen.-medium #toc { dock: left; width: 34; height: 1fr; background: $surface; }
+    MainScreen.-narrow #toc, MainScreen.-medium #toc { dock: left; height: 1fr; background: $surface; }
     MainScreen #chapter-host { width: 1fr; height: 1fr; }
     MainScreen .broken { padding: 1 2; }
     """
     BINDINGS = [
-        Binding("n", "app.next_chapter", "Next ch.", id="next-chapter"),
-        Binding("p", "app.previous_chapter", "Prev ch.", show=False, id="previous-chapter"),
+        Binding("n", "app.next_chapter", "Next ch.", id="next-chapter", tooltip="next chapter, at the page where you left it"),
+        Binding("p", "app.previous_chapter", "Prev ch.", show=False, id="previous-chapter", tooltip="previous chapter"),
         # t / f / z are shown in the chapter's title bar, not the footer
-        Binding("t", "show_view('text')", "Text", show=False, id="view-text"),
-        Binding("f", "show_view('figure')", "Figure", show=False, id="view-figure"),
-        Binding("z", "show_view('quiz')", "Quiz", show=False, id="view-quiz"),
-        Binding("c", "toggle_toc", "TOC", id="toggle-toc"),
-        Binding("g", "links", "Links", show=False, id="links"),
+        Binding("t", "show_view('text')", "Text", show=False, id="view-text", tooltip="the chapter's text"),
+        Binding("f", "show_view('figure')", "Figure", show=False, id="view-figure", tooltip="the chapter's figure (again: its next figure)"),
+        Binding("z", "show_view('quiz')", "Quiz", show=False, id="view-quiz", tooltip="the chapter's quiz"),
+        Binding("c", "toggle_toc", "TOC", id="toggle-toc", tooltip="table of contents (always shown from 100 columns)"),
+        Binding("o", "links", "Links", show=False, id="links", tooltip="links on this page (chapter links open here; web links are only shown)"),
+        Binding("backspace", "app.back", "Back", id="back", tooltip="back to where you were before following a chapter link"),
+        Binding("escape", "close", "Close", show=False, id="close", tooltip="close what is open (the contents list, a search)"),
     ]
+
+    def __init__(self, start: tuple[Chapter, int, View] | None) -> None:
+        super().__init__()
+        self.start = start
 
     def compose(self) -> ComposeResult:
         app: LmtuiApp = self.app  # type: ignore[assignment]
         with Horizontal():
             yield TableOfContents(app.course.chapters, app.statuses(), id="toc")
-            yield Container(id="chapter-host")
+            with Container(id="chapter-host"):
+                if self.start is not None:
+                    chapter, page, view = self.start
+                    yield ChapterView(chapter, app.course, app.record.answers(chapter.id), app.record.status(chapter.id),
+                                      page=page, view=view)
+                elif app.record is not None:  # (none yet: the learner is saying who they are)
+                    yield Static(app.no_chapters_text(), classes="broken", markup=False)
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=app.size.width >= WIDE)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -103,14 +117,36 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         if self.app.ascii_only:  # type: ignore[attr-defined]
             self.add_class("-ascii")
-        self.app.start()  # type: ignore[attr-defined]
         toc = self.query_one("#toc", TableOfContents)
+        if self.start is not None:
+            toc.current = self.start[0].id
         if self.app.size.width >= WIDE:
             toc.populate()
         else:
             self.set_timer(0.2, toc.populate)  # hidden at this width: after the first frame
+        self.call_after_refresh(self.app.after_first_frame)  # type: ignore[attr-defined]
+
+    @property
+    def active_bindings(self):
+        """What the footer offers: the live bindings, less those that would do nothing useful here
+        (n on the last chapter still answers, with a note, but is not offered)."""
+        bindings = super().active_bindings
+        app: LmtuiApp = self.app  # type: ignore[assignment]
+        hidden = {"app.next_chapter"} if app.at_last_chapter() else set()
+        if not app.history:
+            hidden.add("app.back")
+        if not hidden:
+            return bindings
+        return {key: active for key, active in bindings.items() if active.binding.action not in hidden}
 
     # -- table of contents ----------------------------------------------------------------------
+    @property
+    def toc(self) -> TableOfContents:
+        return self.query_one("#toc", TableOfContents)
+
+    def toc_overlay_shown(self) -> bool:
+        return self.has_class("-show-toc") and not self.has_class("-wide")
+
     def action_toggle_toc(self) -> None:
         if self.has_class("-wide"):
             self.toggle_class("-hide-toc")
@@ -120,7 +156,7 @@ class MainScreen(Screen[None]):
             self.toggle_class("-show-toc")
             visible = self.has_class("-show-toc")
         if visible:
-            toc = self.query_one("#toc", TableOfContents)
+            toc = self.toc
             toc.populate()
             self.app.update_styles(toc)  # apply the class now, so the list can take focus
             if toc.current is not None:
@@ -129,6 +165,15 @@ class MainScreen(Screen[None]):
         else:
             self.focus_chapter()
 
+    def action_close(self) -> None:
+        """escape: close what is open over the text (the contents overlay, a search)."""
+        if self.toc_overlay_shown():
+            self.action_toggle_toc()
+            return
+        view = self.chapter_view
+        if view is not None:
+            view.close_transient()
+
     def on_table_of_contents_chapter_chosen(self, event: TableOfContents.ChapterChosen) -> None:
         self.remove_class("-show-toc")
         self.app.open_chapter(event.chapter_id)  # type: ignore[attr-defined]
@@ -136,8 +181,8 @@ class MainScreen(Screen[None]):
     # -- chapter ---------------------------------------------------------------------------------
     @property
     def chapter_view(self) -> ChapterView | None:
-        views = self.query(ChapterView)
-        return views.first() if views else None
+        views = [v for v in self.query(ChapterView) if not v._closing]
+        return views[0] if views else None
 
     def focus_chapter(self) -> None:
         view = self.chapter_view
@@ -151,6 +196,8 @@ class MainScreen(Screen[None]):
             chapter_view.show(view)
 
     def action_links(self) -> None:
+        from .screens.links import LinksScreen
+
         view = self.chapter_view
         if view is None:
             return
@@ -168,20 +215,22 @@ class MainScreen(Screen[None]):
         host.mount(Static(message, classes="broken", markup=False))
 
 
-class LmtuiApp(App[None]):
+class LmtuiApp(textual_fixes.GuardedApp):
     TITLE = "lmtui"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {ChapterCommands}
+    COMMANDS = textual_fixes.GuardedApp.COMMANDS | {ChapterCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="quit (progress is saved as you go)"),
         # escape then q, typed quickly over SSH or read late by a busy app, arrives as one chunk,
         # which terminals use for alt+q: it should still quit
-        Binding("alt+q", "quit", "Quit", show=False, id="quit-alt"),
-        Binding("question_mark", "help", "Help", id="help"),
+        Binding("alt+q", "quit", "Quit", show=False, id="quit-alt", tooltip="quit (escape then q, typed fast)"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="this help"),
     ]
 
-    def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False, color: bool = True, learners: str | Path | None = None) -> None:
+    def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False,
+                 color: bool = True, config: Config | None = None, learners: str | Path | None = None) -> None:
+        textual_fixes.apply_all()  # every upstream work-around checked and installed, at start
         super().__init__()
         self.course: Course = load_course(content_dir)
         if ascii_only:  # spelled out once, before anything is laid out (eta, ~=, ^2)
@@ -192,12 +241,16 @@ class LmtuiApp(App[None]):
         self.learner: str | None = None
         self.store: ProgressStore | None = None
         self.record: LearnerRecord | None = None
+        self.config = config if config is not None else load_config()
         self.ascii_only = ascii_only
         self.color = color and not self.no_color
         self.figure_state: dict[tuple[str, str], Any] = {}
         self.last_input = 0.0  # monotonic time of the last key, paste or click
-        self._theme_ready = False  # set once the saved theme is applied: later changes are the learner's
         self.current: str | None = None
+        self.history: list[tuple[str, int, View]] = []  # where "back" returns to, after following links
+        self._theme_ready = False  # set once the saved theme is applied: later changes are the learner's
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
         if self.learners is None:
             self.open_store(home)
         if ascii_only:
@@ -211,6 +264,10 @@ class LmtuiApp(App[None]):
     def plain(self, text: str) -> str:
         """``text`` as it may be shown: spelled out in ASCII under --ascii, else unchanged."""
         return fold(text) if self.ascii_only else text
+
+    def key_hint(self, binding_id: str, every: bool = False) -> str:
+        """The key(s) bound to ``binding_id`` now, as shown (a rebinding shows everywhere)."""
+        return hint(self, binding_id, every)
 
     # -- rendering settings for charts -----------------------------------------------------------
     def chart_style(self) -> tuple[bool, bool]:
@@ -227,22 +284,38 @@ class LmtuiApp(App[None]):
         return self.record.statuses()
 
     def open_store(self, home: str | Path | None) -> None:
+        """The learner's store and record, and the theme they chose last time."""
         self.store = ProgressStore(home, course=self._course_key)
         self.record = LearnerRecord(self.course, self.store, self._course_key)
+        self._theme_ready = False
+        theme = self.store.get_state("theme") or self.config.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        elif theme and theme == self.config.theme:
+            self.config.problems.append(f"{self.config.path}: unknown theme {theme!r}; "
+                                        f"known: {', '.join(sorted(self.available_themes))}")
+        self._theme_ready = True
 
-    def _save(self, write, *args) -> None:
+    def _save(self, write, *args, **kwargs) -> None:
         try:
-            write(*args)
+            write(*args, **kwargs)
         except StoreError as e:
             self.notify(str(e), severity="error", timeout=6)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
-        return MainScreen()
+        if self.record is None:  # one record per learner: the course opens once the name is known
+            return MainScreen(None)
+        chapter_id, page, view = self.record.place()
+        chapter = self.course.by_id(chapter_id) if chapter_id else None
+        self.current = chapter.id if chapter else None
+        if chapter is not None:
+            self.sub_title = chapter.title
+        return MainScreen((chapter, page, view) if chapter else None)
 
-    def start(self) -> None:
-        """Called once the main screen is composed: warnings, then resume where the learner was."""
-        if self.store is None:  # one record per learner: ask who this is first
+    def after_first_frame(self) -> None:
+        """What the first frame does not need: warnings (as toasts), the size check."""
+        if self.record is None:  # ask who is learning first (lmtui serve, --learners)
             from .screens.learner import LearnerScreen
 
             self.push_screen(LearnerScreen(self.learners), self._learner_chosen)
@@ -250,29 +323,26 @@ class LmtuiApp(App[None]):
             return
         for message in self._startup_warnings():
             self.notify(message, severity="warning", timeout=12)
-        saved_theme = self.store.get_state("theme")
-        if saved_theme in self.available_themes and saved_theme != self.theme:
-            self.theme = saved_theme
-        self._theme_ready = True
-        start, page, _view = self.record.place()
-        if start is not None:
-            self.open_chapter(start, page=page)
-        else:
-            self.main_screen.show_broken(self._no_chapters_text())
         self.check_size()
 
     def _learner_chosen(self, chosen: tuple[str, Path] | None) -> None:
         """The learner said who they are: their own store, then the course where they left it."""
-        if chosen is None or self.store is not None:
+        if chosen is None or self.record is not None:
             return
         self.learner, home = chosen
         self.open_store(home)
         for chapter in self.course.chapters:
             self._update_status(chapter.id)
-        self.start()
+        chapter_id, page, view = self.record.place()
+        if chapter_id is not None:
+            self.open_chapter(chapter_id, page=page, view=view)
+        else:
+            self.main_screen.show_broken(self.no_chapters_text())
+        self.after_first_frame()
 
     def _startup_warnings(self) -> list[str]:
         out = list(self.record.warnings())
+        out += self.config.problems[:2]
         for broken in self.course.broken:
             out.append(f"Chapter file {broken.path.name} could not be loaded: {broken.reason}")
         other = len(self.course.problems) - len(self.course.broken)
@@ -280,7 +350,7 @@ class LmtuiApp(App[None]):
             out.append(f"{other} content problem(s); run `lmtui check` for the list.")
         return out[:6]
 
-    def _no_chapters_text(self) -> str:
+    def no_chapters_text(self) -> str:
         lines = [f"No chapter could be loaded from {self.course.root}.", ""]
         lines += [str(p) for p in self.course.problems[:12]]
         lines += ["", "Run `lmtui check DIR` for every problem. q quits."]
@@ -296,27 +366,11 @@ class LmtuiApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
             self.last_input = time.monotonic()  # a running simulation pauses for the learner
-        if isinstance(event, events.MouseDown) and textual_fixes.lands_on_removed_widget(self.screen, event):
-            return
-        if isinstance(event, events.Key) and not event.is_forwarded and self._close_overlay_at_once(event.key):
-            return
         await super().on_event(event)
         if isinstance(event, events.Resize):
             # whatever screen is on top (the command palette included: its option list crashes
             # on page keys at 3-4 rows), a terminal below the minimum gets the too-small screen
             self.call_after_refresh(self.check_size)
-
-    def _close_overlay_at_once(self, key: str) -> bool:
-        """Textual queues each key at the focused widget of the screen on top when the key
-        arrives, and only there turns it into an action. Escape then q, typed quickly or read late
-        by a busy app, therefore both land in the palette (or the help, or the links): the escape
-        closes it and the q is typed into it, or lost (found by the shared key storm). A key that
-        closes an overlay closes it here, in arrival order, so the next key meets the screen below."""
-        screen = self.screen
-        if isinstance(screen, textual_fixes.DismissOnTop) and key in screen.CLOSE_KEYS:
-            screen.action_close()  # type: ignore[attr-defined]
-            return True
-        return False
 
     def check_size(self) -> None:
         w, h = self.size
@@ -329,6 +383,10 @@ class LmtuiApp(App[None]):
 
     # -- navigation ------------------------------------------------------------------------------
     def open_chapter(self, chapter_id: str, page: int | None = None, view: View = "text") -> None:
+        """Show ``chapter_id`` at ``page`` (default: where the learner left it) in ``view``."""
+        from .screens.help import HelpScreen
+        from .screens.links import LinksScreen
+
         if self.record is None:  # the learner has not said who they are yet
             return
         chapter = self.course.by_id(chapter_id)
@@ -339,7 +397,7 @@ class LmtuiApp(App[None]):
             self.pop_screen()
         screen = self.main_screen
         if page is None:
-            page = self.record.page(chapter_id) if chapter_id != self.current else 0
+            page = self.record.page(chapter_id)
         host = screen.query_one("#chapter-host")
         if not host.is_attached:  # keys can arrive while the main screen is (re)attaching
             self.call_after_refresh(self.open_chapter, chapter_id, page, view)
@@ -353,8 +411,12 @@ class LmtuiApp(App[None]):
             host.mount(ChapterView(chapter, self.course, answers, status, page=page, view=view))
         self.current = chapter_id
         self.sub_title = chapter.title
-        screen.query_one(TableOfContents).show_current(chapter_id)
-        self._save(self.record.set_place, chapter_id)
+        screen.toc.show_current(chapter_id)
+        self._save(self.record.set_place, chapter_id, view=view)
+        screen.refresh_bindings()
+
+    def at_last_chapter(self) -> bool:
+        return bool(self.course.chapters) and self.current == self.course.chapters[-1].id
 
     def _step_chapter(self, delta: int) -> None:
         if self.current is None:
@@ -364,9 +426,10 @@ class LmtuiApp(App[None]):
             return
         target = index + delta
         if 0 <= target < len(self.course.chapters):
-            self.open_chapter(self.course.chapters[target].id, page=0)
+            self.open_chapter(self.course.chapters[target].id)
         else:
-            self.notify("That was the last chapter." if delta > 0 else "This is the first chapter.", timeout=2)
+            self.notify("This is the last chapter: there is no next one." if delta > 0 else "This is the first chapter.",
+                        timeout=3)
 
     def action_next_chapter(self) -> None:
         self._step_chapter(1)
@@ -377,26 +440,32 @@ class LmtuiApp(App[None]):
     def follow_link(self, href: str) -> None:
         if href.startswith("chapter:"):
             target = href[len("chapter:"):].split("#", 1)[0]
+            if self.course.by_id(target) is None:
+                self.notify(f"No chapter {target!r} in this course.", severity="warning")
+                return
+            view = self.main_screen.chapter_view
+            if view is not None and self.current is not None:
+                self.history.append((self.current, view.reader.page, view.view))
+                del self.history[:-20]
             self.open_chapter(target, page=0)
         else:
             self.notify(f"Web link (not opened here): {href}", timeout=8)
 
-    def pop_screen(self) -> AwaitComplete:
-        """Never pop the last screen. Textual's command palette can dismiss itself twice when two
-        escapes are in flight (found by the pty key storm), and the second pop would end the app."""
-        if len(self.screen_stack) <= 1:
-            return AwaitComplete.nothing()
-        return super().pop_screen()
+    def action_back(self) -> None:
+        """Back to where the learner was before following a chapter link."""
+        if not self.history:
+            self.notify("Nothing to go back to (back follows chapter links).", timeout=3)
+            return
+        chapter_id, page, view = self.history.pop()
+        self.open_chapter(chapter_id, page=page, view=view)
 
     def action_command_palette(self) -> None:
-        from textual.command import CommandPalette
-
-        if isinstance(self.screen, TooSmallScreen) or any(isinstance(s, CommandPalette) for s in self.screen_stack):
-            return  # one palette at a time, and none behind the too-small notice
+        if isinstance(self.screen, TooSmallScreen):
+            return  # none behind the too-small notice
         if self.record is None:
             return  # nothing to find before the learner has said who they are
         if self.use_command_palette:
-            self.push_screen(textual_fixes.SafeCommandPalette(id="--command-palette"))
+            self.open_palette(id="--command-palette")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette is for finding your way in the course. Textual's defaults also offer Quit,
@@ -411,13 +480,14 @@ class LmtuiApp(App[None]):
             self._save(self.store.set_state, "theme", theme)
 
     def search_themes(self) -> None:
-        """Textual's theme picker, in the palette that survives fast keys (a plain CommandPalette
-        crashed the shared key storm: two escapes in flight dismissed it twice)."""
+        """Textual's theme picker, in the palette that survives fast keys."""
         from textual.theme import ThemeProvider
 
-        self.push_screen(textual_fixes.SafeCommandPalette(providers=[ThemeProvider], placeholder="Search for themes..."))
+        self.open_palette(providers=[ThemeProvider], placeholder="Search for themes...")
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
         elif not isinstance(self.screen, TooSmallScreen):
@@ -429,6 +499,9 @@ class LmtuiApp(App[None]):
         if event.page == event.pages - 1 and not self.record.is_read(event.chapter_id):
             self._save(self.record.mark_read, event.chapter_id)
             self._update_status(event.chapter_id)
+
+    def on_chapter_view_view_changed(self, event: ChapterView.ViewChanged) -> None:
+        self._save(self.record.set_place, event.chapter_id, view=event.view)
 
     def on_question_card_answered(self, event: QuestionCard.Answered) -> None:
         chapter = self.course.by_id(event.chapter_id)
@@ -453,7 +526,7 @@ class LmtuiApp(App[None]):
             screen = self.main_screen
         except LookupError:
             return
-        screen.query_one(TableOfContents).update_status(chapter_id, status)
+        screen.toc.update_status(chapter_id, status)
         view = screen.chapter_view
         if view is not None and view.chapter.id == chapter_id:
             view.quiz.show_status(status)

@@ -68,8 +68,10 @@ def _strip_marks(text: str) -> str:
 def fold(text: str) -> str:
     """``text`` in ASCII, with Greek letters and math signs spelled out; anything else as ``?``.
 
-    A run of superscripts or subscripts keeps one mark (10⁻³ -> 10^-3, u₁₂ -> u_12), and a Greek
-    letter written against other letters gets a space (Lλu -> L lambda u, not Llambdau).
+    A run of superscripts or subscripts keeps one mark (10⁻³ -> 10^-3, u₁₂ -> u_12); a Greek
+    letter written against other letters gets a space (Lλu -> L lambda u, not Llambdau) but not
+    against its own sub- or superscript (θ₀ -> theta_0); a root of a bare word or number gets
+    parentheses (1/√m -> 1/sqrt(m), √(2ηT) -> sqrt(2 eta T)).
     """
     if text.isascii():
         return text
@@ -87,12 +89,21 @@ def fold(text: str) -> str:
             out.append(mark + "".join(table[c] for c in text[i:j]))
             i = j
             continue
+        if ch == "√":
+            j = i + 1
+            while j < n and (_word_char(text[j]) or (text[j] == "." and j + 1 < n and text[j + 1].isdigit())):
+                j += 1
+            before = text[i - 1] if i else ""
+            lead = " " if before.isalnum() else ""
+            out.append(f"{lead}sqrt({fold(text[i + 1:j])})" if j > i + 1 else f"{lead}sqrt")
+            i = j
+            continue
         if ch in GREEK:
             word = GREEK[ch]
             before, after = text[i - 1] if i else "", text[i + 1] if i + 1 < n else ""
             if before.isalnum() and before not in GREEK:
                 word = " " + word
-            if after.isalnum():
+            if after.isalnum() and after not in SUPER and after not in SUB:
                 word += " "
             out.append(word)
         else:
@@ -102,6 +113,11 @@ def fold(text: str) -> str:
     if not folded.isascii():
         folded = _strip_marks(folded)
     return folded.encode("ascii", "replace").decode("ascii")
+
+
+def _word_char(ch: str) -> bool:
+    """Part of a word or number that a root sign applies to (letters, digits, Greek, indices)."""
+    return ch.isalnum() or ch in GREEK or ch in SUPER or ch in SUB
 
 
 @lru_cache(maxsize=1024)

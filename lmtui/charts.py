@@ -1,13 +1,24 @@
-"""Render a chart description (:class:`lmtui.sims.base.Chart`) to terminal text with plotext 5.3.2.
+"""Render a chart description (:class:`lmtui.sims.base.Chart`) to terminal text.
 
 No Textual here: the CLI prints the result directly, the app wraps it in ``Text.from_ansi``.
-Every panel gets its own fresh plotext figure (``plotext._figure._figure_class``), so there is no
-shared global figure. The output is always exactly ``height`` lines of ``width`` visible columns.
+plotext 5.3.2 lays out each panel's frame and tick labels (a fresh ``_figure_class`` per panel, so
+there is no shared global figure); the data are then drawn onto plotext's cell matrix by this
+module, which is what lets theory and measurement stay visible together:
 
-Conventions: measured lines are drawn as points (markers ``o x + * # @``), theory and reference
-lines and ``hlines`` as joined lines (markers ``. - : ~``) drawn *under* the measurements. The
-legend goes below the plot (plotext's own would cover the data), measured first, with the marker
-(``o mean``, ``... theory``), so measured and theory stay distinguishable without colour.
+* theory and reference lines and ``hlines`` are joined lines (markers ``. - : ~``); where two of
+  them run through the same cells they alternate, so both show. ``vlines`` are dashed columns.
+* measured lines are markers (``o x * # @ %``: never ``+``, which is what the frame's ticks become
+  in ASCII) drawn on top, and *sparse* where they are dense: with k measured lines and a theory
+  beneath, each keeps one marker in every k + 1 columns, the lines offset from each other, so
+  where a measurement lies on its theory (or on another measurement) the result reads
+  ``o.x.o.x`` and every glyph is there. Spikes survive (a column's extremes are kept). Where two
+  sparse measurements land on the same cell, the later one moves a column or two aside.
+
+The title (shortened with an ellipsis when it does not fit; an optional ``hint`` such as the app's
+``[v: panel 1/2]`` is always kept whole), the axis labels and the legend (measured first, with
+markers, so measured and theory stay distinguishable without colour) are composed here, so plotext
+never silently drops them. Axes span the data exactly, with round ticks inside. The output is
+always exactly ``height`` lines of ``width`` visible columns.
 """
 
 from __future__ import annotations
@@ -32,9 +43,11 @@ PANEL_MIN_W, PANEL_MIN_H = 20, 6  # smaller than this: a one-line summary instea
 GAP = 1  # blank columns between side-by-side panels
 COMFORT_H = 11  # a panel shorter than this drops its axis-label line and keeps one legend line
 CAPTION_LINES = 2
+MAX_STRIDE = 5  # a dense measured line keeps at least one marker in this many columns
 
-MEASURED_MARKERS = ("o", "x", "+", "*", "#", "@")
+MEASURED_MARKERS = ("o", "x", "*", "#", "@", "%")
 THEORY_MARKERS = (".", "-", ":", "~")
+VLINE_MARKER = "┆"  # a dashed column; "|" in ASCII
 MEASURED_COLORS = ("cyan+", "green+", "magenta+", "blue+", "red+", "white")
 THEORY_COLORS = ("orange+", "red+", "gray+", "orange")
 DIVERGED_STYLE = "\x1b[1;31m"
@@ -55,18 +68,21 @@ def render_chart(
     ascii_only: bool = False,
     diverged_message: str | None = None,
     panel: int | None = None,
+    hint: str | None = None,
 ) -> str:
     """The whole chart: panels in a grid, then the caption, then ``diverged_message`` (if any).
 
     When space is short the diverged message is kept first, then the caption, then the panels.
-    ``panel`` renders only that panel (index modulo the count): see :func:`panels_fit`.
+    ``panel`` renders only that panel (index modulo the count): see :func:`panels_fit`. ``hint``
+    (e.g. ``"[v: panel 1/2]"``) is shown whole at the end of the first drawn panel's title line;
+    the title gives way to it.
     """
     style = _Style(color, ascii_only)
     footer = _footer(chart.caption, diverged_message, width, style)[-height:] if height > 0 else []
     panels = chart.panels
     if panel is not None and panels:
         panels = [panels[panel % len(panels)]]
-    body = _grid(panels, width, height - len(footer), style)
+    body = _grid(panels, width, height - len(footer), style, hint)
     return "\n".join(_fit_block(body + footer, width, height))
 
 
@@ -79,9 +95,11 @@ def panels_fit(chart: Chart, width: int, height: int, diverged_message: str | No
     return (height - footer) // rows >= COMFORT_H
 
 
-def render_panel(panel: Panel, width: int, height: int, *, color: bool = True, ascii_only: bool = False) -> str:
+def render_panel(
+    panel: Panel, width: int, height: int, *, color: bool = True, ascii_only: bool = False, hint: str | None = None
+) -> str:
     """One panel as exactly ``height`` lines of ``width`` columns."""
-    return "\n".join(_panel_lines(panel, width, height, _Style(color, ascii_only)))
+    return "\n".join(_panel_lines(panel, width, height, _Style(color, ascii_only), hint))
 
 
 def to_ascii(text: str) -> str:
@@ -107,8 +125,12 @@ class _Style:
         return to_ascii(s) if self.ascii_only else s
 
     def frame(self, s: str) -> str:
-        """plotext output with its box drawing made ASCII if asked."""
+        """Drawn cells (box drawing, markers) made ASCII if asked, one cell for one cell."""
         return fold_cells(s) if self.ascii_only else s
+
+    @property
+    def ellipsis(self) -> str:
+        return "..." if self.ascii_only else "…"
 
 
 def _footer(caption: str, diverged_message: str | None, width: int, style: _Style) -> list[str]:
@@ -132,17 +154,18 @@ def _split(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def _grid(panels: Sequence[Panel], width: int, height: int, style: _Style) -> list[str]:
+def _grid(panels: Sequence[Panel], width: int, height: int, style: _Style, hint: str | None = None) -> list[str]:
     if height <= 0:
         return []
     if not panels:
-        return _waiting("", width, height, style)
+        return _waiting("", width, height, style, hint)
     cols = _columns(len(panels), width)
     rows = math.ceil(len(panels) / cols)
     cell_w = (width - GAP * (cols - 1)) // cols
     out: list[str] = []
     for r, cell_h in enumerate(_split(height, rows)):
-        cells = [_panel_lines(p, cell_w, cell_h, style) for p in panels[r * cols : (r + 1) * cols]]
+        cells = [_panel_lines(p, cell_w, cell_h, style, hint if r == 0 and i == 0 else None)
+                 for i, p in enumerate(panels[r * cols : (r + 1) * cols])]
         out.extend((" " * GAP).join(row) for row in zip(*cells, strict=True))
     return out
 
@@ -168,6 +191,40 @@ def _fit_block(lines: list[str], width: int, height: int) -> list[str]:
     return [_fit_line(line, width) for line in lines]
 
 
+def _shorten(text: str, room: int, style: _Style) -> str:
+    """``text`` cut to ``room`` columns, ending in an ellipsis when cut."""
+    if len(text) <= room:
+        return text
+    ell = style.ellipsis if room > len(style.ellipsis) else ""
+    return text[: max(room - len(ell), 0)].rstrip() + ell
+
+
+def _with_hint(text: str, hint: str | None, width: int, style: _Style) -> str:
+    """``text`` shortened so that `` hint`` fits after it in ``width`` columns (the hint whole)."""
+    if not hint:
+        return _shorten(text, width, style)
+    hint = style.text(hint)
+    if len(hint) >= width:
+        return hint[:width]
+    room = width - len(hint) - 1
+    head = _shorten(text, room, style) if text else ""
+    return f"{head} {hint}" if head else hint
+
+
+def _title_row(title: str, hint: str | None, width: int, style: _Style) -> str:
+    return _with_hint(style.text(title), hint, width, style).center(width)
+
+
+def _labels_row(xlabel: str, ylabel: str, width: int, style: _Style) -> str:
+    """The y label at the left, the x label centred, neither dropped (the y label gives way)."""
+    x = _shorten(style.text(xlabel), max(width - 2, 0), style)
+    start = max((width - len(x)) // 2, 0)
+    room = start - 1 if x else width
+    y = _shorten(style.text(ylabel), room, style) if room > 0 else ""
+    row = y.ljust(start) + x if x else y
+    return row[:width]
+
+
 # ---------------------------------------------------------------------------------------------
 # One panel
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +233,9 @@ class _Series:
     label: str
     x: np.ndarray
     y: np.ndarray
-    theory: bool
+    kind: str
+    marker: str | None
+    connect: bool
 
 
 @dataclass(frozen=True)
@@ -186,7 +245,8 @@ class _Trace:
     y: np.ndarray
     marker: str
     color: str
-    theory: bool
+    layer: str  # "vline", "theory" (also reference lines and hlines) or "measured"
+    connect: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,66 +269,78 @@ def _clean(line: Line, xlog: bool, ylog: bool) -> _Series:
         keep &= x > 0
     if ylog:
         keep &= y > 0
-    return _Series(line.label, x[keep], y[keep], line.kind != "measured")
+    return _Series(line.label, x[keep], y[keep], line.kind, line.marker, line.connect)
 
 
-def _summary(panel: Panel, series: list[_Series], style: _Style) -> str:
-    latest = [f"{s.label} {s.y[-1]:.3g}" for s in series if not s.theory and len(s.y)]
+def _summary(panel: Panel, series: list[_Series], style: _Style, hint: str | None, width: int) -> str:
+    latest = [f"{s.label} {s.y[-1]:.3g}" for s in series if s.kind == "measured" and len(s.y)]
     body = ", ".join(latest) if latest else "waiting for data…"
-    return style.text(f"{panel.title}: {body}" if panel.title else body)
+    return _with_hint(style.text(f"{panel.title}: {body}" if panel.title else body), hint, width, style)
 
 
-def _waiting(title: str, width: int, height: int, style: _Style) -> list[str]:
+def _waiting(title: str, width: int, height: int, style: _Style, hint: str | None = None) -> list[str]:
     lines = [""] * height
-    lines[0] = style.text(title).center(width)
+    lines[0] = _title_row(title, hint, width, style)
     lines[height // 2] = style.text("waiting for data…").center(width)
     return lines
 
 
-def _panel_lines(panel: Panel, width: int, height: int, style: _Style) -> list[str]:
-    series = [_clean(line, panel.xlog, panel.ylog) for line in panel.lines]
-    if width < PANEL_MIN_W or height < PANEL_MIN_H:
-        return _fit_block([_summary(panel, series, style)], width, height)
-    series = [s for s in series if len(s.x)]
-    if not series:
-        return _fit_block(_waiting(panel.title, width, height, style), width, height)
-    xs = np.concatenate([s.x for s in series])
-    x_axis = _axis(float(xs.min()), float(xs.max()), panel.xlog, max(3, width // 12))
-    traces = _traces(panel, series, (x_axis.lo, x_axis.hi))
-    compact = height < COMFORT_H
-    legend = _legend(traces, width, style)[: 1 if compact else height - PANEL_MIN_H]
-    plot_h = height - len(legend)
-    ys = np.concatenate([t.y for t in traces])
-    y_axis = _y_axis(panel, ys, max(3, (plot_h - 5) // 2 + 1))
-    canvas = _draw(panel, traces, x_axis, y_axis, width, plot_h, style, labels=not compact)
-    return _fit_block(style.frame(canvas).split("\n")[:plot_h] + legend, width, height)
+def _vlines(panel: Panel) -> list[tuple[float, str]]:
+    return [(float(x), label) for x, label in panel.vlines if math.isfinite(x) and (x > 0 or not panel.xlog)]
 
 
 def _hlines(panel: Panel) -> list[tuple[float, str]]:
     return [(float(y), label) for y, label in panel.hlines if math.isfinite(y) and (y > 0 or not panel.ylog)]
 
 
-def _traces(panel: Panel, series: list[_Series], x_span: tuple[float, float]) -> list[_Trace]:
-    """Everything to draw, in drawing order: hlines, theory lines, then the measurements on top."""
-    theory = [(label, np.array(x_span), np.array([y, y])) for y, label in _hlines(panel)]
-    theory += [(s.label, s.x, s.y) for s in series if s.theory]
-    measured = [(s.label, s.x, s.y) for s in series if not s.theory]
-    return [
-        _Trace(label, x, y, markers[i % len(markers)], colors[i % len(colors)], is_theory)
-        for group, markers, colors, is_theory in (
-            (theory, THEORY_MARKERS, THEORY_COLORS, True),
-            (measured, MEASURED_MARKERS, MEASURED_COLORS, False),
-        )
-        for i, (label, x, y) in enumerate(group)
-    ]
+def _panel_lines(panel: Panel, width: int, height: int, style: _Style, hint: str | None = None) -> list[str]:
+    series = [_clean(line, panel.xlog, panel.ylog) for line in panel.lines]
+    if width < PANEL_MIN_W or height < PANEL_MIN_H:
+        return _fit_block([_summary(panel, series, style, hint, width)], width, height)
+    series = [s for s in series if len(s.x)]
+    if not series:
+        return _fit_block(_waiting(panel.title, width, height, style, hint), width, height)
+    vlines = _vlines(panel)
+    xs = np.concatenate([s.x for s in series] + [np.array([v for v, _ in vlines])])
+    x_axis = _axis(float(xs.min()), float(xs.max()), panel.xlog, max(3, width // 12))
+    traces = _traces(panel, series, vlines, (x_axis.lo, x_axis.hi))
+    compact = height < COMFORT_H
+    legend = _legend(traces, width, style)[: 1 if compact else height - PANEL_MIN_H]
+    labels = [] if compact or not (panel.xlabel or panel.ylabel) else [_labels_row(panel.xlabel, panel.ylabel, width, style)]
+    plot_h = height - 1 - len(labels) - len(legend)
+    ys = np.concatenate([t.y for t in traces if t.layer != "vline"])
+    y_axis = _y_axis(panel, ys, max(3, (plot_h - 4) // 2 + 1))
+    canvas = _draw(traces, x_axis, y_axis, width, plot_h, style)
+    title = _title_row(panel.title, hint, width, style)
+    return _fit_block([title, *canvas.split("\n")[:plot_h], *labels, *legend], width, height)
+
+
+def _traces(panel: Panel, series: list[_Series], vlines: list[tuple[float, str]], x_span: tuple[float, float]) -> list[_Trace]:
+    """Everything to draw, in drawing order: vlines, hlines, theory lines, then the measurements."""
+    theory = [(label, np.array(x_span), np.array([y, y]), None) for y, label in _hlines(panel)]
+    theory += [(s.label, s.x, s.y, s.marker) for s in series if s.kind != "measured"]
+    measured = [s for s in series if s.kind == "measured"]
+    fixed = {s.marker for s in measured if s.marker}
+    auto = itertools.cycle([m for m in MEASURED_MARKERS if m not in fixed] or MEASURED_MARKERS)
+    out = [_Trace(label, np.array([x, x]), np.array([math.nan, math.nan]), VLINE_MARKER,
+                  THEORY_COLORS[(len(theory) + i) % len(THEORY_COLORS)], "vline")
+           for i, (x, label) in enumerate(vlines)]
+    out += [_Trace(label, x, y, marker or THEORY_MARKERS[i % len(THEORY_MARKERS)],
+                   THEORY_COLORS[i % len(THEORY_COLORS)], "theory")
+            for i, (label, x, y, marker) in enumerate(theory)]
+    out += [_Trace(s.label, s.x, s.y, s.marker or next(auto), MEASURED_COLORS[i % len(MEASURED_COLORS)],
+                   "measured", s.connect)
+            for i, s in enumerate(measured)]
+    return out
 
 
 def _legend(traces: list[_Trace], width: int, style: _Style) -> list[str]:
     """Legend entries (measured first), packed into as few lines of ``width`` columns as fit."""
+    order = {"measured": 0, "theory": 1, "vline": 2}
     lines: list[str] = []
     shown = 0
-    for t in sorted((t for t in traces if t.label), key=lambda t: t.theory):
-        key = t.marker * 3 if t.theory else t.marker
+    for t in sorted((t for t in traces if t.label), key=lambda t: order[t.layer]):
+        key = style.frame(t.marker * 3 if t.layer == "theory" else t.marker)
         text = f"{key} {style.text(t.label)}"
         painted = f"{colorize(key, t.color)} {style.text(t.label)}" if style.color else text
         if lines and shown + 3 + len(text) <= width:
@@ -280,46 +352,173 @@ def _legend(traces: list[_Trace], width: int, style: _Style) -> list[str]:
     return lines
 
 
-def _thin(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most two points per bucket of consecutive points: its lowest and highest (spikes stay)."""
-    n = len(x)
-    if n <= 2 * buckets:
-        return x, y
-    bucket = np.arange(n) * buckets // n
-    order = np.lexsort((y, bucket))  # by bucket, then by y within it
-    starts = np.flatnonzero(np.diff(bucket[order], prepend=-1))
-    ends = np.append(starts[1:] - 1, n - 1)
-    idx = np.unique(np.concatenate([order[starts], order[ends]]))
-    return x[idx], y[idx]
+# ---------------------------------------------------------------------------------------------
+# Drawing the data onto plotext's cell matrix
+# ---------------------------------------------------------------------------------------------
+class _Canvas:
+    """The data area of a built plotext matrix: cells addressed (column, row from the bottom)."""
+
+    def __init__(self, matrix, x_axis: _Axis, y_axis: _Axis, color: bool) -> None:
+        self.m = matrix
+        self.c0, self.r0 = matrix.Cols_canvas.start, matrix.Rows_canvas.start
+        self.w, self.h = len(matrix.Cols_canvas), len(matrix.Rows_canvas)
+        self.x_axis, self.y_axis = x_axis, y_axis
+        self.color = color
+        self.owner: dict[tuple[int, int], tuple[str, int]] = {}  # cell -> (layer, trace index)
+
+    def _scale(self, v: np.ndarray, axis: _Axis, n: int) -> np.ndarray:
+        """Fractional cell coordinates: the cell is floor(), as plotext maps its ticks."""
+        lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if axis.log else (axis.lo, axis.hi)
+        with np.errstate(all="ignore"):
+            v = np.log10(v) if axis.log else np.asarray(v, float)
+            return np.round(0.5 + (n - 1) * (v - lo) / (hi - lo), 8)
+
+    def coords(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._scale(x, self.x_axis, self.w), self._scale(y, self.y_axis, self.h)
+
+    def cells(self, x: np.ndarray, y: np.ndarray) -> list[tuple[int, int]]:
+        """The cells of points inside the canvas, in order."""
+        fx, fy = self.coords(x, y)
+        out = []
+        for a, b in zip(fx, fy):
+            if 0 <= a < self.w and 0 <= b < self.h:
+                out.append((int(a), int(b)))
+        return out
+
+    def path(self, x: np.ndarray, y: np.ndarray) -> list[tuple[int, int]]:
+        """The cells of the polyline through the points, clipped to the canvas."""
+        fx, fy = self.coords(x, y)
+        out: list[tuple[int, int]] = []
+        if len(fx) == 1:
+            return self.cells(x, y)
+        for i in range(len(fx) - 1):
+            seg = _clip(fx[i], fy[i], fx[i + 1], fy[i + 1], self.w, self.h)
+            if seg is None:
+                continue
+            a0, b0, a1, b1 = seg
+            n = int(math.ceil(max(abs(a1 - a0), abs(b1 - b0)) * 2)) + 1
+            for t in np.linspace(0.0, 1.0, n + 1):
+                c, r = int(a0 + (a1 - a0) * t), int(b0 + (b1 - b0) * t)
+                if 0 <= c < self.w and 0 <= r < self.h and (not out or out[-1] != (c, r)):
+                    out.append((c, r))
+        return out
+
+    def put(self, cell: tuple[int, int], marker: str, color: str, owner: tuple[str, int]) -> None:
+        c, r = cell
+        self.m.marker[self.r0 + r][self.c0 + c] = marker
+        if self.color:
+            self.m.fullground[self.r0 + r][self.c0 + c] = color
+        self.owner[cell] = owner
 
 
-def _draw(
-    panel: Panel, traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, width: int, height: int, style: _Style,
-    labels: bool = True,
-) -> str:
+def _clip(x0: float, y0: float, x1: float, y1: float, w: int, h: int) -> tuple[float, float, float, float] | None:
+    """The segment clipped to [0, w) x [0, h) (Liang-Barsky), or None when it misses."""
+    if not all(map(math.isfinite, (x0, y0, x1, y1))):
+        return None
+    t0, t1 = 0.0, 1.0
+    dx, dy = x1 - x0, y1 - y0
+    top_x, top_y = w - 1e-9, h - 1e-9
+    for p, q in ((-dx, x0), (dx, top_x - x0), (-dy, y0), (dy, top_y - y0)):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
+
+
+def _sparse(cells: list[tuple[int, int]], stride: int, phase: int) -> list[tuple[int, int]]:
+    """One cell per ``stride`` columns (the buckets shifted by ``phase``), plus a bucket's lowest and
+    highest cells when they are two or more rows from it (spikes and steep rises stay visible)."""
+    if stride <= 1 and len(cells) == len(set(cells)):
+        return cells
+    buckets: dict[int, list[tuple[int, int]]] = {}
+    for c, r in cells:
+        buckets.setdefault((c + phase) // stride, []).append((c, r))
+    out: list[tuple[int, int]] = []
+    for b, group in buckets.items():
+        anchor = b * stride - phase + stride // 2
+        rep = min(group, key=lambda cr: abs(cr[0] - anchor))
+        out.append(rep)
+        low, high = min(group, key=lambda cr: cr[1]), max(group, key=lambda cr: cr[1])
+        for extreme in (low, high):
+            if abs(extreme[1] - rep[1]) >= 2 and extreme not in out:
+                out.append(extreme)
+    return out
+
+
+def _draw(traces: list[_Trace], x_axis: _Axis, y_axis: _Axis, width: int, height: int, style: _Style) -> str:
     fig = _figure_class()
     fig.plotsize(width, height)
     fig._set_size(width, height)  # plotsize alone is capped at the terminal size
     fig.theme("clear")
-    axis_labels = ((panel.xlabel, fig.xlabel), (panel.ylabel, fig.ylabel)) if labels else ()
-    for label, set_label in ((panel.title, fig.title), *axis_labels):
-        if label:
-            set_label(style.text(label))
-    for t in traces:
-        draw = fig.plot if t.theory else fig.scatter
-        x, y = _thin(t.x, t.y, width // 2 if t.theory else width)
-        draw(x.tolist(), y.tolist(), marker=t.marker, color=t.color if style.color else None)
+    # an invisible signal at the corners: plotext draws the axes and ticks only of used sides
+    fig.scatter([x_axis.lo, x_axis.hi], [y_axis.lo, y_axis.hi], marker=" ")
     _apply_axis(fig.xscale, fig.xlim, fig.xticks, x_axis)
     _apply_axis(fig.yscale, fig.ylim, fig.yticks, y_axis)
-    return _build(fig, style.color)
-
-
-def _build(fig: _figure_class, color: bool) -> str:
-    """``fig.build()``, but the text is joined in runs of equal colour rather than plotext's
-    per-cell loop: the same ANSI text in about 60% of the time, and plain text with no colour."""
     fig._set_sizes()
     fig._build_matrix()
-    m = fig.monitor.matrix
+    matrix = fig.monitor.matrix
+    canvas = _Canvas(matrix, x_axis, y_axis, style.color)
+    if canvas.w > 0 and canvas.h > 0:
+        _draw_data(canvas, traces)
+    return style.frame(_join(matrix, style.color))
+
+
+def _draw_data(canvas: _Canvas, traces: list[_Trace]) -> None:
+    # 1. marked positions: dashed columns, under everything
+    for i, t in enumerate(traces):
+        if t.layer == "vline":
+            fx = canvas._scale(t.x[:1], canvas.x_axis, canvas.w)[0]
+            if 0 <= fx < canvas.w:
+                for r in range(canvas.h):
+                    canvas.put((int(fx), r), t.marker, t.color, ("vline", i))
+    # 2. theory lines; a later one shares the cells it runs through with an earlier one
+    n_theory = 0
+    for i, t in enumerate(traces):
+        if t.layer != "theory":
+            continue
+        for cell in canvas.path(t.x, t.y):
+            held = canvas.owner.get(cell)
+            if held is None or held[0] != "theory" or cell[0] % (n_theory + 1) == n_theory:
+                canvas.put(cell, t.marker, t.color, ("theory", i))
+        n_theory += 1
+    # 3. measurements: connected sweeps first, then the (sparse) markers on top
+    measured = [(i, t) for i, t in enumerate(traces) if t.layer == "measured"]
+    for i, t in measured:
+        if t.connect:
+            for cell in canvas.path(t.x, t.y):
+                held = canvas.owner.get(cell)
+                if held is None or held[0] != "point":
+                    canvas.put(cell, t.marker, t.color, ("path", i))
+    stride = min(MAX_STRIDE, len(measured) + (1 if len(measured) < len(traces) else 0))
+    for phase, (i, t) in enumerate(measured):
+        cells = canvas.cells(t.x, t.y)
+        if len({c for c, _ in cells}) > canvas.w / max(stride, 1) and not t.connect:
+            cells = _sparse(cells, stride, phase % max(stride, 1))
+        elif len(cells) != len(set(cells)):
+            cells = list(dict.fromkeys(cells))
+        for c, r in cells:
+            cell = (c, r)
+            held = canvas.owner.get(cell)
+            if held is not None and held[0] == "point" and held[1] != i:
+                for alt in ((c + 1, r), (c - 1, r), (c + 2, r), (c - 2, r)):
+                    if 0 <= alt[0] < canvas.w and canvas.owner.get(alt, ("", -1))[0] != "point":
+                        cell = alt
+                        break
+            canvas.put(cell, t.marker, t.color, ("point", i))
+
+
+def _join(matrix, color: bool) -> str:
+    """The matrix as text, joined in runs of equal colour rather than plotext's per-cell loop:
+    the same ANSI text in about 60% of the time, and plain text with no colour."""
+    m = matrix
     if not color:
         return "\n".join("".join(m.marker[row]) for row in m.Rows[::-1])
     lines = []
@@ -338,19 +537,24 @@ def _apply_axis(
 ) -> None:
     if axis.log:
         scale("log")
-    if axis.ticks:  # a flat range is left to plotext, which pads it
-        lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if axis.log else (axis.lo, axis.hi)
-        lim(lo, hi)  # plotext takes limits in axis space: log10 on a log axis
-        ticks(axis.ticks, axis.labels)
+    lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if axis.log else (axis.lo, axis.hi)
+    lim(lo, hi)  # plotext takes limits in axis space: log10 on a log axis
+    ticks(axis.ticks, axis.labels)
 
 
 # ---------------------------------------------------------------------------------------------
-# Axes and ticks
+# Axes and ticks: the axis spans the data; the ticks are round numbers inside it
 # ---------------------------------------------------------------------------------------------
 def _axis(lo: float, hi: float, log: bool, target: int) -> _Axis:
-    """An axis over [lo, hi] with about ``target`` ticks; a linear range is widened to round ticks."""
-    if not hi - lo > 1e-9 * max(abs(lo), abs(hi)):
-        return _Axis(lo, hi, [], [], log)
+    """An axis over exactly [lo, hi] with about ``target`` round ticks inside (a flat range is padded)."""
+    if not hi - lo > 1e-9 * max(abs(lo), abs(hi), 1e-300):
+        if log:
+            lo, hi = lo / 1.5, hi * 1.5
+        else:
+            pad = 0.1 * abs(lo) if lo != 0 else 1.0
+            lo, hi = lo - pad, hi + pad
+        mid = math.sqrt(lo * hi) if log else 0.5 * (lo + hi)
+        return _Axis(lo, hi, [mid], [f"{mid:.3g}"], log)
     return _log_axis(lo, hi, target) if log else _linear_axis(lo, hi, target)
 
 
@@ -359,37 +563,61 @@ def _y_axis(panel: Panel, ys: np.ndarray, target: int) -> _Axis:
     if panel.ylim is not None:
         lo, hi = (float(v) for v in panel.ylim)
         if lo < hi and (lo > 0 or not panel.ylog):
-            axis = _axis(lo, hi, panel.ylog, target)
-            inside = [i for i, t in enumerate(axis.ticks) if lo <= t <= hi]
-            return _Axis(lo, hi, [axis.ticks[i] for i in inside], [axis.labels[i] for i in inside], panel.ylog)
+            return _axis(lo, hi, panel.ylog, target)
+    ys = ys[np.isfinite(ys)]
     return _axis(float(ys.min()), float(ys.max()), panel.ylog, target)
 
 
+_NICE = (1.0, 2.0, 5.0)
+
+
+def _nice_steps(raw: float):
+    """Round steps (1, 2, 5 x 10^k) from the first >= raw downwards."""
+    k = math.floor(math.log10(raw))
+    i = next((j for j, m in enumerate(_NICE) if m * 10.0**k >= raw * (1 - 1e-9)), None)
+    if i is None:
+        k, i = k + 1, 0
+    while True:
+        yield _NICE[i] * 10.0**k
+        i -= 1
+        if i < 0:
+            k, i = k - 1, len(_NICE) - 1
+
+
 def _linear_axis(lo: float, hi: float, target: int) -> _Axis:
-    """[lo, hi] widened to multiples of a step of 1, 2 or 5 x 10^k giving about ``target`` ticks."""
-    raw = (hi - lo) / (target - 1)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * (1 - 1e-9))
-    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
-    ticks = [k * step for k in range(first, last + 1)]
+    """Ticks at multiples of a 1, 2 or 5 x 10^k step inside [lo, hi]: about ``target``, at least 2."""
+    need = min(3, target)
+    for step in _nice_steps((hi - lo) / max(target - 1, 1)):
+        first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+        if last - first + 1 >= need or step < (hi - lo) * 1e-6:
+            break
+    ticks = [k * step + 0.0 for k in range(first, last + 1)]
     if not 1e-3 <= max(abs(lo), abs(hi)) < 1e6:
         labels = [f"{t:.3g}" for t in ticks]
     else:
         decimals = max(0, -math.floor(math.log10(step) + 1e-9))
         labels = [f"{t:.{decimals}f}" for t in ticks]
-    return _Axis(ticks[0], ticks[-1], ticks, labels, False)
+    labels = ["0" if float(s) == 0 else s for s in labels]
+    return _Axis(lo, hi, ticks, labels, False)
 
 
 def _log_axis(lo: float, hi: float, target: int) -> _Axis:
-    """Decade ticks (about ``target``) inside [lo, hi]; lo, middle, hi if fewer than two decades fit."""
-    first, last = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
-    if last - first < 1:
-        ticks = [lo, math.sqrt(lo * hi), hi]
-        return _Axis(lo, hi, ticks, [f"{t:.3g}" for t in ticks], True)
-    stride = math.ceil((last - first + 1) / target)
-    exps = list(range(first, last + 1, stride))
-    return _Axis(lo, hi, [10.0**e for e in exps], [_decade(e) for e in exps], True)
+    """Decade ticks inside [lo, hi] (about ``target``); 1-2-5 or 1..9 multiples where fewer than two
+    decades fit; the ends themselves as a last resort."""
+    e_lo, e_hi = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    for mults in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        ticks = [m * 10.0**e for e in range(e_lo, e_hi + 1) for m in mults
+                 if lo * (1 - 1e-9) <= m * 10.0**e <= hi * (1 + 1e-9)]
+        if len(ticks) >= 2:
+            stride = math.ceil(len(ticks) / max(target, 2))
+            ticks = ticks[::stride]
+            return _Axis(lo, hi, ticks, [_log_label(t) for t in ticks], True)
+    return _Axis(lo, hi, [lo, hi], [f"{lo:.3g}", f"{hi:.3g}"], True)
 
 
-def _decade(e: int) -> str:
-    return f"{10.0**e:g}" if -3 <= e <= 4 else f"1e{e}"
+def _log_label(v: float) -> str:
+    e = math.floor(math.log10(v) + 1e-9)
+    m = round(v / 10.0**e, 6)
+    if -3 <= e <= 4:
+        return f"{v:.{max(0, -e)}f}"
+    return f"{m:g}e{e}"

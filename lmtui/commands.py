@@ -1,32 +1,72 @@
-"""Command palette: jump to any chapter (or view) by typing part of its title."""
+"""Command palette: jump to any chapter, quiz or figure by typing part of its name.
+
+Figures are found by their title and by their name (``edge``, ``grok`` and ``mup`` find the
+simulations), and shown by title with the chapter they belong to. Simulation titles come from the
+registry (no numpy import while searching).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
+@dataclass(frozen=True)
+class Entry:
+    title: str  # what is shown
+    terms: str  # what is matched (the title and the names behind it)
+    help: str
+    callback: object
+
+
 class ChapterCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, object]]:
+    def _entries(self) -> list[Entry]:
+        from .sims.registry import TITLES
+
         app = self.app
-        out: list[tuple[str, str, object]] = []
-        for chapter in app.course.chapters:  # type: ignore[attr-defined]
-            out.append((f"Chapter {chapter.label}", chapter.summary or "Open this chapter", partial(app.open_chapter, chapter.id)))  # type: ignore[attr-defined]
+        course = app.course  # type: ignore[attr-defined]
+        plain = app.plain  # type: ignore[attr-defined]
+        out: list[Entry] = []
+        for chapter in course.chapters:
+            label = plain(chapter.label)
+            out.append(Entry(f"Chapter {label}", f"chapter {label} {chapter.id}", plain(chapter.summary) or "Open this chapter",
+                             partial(app.open_chapter, chapter.id)))  # type: ignore[attr-defined]
             if chapter.quiz:
-                out.append((f"Quiz: {chapter.label}", "Open this chapter's quiz", partial(app.open_chapter, chapter.id, view="quiz")))  # type: ignore[attr-defined]
-            if chapter.figures:
-                out.append((f"Figure: {chapter.label}", ", ".join(str(f) for f in chapter.figures), partial(app.open_chapter, chapter.id, view="figure")))  # type: ignore[attr-defined]
+                out.append(Entry(f"Quiz: {label}", f"quiz {label}", f"{len(chapter.quiz)} questions",
+                                 partial(app.open_chapter, chapter.id, view="quiz")))  # type: ignore[attr-defined]
+            for n, ref in enumerate(chapter.figures):
+                if ref.kind == "sim":
+                    title, kind = TITLES.get(ref.name, ref.name), "simulation"
+                else:
+                    explorer = course.explorers.get(ref.name)
+                    title, kind = (explorer.title if explorer else ref.name), "explorable figure"
+                out.append(Entry(f"Figure: {plain(title)}", f"figure {plain(title)} {ref.name} {ref.name.replace('_', ' ')}",
+                                 f"{kind} in chapter {label}", partial(self._open_figure, chapter.id, n)))
         return out
 
+    def _open_figure(self, chapter_id: str, index: int) -> None:
+        app = self.app
+        app.open_chapter(chapter_id, view="figure")  # type: ignore[attr-defined]
+        if index:
+            app.call_after_refresh(self._step_figures, index)
+
+    def _step_figures(self, index: int) -> None:
+        view = self.app.main_screen.chapter_view  # type: ignore[attr-defined]
+        if view is not None:
+            for _ in range(index):
+                view.deck.next_figure()
+            view.refresh_title()
+
     async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            if name.startswith("Chapter "):
-                yield DiscoveryHit(name, callback, help=help_text)  # type: ignore[arg-type]
+        for entry in self._entries():
+            if entry.title.startswith("Chapter "):
+                yield DiscoveryHit(entry.title, entry.callback, help=entry.help)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
+        for entry in self._entries():
+            score = max(matcher.match(entry.title), matcher.match(entry.terms) * 0.9)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(entry.title), entry.callback, help=entry.help)  # type: ignore[arg-type]

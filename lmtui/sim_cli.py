@@ -29,11 +29,15 @@ PLOT_WIDTH = 80
 PLOT_HEIGHT = 22
 
 CSV_HELP = """\
---csv writes the series as CSV, one column per series key and one row per record.
-Nested series are flattened: a series of vectors `sv` becomes columns sv_1, sv_2, ...;
-a series of records or a mapping `fits` with keys like alpha=4 becomes fits_alpha=4, ...
-(applied recursively). Columns of different lengths share the rows from the top; missing
-cells, NaN and infinities are empty."""
+--csv writes the series as a tidy (long) table: one row per point, with the columns
+  series  the series' name (e.g. loss, sharpness)
+  x_name  what x is for that series (e.g. step, t, width; "index" for a position)
+  x, y    the point
+and, for a nested series, one more column per level, named for what it indexes (e.g. mode for
+the singular values of deep_linear, param and width for mup_transfer's learning-rate sweeps);
+empty where it does not apply. Series of different lengths never share a row, so pandas
+(pd.read_csv, then df[df.series == "loss"]) or a spreadsheet reads it as it is. A scalar series
+has an empty x; NaN and infinities are empty cells."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -54,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
     )
     run.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
     mode = run.add_mutually_exclusive_group()
-    for flag, what in (("json", "the result as one JSON object"), ("csv", "the series as CSV (see below)"),
+    for flag, what in (("json", "the result as one JSON object"), ("csv", "the series as a tidy CSV table (see below)"),
                        ("plot", "the chart as text, then the verdict")):
         mode.add_argument(f"--{flag}", dest="mode", action="store_const", const=flag, help=what)
     run.add_argument(
@@ -131,6 +135,15 @@ def _show(args: argparse.Namespace) -> None:
     rows = [["parameter", "default", "range", "help"]]
     rows += [[p.name, p.format(p.default), p.range_text(), p.help] for p in sim.params]
     print("\n".join(_table(rows)))
+    if sim.predictable:
+        print()
+        print("to predict (measured in the result's metrics, theory in its prediction, same key):")
+        print("\n".join(_table([[key, what] for key, what in sim.predictable.items()])))
+    for what, keys in (("metrics", sim.reported_metrics()), ("predictions", sim.reported_predictions())):
+        others = sorted(keys - set(sim.predictable))
+        if others:
+            print()
+            print(textwrap.fill(f"other scalar {what}: {', '.join(others)}", width=PLOT_WIDTH))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,46 +252,29 @@ def _print_json(_sim: Simulation, _params: dict[str, Any], result: Result, _args
 
 
 # -- --csv --------------------------------------------------------------------------------------
-def _flatten(key: str, value: Any, out: dict[str, list[Any]]) -> None:
-    """Columns for one (plain) series value; see CSV_HELP for the naming."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flatten(f"{key}_{k}", v, out)
-    elif not isinstance(value, list):
-        out[key] = [value]
-    elif any(isinstance(v, dict) for v in value):
-        records = [v if isinstance(v, dict) else {} for v in value]
-        for k in dict.fromkeys(k for r in records for k in r):
-            _flatten(f"{key}_{k}", [r.get(k) for r in records], out)
-    elif any(isinstance(v, list) for v in value):
-        vectors = [v if isinstance(v, list) else [v] for v in value]
-        for j in range(max(len(v) for v in vectors)):
-            _flatten(f"{key}_{j + 1}", [v[j] if j < len(v) else None for v in vectors], out)
-    else:
-        out[key] = value
+CSV_FIRST = ("series", "x_name", "x", "y")
 
 
-def series_columns(series: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The series as named columns of scalars (NaN and inf as None)."""
-    from .sims.base import to_plain
-
-    out: dict[str, list[Any]] = {}
-    for key, value in to_plain(series).items():
-        _flatten(key, value, out)
-    return out
+def tidy_table(sim: Simulation, series: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header (fixed columns, then every index column in order of appearance) and the rows."""
+    rows = sim.table(series)
+    extra = dict.fromkeys(k for row in rows for k in row if k not in CSV_FIRST)
+    return [*CSV_FIRST, *extra], rows
 
 
 def _cell(value: Any) -> str:
+    from .sims.base import to_plain
+
+    value = to_plain(value)
     return "" if value is None else str(value)
 
 
-def _print_csv(_sim: Simulation, _params: dict[str, Any], result: Result, _args: argparse.Namespace) -> None:
-    columns = series_columns(result.series)
-    n_rows = max((len(c) for c in columns.values()), default=0)
+def _print_csv(sim: Simulation, _params: dict[str, Any], result: Result, _args: argparse.Namespace) -> None:
+    header, rows = tidy_table(sim, result.series)
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
-    for i in range(n_rows):
-        writer.writerow(_cell(c[i]) if i < len(c) else "" for c in columns.values())
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(_cell(row.get(k)) for k in header)
     _note_divergence(result)
 
 

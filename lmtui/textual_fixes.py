@@ -1,27 +1,79 @@
-"""Work-arounds for upstream Textual bugs, kept in one place with the reason for each.
+"""Every work-around for an upstream Textual (8.2.8, pinned exactly) bug, in one place.
 
-Remove an entry when the pinned Textual version fixes it (tests/test_abuse.py finds them again).
+Each is listed in ``FIXES`` with the upstream report it answers and a ``requires`` check of the
+private Textual internals it depends on. ``apply_all()`` runs from the app's start (``LmtuiApp``'s
+constructor), not at import: it checks every fix's internals (a Textual release that renames one
+fails loudly at start instead of leaving the fix silently dead) and installs the few that patch
+Textual itself. The others are subclasses the app uses in place of Textual's own (``LeanFooter``,
+``LeanInput``, ``SafeCommandPalette``, ``DismissOnTop``, ``QuietFocusScreen``, ``GuardedApp``): they
+change nothing outside lmtui.
+
+``tests/test_textual_fixes.py`` reproduces each upstream bug with the fix off (Textual's own class,
+or the patch reverted with ``without(name)``) and shows it gone with the fix on. When a Textual
+release fixes one, that test fails with the fix off: delete the fix and its test.
 """
 
 from __future__ import annotations
 
 import time
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
-from textual.await_complete import AwaitComplete
-from textual.command import CommandPalette
-from textual.css.query import NoMatches
+from textual import events
 from textual._xterm_parser import XTermParser
-from textual.drivers import linux_driver, linux_inline_driver
+from textual.app import App
+from textual.await_complete import AwaitComplete
+from textual.command import CommandPalette, SearchIcon
+from textual.css.query import NoMatches
+from textual.drivers import linux_driver, linux_inline_driver, web_driver
+from textual.reactive import Reactive
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList
 
 
+class TextualChanged(RuntimeError):
+    """A work-around's Textual internals are gone: the pinned Textual was changed."""
+
+
+def _require(owner: object, *names: str) -> None:
+    for name in names:
+        if not hasattr(owner, name):
+            raise TextualChanged(f"textual changed: {getattr(owner, '__name__', owner)!r} has no {name!r}; "
+                                 f"review lmtui/textual_fixes.py against this Textual version")
+
+
+def _require_code(function: Callable, *names: str) -> None:
+    """``function``'s own code still uses ``names`` (the attributes a fix works around)."""
+    used = set(function.__code__.co_names) | {c for c in function.__code__.co_consts if isinstance(c, str)}
+    for nested in function.__code__.co_consts:
+        if hasattr(nested, "co_names"):
+            used |= set(nested.co_names)
+    missing = [n for n in names if n not in used]
+    if missing:
+        raise TextualChanged(f"textual changed: {function.__qualname__} no longer uses {', '.join(missing)}; "
+                             f"review lmtui/textual_fixes.py against this Textual version")
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    upstream: str  # the upstream report, or what was searched when none was found
+    requires: Callable[[], None]
+    apply: Callable[[], None] | None = None  # for fixes that patch Textual itself
+    revert: Callable[[], None] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Leaks
+# ---------------------------------------------------------------------------------------------
 def prune_closed_watchers(obj: object) -> int:
     """Drop watcher entries whose owner has been removed; returns how many were dropped.
 
-    textual 8.2.8 (upstream issue #6666): ``self.watch(other, ...)`` and ``data_bind`` store
-    ``(owner, callback)`` on the *watched* object, and prune closed owners only when that attribute
-    changes. If it never changes, every removed owner stays alive with its whole subtree.
+    Textualize/textual#6666: ``self.watch(other, ...)`` and ``data_bind`` store ``(owner, callback)``
+    on the *watched* object, and prune closed owners only when that attribute changes. If it never
+    changes, every removed owner stays alive with its whole subtree.
     """
     watchers: dict[str, list] = getattr(obj, "__watchers", None) or {}
     dropped = 0
@@ -33,27 +85,34 @@ def prune_closed_watchers(obj: object) -> int:
 
 
 class LeanInput(Input):
-    """textual 8.2.8's Input subscribes to its screen's ``text_selection_started_signal`` on mount
-    and never unsubscribes. The signal keeps subscribers in a WeakKeyDictionary whose values are
+    """Textual's Input subscribes to its screen's ``text_selection_started_signal`` on mount and
+    never unsubscribes. The signal keeps subscribers in a WeakKeyDictionary whose values are
     closures over the Input itself, so the key never dies: every Input ever mounted on a long-lived
     screen stays in memory (found by scripts/soak.py: 21 parameter fields, ~0.5 MB, per pass
-    through the course). Unsubscribed on unmount, as Textual's Footer does for its own signal."""
+    through the course). Unsubscribed on unmount, as Textual's Footer does for its own signal.
+    Upstream: the same family as Textualize/textual#6666 (subscriptions outliving their widget)."""
 
     def _on_unmount(self) -> None:
         with suppress(Exception):  # no screen left to unsubscribe from: nothing holds us
             self.screen.text_selection_started_signal.unsubscribe(self)
 
 
+def _requires_lean_input() -> None:
+    _require_code(Input._on_mount, "text_selection_started_signal", "subscribe")
+    _require_code(Screen.__init__, "text_selection_started_signal")
+
+
 class LeanFooter(Footer):
-    """textual 8.2.8's Footer, with two changes:
+    """Textual's Footer, with two changes:
 
     * It rebuilds its keys on every binding change, which is every focus move, even when the
       keys shown stay the same (moving between two parameters, two quiz questions, two chapters).
       A rebuild mounts a dozen widgets and re-lays-out the screen: most of the cost of a key
       press. Here it rebuilds only when what it shows changes.
     * Each FooterKey is ``data_bind``-ed to the footer's ``compact``, which never changes: without
-      pruning, every key ever shown stays in memory (found by scripts/soak.py: about 1,300 dead
-      keys and ~45 MB per pass through the course). Pruned after each rebuild.
+      pruning, every key ever shown stays in memory (Textualize/textual#6666; found by
+      scripts/soak.py: about 1,300 dead keys and ~45 MB per pass through the course). Pruned after
+      each rebuild.
     """
 
     _shown: tuple | None = None
@@ -79,23 +138,42 @@ class LeanFooter(Footer):
         prune_closed_watchers(self)
 
 
-def _guard_option_list_page_keys() -> None:
-    """textual 8.2.8: ``OptionList._move_page`` indexes ``_index_to_line``, which is filled only
-    when the list has been rendered at a non-zero height. PageUp/PageDown in the command palette
-    before that (no matches yet, or a terminal a few rows tall) raises ``KeyError`` and takes the
-    whole app down. Found by random-key testing; see textual-notes, "a crash to design around".
-    """
-    original = OptionList._move_page
-    if getattr(original, "_lmtui_guarded", False):
+def _requires_lean_footer() -> None:
+    _require(Footer, "_bindings_ready", "recompose", "compose", "bindings_changed")
+    _require(Screen, "active_bindings")
+    _require_code(Footer.compose, "data_bind")
+    from textual import reactive
+
+    _require_code(reactive._watch, "__watchers")
+
+
+# ---------------------------------------------------------------------------------------------
+# Crashes
+# ---------------------------------------------------------------------------------------------
+_ORIGINAL_MOVE_PAGE = OptionList._move_page
+
+
+def _guarded_move_page(self: OptionList, direction: int) -> None:
+    """``OptionList._move_page`` indexes ``_index_to_line``, filled only once the list has been
+    rendered at a non-zero height: PageUp/PageDown in the command palette before that (no matches
+    yet, or a terminal a few rows tall) raised KeyError and took the app down (found by random-key
+    testing; see textual-notes, "a crash to design around")."""
+    if (self.highlighted or 0) not in self._index_to_line or not self._lines:
         return
+    _ORIGINAL_MOVE_PAGE(self, direction)
 
-    def _move_page(self: OptionList, direction: int) -> None:
-        if (self.highlighted or 0) not in self._index_to_line or not self._lines:
-            return
-        original(self, direction)
 
-    _move_page._lmtui_guarded = True  # type: ignore[attr-defined]
-    OptionList._move_page = _move_page  # type: ignore[method-assign]
+def _requires_option_list() -> None:
+    _require(OptionList, "_move_page", "_index_to_line", "_lines")  # properties
+    _require_code(OptionList._move_page, "_index_to_line")
+
+
+def _patch_option_list() -> None:
+    OptionList._move_page = _guarded_move_page  # type: ignore[method-assign]
+
+
+def _unpatch_option_list() -> None:
+    OptionList._move_page = _ORIGINAL_MOVE_PAGE  # type: ignore[method-assign]
 
 
 class DismissOnTop:
@@ -106,7 +184,7 @@ class DismissOnTop:
     not on top is a no-op here; once dismissed, a screen is off the stack, so it is dismissed once.
 
     ``CLOSE_KEYS`` and ``action_close`` let the app close the overlay the moment such a key
-    arrives (see ``LmtuiApp._close_overlay_at_once``)."""
+    arrives (see ``GuardedApp._close_overlay_at_once``)."""
 
     CLOSE_KEYS: tuple[str, ...] = ("escape",)
 
@@ -116,11 +194,22 @@ class DismissOnTop:
         return super().dismiss(result)  # type: ignore[misc]
 
 
+def _requires_dismiss_on_top() -> None:
+    _require(Screen, "dismiss", "is_active")
+    _require_code(Screen.dismiss, "pop_screen", "_result_callbacks")
+
+
 class SafeCommandPalette(DismissOnTop, CommandPalette):
-    """textual 8.2.8's palette queries its own children in reactive watchers; a timer or a search
+    """Textual's palette queries its own children in reactive watchers; a timer or a search
     worker that fires while the palette is being dismissed (keys faster than the screen, found by
     the pty key storm) raises NoMatches and ends the app. Same palette, watchers that give up
-    quietly once the children are gone."""
+    quietly once the children are gone, dismissed only while on top (``DismissOnTop``), and an
+    ASCII search icon under --ascii (Textual's is an emoji that a non-UTF-8 terminal shows as ??)."""
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "ascii_only", False):
+            for icon in self.query(SearchIcon):
+                icon.icon = ">"
 
     def _watch__list_visible(self) -> None:
         with suppress(NoMatches):
@@ -135,11 +224,16 @@ class SafeCommandPalette(DismissOnTop, CommandPalette):
         self._action_escape()
 
 
-def lands_on_removed_widget(screen, event) -> bool:
-    """textual 8.2.8 starts a text selection on mouse-down from the compositor's map; a click that
-    lands, before the next refresh, on a widget just removed (a chapter switch, a figure swap) finds
-    no parent and raises AttributeError in Screen._forward_event (found by the pty key storm). Such a
-    click has nothing to act on: the caller drops it."""
+def _requires_safe_palette() -> None:
+    _require(CommandPalette, "_watch__list_visible", "_watch__show_busy", "_action_escape")
+    _require(SearchIcon, "icon")
+
+
+def lands_on_removed_widget(screen: Screen, event: events.MouseDown) -> bool:
+    """Textual starts a text selection on mouse-down from the compositor's map; a click that lands,
+    before the next refresh, on a widget just removed (a chapter switch, a figure swap) finds no
+    parent and raises AttributeError in ``Screen._forward_event`` (found by the pty key storm). Such
+    a click has nothing to act on: the caller drops it."""
     try:
         widget, offset = screen.get_widget_and_offset_at(event.x, event.y)
     except Exception:  # outside the map while resizing: let Textual handle (and ignore) it
@@ -147,9 +241,16 @@ def lands_on_removed_widget(screen, event) -> bool:
     return widget is not None and offset is not None and widget is not screen and widget.parent is None
 
 
+def _requires_removed_widget_click() -> None:
+    _require(Screen, "get_widget_and_offset_at", "_forward_event")
+    _require_code(Screen._forward_event, "get_widget_and_offset_at")
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+# ---------------------------------------------------------------------------------------------
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 PASTE_STALL = 2.0  # seconds without a byte inside an open paste: the paste is broken
-
 
 # After a lone ESC, the characters that still continue an escape sequence (CSI, SS3, OSC, DCS,
 # APC, PM, SOS, ST, and ESC itself). Anything else in a later read starts a new key.
@@ -157,13 +258,15 @@ SEQUENCE_CONTINUES = frozenset("[O]P_^X\\\x1b")
 
 
 class PasteSafeParser(XTermParser):
-    """textual 8.2.8: a bracketed-paste start whose end never comes (a garbled sequence over a
-    flaky link, or random bytes: found by the pty key storm) switches the parser into paste mode
-    for good, and every later key, q included, is swallowed as pasted text. A real paste arrives
-    as one continuous stream, and terminals strip control characters from pasted text (the
-    paste-injection defence), so: an open paste is closed (by feeding the end marker) when a lone
-    ESC arrives by itself, which is a key press; or, as a backstop, after PASTE_STALL seconds with
-    no input, checked on the parser's regular tick (every 0.1 s).
+    """Two faults of Textual's XTermParser, which every driver feeds the terminal's bytes to.
+
+    STALLED PASTE: a bracketed-paste start whose end never comes (a garbled sequence over a flaky
+    link, or random bytes: found by the pty key storm) switches the parser into paste mode for
+    good, and every later key, q included, is swallowed as pasted text. A real paste arrives as one
+    continuous stream, and terminals strip control characters from pasted text (the paste-injection
+    defence), so: an open paste is closed (by feeding the end marker) when a lone ESC arrives by
+    itself, which is a key press; or, as a backstop, after PASTE_STALL seconds with no input,
+    checked on the parser's regular tick (every 0.1 s).
 
     ESC_THEN_KEY: after an ESC, Textual waits ESCDELAY (0.1 s) for the rest of a sequence, timed
     from when its input thread *reads* the ESC. When the app is busy the thread reads late, so an
@@ -211,68 +314,230 @@ class PasteSafeParser(XTermParser):
         yield from super().tick()
 
 
-def _close_stalled_pastes() -> None:
-    """The terminal drivers build their parser from their module's ``XTermParser`` name: point it
-    at PasteSafeParser (no upstream Textual issue found for the stalled paste)."""
-    for module in (linux_driver, linux_inline_driver):
-        assert hasattr(module, "XTermParser"), f"{module.__name__} no longer builds an XTermParser"
+# the driver modules whose XTermParser is replaced: the terminal drivers, and the web driver each
+# `lmtui serve` visitor runs under (the same stalled-paste bug was live in the browser)
+PARSER_DRIVERS = [linux_driver, linux_inline_driver, web_driver]
+
+
+def _requires_parser() -> None:
+    _require(XTermParser, "feed", "tick")
+    from textual._parser import Parser
+
+    _require_code(Parser.__init__, "_timeout_time")
+    for module in PARSER_DRIVERS:
+        _require(module, "XTermParser")
+
+
+def _patch_parsers() -> None:
+    for module in PARSER_DRIVERS:
         module.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
 
 
-def _close_stalled_pastes_in_the_browser() -> None:
-    """textual 8.2.8's web driver (what ``lmtui serve`` runs each visitor under) builds its own
-    ``XTermParser`` in ``WebDriver.run_input_thread``: the stalled-paste and escape-then-key bugs
-    PasteSafeParser fixes were live in the browser. Same parser there. No upstream issue found
-    in Textual's tracker for the stalled paste (searched: bracketed paste never ends)."""
-    from textual.drivers import web_driver
-
-    assert hasattr(web_driver, "XTermParser"), "textual.drivers.web_driver no longer builds an XTermParser"
-    web_driver.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
+def _unpatch_parsers() -> None:
+    for module in PARSER_DRIVERS:
+        module.XTermParser = XTermParser  # type: ignore[attr-defined]
 
 
-def _exit_when_web_input_closes() -> None:
-    """textual 8.2.8's web driver reads the app's input (keys and meta packets from textual-serve)
-    from stdin in a thread; when that input ends (the server was killed, or its pipe closed) the
-    thread returns and the app runs on, re-parented to init with its progress store open: one
-    orphan per visitor. Nothing can reach it again, so input ending now ends the app, the way a
-    hang-up ends a terminal app. Upstream: Textual PR #6690 fixes the Linux driver's busy loop at
-    EOF and says the app is left running on every driver when its input ends; no issue for the
-    web driver's orphan was found."""
+# ---------------------------------------------------------------------------------------------
+# Drivers: the browser (lmtui serve) and terminals that say their size in the environment
+# ---------------------------------------------------------------------------------------------
+_web_input_thread = web_driver.WebDriver.__dict__.get("run_input_thread")
+
+
+def _requires_web_input_exit() -> None:
+    """Textual's WebDriver reads keys and textual-serve's meta packets from stdin in its input
+    thread, which returns when stdin ends and tells nobody; ``exit_event`` is set only when the
+    app stops the driver itself."""
+    _require(web_driver.WebDriver, "run_input_thread", "stop_application_mode", "send_message")
+    _require_code(web_driver.WebDriver.stop_application_mode, "exit_event")
+    if _web_input_thread is None:
+        raise TextualChanged("textual changed: WebDriver no longer defines run_input_thread")
+
+
+def _patch_web_input_exit() -> None:
+    """When a visitor's input ends (the server was killed, or closed the pipe) with the app still
+    running, nothing can ever reach the app again: it ends, as a hang-up ends a terminal app.
+    Without this every visitor's app outlived a killed `lmtui serve`, re-parented to init with
+    its progress store open."""
     from textual import messages
-    from textual.drivers.web_driver import WebDriver
 
-    original = WebDriver.__dict__.get("run_input_thread")
-    assert original is not None, "textual's WebDriver no longer has run_input_thread"
-    if getattr(original, "_lmtui_exit_on_eof", False):
-        return
+    original = _web_input_thread
 
-    def run_input_thread(self: WebDriver) -> None:
+    def run_input_thread(self) -> None:
         try:
             original(self)
         finally:
             if not self.exit_event.is_set():  # not stop_application_mode: the input is gone
                 self.send_message(messages.ExitApp())
 
-    run_input_thread._lmtui_exit_on_eof = True  # type: ignore[attr-defined]
-    WebDriver.run_input_thread = run_input_thread  # type: ignore[method-assign]
+    web_driver.WebDriver.run_input_thread = run_input_thread  # type: ignore[method-assign]
 
 
-def _focus_without_full_repaint() -> None:
-    """textual 8.2.8: ``Screen.focused`` is a reactive with repaint on, so every focus move (tab,
-    moving between parameters or quiz questions) repaints and re-sends the whole screen: about
-    a screenful of bytes per key over SSH, and most of the key's latency while a simulation runs.
-    ``Screen.set_focus`` already restyles the widgets whose look depends on focus (the focused
-    and blurred widgets and their ancestors, via ``_update_focus_styles``), and those repaint
-    themselves. The snapshot tests show focus highlights unchanged.
-    """
-    from textual.screen import Screen
-
-    Screen.__dict__["focused"]._repaint = False
+def _unpatch_web_input_exit() -> None:
+    web_driver.WebDriver.run_input_thread = _web_input_thread  # type: ignore[method-assign]
 
 
-def apply() -> None:
-    _focus_without_full_repaint()
-    _guard_option_list_page_keys()
-    _close_stalled_pastes()
-    _close_stalled_pastes_in_the_browser()
-    _exit_when_web_input_closes()
+_terminal_size = linux_driver.LinuxDriver.__dict__.get("_get_terminal_size")
+
+
+def _requires_terminal_size() -> None:
+    _require(linux_driver.LinuxDriver, "_get_terminal_size")
+    _require_code(linux_driver.LinuxDriver._get_terminal_size, "get_terminal_size")  # shutil's
+    if _terminal_size is None:
+        raise TextualChanged("textual changed: LinuxDriver no longer defines _get_terminal_size")
+
+
+def _patch_terminal_size() -> None:
+    """Textual's LinuxDriver sizes the screen with ``shutil.get_terminal_size``, which believes
+    COLUMNS and LINES from the environment before the terminal itself. JupyterLab's terminal
+    (terminado) sets them once, to 80x25, when the shell starts, and a shell such as sh never
+    updates them: lmtui in a JupyterHub terminal drew 25 rows on a 24-row terminal (its top line
+    scrolled away) and never followed a resize, since each SIGWINCH read the same stale numbers.
+    The terminal's own size first; the environment only when there is no terminal to ask."""
+    import os
+    import sys
+
+    original = _terminal_size
+
+    def _get_terminal_size(self) -> tuple[int, int]:
+        for stream in (sys.__stdout__, sys.__stdin__):
+            try:
+                columns, lines = os.get_terminal_size(stream.fileno())
+            except (AttributeError, ValueError, OSError):
+                continue
+            if columns > 0 and lines > 0:
+                return columns, lines
+        return original(self)
+
+    linux_driver.LinuxDriver._get_terminal_size = _get_terminal_size  # type: ignore[method-assign]
+
+
+def _unpatch_terminal_size() -> None:
+    linux_driver.LinuxDriver._get_terminal_size = _terminal_size  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------
+# Screens and the app
+# ---------------------------------------------------------------------------------------------
+class QuietFocusScreen(Screen[None]):
+    """Textual's ``Screen.focused`` is a reactive with repaint on, so every focus move (tab, moving
+    between parameters or quiz questions) repaints and re-sends the whole screen: about a screenful
+    of bytes per key over SSH, and most of the key's latency while a simulation runs.
+    ``Screen.set_focus`` already restyles the widgets whose look depends on focus (the focused and
+    blurred widgets and their ancestors, via ``_update_focus_styles``), and those repaint themselves.
+    Only lmtui's main screen is changed (the snapshot tests show focus highlights unchanged)."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+
+def _requires_quiet_focus() -> None:
+    _require(Screen, "focused", "_watch_focused", "_update_focus_styles")
+    if not isinstance(Screen.__dict__.get("focused"), Reactive):
+        raise TextualChanged("textual changed: Screen.focused is no longer a Reactive")
+
+
+class GuardedApp(App):
+    """The app-level work-arounds, for lmtui's App to inherit."""
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never pop the last screen. Textual's command palette can dismiss itself twice when two
+        escapes are in flight (found by the pty key storm), and the second pop would end the app."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete.nothing()
+        return super().pop_screen()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.MouseDown) and lands_on_removed_widget(self.screen, event):
+            return
+        if isinstance(event, events.Key) and not event.is_forwarded and self._close_overlay_at_once(event.key):
+            return
+        await super().on_event(event)
+
+    def _close_overlay_at_once(self, key: str) -> bool:
+        """Textual queues each key at the focused widget of the screen on top when the key
+        arrives, and only there turns it into an action. Escape then q, typed quickly or read late
+        by a busy app, therefore both land in the palette (or the help, or the links): the escape
+        closes it and the q is typed into it, or lost (found by the shared key storm). A key that
+        closes an overlay closes it here, in arrival order, so the next key meets the screen below."""
+        screen = self.screen
+        if isinstance(screen, DismissOnTop) and key in screen.CLOSE_KEYS:
+            screen.action_close()  # type: ignore[attr-defined]
+            return True
+        return False
+
+    def open_palette(self, **kwargs) -> None:
+        """One palette at a time, and the palette that survives fast keys (a plain CommandPalette
+        crashed the shared key storm: two escapes in flight dismissed it twice)."""
+        if any(isinstance(s, CommandPalette) for s in self.screen_stack):
+            return
+        self.push_screen(SafeCommandPalette(**kwargs))
+
+
+def _requires_guarded_app() -> None:
+    _require(App, "pop_screen", "on_event", "screen_stack", "push_screen")
+    _require(events.Key, "is_forwarded")
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------------------------
+FIXES: list[Fix] = [
+    Fix("footer-rebuilds-and-leaks",
+        "the leak: Textualize/textual#6666 (watchers of data_bind not removed with their owner); "
+        "the rebuild on every focus move: none found", _requires_lean_footer),
+    Fix("input-selection-signal-leak",
+        "none found; the same kind of leak as Textualize/textual#6666", _requires_lean_input),
+    Fix("option-list-page-keys",
+        "related: Textualize/textual#5794 (_update_lines returns early at zero height, so _index_to_line "
+        "stays empty); the KeyError itself: none found", _requires_option_list, _patch_option_list, _unpatch_option_list),
+    Fix("dismiss-pops-the-top-screen",
+        "Textualize/textual#4884 (InvalidStateError when dismissing a Screen; PR #4892 fixed the worker "
+        "path, not a second dismiss) and #2575 (dismiss of a screen that is not on top)", _requires_dismiss_on_top),
+    Fix("palette-watchers-after-dismiss", "none found", _requires_safe_palette),
+    Fix("click-on-removed-widget",
+        "Textualize/textual#6643 (a detached widget in the compositor crashes MouseDown selection; "
+        "fix PR #6645 not merged)", _requires_removed_widget_click),
+    Fix("stalled-paste-and-late-escape",
+        "the stalled paste: none found (bracketed paste came with #564); the late escape: related to "
+        "Textualize/textual#4816 (ESCDELAY, PR #4848, in 8.2.8, still timed from the read)",
+        _requires_parser, _patch_parsers, _unpatch_parsers),
+    Fix("focus-repaints-the-screen", "none found", _requires_quiet_focus),
+    Fix("web-app-outlives-its-input",
+        "related: Textualize/textual#6690 (the Linux driver's input thread at EOF; it notes the app "
+        "keeps running on every driver once its input ends); for the web driver's orphans: none found",
+        _requires_web_input_exit, _patch_web_input_exit, _unpatch_web_input_exit),
+    Fix("terminal-size-from-stale-environment",
+        "Textualize/textual#6153 (use os.get_terminal_size first: COLUMNS and LINES go stale, seen in "
+        "JupyterLab's terminal; open)", _requires_terminal_size, _patch_terminal_size, _unpatch_terminal_size),
+    Fix("keys-queued-at-a-closing-overlay",
+        "related: Textualize/textual#4704 (key events sent to an inactive screen)", _requires_guarded_app),
+]
+
+_applied = False
+
+
+def apply_all() -> None:
+    """Check every fix's Textual internals and install the patches (once per process)."""
+    global _applied
+    for fix in FIXES:
+        fix.requires()
+    if _applied:
+        return
+    for fix in FIXES:
+        if fix.apply is not None:
+            fix.apply()
+    _applied = True
+
+
+@contextmanager
+def without(name: str) -> Iterator[None]:
+    """For tests: the named patch reverted (Textual's own behaviour) for the duration."""
+    fix = next(f for f in FIXES if f.name == name)
+    if fix.revert is None or fix.apply is None:
+        raise ValueError(f"{name} is not a patch; use Textual's own class to see the bug")
+    fix.revert()
+    try:
+        yield
+    finally:
+        if _applied:
+            fix.apply()

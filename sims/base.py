@@ -147,10 +147,19 @@ LineKind = Literal["measured", "theory", "reference"]
 
 @dataclass
 class Line:
+    """One series. ``measured`` lines are drawn as markers (sparse where dense, so the theory
+    beneath shows through), ``theory`` and ``reference`` lines as joined lines under them.
+
+    ``marker`` fixes the marker (e.g. ``"^"`` for diverged runs; default: by kind and order).
+    ``connect`` joins a measured line's points (a sweep), drawn with its marker.
+    """
+
     label: str
     x: Sequence[float]
     y: Sequence[float]
     kind: LineKind = "measured"
+    marker: str | None = None
+    connect: bool = False
 
 
 @dataclass
@@ -160,6 +169,7 @@ class Panel:
     ylabel: str = ""
     lines: list[Line] = field(default_factory=list)
     hlines: list[tuple[float, str]] = field(default_factory=list)  # (y, label), drawn as theory
+    vlines: list[tuple[float, str]] = field(default_factory=list)  # (x, label): a marked position
     xlog: bool = False
     ylog: bool = False
     ylim: tuple[float, float] | None = None
@@ -246,6 +256,14 @@ class Simulation(ABC):
     description: ClassVar[str]  # one line for `lmtui sim list`
     citation: ClassVar[str]  # "Author et al. Year (arXiv id)"
     params: ClassVar[tuple[Param, ...]]
+    # Scalars a learner can work out from the chapter's formula before a run: key -> what it is.
+    # After a run that did not diverge, ``result.metrics[key]`` is the measured value and
+    # ``result.prediction[key]`` the theory's (a float; None only where the theory is undefined).
+    predictable: ClassVar[dict[str, str]] = {}
+    # The tidy table (``table``, ``lmtui sim run --csv``): series key -> the key of its x values,
+    # and, for a nested series (vectors per x, or a mapping), the name of its index column.
+    series_x: ClassVar[dict[str, str]] = {}
+    series_index: ClassVar[dict[str, str]] = {}
     # The scalar keys every finished run reports in ``Result.metrics`` and ``Result.prediction``:
     # what a predict question may name (`lmtui check` reads these without running anything; a test
     # runs each simulation and holds the declarations to what it really reports).
@@ -254,11 +272,11 @@ class Simulation(ABC):
 
     @classmethod
     def reported_metrics(cls) -> set[str]:
-        return set(cls.metric_keys)
+        return set(cls.metric_keys) | set(cls.predictable)
 
     @classmethod
     def reported_predictions(cls) -> set[str]:
-        return set(cls.prediction_keys)
+        return set(cls.prediction_keys) | set(cls.predictable)
 
     # -- parameters -------------------------------------------------------------------------
     @classmethod
@@ -296,6 +314,11 @@ class Simulation(ABC):
 
     def start(self, overrides: Mapping[str, Any] | None = None, seed: int = 0) -> Runner:
         return Runner(self, self.resolve(overrides), seed)
+
+    def table(self, series: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The series as a tidy (long) table: one row per point, ``{"series", "x_name", "x", "y"}``
+        plus an index column per nesting level (e.g. ``mode`` or ``width``). See :func:`tidy`."""
+        return tidy(series, self.series_x, self.series_index)
 
 
 class Runner:
@@ -348,6 +371,50 @@ def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
     """Least-squares slope of log y against log x."""
     lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
     return float(np.polyfit(lx, ly, 1)[0])
+
+
+def tidy_row(series: str, x_name: str, x: Any, y: Any, **index: Any) -> dict[str, Any]:
+    return {"series": series, "x_name": x_name, "x": x, "y": y, **index}
+
+
+def tidy(series: Mapping[str, Any], series_x: Mapping[str, str], series_index: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Rows ``{"series", "x_name", "x", "y", **index}`` for every point of every series.
+
+    A key listed in ``series_x`` takes its x values from the named key (which is not a series of
+    its own unless listed too); a list of vectors gives one row per vector element, indexed
+    ``series_index[key]`` (default ``index``) from 1; a mapping gives one level of index per key
+    (``series_index[key]``, default ``key``). Unlisted lists are indexed by position (``x_name``
+    ``index``), scalars get an empty x. NaN and infinities become None.
+    """
+    plain = to_plain(series)
+    x_keys = set(series_x.values()) - set(series_x)
+    rows: list[dict[str, Any]] = []
+    for key, value in plain.items():
+        if key in x_keys:
+            continue
+        x_name = series_x.get(key, "")
+        xs = plain.get(x_name) if x_name else None
+        _tidy_value(rows, key, x_name, xs, value, series_index.get(key), {})
+    return rows
+
+
+def _tidy_value(rows: list[dict[str, Any]], key: str, x_name: str, xs: Any, value: Any, index_name: str | None,
+                index: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _tidy_value(rows, key, x_name, xs, v, None, {**index, (index_name or "key"): k})
+        return
+    if not isinstance(value, list):
+        rows.append(tidy_row(key, "", None, value, **index))
+        return
+    if not (isinstance(xs, list) and len(xs) == len(value)):
+        xs, x_name = list(range(len(value))), "index"
+    for x, v in zip(xs, value):
+        if isinstance(v, list):
+            for j, vj in enumerate(v, start=1):
+                rows.append(tidy_row(key, x_name, x, vj, **index, **{(index_name or "index"): j}))
+        else:
+            rows.append(tidy_row(key, x_name, x, v, **index))
 
 
 def sample_indices(n: int, most: int = 200) -> list[int]:

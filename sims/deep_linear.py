@@ -128,6 +128,15 @@ class DeepLinear(Simulation):
     chapter = 2
     description = "GD on a depth-L linear net learns the target's singular values largest-first, as Saxe's ODE predicts"
     citation = "Saxe, McClelland & Ganguli 2014, arXiv:1312.6120"
+    predictable = {
+        "top_half_time": "time t = lr*step at which the largest mode reaches half its target; theory: Saxe's "
+                         "mode ODE (closed form: ln(lambda/u0 - 1)/(2 lambda) at depth 2, "
+                         "u0^(-(L-2)/L)/((L-2) lambda) at depth L >= 3; prediction key top_half_time_closed_form)",
+    }
+    metric_keys = ("final_loss", "max_abs_err", "modes_learned", "record_interval", "steps")
+    prediction_keys = ("steps", "top_half_time_closed_form")
+    series_x = {"sv": "t", "loss": "t", "mode_strength": "t"}
+    series_index = {"sv": "rank", "mode_strength": "mode"}
     params = (
         Param("depth", "int", 2, "number of weight matrices L", min=2, max=6, step=1),
         Param("init", "choice", "aligned", "aligned: balanced, mode-aligned init (exact ODE); random: i.i.d. Gaussian",
@@ -209,6 +218,8 @@ class DeepLinear(Simulation):
             "t": t_grid.tolist(),
             "half_times": [float(x) if math.isfinite(x) else None for x in t_half_pred],
             "half_times_closed_form": [closed_form_half_time(lam[i], u0s[i], L) for i in range(d)],
+            "top_half_time": float(t_half_pred[0]) if math.isfinite(t_half_pred[0]) else None,
+            "top_half_time_closed_form": closed_form_half_time(lam[0], u0s[0], L),
             "loss": (0.5 * np.sum((lam[None, :] - u_th) ** 2, axis=1)).tolist(),
             "u0": u0s.tolist(),
             "target_sv": lam.tolist(),
@@ -276,8 +287,8 @@ class DeepLinear(Simulation):
         if diverged_at is not None:
             return Result(self.name, dict(params), seed, series, {"steps": steps}, pred_out, elapsed,
                           diverged_at=diverged_at, agrees=False,
-                          verdict=(f"diverged at step {diverged_at} (lr = {lr:g} is too large: "
-                                   f"lr*lambda_max = {lr * lam[0]:.3g}; keep it below ~0.03)"))
+                          verdict=(f"diverged at step {diverged_at}: lr = {lr:g} is too large for the largest mode "
+                                   f"(lr*lambda_max = {lr * lam[0]:.3g}; keep it below about 0.03)"))
 
         t_arr = np.asarray(t_s)
         # per-mode strength u_i = u_i^T P v_i along the target's singular vectors (equal to the
@@ -309,26 +320,30 @@ class DeepLinear(Simulation):
             "record_interval": dt_rec,
             "steps": steps,
         }
-        top = (f"top mode t_half {half_meas[0]:.3g} vs ODE {t_half_pred[0]:.3g}" if half_meas[0] is not None
-               else f"top mode not yet at half (ODE t_half {t_half_pred[0]:.3g})")
+        top = (f"the largest mode is half learned at t = {half_meas[0]:.3g} vs Saxe's ODE {t_half_pred[0]:.3g}"
+               if half_meas[0] is not None else
+               f"the largest mode is not half learned yet (ODE: at t = {t_half_pred[0]:.3g})")
         missing = d - len(reached)
-        more = f"; {missing} of {d} modes not yet at half: raise steps" if missing else ""
+        more = f"; {missing} of {d} modes not half learned yet: raise steps" if missing else ""
         if capped:
             more += f" (auto steps capped at {MAX_AUTO_STEPS}: raise init_scale)"
         ok_modes = [r for r in rel_dev if r is not None]
         worst = max((abs(r) for r in ok_modes), default=0.0)
         if params["init"] == "aligned":
-            # the verdict is on the half-times; the sup error is reported (at depth >= 5 the transitions
-            # are so sharp that lr = 0.005 GD lags the flow by a few steps there: lower lr to shrink it)
+            # the verdict is on the half-times; the sup error is reported in the metrics (at depth >= 5 the
+            # transitions are so sharp that lr = 0.005 GD lags the flow by a few steps there)
             agrees = bool(len(within) > 0 and all(within))
-            sharp = " (GD steps coarse at the sharp jumps: lower lr)" if max_err > 0.10 else ""
-            verdict = (f"depth {L}: {top}; {len(within)} mode half-times within {100 * worst:.1f}% of the ODE, "
-                       f"sup err {max_err:.3f}*lambda{sharp}{more}: " + ("agrees" if agrees else "disagrees"))
+            rest = (f"; all {d} half-times within {100 * worst:.1f}% of the ODE" if len(within) == d
+                    else f"; {len(within)} half-times within {100 * worst:.1f}% of the ODE" if within else "")
+            sharp = " (sharp jumps: lower lr)" if max_err > 0.10 else ""
+            verdict = f"{top}{rest}{sharp}{more}: " + ("agrees" if agrees else "disagrees")
         else:
             agrees = bool(in_order and len(reached) >= 2)
             order = "largest first" if in_order else "NOT largest first"
-            verdict = (f"depth {L}, random init: modes learned {order}; {top}; worst mode {100 * worst:.0f}% off "
-                       f"the ODE from sigma(P0) (qualitative){more}: " + ("agrees" if agrees else "disagrees"))
+            top = (f"largest mode at half at t = {half_meas[0]:.3g} vs {t_half_pred[0]:.3g} from the ODE"
+                   if half_meas[0] is not None else "largest mode not at half yet")
+            verdict = (f"random init: modes learned {order}; {top} (worst mode {100 * worst:.0f}% off: "
+                       f"qualitative){more}: " + ("agrees" if agrees else "disagrees"))
         return Result(self.name, dict(params), seed, series, metrics, pred_out, elapsed,
                       verdict=verdict, agrees=agrees)
 
@@ -344,7 +359,7 @@ class DeepLinear(Simulation):
         modes = list(range(d)) if d <= 3 else sorted({0, (d - 1) // 2, d - 1})
         idx = sample_indices(n, 200)
         lam_sorted = sorted(params["target_sv"], reverse=True)
-        p1 = Panel("singular values: GD (marks) vs ODE (dots)", xlabel="t = lr*step", ylabel="sigma_i")
+        p1 = Panel("singular values: GD vs Saxe's ODE", xlabel="t = lr*step", ylabel="sigma_i")
         pred_sv = pred.get("sv") or []
         pred_t = pred.get("t") or []
         for i in modes:

@@ -129,6 +129,15 @@ class EdgeOfStability(Simulation):
     chapter = 4
     description = "Full-batch GD on a tanh MLP: the top Hessian eigenvalue climbs to 2/eta and hovers there"
     citation = "Cohen, Kaur, Li, Kolter & Talwalkar 2021, arXiv:2103.00065"
+    predictable = {
+        "sharpness_plateau": "mean sharpness (top Hessian eigenvalue) over the last 40% of steps (theory: 2/eta)",
+        "plateau_ratio": "that plateau divided by 2/eta (theory: 1)",
+    }
+    metric_keys = ("crossing_step", "loss_final", "loss_increases_after_crossing", "loss_initial", "loss_ratio",
+                   "parameters", "plateau_over_two_over_lr", "ratio", "sharpness_final_mean", "sharpness_initial",
+                   "sharpness_max")
+    prediction_keys = ("threshold", "two_over_lr")
+    series_x = {"loss": "step", "sharpness": "sharpness_step"}
     params = (
         Param("lr", "float", 0.4, "GD step size eta; the predicted edge is 2/eta", min=0.01, max=20.0, step=1.25, log=True),
         Param("steps", "int", 800, "full-batch GD steps", min=50, max=5000, step=100),
@@ -143,7 +152,8 @@ class EdgeOfStability(Simulation):
         net = _MLP(rng, int(params["samples"]), int(params["width"]))
         v0 = rng.standard_normal(net.size)
         threshold = 2.0 / lr
-        prediction = {"threshold": threshold}
+        prediction = {"threshold": threshold, "two_over_lr": threshold, "sharpness_plateau": threshold,
+                      "plateau_ratio": 1.0}
         every = max(1, round(steps / 80))
 
         step_s: list[int] = []
@@ -194,8 +204,8 @@ class EdgeOfStability(Simulation):
                 sim=self.name, params=dict(params), seed=seed, series=series,
                 metrics={"sharpness_initial": sh_s[0] if sh_s else None, "sharpness_max": peak},
                 prediction=prediction, diverged_at=diverged_at, agrees=False,
-                verdict=f"diverged at step {diverged_at} (loss overflow: eta = {lr:g} is far beyond the edge, "
-                f"initial sharpness {sh_s[0] if sh_s else math.nan:.2f} vs 2/eta = {threshold:.3g})",
+                verdict=f"diverged at step {diverged_at}: the loss blew up, eta = {lr:g} is far beyond the edge "
+                f"(sharpness at the start {sh_s[0] if sh_s else math.nan:.2f} vs 2/eta = {threshold:.3g})",
             )
 
         sh_arr = np.array(sh_s)
@@ -212,6 +222,9 @@ class EdgeOfStability(Simulation):
             "sharpness_max": float(sh_arr.max()),
             "sharpness_final_mean": late_mean,
             "ratio": ratio,
+            "sharpness_plateau": late_mean,
+            "plateau_ratio": ratio,
+            "plateau_over_two_over_lr": ratio,
             "crossing_step": crossing,
             "loss_initial": float(losses[0]),
             "loss_final": float(losses[-1]),
@@ -219,17 +232,18 @@ class EdgeOfStability(Simulation):
             "loss_increases_after_crossing": ups,
             "parameters": net.size,
         }
-        core = f"mean late sharpness {late_mean:.3f} vs 2/eta = {threshold:.3f} (ratio {ratio:.3f})"
+        core = (f"sharpness rose to 2/eta = {threshold:.3g} at step {crossing} and settles at {ratio:.3f} x 2/eta "
+                f"({late_mean:.3g})")
         if crossing is None:
             agrees: bool | None = None
-            verdict = (f"sharpness peaked at {sh_arr.max():.2f} < 2/eta = {threshold:.3g}: "
-                       "converged before reaching the edge (no EoS at this eta)")
+            verdict = (f"sharpness peaked at {sh_arr.max():.3g}, below 2/eta = {threshold:.3g}: training converged "
+                       "before reaching the edge (no edge of stability at this step size)")
         elif abs(ratio - 1.0) <= TOL:
             agrees = True
             verdict = f"{core}: agrees"
         else:
             agrees = False
-            verdict = f"{core}: disagrees (outside 5%)"
+            verdict = f"{core}: disagrees (more than 5% off)"
         return Result(sim=self.name, params=dict(params), seed=seed, series=series, metrics=metrics,
                       prediction=prediction, verdict=verdict, agrees=agrees)
 

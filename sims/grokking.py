@@ -75,6 +75,15 @@ class Grokking(Simulation):
     chapter = 7
     description = "MLP on (a+b) mod p memorizes, then generalizes much later as neurons go Fourier"
     citation = "Power et al. 2022, arXiv:2201.02177; Gromov 2023, arXiv:2301.02679"
+    predictable = {
+        "initial_fourier_share": "top-frequency share of a neuron's input weights at initialization, averaged "
+                                 "over neurons (theory for random weights: H_K/K, K = (p-1)/2; 0.221 for p = 31)",
+        "final_test_acc": "test accuracy at the end (without weight decay, theory: chance, 1/p)",
+    }
+    metric_keys = ("delay_ratio", "final_fourier_share", "final_train_acc", "max_test_acc", "step_test_95",
+                   "step_train_99")
+    prediction_keys = ("chance", "fourier_share_limit", "fourier_share_random")
+    series_x = {k: "step" for k in ("train_acc", "test_acc", "fourier_share", "train_loss")}
     params = (
         Param("p", "int", 31, "modulus: the task is (a+b) mod p", min=7, max=41, step=2),
         Param("train_frac", "float", 0.4, "fraction of the p^2 pairs used for training", min=0.1, max=0.9, step=0.05),
@@ -130,7 +139,9 @@ class Grokking(Simulation):
             "fourier_share_limit": 1.0,
             "fourier_share_random": random_top_share(p),
             "expect_delay": wd > 0,
+            "initial_fourier_share": random_top_share(p),
         }
+        pred["final_test_acc"] = chance if wd == 0 else None  # with weight decay: no formula
         ser: dict[str, list] = {k: [] for k in ("step", "train_acc", "test_acc", "fourier_share", "train_loss")}
         rec = set(record_steps(steps))
 
@@ -240,34 +251,35 @@ class Grokking(Simulation):
         chance = pred["chance"]
         agrees: bool | None
         if diverged_at is not None:
-            why = f"lr*wd = {lr * wd:.3g} > 2: decay factor |1 - lr*wd| > 1" if lr * wd > 2 else "loss overflowed"
-            verdict = f"diverged at step {diverged_at} ({why})"
+            why = f"lr*wd = {lr * wd:.3g} > 2: the decay factor |1 - lr*wd| exceeds 1" if lr * wd > 2 else "the loss overflowed"
+            verdict = f"diverged at step {diverged_at}: {why}"
             agrees = False
         else:
             te = metrics["final_test_acc"]
             f0, f1 = metrics["initial_fourier_share"], metrics["final_fourier_share"]
             four = f"Fourier share {f0:.2f} -> {f1:.2f}"
             if s99 is None:
-                verdict = f"did not memorize in {steps_rec[-1]} steps (train acc {metrics['final_train_acc']:.2f}); run longer"
+                verdict = (f"did not memorize the training set in {steps_rec[-1]} steps (train accuracy "
+                           f"{metrics['final_train_acc']:.2f}): run longer")
                 agrees = None
             elif wd > 0:
                 if s95 is not None:
                     ratio = metrics["delay_ratio"]
-                    verdict = (f"generalized at step {s95}, {ratio:.1f}x after memorizing (step {s99}); "
-                               f"{four} (limit 1): ")
+                    verdict = (f"memorized by step {s99}, generalized (test accuracy 95%) only at step {s95}, "
+                               f"{ratio:.1f}x later; {four} (Gromov: 1): ")
                     agrees = ratio >= 2.0 and f1 >= f0 + 0.2
                     verdict += "agrees" if agrees else ("no clear delay" if ratio < 2.0 else "no Fourier structure")
                 else:
-                    verdict = (f"memorized at step {s99}, test acc {te:.2f} at step {steps_rec[-1]}: "
-                               f"not generalized yet (run longer); {four}")
+                    verdict = (f"memorized by step {s99}, test accuracy {te:.2f} at step "
+                               f"{steps_rec[-1]}: not generalized yet (run longer); {four}")
                     agrees = None
             else:
                 if (metrics["max_test_acc"] or 0.0) <= 0.1 + chance:
-                    verdict = (f"memorized (step {s99}) but did not generalize (test acc {te:.2f} ~ chance "
-                               f"{chance:.2f}) without weight decay: agrees")
+                    verdict = (f"without weight decay: memorized by step {s99} but test accuracy stays at "
+                               f"{te:.2f}, about chance (1/p = {chance:.2f}): agrees")
                     agrees = True
                 else:
-                    verdict = f"memorized (step {s99}); test acc {te:.2f} even without weight decay"
+                    verdict = f"memorized by step {s99}; test accuracy {te:.2f} even without weight decay"
                     agrees = None
         return Result(sim=self.name, params=dict(params), seed=seed, series=ser, metrics=metrics,
                       prediction=pred, diverged_at=diverged_at, verdict=verdict, agrees=agrees)

@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope, sample_indices
+from .base import (Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope, sample_indices,
+                   tidy, tidy_row)
 
 BLOWUP = 1e6  # |theta| beyond this counts as diverged
 PATH_POINTS = 150  # points kept per plotted trajectory
@@ -78,6 +79,13 @@ class ImplicitRegularization(Simulation):
     chapter = 5
     description = "GD vs gradient flow on L and on L+(h/4)|grad L|^2: errors O(h) vs O(h^2), flatter minima"
     citation = "Barrett & Dherin 2021, arXiv:2009.11162"
+    predictable = {
+        "slope_flow": "log-log slope of GD's distance from gradient flow at time T against the step h (theory: 1)",
+        "slope_modified": "the same slope against the modified flow of L + (h/4)|grad L|^2 (theory: 2)",
+    }
+    metric_keys = ("sharpness_flow",)
+    prediction_keys = ()
+    series_x = {"err_flow": "h", "err_modified": "h", "sharpness_gd": "h", "sharpness_modified": "h"}
     params = (
         Param("step_sizes", "float_list", (0.0025, 0.005, 0.01, 0.02, 0.04),
               "GD step sizes h (sorted ascending; each runs round(T/h) steps)",
@@ -196,7 +204,8 @@ class ImplicitRegularization(Simulation):
 
         if diverged_at is not None:
             th_sh = th0[0] ** 2 + th0[1] ** 2
-            verdict = f"diverged at step {diverged_at} (h = {diverged_h:g}, h*sharpness ~ {diverged_h * th_sh:.2g} > 2)"
+            verdict = (f"diverged at step {diverged_at}: h = {diverged_h:g} is too big a step for this loss "
+                       f"(h*sharpness ~ {diverged_h * th_sh:.2g} > 2)")
             return Result(sim=self.name, params=dict(params), seed=seed, series=series, metrics=metrics,
                           prediction=prediction, diverged_at=diverged_at, verdict=verdict, agrees=False)
 
@@ -206,10 +215,17 @@ class ImplicitRegularization(Simulation):
             agrees = None
         else:
             agrees = abs(sf - 1.0) <= 0.15 and abs(sm - 2.0) <= 0.2
-            verdict = (f"slopes: |GD-GF| {sf:.2f} (theory 1), |GD-modified| {sm:.2f} (theory 2): "
-                       + ("agrees" if agrees else "disagrees"))
+            verdict = (f"GD's error falls as h^{sf:.2f} against gradient flow (theory h^1) and as h^{sm:.2f} "
+                       f"against the modified flow (theory h^2): " + ("agrees" if agrees else "disagrees"))
         return Result(sim=self.name, params=dict(params), seed=seed, series=series, metrics=metrics,
                       prediction=prediction, verdict=verdict, agrees=agrees)
+
+    def table(self, series: dict[str, Any]) -> list[dict[str, Any]]:
+        """Tidy rows: errors and sharpness against h; the three paths as b against a (index point)."""
+        rows = tidy({k: v for k, v in series.items() if not k.endswith("_path")}, self.series_x, {})
+        for key in ("gd_path", "flow_path", "modified_path"):
+            rows += [tidy_row(key, "a", a, b, point=i) for i, (a, b) in enumerate(series.get(key, []))]
+        return rows
 
     # ------------------------------------------------------------------------------------------
     def chart(self, data: Frame | Result, params: dict[str, Any]) -> Chart:

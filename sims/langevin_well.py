@@ -107,6 +107,15 @@ class LangevinWell(Simulation):
     chapter = 1
     description = "Walkers doing noisy GD in a well: GD decay, Boltzmann variance T/k, divergence at eta*k > 2"
     citation = "Langevin dynamics / Boltzmann distribution; Welling & Teh 2011 (SGLD); Mandt, Hoffman & Blei 2017, arXiv:1704.04289"
+    predictable = {
+        "stationary_variance": "variance of the walkers over the last half of the run; theory for a quadratic "
+                               "well T/(k(1 - eta*k/2)), whose small-step limit is Boltzmann's T/k "
+                               "(prediction key stationary_variance_boltzmann)",
+    }
+    metric_keys = ("eta_k", "mean_final", "var_boltzmann", "var_measured", "var_predicted")
+    prediction_keys = ("eta_k", "mean_limit", "stability_lr", "stationary_variance_boltzmann", "var_boltzmann",
+                       "var_stationary")
+    series_x = {"mean": "step", "var": "step", "hist_density": "hist_x"}
     params = (
         Param("potential", "choice", "quadratic", "well shape: k*theta^2/2, or (k/8)(theta^2-1)^2 with minima at +-1",
               choices=("quadratic", "double_well")),
@@ -249,7 +258,8 @@ class LangevinWell(Simulation):
             return Result(
                 self.name, dict(p), seed, series, metrics, pred_out, time.perf_counter() - t_start,
                 diverged_at=diverged_at, agrees=False,
-                verdict=f"diverged at step {diverged_at} ({why}: the ball left the well, |theta| > {escape:.3g})",
+                verdict=f"diverged at step {diverged_at}: {why}, so every step overshoots the bottom further and the "
+                f"ball leaves the well (|theta| > {escape:.3g})",
             )
 
         var_arr = np.asarray(var_s)
@@ -271,6 +281,9 @@ class LangevinWell(Simulation):
             metrics["frac_left"] = float(np.mean(np.asarray(theta) < 0))
         metrics["var_predicted"] = var_pred
         metrics["var_boltzmann"] = pred.get("var_boltzmann")
+        metrics["stationary_variance"] = var_meas
+        pred_out["stationary_variance"] = var_pred if math.isfinite(var_pred) else None
+        pred_out["stationary_variance_boltzmann"] = pred.get("var_boltzmann") if T > 0 else 0.0
         metrics["mean_final"] = float(mean_arr[-1])
 
         if eta * k > 2 and pot == "quadratic":
@@ -282,13 +295,15 @@ class LangevinWell(Simulation):
             if pot == "quadratic":
                 tol = 1e-9 * max(abs(th0), 1e-300)
                 ok = metrics["mean_max_err"] <= tol or metrics["mean_max_err"] == 0.0
-                verdict = (f"plain GD (T=0): mean follows (1-eta*k)^t*theta0 to {metrics['mean_max_err']:.2g}, "
-                           f"final {mean_arr[-1]:.3g} vs {pred['mean'][-1]:.3g}: " + ("agrees" if ok else "disagrees"))
+                verdict = (f"plain gradient descent (T = 0): the ball rolls down as (1 - eta*k)^t * theta0 "
+                           f"(largest gap {metrics['mean_max_err']:.2g}), ending at {mean_arr[-1]:.3g} vs "
+                           f"{pred['mean'][-1]:.3g}: " + ("agrees" if ok else "disagrees"))
             else:
                 target = pred["mean_limit"]
                 err = abs(mean_arr[-1] - target)
                 ok = err < 1e-3
-                verdict = (f"plain GD (T=0): ball ends at theta = {mean_arr[-1]:.4g}, nearest minimum {target:+.0f}: "
+                verdict = (f"plain gradient descent (T = 0): the ball ends at theta = {mean_arr[-1]:.4g}, "
+                           f"the nearest minimum is {target:+.0f}: "
                            + ("agrees" if ok else "not settled yet (raise steps or lr)"))
             agrees = ok
         else:
@@ -301,12 +316,15 @@ class LangevinWell(Simulation):
             ratio = var_meas / var_pred if var_pred and math.isfinite(var_pred) else float("nan")
             ok = bool(math.isfinite(ratio) and abs(ratio - 1) <= tol)
             vb = pred.get("var_boltzmann")
-            vb_txt = f"; Boltzmann T/k = {vb:.3g}" if pot == "quadratic" else f"; Boltzmann {vb:.3g}"
-            formula = "2*eta*T/(1-(1-eta*k)^2)" if pot == "quadratic" else "exact discrete chain"
-            verdict = (f"stationary var {var_meas:.4g} vs {formula} = {var_pred:.4g} (ratio {ratio:.3f}{vb_txt}): "
-                       + ("agrees" if ok else "disagrees"))
+            if pot == "quadratic":
+                verdict = (f"the walkers' variance settles at {var_meas:.4g}, theory T/(k(1 - eta*k/2)) = {var_pred:.4g} "
+                           f"(ratio {ratio:.3f}; Boltzmann T/k = {vb:.3g}): ")
+            else:
+                verdict = (f"the walkers' variance settles at {var_meas:.3g} vs {var_pred:.3g} for this step size "
+                           + (f"(ratio {ratio:.3f}; " if ok else "(") + f"Boltzmann {vb:.3g}): ")
+            verdict += "agrees" if ok else "disagrees"
             if not ok and pot == "double_well" and abs(metrics["frac_left"] - 0.5) > 0.1:
-                verdict += f" (not equilibrated between wells: {metrics['frac_left']:.0%} on the left; raise steps)"
+                verdict += f"; not yet in both wells ({metrics['frac_left']:.0%} on the left): raise steps"
             if not ok and pot == "quadratic" and (1 - rho2) * steps < 10:
                 verdict += " (not yet equilibrated: raise steps)"
             metrics["var_tolerance"] = tol
@@ -323,7 +341,7 @@ class LangevinWell(Simulation):
         n = len(steps)
         idx = sample_indices(n, 200)
         x = [steps[i] for i in idx]
-        p1 = Panel("walkers: mean and variance", xlabel="step", ylabel="theta")
+        p1 = Panel("walkers: mean and variance", xlabel="step", ylabel="mean, var")
         if n:
             p1.lines.append(Line("mean", x, [s["mean"][i] for i in idx], "measured"))
             p1.lines.append(Line("variance", x, [s["var"][i] for i in idx], "measured"))

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, loglog_slope
+from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, loglog_slope, tidy, tidy_row
 
 N_TRAIN = 16
 N_GRID = 64
@@ -85,6 +85,13 @@ class LazyRich(Simulation):
     chapter = 3
     description = "Scale a network's output by alpha: weights move ~1/alpha and it becomes its linearization (NTK)"
     citation = "Chizat, Oyallon & Bach 2019, arXiv:1812.07956"
+    predictable = {
+        "weight_change_slope": "log-log slope of the relative weight change against alpha over the alphas >= 1 "
+                               "(theory: -1, the weights move ~1/alpha)",
+        "kernel_change_slope": "the same slope for the relative change of the tangent kernel (theory: -1)",
+    }
+    metric_keys = ("lr",)
+    prediction_keys = ("lr", "lr_stability_scale")
     params = (
         Param("alphas", "float_list", (0.125, 1.0, 4.0, 16.0), "output scales alpha to compare (all trained from one init)",
               min=0.01, max=1000.0, max_len=6),
@@ -110,7 +117,8 @@ class LazyRich(Simulation):
         a0 = rng.standard_normal(m)
         b0 = 0.5 * rng.standard_normal(m)
         theta_norm = math.sqrt(float(np.sum(a0**2) + np.sum(w0**2) + np.sum(b0**2)))
-        base = {"x": xg.tolist(), "x_train": X.tolist(), "y_train": y.tolist(), "target": target.tolist()}
+        base = {"x": xg.tolist(), "x_train": X.tolist(), "y_train": y.tolist(), "target": target.tolist(),
+                "alphas": alphas.tolist()}
         yield Frame(0, steps, {**base, "fits": []}, message="computing the tangent kernel")
 
         # --- theory: the tangent kernel at init and the finite-time linearized prediction ----------
@@ -206,9 +214,9 @@ class LazyRich(Simulation):
             bad = [f"{al_:g}" for al_, row in zip(alphas, fits) if not np.all(np.abs(row) < BLOWUP)]
             return Result(self.name, dict(params), seed, series, {}, prediction, elapsed,
                           diverged_at=int(diverged_at), agrees=False,
-                          verdict=(f"diverged at step {diverged_at} (lr_scale = {params['lr_scale']:g}: "
-                                   f"eta*lambda_max(K/n) = {0.5 * params['lr_scale']:.3g} > 2"
-                                   + (f"; alpha = {', '.join(bad)}" if bad else "") + ")"))
+                          verdict=(f"diverged at step {diverged_at}: lr_scale = {params['lr_scale']:g} makes "
+                                   f"eta*lambda_max(K/n) = {0.5 * params['lr_scale']:.3g} > 2, too big a step"
+                                   + (f" (alpha = {', '.join(bad)})" if bad else "")))
 
         # --- measurements -------------------------------------------------------------------------
         fits = grid_fits(a, w, b)
@@ -226,6 +234,8 @@ class LazyRich(Simulation):
             "lin_gap": gap.tolist(),
             "train_loss": train_loss.tolist(),
             "lr": eta,
+            "weight_change_slope": None,  # needs two alphas >= 1
+            "kernel_change_slope": None,
         }
         big = alphas >= 1.0
         uniq = np.unique(alphas[big])
@@ -238,26 +248,37 @@ class LazyRich(Simulation):
             metrics["weight_change_slope"] = slope
             metrics["kernel_change_slope"] = slope_k
             ok_slope = abs(slope + 1.0) <= 0.1
+            head = f"weight change ~ 1/alpha: slope {slope:.2f} (theory -1)"
             if not np.all(np.isfinite(kernel_fit)):
                 # eta * e_max > 2: the linearized model diverges, yet the network can survive by
                 # shrinking its kernel (the "catapult" phase); the lazy theory does not apply
                 agrees = False
-                verdict = (f"relW slope {slope:.2f} over alpha>=1 (theory -1); linearized GD diverges here "
-                           f"(eta*lambda_max(K0/n) = {eta * e_max:.3g} > 2) but the network did not: its kernel "
-                           f"moved {100 * rk[i_max]:.0f}% even at alpha={alphas[i_max]:g} (catapult): disagrees")
+                verdict = (f"{head}; step too big for the linear model (eta*lambda_max = {eta * e_max:.3g} > 2), "
+                           f"the kernel moved {100 * rk[i_max]:.0f}% (catapult): disagrees")
             else:
                 ok_gap = gap[i_max] < 0.01 and (A == 1 or gap[i_max] < gap[i_min])
                 agrees = bool(ok_slope and ok_gap)
-                verdict = (f"relW slope {slope:.2f} over alpha>=1 (theory -1); lin gap {gap[i_max]:.2g} at "
-                           f"alpha={alphas[i_max]:g}, kernel moved {100 * rk[i_min]:.0f}% at alpha={alphas[i_min]:g}: "
+                verdict = (f"{head}; at alpha={alphas[i_max]:g} the net equals its linearization to {gap[i_max]:.2g}, "
+                           f"at alpha={alphas[i_min]:g} its kernel moved {100 * rk[i_min]:.0f}%: "
                            + ("agrees" if agrees else "disagrees"))
         else:
             agrees = None
-            verdict = (f"need two alphas >= 1 for the 1/alpha slope; lin gap {gap[i_max]:.2g} at alpha={alphas[i_max]:g}, "
-                       f"kernel moved {100 * rk[i_min]:.0f}% at alpha={alphas[i_min]:g}")
+            verdict = (f"need two alphas >= 1 to fit the 1/alpha slope; at alpha={alphas[i_max]:g} the net equals its "
+                       f"linearization to {gap[i_max]:.2g}, at alpha={alphas[i_min]:g} its kernel moved "
+                       f"{100 * rk[i_min]:.0f}%")
         series = {**base, "fits": fits.tolist(), "kernel_fit": kernel_fit_l}
         return Result(self.name, dict(params), seed, series, metrics, prediction, elapsed,
                       verdict=verdict, agrees=agrees)
+
+    def table(self, series: dict[str, Any]) -> list[dict[str, Any]]:
+        """Tidy rows: the target and the NTK fit against x, each alpha's fit against x (index alpha)."""
+        rows = tidy({k: series[k] for k in ("target", "kernel_fit", "x") if k in series},
+                    {"target": "x", "kernel_fit": "x"}, {})
+        rows += tidy({"y_train": series.get("y_train", []), "x_train": series.get("x_train", [])},
+                     {"y_train": "x_train"}, {})
+        for alpha, fit in zip(series.get("alphas", []), series.get("fits", [])):
+            rows += [tidy_row("fit", "x", x, v, alpha=alpha) for x, v in zip(series["x"], fit)]
+        return rows
 
     # ------------------------------------------------------------------------------------------
     def chart(self, data: Frame | Result, params: dict[str, Any]) -> Chart:
@@ -274,7 +295,8 @@ class LazyRich(Simulation):
         fits = s.get("fits") or []
         if fits and len(fits) == len(alphas):
             order = sorted(range(len(alphas)), key=lambda i: alphas[i])
-            show = order if len(order) <= 3 else [order[0], order[len(order) // 2], order[-1]]
+            # every alpha up to four (the legend names each); of more, the ends and two between
+            show = order if len(order) <= 4 else [order[0], order[len(order) // 3], order[2 * len(order) // 3], order[-1]]
             for i in show:
                 p1.lines.append(Line(f"alpha={alphas[i]:g}", x, fits[i], "measured"))
         p2 = Panel("how far training moved", xlabel="alpha", ylabel="relative change", xlog=True, ylog=True)

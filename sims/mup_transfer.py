@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope
+from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope, tidy_row
 
 D_IN = 16
 D_OUT = 4
@@ -249,6 +249,13 @@ class MupTransfer(Simulation):
     chapter = 5
     description = "LR sweep across widths in SP and muP (one tanh layer, MSE) plus a coordinate check"
     citation = "Yang et al. 2022 (Tensor Programs V), arXiv:2203.03466"
+    predictable = {
+        "sp_drift": "octaves (steps of log2 lr) the best SP learning rate falls from the smallest to the largest "
+                    "width (1/width rule: log2(largest/smallest width))",
+        "mup_drift": "the same for muP (theory: 0, the best learning rate transfers)",
+    }
+    metric_keys = ("mup_shift", "sp_shift")
+    prediction_keys = ("mup_shift", "sp_shift")
     params = (
         Param("widths", "int_list", (32, 128, 512), "hidden widths to sweep (base width 64: muP == SP there)",
               min=8, max=4096, max_len=6),
@@ -316,6 +323,8 @@ class MupTransfer(Simulation):
         prediction: dict[str, Any] = {
             "mup_shift": 0.0,
             "sp_shift": math.log2(widths[-1] / widths[0]),
+            "mup_drift": 0.0,
+            "sp_drift": math.log2(widths[-1] / widths[0]),
             "sp_trend": "SP optimum falls like 1/width (heuristic): best log2 lr = best at smallest width"
                         " - log2(width / smallest width)",
             "coord_slopes": self._coord_prediction(opt),
@@ -412,6 +421,13 @@ class MupTransfer(Simulation):
             return float(max(ks_best) - min(ks_best))  # type: ignore[type-var]
 
         sp_shift, mup_shift = shift(best_k["sp"]), shift(best_k["mup"])
+
+        def drift(ks_best: list[float | None]) -> float | None:  # fall from the smallest to the largest width
+            if len(ks_best) < 2 or ks_best[0] is None or ks_best[-1] is None:
+                return None
+            return float(ks_best[0] - ks_best[-1])
+
+        sp_drift, mup_drift = drift(best_k["sp"]), drift(best_k["mup"])
         # muP tolerance: science.md's 0.5 octave for SGD; one octave for Adam, whose optimum is flat here
         mup_tol = MUP_TOL[opt]
         mup_losses = best_loss["mup"]
@@ -423,6 +439,8 @@ class MupTransfer(Simulation):
             "best_loss": best_loss,
             "sp_shift": sp_shift,
             "mup_shift": mup_shift,
+            "sp_drift": sp_drift,
+            "mup_drift": mup_drift,
             "mup_wider_better": mup_wider_better,
             "optimum_at_grid_edge": at_edge,
             "coord_slopes": coord_slopes,
@@ -431,10 +449,10 @@ class MupTransfer(Simulation):
         coord_ok = (all(s is not None and abs(s) < 0.15 for s in cs_m) and cs_s[2] is not None and cs_s[2] > 0.5)
         metrics["coord_agrees"] = coord_ok
 
-        w_txt = f"{widths[0]}-{widths[-1]}"
+        w_txt = f"from width {widths[0]} to {widths[-1]}"
         if len(widths) < 2:
             agrees = None
-            verdict = f"one width ({widths[0]}): add widths to see the optimum move"
+            verdict = f"one width ({widths[0]}): add widths to see whether the best learning rate moves"
         elif sp_shift is None or mup_shift is None:
             agrees = False
             verdict = "every learning rate diverged at some width: lower log2_lrs"
@@ -443,67 +461,80 @@ class MupTransfer(Simulation):
             sweep_ok = (mup_shift <= mup_tol + 1e-9 and sp_shift >= 0.5 * pred_sp
                         and sp_shift > mup_shift)
             agrees = bool(sweep_ok and coord_ok and mup_wider_better is not False)
-            verdict = (f"muP optimum moves {_fmt_oct(mup_shift)} octaves over widths {w_txt}, "
-                       f"SP {_fmt_oct(sp_shift)} (1/width: {pred_sp:.2g})")
+            verdict = (f"best learning rate {w_txt}: muP's moves {_fmt_oct(mup_shift)} octaves, "
+                       f"SP's {_fmt_oct(sp_shift)} (1/width rule: {pred_sp:.2g})")
             notes = []
             if not coord_ok:
-                notes.append("coord check off")
+                notes.append("coordinate check off")
             if mup_wider_better is False:
-                notes.append("muP not wider-better")
+                notes.append("wider not better in muP")
             if at_edge:
-                notes.append("optimum at grid edge")
+                notes.append("an optimum at the grid's edge")
             verdict += ": " + ("agrees" if agrees else "disagrees") + (f" ({', '.join(notes)})" if notes else "")
         return Result(sim=self.name, params=dict(params), seed=seed, series=series, metrics=metrics,
                       prediction=prediction, verdict=verdict, agrees=agrees)
 
     # ------------------------------------------------------------------------------------------
+    def table(self, series: dict[str, Any]) -> list[dict[str, Any]]:
+        """Tidy rows: final loss against log2 lr (index param, width); the coordinate check's mean
+        |h_t - h_0| against width (index param, layer)."""
+        rows = []
+        widths, ks = series.get("widths", []), series.get("log2_lrs", [])
+        for p in PARAMS:
+            for n, row in zip(widths, series.get("loss", {}).get(p, [])):
+                rows += [tidy_row("loss", "log2_lr", k, v, param=p, width=n) for k, v in zip(ks, row)]
+        cws = series.get("coord_widths", [])
+        for p in PARAMS:
+            for layer, vals in zip(LAYERS, series.get("coord", {}).get(p, [])):
+                rows += [tidy_row("coord_change", "width", n, v, param=p, layer=layer) for n, v in zip(cws, vals)]
+        return rows
+
+    # ------------------------------------------------------------------------------------------
     def chart(self, data: Frame | Result, params: dict[str, Any]) -> Chart:
+        """One panel per parameterization: each width's sweep joined, its optimum marked (@), the
+        diverged runs at the top (^), and the predicted optimum as dashed columns (SP: the 1/width
+        rule from the smallest width's optimum; muP: the smallest width's optimum for every width)."""
         s = data.series
         widths = list(s.get("widths", []))
         ks = list(s.get("log2_lrs", []))
         loss = s.get("loss", {}) or {}
-        p1 = Panel(title="final loss vs learning rate", xlabel="log2 lr", ylabel="loss", ylog=True)
         rows = {p: list(loss.get(p, [])) for p in PARAMS}
         have = max(len(rows["sp"]), len(rows["mup"]))
-        idx = list(range(have))
-        if len(idx) > 3:  # at most 3 widths (<= 6 lines): smallest, middle, largest
+        idx = list(range(min(have, len(widths))))
+        if len(idx) > 3:  # at most 3 widths: smallest, middle, largest
             idx = sorted({0, len(idx) // 2, len(idx) - 1})
-        for i in idx:
-            n = widths[i] if i < len(widths) else 0
-            for p in PARAMS:
+        finite = [v for p in PARAMS for i in idx if i < len(rows[p]) for v in rows[p][i] if v is not None and v > 0]
+        top = max(finite) * 1.6 if finite else 1.0
+        ylim = (min(finite), top) if finite else None
+        panels = []
+        for p in PARAMS:
+            panel = Panel(f"{LABEL[p]}: final loss vs learning rate", xlabel="log2 lr", ylabel="loss", ylog=True, ylim=ylim)
+            best_x, best_y, div_x = [], [], []
+            for i in idx:
                 if i >= len(rows[p]):
                     continue
-                if p == "mup" and n == N0:
-                    continue  # drawn once as "SP=muP 64"
                 row = rows[p][i]
                 pts = [(k, v) for k, v in zip(ks, row) if v is not None and v > 0]
-                if not pts:
-                    continue
-                label = f"SP=muP {n}" if (n == N0 and p == "sp") else f"{LABEL[p]} {n}"
-                p1.lines.append(Line(label, [q[0] for q in pts], [q[1] for q in pts], "measured"))
-        panels = [p1]
-
-        # panel 2: best log2 lr against width, measured (complete rows only) and the two predictions
-        p2 = Panel(title="best log2 lr vs width", xlabel="width", ylabel="best log2 lr", xlog=True)
-        for p in PARAMS:
-            pts = []
-            for i, row in enumerate(rows[p]):
-                if i < len(widths) and len(row) == len(ks):
-                    k, _ = _best(row, ks)
+                div_x += [k for k, v in zip(ks, row) if v is None]
+                if pts:
+                    panel.lines.append(Line(f"width {widths[i]}", [q[0] for q in pts], [q[1] for q in pts],
+                                            "measured", connect=True))
+                if len(row) == len(ks):
+                    k, v = _best(row, ks)
                     if k is not None:
-                        pts.append((widths[i], k))
-            if pts:
-                p2.lines.append(Line(f"{LABEL[p]} best", [q[0] for q in pts], [q[1] for q in pts], "measured"))
-        pred = data.prediction or {}
-        if len(widths) >= 2:
-            for key, label in (("sp_best_log2_lr", "SP ~1/width"), ("mup_best_log2_lr", "muP flat")):
-                ys = pred.get(key)
-                if ys and len(ys) == len(widths):
-                    p2.lines.append(Line(label, list(widths), list(ys), "theory"))
-        if p2.lines:
-            ys_all = [y for line in p2.lines for y in line.y]
-            p2.ylim = (min(ys_all) - 0.5, max(ys_all) + 0.5)
-            panels.append(p2)
+                        best_x.append(k)
+                        best_y.append(v)
+            if best_x:
+                panel.lines.append(Line("best", best_x, best_y, "measured", marker="@"))
+            if div_x:
+                panel.lines.append(Line("diverged", sorted(set(div_x)), [top] * len(set(div_x)), "measured", marker="^"))
+            pred = data.prediction or {}
+            key, label = ("sp_best_log2_lr", "1/width rule") if p == "sp" else ("mup_best_log2_lr", "muP: same lr")
+            ys = pred.get(key)
+            if ys and len(ys) == len(widths):
+                marks = sorted({float(ys[i]) for i in idx})
+                panel.vlines = [(k, label if j == 0 else "") for j, k in enumerate(marks)]
+            panels.append(panel)
         if isinstance(data, Result):
             caption = data.verdict
         else:

@@ -20,7 +20,23 @@ NAMES: dict[str, tuple[str, str, int]] = {
     "mup_transfer": ("mup_transfer", "MupTransfer", 5),
     "implicit_regularization": ("implicit_regularization", "ImplicitRegularization", 5),
     "universality": ("universality", "Universality", 6),
+    "double_descent": ("double_descent", "DoubleDescent", 6),
     "grokking": ("grokking", "Grokking", 7),
+}
+
+# name: title, known without importing the module (the command palette searches these; a test
+# holds them to each simulation's own title)
+TITLES: dict[str, str] = {
+    "langevin_well": "A ball in a well: gradient descent and Langevin noise",
+    "deep_linear": "Deep linear networks: one singular mode at a time",
+    "lazy_rich": "Lazy vs rich: the output scale alpha",
+    "scaling_law": "Scaling law from a power-law spectrum",
+    "edge_of_stability": "Edge of stability: sharpness rises to 2/eta",
+    "neural_collapse": "Neural collapse to a simplex ETF",
+    "mup_transfer": "muP vs SP: does the best learning rate survive widening?",
+    "implicit_regularization": "Implicit gradient regularization: GD follows a modified flow",
+    "universality": "Universality: CKA and mutual kNN",
+    "grokking": "Grokking: modular addition",
 }
 
 _cache: dict[str, Simulation] = {}

@@ -102,6 +102,13 @@ class ScalingLaw(Simulation):
     chapter = 4
     description = "Random-feature regression on a spectrum i^-(1+a): the loss falls as N^-a (fitted vs predicted exponent)"
     citation = "Maloney, Roberts & Sully 2022, arXiv:2210.16859; Bahri et al. 2021, arXiv:2102.06701"
+    predictable = {
+        "fitted_exponent": "exponent b of the fitted law L = c N^-b + L_inf (theory: b = a, the spectrum's exponent)",
+    }
+    metric_keys = ("b_error", "features", "fit_b", "fit_c", "fit_linf", "fit_linf_over_noise", "loglog_slope_excess",
+                   "theory_max_rel_dev")
+    prediction_keys = ("b", "c_asymptotic", "linf")
+    series_x = {"loss": "n"}
     params = (
         Param("exponent", "float", 1.0, "spectral exponent a: feature variances λ_i = i^-(1+a)", min=0.25, max=2.0, step=0.25),
         Param("n_min", "int", 8, "smallest number of random features N", min=4, max=128, step=4),
@@ -133,6 +140,7 @@ class ScalingLaw(Simulation):
         kk = (math.pi / (1.0 + a)) / math.sin(math.pi / (1.0 + a))
         prediction: dict[str, Any] = {
             "b": a,
+            "fitted_exponent": a,
             "c_asymptotic": kk ** (1.0 + a),
             "linf": noise,
             "n": ns.tolist(),
@@ -228,7 +236,8 @@ class ScalingLaw(Simulation):
         if bad_at is not None:
             return Result(
                 sim=self.name, params=dict(params), seed=seed, series=series, metrics={}, prediction=prediction,
-                diverged_at=bad_at, verdict=f"diverged at step N={bad_at} (non-finite loss: ill-conditioned features)",
+                diverged_at=bad_at, verdict=f"diverged at step N={bad_at}: the loss became non-finite (the random "
+                "features are too ill-conditioned; lower n_max or raise noise)",
                 agrees=False,
             )
 
@@ -237,6 +246,7 @@ class ScalingLaw(Simulation):
         excess = loss - noise
         metrics = {
             "fit_b": fit_b,
+            "fitted_exponent": fit_b,
             "fit_c": fit_c,
             "fit_linf": fit_linf,
             "fit_linf_over_noise": fit_linf / noise,
@@ -248,8 +258,8 @@ class ScalingLaw(Simulation):
         }
         agrees = abs(fit_b - a) <= 0.1
         verdict = (
-            f"fitted b = {fit_b:.3f} vs a = {a:.3g} (diff {fit_b - a:+.3f}, tol 0.1): "
-            f"{'agrees' if agrees else 'disagrees'}; L_inf = {fit_linf / noise:.2f} sigma^2"
+            f"loss falls as N^-b with fitted b = {fit_b:.3f} vs theory a = {a:.3g} ({fit_b - a:+.3f}; tolerance 0.1), "
+            f"floor {fit_linf / noise:.2f} x noise: {'agrees' if agrees else 'disagrees'}"
         )
         return Result(
             sim=self.name, params=dict(params), seed=seed, series=series, metrics=metrics,

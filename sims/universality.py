@@ -147,6 +147,16 @@ class Universality(Simulation):
     chapter = 6
     description = "Random-feature nets with different activations converge to the CKA of their NNGP kernels"
     citation = "Kornblith et al. 2019, arXiv:1905.00414; Huh et al. 2024, arXiv:2405.07987"
+    predictable = {
+        "same_family_slope": "log-log slope of 1 - CKA between two nets of the same activation against width "
+                             "(theory: -1, 1 - CKA = O(1/m))",
+        "cka_cross": "CKA between the first two activations at the largest width (theory: the CKA of their "
+                     "infinite-width kernels, e.g. 0.959 for relu vs erf)",
+    }
+    metric_keys = ("max_width",)
+    prediction_keys = ()
+    series_x = {"cka": "widths", "mutual_knn": "widths"}
+    series_index = {"cka": "pair", "mutual_knn": "pair"}
     params = (
         Param("widths", "int_list", (16, 64, 256, 1024, 2048), "hidden widths m (features per net)", min=4, max=4096),
         Param("families", "choice", "relu,erf", "activations compared (comma-joined set)", choices=FAMILY_CHOICES),
@@ -203,6 +213,7 @@ class Universality(Simulation):
             pred["cka"][p] = 1.0
             pred["mutual_knn"][p] = 1.0
         pred["same_family_slope"] = -1.0
+        pred["cka_cross"] = pred["cka"][cross[0]]
         yield frame("limits computed")
 
         # ---- measurement ----
@@ -258,26 +269,28 @@ class Universality(Simulation):
             "same_family_slope": slope,
             "same_family_slopes": slopes,
             "cka_cross_gap": gaps,
+            "cka_cross": ser["cka"][cross[0]][-1],
             "max_width": mmax,
         }
         grows = len(widths) >= 2 and mk_mean[-1] > mk_mean[0] and ck_mean[-1] > ck_mean[0]
         slope_ok = slope is not None and -1.2 <= slope <= -0.8
-        text = (f"{worst} CKA {ser['cka'][worst][-1]:.3f} at m={mmax} vs inf-width {pred['cka'][worst]:.3f} "
-                f"(gap {gaps[worst]:.3f})")
-        text += f"; 1-CKA_same slope {slope:.2f} (theory -1)" if slope is not None else ""
-        if len(widths) >= 2:
-            text += f"; mkNN {mk_mean[0]:.2f}->{mk_mean[-1]:.2f}"
+        a, b = worst.split("~")
+        text = (f"1 - CKA of same-activation nets ~ m^{slope:.2f} (theory m^-1); " if slope is not None
+                else "")
+        text += (f"{a} vs {b}: CKA {ser['cka'][worst][-1]:.3f} at m={mmax} vs {pred['cka'][worst]:.3f} "
+                 "at infinite width")
         agrees: bool | None
         if len(widths) < 2 or mmax < _MIN_WIDTH_FOR_LIMIT:
             agrees = None
-            text += f": inconclusive (need >= 2 widths, largest >= {_MIN_WIDTH_FOR_LIMIT})"
+            text += f": inconclusive below m = {_MIN_WIDTH_FOR_LIMIT}"
         else:
             agrees = bool(gaps[worst] < _GAP_TOL and slope_ok and grows)
             if agrees:
                 text += ": agrees"
             else:
-                why = [w for w, bad in (("gap > 0.01", gaps[worst] >= _GAP_TOL), ("slope off", not slope_ok),
-                                        ("no growth", not grows)) if bad]
+                why = [w for w, bad in ((f"off by more than {_GAP_TOL}", gaps[worst] >= _GAP_TOL),
+                                        ("slope off", not slope_ok),
+                                        ("similarity does not grow", not grows)) if bad]
                 text += ": disagrees (" + ", ".join(why) + ")"
         return Result(sim=self.name, params=dict(params), seed=seed, series=ser, metrics=metrics,
                       prediction=pred, verdict=text, agrees=agrees)
@@ -290,24 +303,41 @@ class Universality(Simulation):
         fams = str(params.get("families", "relu,erf")).split(",")
         cross = [f"{a}~{b}" for a, b in combinations(fams, 2)]
         same = [f"{a}~{a}" for a in fams]
-        panels = []
-        for key, title in (("cka", "linear CKA vs width"), ("mutual_knn", "mutual kNN vs width")):
-            panel = Panel(title, xlabel="width m", ylabel=key.replace("_", " "), xlog=True)
-            vals = ser.get(key, {})
-            if widths and vals:
-                shown = cross + same if len(cross) + len(same) <= 5 else cross
-                for p in shown:
-                    if p in vals and len(vals[p]) == len(widths):
-                        panel.lines.append(Line(p, widths, list(vals[p]), "measured"))
-                if len(cross) + len(same) > 5:
-                    ys = [float(np.mean([vals[p][i] for p in same])) for i in range(len(widths))]
-                    panel.lines.append(Line("same (mean)", widths, ys, "measured"))
-            for p in cross:
-                if p in pred.get(key, {}):
-                    panel.hlines.append((float(pred[key][p]), f"inf {p}"))
-            if pred.get(key) and len(cross) == 1:  # with 3 families the legend is full already
-                panel.hlines.append((1.0, "inf same"))
-            panels.append(panel)
+        many = len(cross) + len(same) > 5  # three families: the cross pairs and the mean of the same pairs
+        # panel 1: 1 - CKA on log-log axes, where the O(1/m) law is a straight line of slope -1 and each
+        # cross pair levels off at its infinite-width value
+        p1 = Panel("1 - CKA vs width", xlabel="width m", ylabel="1 - CKA", xlog=True, ylog=True)
+        cka = ser.get("cka", {})
+        if widths and cka:
+            for p in (cross if many else cross + same):
+                if p in cka and len(cka[p]) == len(widths):
+                    p1.lines.append(Line(p, widths, [1.0 - v for v in cka[p]], "measured"))
+            same_gap = [float(np.mean([1.0 - cka[p][i] for p in same if p in cka and len(cka[p]) == len(widths)]))
+                        for i in range(len(widths))] if all(p in cka and len(cka[p]) == len(widths) for p in same) else []
+            if many and same_gap:
+                p1.lines.append(Line("same (mean)", widths, same_gap, "measured"))
+            if len(widths) >= 2 and same_gap and same_gap[-1] > 0:
+                m_ref, g_ref = widths[-1], same_gap[-1]
+                p1.lines.append(Line("slope -1", widths, [g_ref * m_ref / m for m in widths], "theory"))
+        for p in cross:
+            if p in pred.get("cka", {}):
+                p1.hlines.append((1.0 - float(pred["cka"][p]), f"inf {p}"))
+        # panel 2: mutual kNN, with the infinite-width values
+        p2 = Panel("mutual kNN vs width", xlabel="width m", ylabel="mutual kNN", xlog=True)
+        mk = ser.get("mutual_knn", {})
+        if widths and mk:
+            for p in (cross if many else cross + same):
+                if p in mk and len(mk[p]) == len(widths):
+                    p2.lines.append(Line(p, widths, list(mk[p]), "measured"))
+            if many and all(p in mk and len(mk[p]) == len(widths) for p in same):
+                ys = [float(np.mean([mk[p][i] for p in same])) for i in range(len(widths))]
+                p2.lines.append(Line("same (mean)", widths, ys, "measured"))
+        for p in cross:
+            if p in pred.get("mutual_knn", {}):
+                p2.hlines.append((float(pred["mutual_knn"][p]), f"inf {p}"))
+        if pred.get("mutual_knn") and len(cross) == 1:  # with 3 families the legend is full already
+            p2.hlines.append((1.0, "inf same"))
+        panels = [p1, p2]
         if isinstance(data, Result):
             caption = data.verdict
         else:

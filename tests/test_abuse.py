@@ -17,10 +17,10 @@ from ptysession import PtySession, lmtui_argv
 
 # every binding the app has, plus the rest of the keyboard; quitting keys are left out
 KEYS = [
-    "n", "p", "t", "f", "z", "c", "g", "s", "r", "v", "j", "k", "h", "l", "b", "1", "2", "3", "4",
+    "n", "p", "t", "f", "z", "c", "g", "o", "s", "r", "v", "j", "k", "h", "l", "b", "G", "N", "1", "2", "3", "4",
     "question_mark", "left_square_bracket", "right_square_bracket", "plus", "minus", "equals_sign",
     "up", "down", "left", "right", "pageup", "pagedown", "home", "end", "tab", "shift+tab", "enter",
-    "escape", "backspace", "delete", "space", "ctrl+p", "ctrl+a", "ctrl+e", "ctrl+k", "ctrl+u",
+    "escape", "backspace", "delete", "space", "ctrl+p", "ctrl+a", "ctrl+e", "ctrl+k", "ctrl+u", "ctrl+d",
     "f1", "insert", "comma", "full_stop", "slash", "semicolon", "apostrophe",
 ] + list(string.ascii_letters.replace("q", "").replace("Q", "")) + list("0123456789")
 

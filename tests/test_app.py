@@ -155,8 +155,10 @@ async def test_help_screen_opens_and_closes():
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one(Static).content)
-        assert "ctrl+p" in text and "1-4" in text
+        from lmtui.screens.help import help_text
+
+        text = help_text(app)
+        assert "ctrl+p" in text and "1 2 3 4" in text and "[next-chapter]" in text
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
@@ -165,18 +167,21 @@ async def test_help_screen_opens_and_closes():
 async def test_chapter_links_work_and_web_links_are_only_shown(mini_course):
     app = LmtuiApp(content_dir=mini_course)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("g")
+        await pilot.press("o")
         await pilot.pause()
         assert isinstance(app.screen, LinksScreen)
         await pilot.press("down", "enter")  # the web link
         await pilot.pause()
         assert app.current == "first"
         assert any("not opened here" in str(n.message) for n in app._notifications)
-        await pilot.press("g")
+        await pilot.press("o")
         await pilot.pause()
         await pilot.press("enter")  # the chapter link
         await pilot.pause()
         assert app.current == "second"
+        await pilot.press("backspace")  # back where the link was followed
+        await pilot.pause()
+        assert app.current == "first" and not app.history
 
 
 async def test_too_small_terminal_shows_a_message_then_recovers():

@@ -26,6 +26,16 @@ from conftest import REPO
         ("ẍ + γẋ", "x'' + gamma x'"),
         ("naïve x̃", "naive x"),
         ("日本", "??"),
+        # a root sign keeps its argument apart from the next word
+        ("fluctuations of order 1/√m.", "fluctuations of order 1/sqrt(m)."),
+        ("√(2ηT)·ξ", "sqrt(2 eta T)*xi"),
+        ("η·√width", "eta*sqrt(width)"),
+        ("x₁√2.5", "x_1 sqrt(2.5)"),
+        # a Greek letter takes its own sub- or superscript without a space
+        ("θ₀ and λ₁", "theta_0 and lambda_1"),
+        ("σ² = λᵢ", "sigma^2 = lambda_i"),
+        ("ηλ₁ < 2", "eta lambda_1 < 2"),
+        ("x₁λ", "x_1 lambda"),
         ("plain", "plain"),
     ],
 )

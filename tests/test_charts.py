@@ -199,3 +199,177 @@ def test_two_panels_side_by_side_when_wide() -> None:
 def test_two_panels_stacked_when_narrow() -> None:
     loss_row, err_row = title_rows(render_chart(two_panels(), 80, 24, color=False))
     assert loss_row < err_row
+
+
+# -- theory and measurement both visible where they coincide ------------------------------------
+def plot_area(text: str) -> list[str]:
+    """The rows between the plot frame's top and bottom lines, without the frame columns."""
+    lines = text.split("\n")
+    top = next(i for i, line in enumerate(lines) if "┌" in line or line.lstrip().startswith("+-"))
+    frame = lines[top]
+    left = frame.index("┌") if "┌" in frame else frame.index("+")
+    right = frame.rindex("┐") if "┐" in frame else frame.rindex("+")
+    bottom = next(i for i, line in enumerate(lines) if i > top and line[left] in "└+")
+    return [line[left + 1 : right] for line in lines[top + 1 : bottom]]
+
+
+def test_theory_stays_visible_under_a_measurement_that_agrees() -> None:
+    x = np.linspace(0.0, 10.0, 400)
+    y = 1.0 - np.exp(-x)
+    panel = Panel("agree", lines=[Line("measured", x, y), Line("theory", x, y, kind="theory")])
+    rows = plot_area(render_panel(panel, 60, 16, color=False))
+    drawn = "".join(rows)
+    assert drawn.count("o") >= 15 and drawn.count(".") >= 15
+    # on the rows where the curve is flat, measurement and theory alternate along the same row
+    flat = [row for row in rows if row.count("o") >= 5]
+    assert flat and all("." in row for row in flat)
+    assert any(re.search(r"o\.+o", row) for row in flat)
+
+
+def test_an_hline_under_a_measurement_that_hovers_on_it_stays_visible() -> None:
+    steps = np.arange(0, 800, 10.0)
+    sharp = np.full_like(steps, 5.0)
+    sharp[:10] = np.linspace(2.0, 5.0, 10)
+    panel = Panel("eos", lines=[Line("sharpness", steps, sharp)], hlines=[(5.0, "2/eta")])
+    rows = plot_area(render_panel(panel, 60, 14, color=False))
+    edge = max(rows, key=lambda row: row.count("o"))
+    assert edge.count("o") >= 10 and edge.count(".") >= 10
+
+
+def test_coinciding_measurements_interleave_dense_and_dodge_sparse() -> None:
+    x = np.linspace(0.0, 1.0, 300)
+    dense = Panel("dense", lines=[Line("a", x, x), Line("b", x, x), Line("c", x, x)])
+    drawn = "".join(plot_area(render_panel(dense, 60, 14, color=False)))
+    assert min(drawn.count(m) for m in "ox*") >= 8
+    widths = [16, 64, 256, 1024]
+    sparse = Panel("sparse", lines=[Line(name, widths, [0.5, 0.8, 0.95, 1.0]) for name in ("a", "b", "c")]
+                   + [Line("low", widths, [0.2, 0.3, 0.4, 0.5])], xlog=True)
+    drawn = "".join(plot_area(render_panel(sparse, 60, 14, color=False)))
+    assert [drawn.count(m) for m in "ox*#"] == [4, 4, 4, 4]  # every point of every series is drawn
+
+
+def test_two_theory_lines_on_the_same_row_share_it() -> None:
+    panel = Panel("two limits", lines=[Line("m", [1, 10], [0.2, 0.5])], hlines=[(0.97, "a"), (1.0, "b")])
+    rows = plot_area(render_panel(panel, 50, 12, color=False))
+    assert any("." in row and "-" in row for row in rows)
+
+
+# -- titles and the panel hint -----------------------------------------------------------------
+LONG = "sharpness (top Hessian eigenvalue) of the loss along training"
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+@pytest.mark.parametrize("width", [30, 48, 72])
+def test_a_long_title_is_shortened_and_the_hint_kept(width: int, ascii_only: bool) -> None:
+    panel = Panel(LONG, "step", "sharpness", lines=[Line("s", [0, 1, 2], [1, 2, 3])])
+    first = render_panel(panel, width, 12, color=False, ascii_only=ascii_only, hint="[v: panel 1/2]").split("\n")[0]
+    assert first.rstrip().endswith("[v: panel 1/2]")
+    assert ("..." if ascii_only else "…") in first and first.lstrip().startswith("sharpness")
+    assert len(first) == width
+
+
+def test_a_short_title_is_kept_whole_with_the_hint() -> None:
+    chart = Chart([loss_panel(), slope_panel()])
+    text = render_chart(chart, 80, 20, color=False, panel=1, hint="[v: panel 2/2]")
+    assert "error vs n [v: panel 2/2]" in text.split("\n")[0]
+    assert "…" not in text
+
+
+def test_the_hint_is_kept_in_the_one_line_summary() -> None:
+    text = render_panel(loss_panel(LONG), 30, 4, color=False, hint="[v: panel 1/2]")
+    assert text.split("\n")[0].endswith("[v: panel 1/2]")
+
+
+def test_axis_labels_are_never_dropped() -> None:
+    panel = Panel("p", xlabel="t = lr*step", ylabel="a very long y axis label indeed", lines=[Line("s", [0, 1], [0, 1])])
+    labels = render_panel(panel, 40, 12, color=False).split("\n")[-2]
+    assert "t = lr*step" in labels and labels.startswith("a very") and "…" in labels
+
+
+# -- axes fitted to the data -------------------------------------------------------------------
+def x_tick_labels(text: str) -> list[float]:
+    lines = text.split("\n")
+    bottom = next(i for i, line in enumerate(lines) if "└" in line)
+    return [float(t) for t in lines[bottom + 1].split()]
+
+
+def y_tick_labels(text: str) -> list[float]:
+    return [float(m.group(1)) for m in re.finditer(r"^\s*(-?[\d.e+-]+)┤", text, re.M)]
+
+
+@pytest.mark.parametrize(("end", "bad"), [(800, 1000), (11.3, 15), (0.93, 1.0)])
+def test_axes_end_at_the_data_with_ticks_inside(end: float, bad: float) -> None:
+    x = np.linspace(0.0, end, 200)
+    panel = Panel("fit", lines=[Line("s", x, 2 + np.sin(x / end * 6))])
+    text = render_panel(panel, 70, 16, color=False)
+    ticks = x_tick_labels(text)
+    assert len(ticks) >= 3 and min(ticks) >= 0 and max(ticks) <= end and bad not in ticks
+    ys = y_tick_labels(text)
+    assert len(ys) >= 2 and min(ys) >= 1.0 - 1e-9 and max(ys) <= 3.0 + 1e-9
+    # the data reach the frame: a marker in the last column and in the top and bottom rows
+    rows = plot_area(text)
+    assert any(row.endswith("o") for row in rows)
+    assert "o" in rows[0] and "o" in rows[-1]
+
+
+def test_log_axis_with_less_than_two_decades_gets_round_ticks() -> None:
+    panel = Panel("narrow", lines=[Line("s", [0.0025, 0.005, 0.01, 0.02, 0.04], [1, 2, 3, 4, 5])], xlog=True)
+    assert x_tick_labels(render_panel(panel, 60, 12, color=False)) == [0.005, 0.01, 0.02]
+
+
+# -- ASCII: markers never look like the frame --------------------------------------------------
+def test_no_measured_marker_is_a_tick_or_corner_in_ascii() -> None:
+    from lmtui.charts import MEASURED_MARKERS
+
+    assert "+" not in MEASURED_MARKERS and "|" not in MEASURED_MARKERS and "-" not in MEASURED_MARKERS
+    x = np.arange(1.0, 41.0)
+    panel = Panel("six", lines=[Line(f"s{i}", x, x * (i + 1)) for i in range(6)], vlines=[(20.0, "mark")])
+    text = render_panel(panel, 70, 20, color=False, ascii_only=True)
+    assert text.isascii()
+    assert not any("+" in row for row in plot_area(text))  # ticks and corners stay on the frame
+    assert "| mark" in text  # the vline's legend key in ASCII
+
+
+# -- vlines, fixed markers, connected sweeps ---------------------------------------------------
+def test_vline_is_a_dashed_column_under_the_data() -> None:
+    panel = Panel("v", lines=[Line("m", [0, 10], [0, 1])], vlines=[(5.0, "p = n")])
+    text = render_panel(panel, 41, 12, color=False)
+    rows = plot_area(text)
+    cols = {row.index("┆") for row in rows if "┆" in row}
+    assert len(cols) == 1 and sum("┆" in row for row in rows) >= len(rows) - 1
+    assert "┆ p = n" in text
+
+
+def test_connected_measurement_joins_its_points_and_a_fixed_marker_is_used() -> None:
+    panel = Panel("sweep", lines=[Line("w", [0, 1, 2], [0, 5, 0], connect=True), Line("best", [1], [5], marker="@"),
+                                  Line("div", [2.5], [5], marker="^")])
+    text = render_panel(panel, 50, 14, color=False)
+    drawn = "".join(plot_area(text))
+    assert drawn.count("o") > 10 and drawn.count("@") == 1 and drawn.count("^") == 1
+    assert "@ best" in text and "^ div" in text and "o w" in text
+
+
+# -- ChartView: the panel hint is a separate argument, always visible ---------------------------
+async def test_chart_view_shows_the_hint_whole_with_a_long_title() -> None:
+    from textual.app import App
+
+    from lmtui.widgets.simpane import ChartView
+
+    class ChartApp(App):
+        def chart_style(self) -> tuple[bool, bool]:
+            return (False, False)
+
+        def compose(self):
+            yield ChartView()
+
+    chart = Chart([loss_panel(LONG), slope_panel()], caption="")
+    app = ChartApp()
+    async with app.run_test(size=(44, 16)) as pilot:
+        view = app.query_one(ChartView)
+        view.show(chart)
+        await pilot.pause()
+        first = view.render().plain.split("\n")[0]
+        assert view.single and first.rstrip().endswith("[v: panel 1/2]") and "…" in first
+        view.next_panel()
+        await pilot.pause()
+        assert view.render().plain.split("\n")[0].strip() == "error vs n [v: panel 2/2]"

@@ -57,12 +57,12 @@ async def test_simulation_runs_in_its_chapter(chapter_id, figure):
         lines = [line for panel in chart.chart.panels for line in panel.lines]
         measured = [ln for ln in lines if ln.kind == "measured" and len(ln.y) > 0]
         theory = [ln for ln in lines if ln.kind in ("theory", "reference") and len(ln.y) > 0]
-        hlines = [h for panel in chart.chart.panels for h in panel.hlines]
+        marks = [m for panel in chart.chart.panels for m in (*panel.hlines, *panel.vlines) if m[1]]
         assert measured, "the chart shows no measurement"
-        assert theory or hlines, "the chart shows no prediction"
+        assert theory or marks, "the chart shows no prediction"
         rendered = str(chart.render())
         assert measured[0].label[:8] in rendered  # the legend names what is drawn
-        assert (theory[0].label[:8] if theory else hlines[0][1][:8]) in rendered
+        assert (theory[0].label[:8] if theory else marks[0][1][:8]) in rendered
         assert verdict_text(pane) == result.verdict and result.verdict
         assert "done in" in str(pane.query_one(".sim-status", Static).content)
 

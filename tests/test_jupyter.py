@@ -85,9 +85,6 @@ async def drive_terminal(url: str, token: str) -> tuple[str, str]:
             while not predicate(term.text):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    import os as _os
-                    if _os.environ.get("LMTUI_DUMP_TERMINAL"):
-                        Path(_os.environ["LMTUI_DUMP_TERMINAL"]).write_text("".join(raw))
                     raise AssertionError(f"the terminal never showed what was expected:\n{term.text}")
                 try:  # short waits: the server's pings would restart a long one forever
                     msg = await asyncio.wait_for(ws.receive(), min(left, 1.0))
@@ -103,12 +100,11 @@ async def drive_terminal(url: str, token: str) -> tuple[str, str]:
         first = json.loads((await asyncio.wait_for(ws.receive(), 30)).data)
         assert first[0] == "setup", first
         await ws.send_str(json.dumps(["set_size", 24, 80, 600, 800]))  # as JupyterLab's terminal does
-        await ws.send_str(json.dumps(["stdin", "stty size\r"]))
-        await read_until(lambda text: "24 80" in text, 30)
-        await ws.send_str(json.dumps(["stdin", "python3 -c 'import os; print(\"SIZE\", os.get_terminal_size())'; stty -a | head -3\r"]))
-        await read_until(lambda text: "SIZE os" in text, 30)
+        await ws.send_str(json.dumps(["stdin", "stty size; echo COLUMNS=$COLUMNS LINES=$LINES\r"]))
+        # the terminal is 24x80, and terminado has put its own (stale) 80x25 in the environment
+        await read_until(lambda text: "24 80" in text and "LINES=25" in text, 30)
         await ws.send_str(json.dumps(["stdin", "clear; lmtui\r"]))
-        await read_until(lambda text: "0 The Problem" in text and "p.1/" in text and "q Quit" in text, 40)
+        await read_until(lambda text: "0 The Problem" in text and "p.1/" in text and "q Quit" in text, 90)
         in_app = term.text
         seen = len(raw)
         await ws.send_str(json.dumps(["stdin", "q"]))
@@ -133,3 +129,33 @@ def test_lmtui_in_a_jupyter_terminal(jupyter):
     assert "Traceback" not in after
     # progress went to the hub user's own home (the platform data folder under $HOME)
     assert (home / ".local" / "share" / "lmtui" / "progress.db").exists()
+
+
+def test_terminal_size_comes_from_the_terminal_not_a_stale_environment(monkeypatch):
+    """JupyterLab's terminal (terminado) puts COLUMNS=80 LINES=25 in the shell's environment once;
+    Textual believed them over the terminal (textual_fixes: terminal-size-from-stale-environment).
+    A real pty of 24 rows and 100 columns, with those variables set."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    from textual.drivers.linux_driver import LinuxDriver
+
+    from lmtui import textual_fixes
+
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    terminal = os.fdopen(child, "w")
+    try:
+        monkeypatch.setattr(sys, "__stdout__", terminal)
+        monkeypatch.setenv("COLUMNS", "80")
+        monkeypatch.setenv("LINES", "25")
+        driver = object.__new__(LinuxDriver)  # the size query needs no running app
+        textual_fixes.apply_all()
+        with textual_fixes.without("terminal-size-from-stale-environment"):
+            assert LinuxDriver._get_terminal_size(driver) == (80, 25)  # the upstream bug: stale numbers
+        assert LinuxDriver._get_terminal_size(driver) == (100, 24)  # the terminal's own size
+    finally:
+        terminal.close()
+        os.close(main)

@@ -61,6 +61,7 @@ async def test_prune_drops_only_closed_watchers():
 async def test_parameter_fields_are_freed_after_editing():
     """Each edit builds an Input and removes it on enter. Textual's Input never leaves its
     screen's text-selection signal, so every one stayed alive; LeanInput leaves it."""
+    earlier = {id(field) for field in _live(Input)}  # other tests' apps may not be collected yet
     app = LmtuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -73,5 +74,5 @@ async def test_parameter_fields_are_freed_after_editing():
         app.open_chapter(app.course.chapters[-1].id)
         await pilot.pause()
         await pilot.pause()
-        detached = [field for field in _live(Input) if not field.is_attached]
+        detached = [field for field in _live(Input) if not field.is_attached and id(field) not in earlier]
         assert detached == [], f"{len(detached)} removed parameter fields are still alive"

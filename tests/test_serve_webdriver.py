@@ -52,7 +52,7 @@ class WebApp:
 
 @pytest.mark.parametrize("fixed", [False, True], ids=["fix off: orphan", "fix on"])
 def test_app_ends_when_its_web_input_closes(fixed):
-    app = WebApp(*(["_exit_when_web_input_closes"] if fixed else []))
+    app = WebApp(*(["web-app-outlives-its-input"] if fixed else []))
     app.send("x")
     ended = app.close_input()
     log = app.log
@@ -63,7 +63,7 @@ def test_app_ends_when_its_web_input_closes(fixed):
 @pytest.mark.parametrize("fixed", [False, True], ids=["fix off: q swallowed", "fix on"])
 def test_a_stalled_paste_does_not_swallow_keys_in_the_browser(fixed):
     # a paste that never ends, then escape and q typed as keys (as the pty key storm found)
-    fixes = ["_exit_when_web_input_closes"] + (["_close_stalled_pastes_in_the_browser"] if fixed else [])
+    fixes = ["web-app-outlives-its-input"] + (["stalled-paste-and-late-escape"] if fixed else [])
     app = WebApp(*fixes)
     app.send("\x1b[200~junk")
     app.send("\x1b")
@@ -73,13 +73,20 @@ def test_a_stalled_paste_does_not_swallow_keys_in_the_browser(fixed):
     assert ("quit by q" in log) is fixed, log
 
 
-def test_workarounds_find_what_they_patch():
-    """Each workaround asserts that the Textual internals it patches exist, and applies once."""
+def test_web_workarounds_are_registered_and_installed_at_start():
+    """Each is in FIXES with its upstream report, checks the Textual internals it patches, is
+    installed by apply_all (the app's start) and reverted by without()."""
     from textual.drivers import web_driver
 
     from lmtui import textual_fixes
 
-    textual_fixes.apply()
-    textual_fixes.apply()
+    names = {f.name: f for f in textual_fixes.FIXES}
+    assert "#6690" in names["web-app-outlives-its-input"].upstream
+    assert web_driver in textual_fixes.PARSER_DRIVERS
+    textual_fixes.apply_all()
     assert web_driver.XTermParser is textual_fixes.PasteSafeParser
-    assert getattr(web_driver.WebDriver.run_input_thread, "_lmtui_exit_on_eof", False)
+    patched = web_driver.WebDriver.run_input_thread
+    assert patched is not textual_fixes._web_input_thread
+    with textual_fixes.without("web-app-outlives-its-input"):
+        assert web_driver.WebDriver.run_input_thread is textual_fixes._web_input_thread
+    assert web_driver.WebDriver.run_input_thread is not textual_fixes._web_input_thread

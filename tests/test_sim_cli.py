@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from lmtui.cli import main
-from lmtui.sim_cli import series_columns
 from lmtui.sims import registry
 from lmtui.sims.base import Chart, Frame, Line, Panel, Param, Result, Simulation
 
@@ -35,6 +34,9 @@ class Toy(Simulation):
         Param("sizes", "int_list", (1, 2, 4), "widths to try", min=1, max=64),
         Param("mode", "choice", "decay", "decay or blow up", choices=("decay", "blowup")),
     )
+    series_x = {"loss": "step", "sv": "step", "fits": "step"}
+    predictable = {"final": "the loss at the last step (theory: exp(-rate (steps - 1)))"}
+    series_index = {"sv": "component", "fits": "alpha"}
 
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         steps: list[int] = []
@@ -53,7 +55,9 @@ class Toy(Simulation):
             "step": steps,
             "loss": loss,
             "sv": [[v, v / 2] for v in loss],
-            "fits": {f"alpha={a}": [a * v for v in loss] for a in params["sizes"]},
+            "fits": {a: [a * v for v in loss] for a in params["sizes"]},
+            "late": [math.nan, 2.0],  # shorter than step, and not indexed by it
+            "rate": params["rate"],
         }
         return Result(
             sim=self.name, params=params, seed=seed, series=series,
@@ -117,6 +121,8 @@ def test_show_lists_every_parameter(toy: Toy, capsys: pytest.CaptureFixture[str]
     for p in toy.params:
         line = next(line for line in out.splitlines() if line.startswith(p.name + " "))
         assert p.format(p.default) in line and p.range_text() in line and p.help in line
+    assert "to predict" in out
+    assert next(line for line in out.splitlines() if line.startswith("final ")).endswith(toy.predictable["final"])
 
 
 # -- run --------------------------------------------------------------------------------------------
@@ -144,20 +150,41 @@ def test_run_json_is_one_plain_object(toy: Toy, capsys: pytest.CaptureFixture[st
     assert out.count("\n") == 1
 
 
-def test_run_csv_parses_with_flattened_columns(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "sim", "run", "toy", "--csv", "--set", "sizes=1,4")
+def test_run_csv_is_a_tidy_table(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "toy", "--csv", "--set", "sizes=1,4", "--set", "rate=0.5")
     assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["step", "loss", "sv_1", "sv_2", "fits_alpha=1", "fits_alpha=4"]
-    assert len(rows) == STEPS
-    assert [int(r["step"]) for r in rows] == list(range(STEPS))
-    assert float(rows[2]["fits_alpha=4"]) == pytest.approx(4 * math.exp(-1.0))
-    assert float(rows[2]["sv_2"]) == pytest.approx(math.exp(-1.0) / 2)
+    reader = csv.reader(io.StringIO(out))
+    header = next(reader)
+    assert header == ["series", "x_name", "x", "y", "component", "alpha"]
+    rows = [dict(zip(header, r, strict=True)) for r in reader]
+    by = lambda name: [r for r in rows if r["series"] == name]  # noqa: E731
+    # every point of a series is its own row, with that series' own x
+    loss = by("loss")
+    assert [int(r["x"]) for r in loss] == list(range(STEPS)) and {r["x_name"] for r in loss} == {"step"}
+    for r in loss:
+        assert float(r["y"]) == pytest.approx(math.exp(-0.5 * int(r["x"])))
+        assert r["component"] == r["alpha"] == ""
+    sv = by("sv")
+    assert len(sv) == 2 * STEPS and {r["component"] for r in sv} == {"1", "2"}
+    for r in sv:
+        assert float(r["y"]) == pytest.approx(math.exp(-0.5 * int(r["x"])) / int(r["component"]))
+    fits = by("fits")
+    assert len(fits) == 2 * STEPS and {r["alpha"] for r in fits} == {"1", "4"}
+    for r in fits:
+        assert float(r["y"]) == pytest.approx(int(r["alpha"]) * math.exp(-0.5 * int(r["x"])))
+    # a series of another length is indexed by position, not lined up with the steps; NaN is empty
+    assert [(r["x_name"], r["x"], r["y"]) for r in by("late")] == [("index", "0", ""), ("index", "1", "2.0")]
+    assert [(r["x"], r["y"]) for r in by("rate")] == [("", "0.5")]
+    assert not by("step")  # an x is not a series of its own
 
 
-def test_series_columns_pads_ragged_records_and_blanks_nan() -> None:
-    columns = series_columns({"a": [1.0, math.nan], "v": [[1, 2], [3]], "r": [{"x": 1}, {"y": 2}], "s": 7})
-    assert columns == {"a": [1.0, None], "v_1": [1, 3], "v_2": [2, None], "r_x": [1, None], "r_y": [None, 2], "s": [7]}
+def test_csv_help_describes_the_tidy_table(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sim", "run", "--help"])
+    out = capsys.readouterr().out
+    assert "tidy" in out and "series, x_name" not in out  # the columns are described one by one
+    for column in ("series", "x_name", "x, y"):
+        assert column in out
 
 
 def test_run_plot_fits_80_columns(toy: Toy, capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,3 +288,41 @@ def test_real_implicit_regularization_json(capsys: pytest.CaptureFixture[str]) -
     assert data["sim"] == "implicit_regularization"
     defaults = registry.get("implicit_regularization").resolve()
     assert data["params"] == {k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}
+
+
+def _csv_rows(out: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_real_edge_of_stability_csv_keeps_each_series_on_its_own_x(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "edge_of_stability", "--csv", "--set", "steps=60")
+    assert code == 0
+    rows = _csv_rows(out)
+    code, out, _ = run_cli(capsys, "sim", "run", "edge_of_stability", "--json", "--set", "steps=60")
+    series = json.loads(out)["series"]
+    sharp = [r for r in rows if r["series"] == "sharpness"]
+    assert {r["x_name"] for r in sharp} == {"sharpness_step"}
+    assert [int(r["x"]) for r in sharp] == series["sharpness_step"]
+    assert [float(r["y"]) for r in sharp] == pytest.approx(series["sharpness"])
+    loss = [r for r in rows if r["series"] == "loss"]
+    assert [int(r["x"]) for r in loss] == series["step"] and len(loss) == 61
+    assert [float(r["y"]) for r in loss] == pytest.approx(series["loss"])
+
+
+def test_real_mup_transfer_csv_indexes_the_sweeps_by_width(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--set", "widths=32,64", "--set", "log2_lrs=-2,-1,0", "--set", "steps=10", "--set", "coord_widths=64,128"]
+    code, out, _ = run_cli(capsys, "sim", "run", "mup_transfer", "--csv", *args)
+    assert code == 0
+    rows = _csv_rows(out)
+    code, out, _ = run_cli(capsys, "sim", "run", "mup_transfer", "--json", *args)
+    series = json.loads(out)["series"]
+    loss = [r for r in rows if r["series"] == "loss"]
+    assert len(loss) == 2 * 2 * 3  # param x width x learning rate
+    for r in loss:
+        i, j = series["widths"].index(int(r["width"])), series["log2_lrs"].index(float(r["x"]))
+        expected = series["loss"][r["param"]][i][j]
+        assert r["x_name"] == "log2_lr"
+        assert (r["y"] == "") if expected is None else (float(r["y"]) == pytest.approx(expected))
+    coord = [r for r in rows if r["series"] == "coord_change"]
+    assert {(r["param"], r["layer"]) for r in coord} == {(p, lay) for p in ("sp", "mup") for lay in ("input", "hidden", "output")}
+    assert {int(r["x"]) for r in coord} == {64, 128}

@@ -28,7 +28,7 @@ def test_runs_and_quits_in_a_real_terminal(tmp_path, env, size):
         session.send("f")
         assert session.wait_for("f:Figure]", timeout=10) is not None, session.text()
         session.send("?")
-        assert session.wait_for("Keys", timeout=10) is not None, session.text()
+        assert session.wait_for("Anywhere", timeout=10) is not None, session.text()
         assert not session.saw_traceback
         assert session.quit() == 0
     finally:
@@ -69,7 +69,7 @@ def raw_output(tmp_path, args: tuple[str, ...], env: dict[str, str], keys: str =
     session.stream.feed = lambda data: (raw.extend(data), feed(data))  # type: ignore[method-assign]
     try:
         assert session.wait_for("t:Text", timeout=30) is not None, session.text()
-        for key, expect in zip(keys, ("p.2/", "p.3/", "Q1.", "f:Figure]", "Keys")):
+        for key, expect in zip(keys, ("p.2/", "p.3/", "Q1.", "f:Figure]", "Anywhere")):
             session.send(key)
             assert session.wait_for(expect, timeout=15) is not None, session.text()
         screen = session.text()

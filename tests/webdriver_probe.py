@@ -1,6 +1,7 @@
-"""A tiny Textual app run under textual's web driver (as `lmtui serve` runs each visitor), with the
-named lmtui.textual_fixes workarounds applied: the web-driver tests reproduce the upstream bugs
-with a fix off and check them gone with it on. It reports each key it gets on stderr."""
+"""A tiny Textual app run under textual's web driver (as `lmtui serve` runs each visitor), with only
+the named lmtui.textual_fixes work-arounds (FIXES names) applied: the web-driver tests reproduce
+the upstream bugs with a fix off and check them gone with it on. It reports each key it gets on
+stderr."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from textual.screen import Screen
 
 from lmtui import textual_fixes
 
-for name in sys.argv[1:]:
-    getattr(textual_fixes, name)()
+for fix in textual_fixes.FIXES:
+    if fix.name in sys.argv[1:]:
+        fix.requires()
+        fix.apply()
 
 
 class Keys(Screen[None]):

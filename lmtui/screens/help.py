@@ -1,4 +1,6 @@
-"""The help screen: what the keys do, generated from the live bindings where possible."""
+"""The help screen, generated from the live bindings: every key the app has, as it is bound now
+(the settings file's [keymap] and Textual's update_keymap included), with each binding's id for
+rebinding."""
 
 from __future__ import annotations
 
@@ -8,59 +10,78 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..keys import bindings
 from ..textual_fixes import DismissOnTop
 
-KEYS: list[tuple[str, str]] = [
-    ("n / p", "next / previous chapter"),
-    ("t / f / z", "the chapter's text, figure (again: next figure), quiz"),
-    ("j / k, up / down", "scroll the page (or move in a list)"),
-    ("] / [, right / left", "next / previous page of the text"),
-    ("space / b", "page down / up"),
-    ("tab / shift+tab", "move focus (quiz questions, parameters)"),
-    ("1-4", "answer the focused quiz question"),
-    ("s", "start / stop the simulation"),
-    ("r", "reset the simulation's parameters"),
-    ("v", "next chart panel (when the terminal is too small for all)"),
-    ("left / right, - / +", "step the focused parameter"),
-    ("enter", "type a parameter value (escape cancels)"),
-    ("g", "links on this page (chapter links open here; web links are only shown)"),
-    ("c", "show / hide the table of contents"),
-    ("ctrl+p", "command palette: jump to any chapter"),
-    ("?", "this help"),
-    ("q", "quit (progress is saved as you go)"),
-]
+INTRO = ("Everything works from the keyboard; the footer shows the keys that work where you are. Progress "
+         "(chapters read, quiz answers, predictions, your place) is saved as you go: `lmtui locate` prints where. "
+         "Rebind any key in the settings file's [keymap] table, as binding-id = \"keys\" (the ids are in the last "
+         "column).")
 
 
-def help_text() -> str:
-    width = max(len(k) for k, _ in KEYS)
-    lines = ["Keys", ""]
-    lines += [f"  {k.ljust(width)}  {v}" for k, v in KEYS]
-    lines += [
-        "",
-        "Everything works from the keyboard. Progress (chapters read, quiz answers, the",
-        "last chapter) is saved as you go under $LMTUI_HOME or your user data folder.",
-        "",
-        "Press escape or ? to close.",
-    ]
+def sections(app) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """(title, [(keys, what they do, binding id)]) from the live bindings."""
+    out = []
+    for title, group in bindings():
+        rows = [(app.key_hint(b.id, every=True), b.tooltip or b.description, b.id) for b in group
+                if not b.id.startswith("answer-")]
+        answers = [b for b in group if b.id.startswith("answer-")]
+        if answers:  # one row for the four answer keys
+            rows.insert(0, (" ".join(app.key_hint(b.id) for b in answers), "answer the marked question (choice 1-4)",
+                            f"{answers[0].id}..{answers[-1].id.rsplit('-', 1)[1]}"))
+        if title == "Anywhere":
+            rows.insert(0, ("ctrl+p", "command palette: find a chapter, figure or quiz", "-"))
+            rows.insert(1, ("tab/shift+tab", "move between the parts of a view (questions, parameters, panes)", "-"))
+        out.append((title, rows))
+    return out
+
+
+def help_text(app) -> str:
+    """The help as plain text (what the screen shows, for tests and `--help`-like uses)."""
+    lines = [INTRO, ""]
+    for title, rows in sections(app):
+        lines.append(title)
+        lines += [f"  {keys}  {what}  [{binding_id}]" for keys, what, binding_id in rows]
+        lines.append("")
     return "\n".join(lines)
+
+
+def help_renderable(app):
+    """The help as tables that wrap to the screen's width."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list = [Text(INTRO), Text("")]
+    for title, rows in sections(app):
+        parts.append(Text(title, style="bold"))
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        table.add_column(no_wrap=True, style="dim")
+        for keys, what, binding_id in rows:
+            table.add_row(keys, what, binding_id)
+        parts += [table, Text("")]
+    parts.append(Text("escape or ? closes this help."))
+    return Group(*parts)
 
 
 class HelpScreen(DismissOnTop, ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 84; max-width: 100%; height: auto; max-height: 100%;
+    HelpScreen > VerticalScroll { width: 100; max-width: 100%; height: auto; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1; }
     """
     CLOSE_KEYS = ("escape", "question_mark", "q")
     BINDINGS = [
         Binding(",".join(CLOSE_KEYS), "close", "Close", id="close-help"),
-        Binding("j,down", "scroll_down", "Scroll", show=False),
-        Binding("k,up", "scroll_up", "Scroll", show=False),
+        Binding("j,down", "scroll_down", "Scroll", show=False, id="help-down"),
+        Binding("k,up", "scroll_up", "Scroll", show=False, id="help-up"),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_text(), markup=False)
+            yield Static(help_renderable(self.app), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -20,7 +20,7 @@ class LinksScreen(DismissOnTop, ModalScreen[str | None]):
         border: round $primary; background: $surface; padding: 0 1; }
     LinksScreen ListView { height: auto; max-height: 16; }
     """
-    CLOSE_KEYS = ("escape", "g", "q")
+    CLOSE_KEYS = ("escape", "o", "q")
     BINDINGS = [Binding(",".join(CLOSE_KEYS), "close", "Close", id="close-links")]
 
     def __init__(self, links: list[tuple[str, str]]) -> None:

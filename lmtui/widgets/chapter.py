@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from textual import work
+import re
+
+from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Container
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -14,13 +16,20 @@ from ..course import Chapter, Course
 from ..progress import Answer
 from ..record import VIEWS, ChapterStatus, View
 from .quiz import QuizPane
-from .reader import PageReader
+from .reader import PageReader, render_markdown
+from .search import Hit, SearchBar
 
-VIEW_KEYS = {"text": "t", "figure": "f", "quiz": "z"}
+VIEW_BINDINGS = {"text": "view-text", "figure": "view-figure", "quiz": "view-quiz"}
+# What a simulation pane does with keys; pressed while its module loads, they wait for it.
+SIM_BINDINGS = ("sim-run", "sim-reset", "sim-panel", "param-up", "param-down", "param-edit", "param-next", "param-previous")
 
 
-class FigureDeck(Container):
-    """The chapter's figures, one at a time; built the first time the figure view is shown."""
+class FigureDeck(Container, can_focus=True):
+    """The chapter's figures, one at a time; built the first time the figure view is shown.
+
+    A simulation's module (numpy, scipy) loads in a worker, about a second the first time. Keys
+    meant for the simulation pressed meanwhile (s to run, a parameter step) are kept and replayed
+    to the pane once it is there, so an early s is not lost."""
 
     DEFAULT_CSS = """
     FigureDeck { height: 1fr; }
@@ -32,12 +41,15 @@ class FigureDeck(Container):
         self.chapter, self.course = chapter, course
         self.index = 0
         self.built = False
-        self._generation = 0
+        self.loading: str | None = None  # the simulation whose module is loading
+        self.pending: list[str] = []  # keys pressed meanwhile, for it
+        self._token = 0  # a simulation load for a figure no longer shown is dropped
 
     def reset(self, chapter: Chapter) -> None:
         """Hold ``chapter``'s figures instead, unbuilt (a chapter switch in place)."""
         self.chapter, self.index, self.built = chapter, 0, False
-        self._generation += 1  # a simulation module still loading for the old chapter is ignored
+        self._token += 1
+        self.loading, self.pending = None, []
         self.remove_children()
 
     def build(self) -> None:
@@ -58,7 +70,8 @@ class FigureDeck(Container):
         if not self.is_attached:
             return
         self.remove_children()
-        self._generation += 1  # a simulation still loading for the figure shown before is ignored
+        self._token += 1
+        self.loading, self.pending = None, []
         figures = self.chapter.figures
         if not figures:
             self.mount(Static("This chapter has no figure.", classes="figure-empty", markup=False))
@@ -72,19 +85,21 @@ class FigureDeck(Container):
             else:
                 widget = ExplorerView(explorer)
         else:
+            self.loading = ref.name
             self.mount(Static(f"Loading simulation {ref.name}...", classes="figure-empty", markup=False))
-            self._load_sim(ref.name, self._generation)
+            self.focus()  # keys for the simulation come here meanwhile
+            self._load_sim(ref.name, self._token)
             return
         self.mount(widget)
         self.call_after_refresh(self.focus_default)
 
     class SimLoaded(Message):
-        def __init__(self, name: str, generation: int) -> None:
+        def __init__(self, name: str, token: int) -> None:
             super().__init__()
-            self.name, self.generation = name, generation
+            self.name, self.token = name, token
 
     @work(thread=True, exclusive=True, group="figure-load", exit_on_error=False)
-    def _load_sim(self, name: str, generation: int) -> None:
+    def _load_sim(self, name: str, token: int) -> None:
         """numpy/scipy and the simulation module load off the UI thread (about a second, once).
 
         The result goes back as a message, never call_from_thread: that blocks this thread until
@@ -93,16 +108,36 @@ class FigureDeck(Container):
         from ..sims.registry import get
 
         get(name)
-        self.post_message(self.SimLoaded(name, generation))
+        self.post_message(self.SimLoaded(name, token))
 
     def on_figure_deck_sim_loaded(self, message: SimLoaded) -> None:
         from .simpane import SimPane
 
-        if message.generation != self._generation or not self.is_attached:
+        if message.token != self._token or not self.is_attached:
             return
+        pending, self.loading, self.pending = self.pending, None, []
         self.remove_children()
         self.mount(SimPane(message.name, chapter_id=self.chapter.id))
-        self.call_after_refresh(self.focus_default)
+        self.call_after_refresh(self._focus_and_replay, pending)
+
+    def _focus_and_replay(self, keys: list[str]) -> None:
+        self.focus_default()
+        for key in keys:
+            self.app.simulate_key(key)
+
+    def on_key(self, event: events.Key) -> None:
+        if self.loading is None:
+            return
+        keys = {k for binding_id in SIM_BINDINGS for k in self.app_keys(binding_id)}
+        if event.key in keys:
+            event.stop()
+            event.prevent_default()
+            self.pending.append(event.key)
+
+    def app_keys(self, binding_id: str) -> list[str]:
+        from ..keys import keys_of
+
+        return keys_of(self.app, binding_id)
 
     def next_figure(self) -> None:
         if len(self.chapter.figures) > 1 and self.is_mounted:
@@ -114,12 +149,12 @@ class FigureDeck(Container):
             if focus is not None:
                 focus()
                 return
+        if self.loading is not None:
+            self.focus()
 
     def figure_label(self) -> str:
         figures = self.chapter.figures
-        if not figures:
-            return "Figure"
-        if len(figures) == 1:
+        if len(figures) <= 1:
             return "Figure"
         return f"Figure {self.index + 1}/{len(figures)}"
 
@@ -129,28 +164,40 @@ class ChapterView(Widget):
     ChapterView { height: 1fr; layout: vertical; }
     ChapterView > .chapter-title { height: 1; padding: 0 1; background: $primary-background; color: $text; text-style: bold; }
     ChapterView > ContentSwitcher { height: 1fr; }
+    ChapterView #text { height: 1fr; }
     """
 
     view: reactive[View] = reactive("text", init=False)
+
+    class ViewChanged(Message):
+        def __init__(self, chapter_id: str, view: View) -> None:
+            super().__init__()
+            self.chapter_id, self.view = chapter_id, view
 
     def __init__(self, chapter: Chapter, course: Course, answers: dict[str, Answer], status: ChapterStatus | None = None,
                  page: int = 0, view: View = "text", **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.course, self.answers, self.start_page = chapter, course, answers, page
-        self.set_reactive(ChapterView.view, view)
+        self.set_reactive(ChapterView.view, view if view in VIEWS else "text")
         self.page_text = ""
+        self.hits: list[Hit] = []  # the matches of the chapter's search, in reading order
+        self.hit: int | None = None  # which of them is current
+        self.needle = ""
         # the parts are kept, not queried: a chapter replaced mid-mount (keys faster than the
         # screen) must not look for children that are already gone
-        self.reader = PageReader(chapter, page, id="text")
+        self.reader = PageReader(chapter, page, id="reader")
+        self.search = SearchBar()
         self._deck = FigureDeck(chapter, course, id="figure")
         self._quiz = QuizPane(chapter, answers, status, id="quiz")
-        self._switcher = ContentSwitcher(initial=view)
+        self._switcher = ContentSwitcher(initial=self.view)
         self._title_bar = Static("", classes="chapter-title", markup=False)
 
     def compose(self) -> ComposeResult:
         yield self._title_bar
         with self._switcher:
-            yield self.reader
+            with Vertical(id="text"):
+                yield self.reader
+                yield self.search
             yield self._deck
             yield self._quiz
 
@@ -161,12 +208,17 @@ class ChapterView(Widget):
     def quiz(self) -> QuizPane:
         return self._quiz
 
+    @property
+    def deck(self) -> FigureDeck:
+        return self._deck
+
     def load(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
              page: int = 0, view: View = "text") -> None:
         """Show another chapter in place. Mounting a whole new view costs a dozen widgets, their
         styles, a focus move and a footer rebuild; in place, a chapter switch in the text view
         updates two Statics."""
         self.chapter, self.answers, self.page_text = chapter, answers, ""
+        self._end_search()
         self.reader.show_chapter(chapter, page)
         self._deck.reset(chapter)
         self._quiz.reset(chapter, answers, status)
@@ -176,12 +228,11 @@ class ChapterView(Widget):
             self._enter(view)
 
     def _title(self) -> str:
+        app = self.app
         tabs = []
         for v in VIEWS:
-            name = "Quiz" if v == "quiz" else "Text" if v == "text" else "Figure"
-            if v == "figure":
-                name = self._deck.figure_label()
-            label = f"{VIEW_KEYS[v]}:{name}"
+            name = {"text": "Text", "figure": self._deck.figure_label(), "quiz": "Quiz"}[v]
+            label = f"{app.key_hint(VIEW_BINDINGS[v])}:{name}"  # type: ignore[attr-defined]
             tabs.append(f"[{label}]" if v == self.view else f" {label} ")
         return f"{self.chapter.order} {self.chapter.title} | {''.join(tabs)} {self.page_text}"
 
@@ -197,6 +248,7 @@ class ChapterView(Widget):
             return
         self._switcher.current = view
         self._enter(view)
+        self.post_message(self.ViewChanged(self.chapter.id, view))
 
     def _enter(self, view: View) -> None:
         if not self.is_attached:
@@ -206,6 +258,8 @@ class ChapterView(Widget):
             self._deck.focus_default()
         elif view == "quiz":
             self._quiz.focus_first()
+        elif self.search.is_open:
+            self.search.open(self.reader.needle)
         else:
             self.reader.focus()
         self.refresh_title()
@@ -218,3 +272,72 @@ class ChapterView(Widget):
             self._enter(view)
         else:
             self.view = view
+
+    def close_transient(self) -> None:
+        """escape in the chapter: end a search."""
+        if self.search.is_open or self.reader.needle:
+            self._end_search()
+            self.reader.focus()
+
+    # -- find in the chapter -------------------------------------------------------------------
+    def on_page_reader_search_wanted(self, event: PageReader.SearchWanted) -> None:
+        event.stop()
+        self.search.open(self.reader.needle)
+
+    def on_search_bar_closed(self, event: SearchBar.Closed) -> None:
+        event.stop()
+        self._end_search()
+        self.reader.focus()
+
+    def _end_search(self) -> None:
+        self.hits, self.hit = [], None
+        self.search.close()
+        if self.reader.needle:
+            self.reader.set_search("")
+
+    def on_search_bar_search(self, event: SearchBar.Search) -> None:
+        event.stop()
+        needle = self.needle = event.needle
+        if not needle:
+            self.on_search_bar_closed(SearchBar.Closed())
+            return
+        self.hits = self._find(needle)
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        if not self.hits:
+            self.hit = None
+            self.reader.set_search(needle)
+            self.search.show_info("no match in this chapter")
+            return
+        here = self.reader.page
+        self.hit = next((i for i, h in enumerate(self.hits) if h.page >= here), 0)
+        self._go_to_hit()
+        self.reader.focus()
+        self.search.show_info(f"{key('search-next')}/{key('search-previous')}: next/previous, "
+                              f"{key('search-close')}: end")
+
+    def on_page_reader_match_wanted(self, event: PageReader.MatchWanted) -> None:
+        event.stop()
+        if not self.hits:
+            return
+        self.hit = ((self.hit or 0) + event.direction) % len(self.hits)
+        self._go_to_hit()
+
+    def _go_to_hit(self) -> None:
+        hit = self.hits[self.hit or 0]
+        self.reader.set_search(self.needle, page=hit.page, match=hit.index)
+        pages = len({h.page for h in self.hits})
+        self.search.show_info(f"match {(self.hit or 0) + 1}/{len(self.hits)} on {pages} page(s)")
+
+    def _find(self, needle: str) -> list[Hit]:
+        """Every match on every page, as the pages are drawn at the reader's width."""
+        console = self.app.console
+        width = max(10, self.reader._body.content_region.width or self.reader.size.width - 2)
+        options = console.options.update(width=width)
+        pattern = re.compile(re.escape(needle), re.I)
+        hits: list[Hit] = []
+        for i, page in enumerate(self.chapter.pages):
+            found = 0
+            for line in console.render_lines(render_markdown(page.markdown), options, pad=False):
+                found += len(pattern.findall("".join(seg.text for seg in line)))
+            hits += [Hit(i, j) for j in range(found)]
+        return hits

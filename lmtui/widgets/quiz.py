@@ -96,11 +96,13 @@ class QuestionCard(Widget, can_focus=True):
         q, a = self.question, self.answer
         n = len(q.choices)
         state = self.state
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        keys = f"{key('answer-1')}-{key(f'answer-{n}')}"
         if state == "unanswered":
-            return f"Press 1-{n} to answer. Your first answer is the one that counts."
+            return f"Press {keys} to answer. Your first answer is the one that counts."
         if state == "changed":
             return (f"The question changed since you answered (you chose: {self.app.plain(a.choice)}). "  # type: ignore[attr-defined]
-                    f"Press 1-{n} to answer it as it is now.")
+                    f"Press {keys} to answer it as it is now.")
         chosen = choice_number(q, a.choice)
         if state == "right":
             head = f"[right] {chosen} is correct."
@@ -137,8 +139,8 @@ class QuizPane(VerticalScroll):
     QuizPane > .quiz-score { color: $text-muted; margin-bottom: 1; }
     """
     BINDINGS = [
-        Binding("j,down", "focus_next_card", "Next question", show=False),
-        Binding("k,up", "focus_previous_card", "Prev question", show=False),
+        Binding("j,down", "focus_next_card", "Next question", show=False, id="quiz-next", tooltip="next question"),
+        Binding("k,up", "focus_previous_card", "Previous question", show=False, id="quiz-previous", tooltip="previous question"),
     ]
 
     def __init__(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None, **kwargs) -> None:
@@ -172,8 +174,9 @@ class QuizPane(VerticalScroll):
         if s is None:
             return ""
         changed = f", {s.changed} to answer again (changed)" if s.changed else ""
+        key = self.app.key_hint  # type: ignore[attr-defined]
         return (f"Quiz: {s.correct}/{s.total} right, {s.answered}/{s.total} answered{changed}. "
-                f"tab or j/k: next question, 1-4: answer the marked one.")
+                f"{key('quiz-next')}: next question, {key('answer-1')}-{key('answer-4')}: answer the marked one.")
 
     def show_status(self, status: ChapterStatus) -> None:
         self.status = status

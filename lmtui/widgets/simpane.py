@@ -79,13 +79,11 @@ class ChartView(Widget):
             if single != self.single:
                 self.single = single
                 self.call_after_refresh(self.screen.refresh_bindings)  # show or hide "v Panel"
-            if self.single:
-                n = len(chart.panels)
-                shown = chart.panels[self.panel % n]
-                chart.panels = list(chart.panels)
-                chart.panels[self.panel % n] = replace(shown, title=f"{shown.title} [v: panel {self.panel % n + 1}/{n}]")
+            n = len(chart.panels)
+            # the hint is drawn whole; a long panel title is shortened to make room for it
+            hint = f"[v: panel {self.panel % n + 1}/{n}]" if self.single and n else None
             out = render_chart(chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged,
-                               panel=self.panel if self.single else None)
+                               panel=self.panel if self.single else None, hint=hint)
             self._text = Text.from_ansi(out, no_wrap=True, overflow="crop")
             self._cache = key
         return self._text
@@ -110,9 +108,9 @@ class ParamRow(Widget, can_focus=True):
     """
     BINDINGS = [
         # one footer entry for the pair: at 80 columns the figure view's keys must all fit
-        Binding("right,plus,equals_sign,l", "nudge(1)", "Step", key_display="+/-", id="param-up"),
-        Binding("left,minus,h", "nudge(-1)", "Less", show=False, id="param-down"),
-        Binding("enter", "edit", "Type", key_display="enter", id="param-edit"),
+        Binding("right,plus,equals_sign,l", "nudge(1)", "Step", key_display="+/-", id="param-up", tooltip="step the marked parameter up"),
+        Binding("left,minus,h", "nudge(-1)", "Less", show=False, id="param-down", tooltip="step the marked parameter down"),
+        Binding("enter", "edit", "Type", key_display="enter", id="param-edit", tooltip="type a value (enter applies, escape cancels)"),
     ]
 
     class Changed(Message):
@@ -213,11 +211,11 @@ class SimPane(Widget):
     # The side-by-side layout at 80+ columns depends on the screen's breakpoint class, which
     # scoped DEFAULT_CSS cannot see: those rules are in app.tcss.
     BINDINGS = [
-        Binding("s", "toggle_run", "Run/stop", id="sim-run"),
-        Binding("r", "reset", "Reset", id="sim-reset"),
-        Binding("v", "next_panel", "Panel", id="sim-panel"),
-        Binding("down,j", "move_param(1)", "Next parameter", show=False, id="param-next"),
-        Binding("up,k", "move_param(-1)", "Previous parameter", show=False, id="param-previous"),
+        Binding("s", "toggle_run", "Run/stop", id="sim-run", tooltip="start or stop the simulation"),
+        Binding("r", "reset", "Reset", id="sim-reset", tooltip="reset the parameters to their defaults"),
+        Binding("v", "next_panel", "Panel", id="sim-panel", tooltip="next chart panel (when the terminal is too small for all)"),
+        Binding("down,j", "move_param(1)", "Next parameter", show=False, id="param-next", tooltip="next parameter"),
+        Binding("up,k", "move_param(-1)", "Previous parameter", show=False, id="param-previous", tooltip="previous parameter"),
     ]
 
     class FrameReady(Message):

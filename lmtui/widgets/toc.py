@@ -15,7 +15,7 @@ class TocItem(ListItem):
     DEFAULT_CSS = """
     TocItem { height: 1; padding: 0 1; layout: horizontal; }
     TocItem > .toc-title { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    TocItem > .toc-status { width: auto; color: $text-muted; }
+    TocItem > .toc-status { width: auto; margin-left: 1; color: $text-muted; }
     """
 
     def __init__(self, chapter: Chapter, status: ChapterStatus) -> None:
@@ -32,15 +32,18 @@ class TocItem(ListItem):
         self.query_one(".toc-status", Label).update(status.line())
 
 
+MAX_WIDTH = 44  # columns at most; a longer title is cut with an ellipsis
+
+
 class TableOfContents(ListView):
     """Chapter list. Posts :class:`TableOfContents.ChapterChosen` when the learner picks one."""
 
     DEFAULT_CSS = """
-    TableOfContents { width: 30; height: 1fr; border-right: solid $primary-darken-2; }
+    TableOfContents { height: 1fr; border-right: solid $primary-darken-2; }
     """
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="list-down", tooltip="down the table of contents"),
+        Binding("k", "cursor_up", "Up", show=False, id="list-up", tooltip="up the table of contents"),
     ]
 
     class ChapterChosen(Message):
@@ -51,6 +54,9 @@ class TableOfContents(ListView):
     def __init__(self, chapters: list[Chapter], statuses: dict[str, ChapterStatus], **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapters, self.statuses = chapters, dict(statuses)
+        # wide enough for every title and its marks (item padding 2, gap 1, border 1), within limits
+        widest = max((len(c.label) + 1 + len(statuses[c.id].line()) for c in chapters), default=20)
+        self.styles.width = max(24, min(MAX_WIDTH, widest + 4))
         self.current: str | None = None
         self.populated = False
         self._stale = False

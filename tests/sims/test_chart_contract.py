@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from figures_support import TINY
+from sims_support import SMALL as TINY
 from lmtui.sims import Chart, Frame, get, run_to_end
 from lmtui.sims.registry import NAMES
 

@@ -70,8 +70,11 @@ def test_first_frame_and_charts():
     chart = sim.chart(result, runner.params)
     assert chart.caption == result.verdict
     assert [p.title for p in chart.panels] == ["fits on [-1, 1]", "how far training moved"]
+    # every alpha is drawn and named (at most four; the defaults have four)
+    assert [ln.label for ln in chart.panels[0].lines if ln.kind == "measured"] == [
+        f"alpha={a:g}" for a in sorted(runner.params["alphas"])]
     for panel in chart.panels:
-        assert len(panel.lines) <= 5
+        assert len(panel.lines) <= 6
         for line in panel.lines:
             assert 0 < len(line.x) == len(line.y) <= 200
             if panel.xlog:

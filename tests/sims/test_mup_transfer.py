@@ -46,8 +46,7 @@ def test_fidelity_lr_transfer_science_widths():
     r = run_to_end(get(SIM), {"widths": "64,256,1024", "coord_widths": "16,32"})
     _check_transfer(r, 4.0)
     assert r.series["loss"]["sp"][0] == r.series["loss"]["mup"][0]  # muP == SP at the base width 64
-    labels = [ln.label for ln in get(SIM).chart(r, r.params).panels[0].lines]
-    assert labels == ["SP=muP 64", "SP 256", "muP 256", "SP 1024", "muP 1024"]
+    _check_chart(get(SIM).chart(r, r.params), r)
 
 
 def test_fidelity_coord_check_sgd(default_result):
@@ -145,5 +144,23 @@ def test_first_frame_and_chart(default_result):
                     assert min(line.x) > 0
                 if panel.ylog:
                     assert min(line.y) > 0
-    labels = [ln.label for ln in sim.chart(default_result, default_result.params).panels[0].lines]
-    assert labels == ["SP 32", "muP 32", "SP 128", "muP 128", "SP 512", "muP 512"]
+    _check_chart(sim.chart(default_result, default_result.params), default_result)
+
+
+def _check_chart(chart, r: Result) -> None:
+    """One panel per parameterization: each width's sweep joined, the optima marked where the metrics
+    put them, the diverged runs marked, the predicted optimum as dashed columns."""
+    widths, ks = r.series["widths"], r.series["log2_lrs"]
+    assert [p.title for p in chart.panels] == ["SP: final loss vs learning rate", "muP: final loss vs learning rate"]
+    for p, panel in zip(("sp", "mup"), chart.panels):
+        sweeps = [ln for ln in panel.lines if ln.connect]
+        assert [ln.label for ln in sweeps] == [f"width {w}" for w in widths]
+        best = next(ln for ln in panel.lines if ln.label == "best")
+        assert best.marker == "@" and list(best.x) == r.metrics["best_log2_lr"][p]
+        diverged = [k for row in r.series["loss"][p] for k, v in zip(ks, row) if v is None]
+        marks = [ln for ln in panel.lines if ln.label == "diverged"]
+        assert (sorted(set(diverged)) == list(marks[0].x)) if diverged else not marks
+        assert panel.vlines and panel.vlines[0][1] in ("1/width rule", "muP: same lr")
+    sp_marks = sorted(x for x, _ in chart.panels[0].vlines)
+    assert sp_marks == sorted(r.prediction["sp_best_log2_lr"])
+    assert [x for x, _ in chart.panels[1].vlines] == [r.prediction["mup_best_log2_lr"][0]]

@@ -33,7 +33,14 @@ def test_ufm_collapses_to_simplex_etf(sim):
     assert r.series["nc1"][0] > 0.1 and r.series["nc3"][0] > 0.1
 
 
-def test_mlp_trends_toward_collapse(sim):
+def test_ufm_verdict_says_collapsed(sim):
+    r = run_to_end(sim, {"model": "ufm"})
+    assert r.metrics["collapsed"] is True and r.agrees is True
+    assert r.verdict.startswith("collapsed to a simplex ETF")
+    assert r.metrics["cos_spread"] < 1e-4 and r.prediction["cos_spread"] == 0.0
+
+
+def test_mlp_trends_toward_collapse_but_is_not_collapsed(sim):
     # Trend criteria of the science notes (seed 0; checked by hand on seeds 0-5, where all hold;
     # the angle-fall criterion can fail for seeds whose random init is already near equiangular).
     r = run_to_end(sim, {"model": "mlp"}, seed=0)
@@ -42,7 +49,20 @@ def test_mlp_trends_toward_collapse(sim):
     assert m["nc2_angle_initial"] / m["nc2_angle"] >= 1.8
     assert m["nc3_initial"] / m["nc3"] >= 5
     assert m["nc4"] <= 0.03
-    assert r.agrees is True
+    # ... but the pairwise cosines are far from equal, and NC1 is far from 0: not collapsed. The
+    # mean cosine is close to -1/(C-1) anyway (centred means), so it must not decide the verdict.
+    assert abs(m["mean_cosine"] + 0.25) < 0.02
+    assert m["cos_spread"] > 0.2 and m["nc1"] > 0.01
+    assert m["collapsed"] is False
+    assert r.verdict.startswith("not collapsed yet") and "moving toward it" in r.verdict
+    assert r.agrees is None
+
+
+def test_a_run_that_is_not_collapsing_says_so(sim):
+    # 100 steps of a tiny step size: hardly anything has moved
+    r = run_to_end(sim, {"model": "mlp", "steps": 100, "lr": 1e-3}, seed=0)
+    assert r.metrics["collapsed"] is False
+    assert r.verdict.startswith("not collapsed:") and r.agrees is False
 
 
 def test_metrics_on_an_exact_etf():

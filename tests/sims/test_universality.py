@@ -160,8 +160,17 @@ def test_first_frame_and_charts(wide):
     assert SIM.chart(Frame(step=0, total=1, series={}), SIM.defaults()).panels
     chart = SIM.chart(wide, wide.params)
     assert len(chart.panels) == 2 and chart.caption == wide.verdict
+    one_minus, knn = chart.panels
+    assert one_minus.ylog and one_minus.title == "1 - CKA vs width"
+    # the infinite-width cross-family value, as 1 - CKA; the same-family O(1/m) law as slope -1
+    assert any(abs(y - (1 - wide.prediction["cka"]["relu~erf"])) < 1e-12 for y, _ in one_minus.hlines)
+    guide = next(ln for ln in one_minus.lines if ln.kind == "theory")
+    assert guide.y[0] / guide.y[-1] == pytest.approx(guide.x[-1] / guide.x[0])
+    assert any(abs(y - wide.prediction["mutual_knn"]["relu~erf"]) < 1e-12 for y, _ in knn.hlines)
+    # every measured pair is drawn, so the legend names nothing that is not shown
+    for panel in chart.panels:
+        assert {ln.label for ln in panel.lines if ln.kind == "measured"} == {"relu~erf", "relu~relu", "erf~erf"}
     for panel in chart.panels:
         assert panel.xlog and 1 <= len(panel.lines) <= 5
-        assert any(abs(y - wide.prediction["cka"]["relu~erf"]) < 1e-12 for y, _ in chart.panels[0].hlines)
         for line in panel.lines:
             assert len(line.x) == len(line.y) <= 200 and all(x > 0 for x in line.x)

@@ -1,0 +1,76 @@
+"""How close each simulation's predictable scalars come to the theory, across seeds (not run in CI).
+
+For a course's "predict" questions: for every (simulation, settings, key) below, the measured value
+``result.metrics[key]`` for seeds 0..N-1 beside the theory's ``result.prediction[key]``, and the
+largest absolute and relative gap. A question's tolerance should be at least that gap.
+
+    python scripts/predict_tolerances.py [--seeds 5] [--only NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+from lmtui.sims import get, run_to_end
+
+CASES: list[tuple[str, dict[str, str], str]] = [
+    ("langevin_well", {}, "stationary_variance"),
+    ("langevin_well", {"k": "4", "temperature": "1", "lr": "0.01", "steps": "4000"}, "stationary_variance"),
+    ("deep_linear", {}, "top_half_time"),
+    ("deep_linear", {"depth": "4", "init_scale": "0.01"}, "top_half_time"),
+    ("lazy_rich", {}, "weight_change_slope"),
+    ("lazy_rich", {"alphas": "4,16,64"}, "weight_change_slope"),
+    ("scaling_law", {}, "fitted_exponent"),
+    ("scaling_law", {"exponent": "1.5"}, "fitted_exponent"),
+    ("edge_of_stability", {}, "sharpness_plateau"),
+    ("edge_of_stability", {}, "plateau_ratio"),
+    ("edge_of_stability", {"lr": "0.3", "samples": "200", "steps": "1500"}, "plateau_ratio"),
+    ("neural_collapse", {}, "mean_cosine"),
+    ("neural_collapse", {"classes": "3"}, "mean_cosine"),
+    ("neural_collapse", {"classes": "10"}, "mean_cosine"),
+    ("neural_collapse", {}, "cos_spread"),
+    ("mup_transfer", {}, "mup_drift"),
+    ("mup_transfer", {}, "sp_drift"),
+    ("mup_transfer", {"widths": "64,256,1024"}, "sp_drift"),
+    ("implicit_regularization", {}, "slope_flow"),
+    ("implicit_regularization", {}, "slope_modified"),
+    ("universality", {}, "same_family_slope"),
+    ("universality", {}, "cka_cross"),
+    ("universality", {"families": "relu,tanh"}, "cka_cross"),
+    ("grokking", {}, "initial_fourier_share"),
+    ("grokking", {"p": "23"}, "initial_fourier_share"),
+    ("double_descent", {}, "peak_features"),
+    ("double_descent", {"samples": "30", "max_features": "80"}, "peak_features"),
+    ("double_descent", {}, "risk_half_samples"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
+    parser.add_argument("--only", metavar="NAME", help="just this simulation")
+    args = parser.parse_args()
+    for name, overrides, key in CASES:
+        if args.only and name != args.only:
+            continue
+        sim = get(name)
+        t0 = time.perf_counter()
+        results = [run_to_end(sim, overrides, seed=s) for s in range(args.seeds)]
+        per_run = (time.perf_counter() - t0) / args.seeds
+        measured = [r.metrics.get(key) for r in results]
+        theory = {r.prediction.get(key) for r in results}
+        th = results[0].prediction.get(key)
+        gaps = [abs(m - th) for m in measured if m is not None and th is not None]
+        gap = max(gaps) if gaps and len(gaps) == len(measured) else math.nan
+        rel = gap / abs(th) if th else math.nan
+        shown = ", ".join("None" if m is None else f"{m:.4g}" for m in measured)
+        settings = " ".join(f"{k}={v}" for k, v in overrides.items()) or "defaults"
+        same = "" if len(theory) == 1 else " (theory varies by seed)"
+        print(f"{name} [{settings}] {key}: theory {th if th is None else f'{th:.4g}'}{same}; "
+              f"measured {shown}; max gap {gap:.3g} ({100 * rel:.1f}%); {per_run:.2f} s/run", flush=True)
+
+
+if __name__ == "__main__":
+    main()
