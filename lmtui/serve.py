@@ -43,6 +43,7 @@ WEB = Path(__file__).parent / "web"
 TITLE = "lmtui: Learning Mechanics"
 STOP_GRACE = 3.0  # seconds a visitor's app has to quit by itself before it is terminated
 START_TIMEOUT = 60.0  # seconds an app start may hold its place in the start queue
+HEARTBEAT = 60.0  # seconds between websocket pings (an answer is awaited for half that)
 
 log = logging.getLogger("lmtui.serve")
 
@@ -282,7 +283,10 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 await asyncio.gather(*(v.stop() for v in visitors), return_exceptions=True)
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-            websocket = web.WebSocketResponse(heartbeat=15)
+            # a ping a minute, and half a minute for the answer: a room whose machine is busy
+            # (everyone opening a simulation at once) keeps its learners (textual-serve's 15 s
+            # dropped most of 30 visitors on 2 cores); a closed tab is seen at once anyway
+            websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
             await websocket.prepare(request)
 
             def to_int(name: str, default: int) -> int:

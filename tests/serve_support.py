@@ -133,15 +133,25 @@ class TerminalScreen:
     def __init__(self, width: int = 100, height: int = 30) -> None:
         self.screen = pyte.Screen(width, height)
         self.stream = pyte.ByteStream(self.screen)
+        self._pending: list[bytes] = []
 
     def feed(self, data: bytes) -> None:
-        self.stream.feed(data)
+        # parsed when the screen is read: pyte is slow, and a busy reader would answer the
+        # server's websocket pings late
+        self._pending.append(data)
+
+    def _catch_up(self) -> None:
+        if self._pending:
+            data, self._pending = b"".join(self._pending), []
+            self.stream.feed(data)
 
     def resize(self, width: int, height: int) -> None:
+        self._catch_up()
         self.screen.resize(height, width)
 
     @property
     def text(self) -> str:
+        self._catch_up()
         return "\n".join(self.screen.display)
 
 
