@@ -99,7 +99,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
                 if self.start is not None:
                     chapter, page, view = self.start
                     yield ChapterView(chapter, app.course, app.record.answers(chapter.id), app.record.status(chapter.id),
-                                      page=page, view=view)
+                                      page=page, view=view, predictions=app.record.predictions(chapter.id))
                 elif app.record is not None:  # (none yet: the learner is saying who they are)
                     yield Static(app.no_chapters_text(), classes="broken", markup=False)
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=app.size.width >= WIDE)
@@ -403,12 +403,13 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.call_after_refresh(self.open_chapter, chapter_id, page, view)
             return
         answers, status = self.record.answers(chapter_id), self.record.status(chapter_id)
+        predictions = self.record.predictions(chapter_id)
         current = screen.chapter_view
         if current is not None and current.is_mounted and current.parent is host:
-            current.load(chapter, answers, status, page=page, view=view)
+            current.load(chapter, answers, status, page=page, view=view, predictions=predictions)
         else:
             host.remove_children()
-            host.mount(ChapterView(chapter, self.course, answers, status, page=page, view=view))
+            host.mount(ChapterView(chapter, self.course, answers, status, page=page, view=view, predictions=predictions))
         self.current = chapter_id
         self.sub_title = chapter.title
         screen.toc.show_current(chapter_id)
@@ -518,6 +519,33 @@ class LmtuiApp(textual_fixes.GuardedApp):
         quiz = card.parent
         if stored is not None and isinstance(quiz, QuizPane):
             quiz.show_answer(card, stored, practice)
+        self._update_status(chapter.id)
+
+    def on_predict_card_predicted(self, event) -> None:
+        """The learner committed a prediction: record it (the first one counts), then the card runs."""
+        chapter = self.course.by_id(event.chapter_id)
+        if chapter is None:
+            return
+        try:
+            made = self.record.predict(chapter, event.question, value=event.value, choice=event.choice)
+        except StoreError as e:
+            self.notify(str(e), severity="error", timeout=6)
+            made = self.record.prediction(chapter.id, event.question)
+        event.card.show_prediction(made)
+        self._update_status(chapter.id)
+
+    def on_predict_card_measured(self, event) -> None:
+        """The run ended: grade the prediction against the measurement (once) and show it."""
+        chapter = self.course.by_id(event.chapter_id)
+        if chapter is None:
+            return
+        try:
+            graded = self.record.grade(chapter, event.question, event.measured, event.theory)
+        except StoreError as e:
+            self.notify(str(e), severity="error", timeout=6)
+            graded = self.record.prediction(chapter.id, event.question)
+        if graded is not None:
+            event.card.show_prediction(graded)
         self._update_status(chapter.id)
 
     def _update_status(self, chapter_id: str) -> None:

@@ -32,3 +32,25 @@ async def wait_for_workers(app) -> None:
 
     with suppress(WorkerCancelled):
         await app.workers.wait_for_complete()
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows now, one string per row (from Textual's own screenshot)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[int, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text[^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-\d+-line-(\d+)\)"[^>]*>(.*?)</text>', svg):
+        rows.setdefault(int(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3)).replace("\xa0", " ")))
+    out = []
+    for r in range(app.size.height):
+        line = ""
+        for x, text in sorted(rows.get(r, [])):
+            line = line.ljust(round(x / 12.2)) + text
+        out.append(line.rstrip())
+    return out
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_lines(app))

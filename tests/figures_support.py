@@ -19,6 +19,7 @@ TINY: dict[str, dict[str, str]] = {
     "implicit_regularization": {"step_sizes": "0.01,0.04"},
     "universality": {"widths": "16,64", "samples": "100", "seeds_per_width": "2"},
     "grokking": {"p": "11", "steps": "200", "hidden": "32"},
+    "double_descent": {"samples": "20", "max_features": "40", "trials": "50"},
 }
 
 

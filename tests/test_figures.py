@@ -29,7 +29,7 @@ def test_every_chapter_has_its_figures():
     assert by_chapter["simplifying-limits"] >= {"sim:lazy_rich"}
     assert by_chapter["empirical-laws"] >= {"sim:scaling_law", "sim:edge_of_stability", "sim:neural_collapse"}
     assert by_chapter["hyperparameters"] >= {"sim:mup_transfer", "sim:implicit_regularization"}
-    assert by_chapter["universality"] >= {"sim:universality"}
+    assert by_chapter["universality"] >= {"sim:universality", "sim:double_descent"}
     assert by_chapter["lm-mech-interp"] >= {"sim:grokking", "explorer:three-levels"}
     assert by_chapter["the-problem"] >= {"explorer:timeline"}
     assert by_chapter["seven-desiderata"] >= {"explorer:physics-parallels"}

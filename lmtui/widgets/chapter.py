@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from ..course import Chapter, Course
-from ..progress import Answer
+from ..progress import Answer, Prediction
 from ..record import VIEWS, ChapterStatus, View
 from .quiz import QuizPane
 from .reader import PageReader, render_markdown
@@ -41,7 +41,7 @@ class FigureDeck(Container, can_focus=True):
         self.chapter, self.course = chapter, course
         self.index = 0
         self.built = False
-        self.loading: str | None = None  # the simulation whose module is loading
+        self.loading_sim: str | None = None  # the simulation whose module is loading
         self.pending: list[str] = []  # keys pressed meanwhile, for it
         self._token = 0  # a simulation load for a figure no longer shown is dropped
 
@@ -49,7 +49,7 @@ class FigureDeck(Container, can_focus=True):
         """Hold ``chapter``'s figures instead, unbuilt (a chapter switch in place)."""
         self.chapter, self.index, self.built = chapter, 0, False
         self._token += 1
-        self.loading, self.pending = None, []
+        self.loading_sim, self.pending = None, []
         self.remove_children()
 
     def build(self) -> None:
@@ -71,7 +71,7 @@ class FigureDeck(Container, can_focus=True):
             return
         self.remove_children()
         self._token += 1
-        self.loading, self.pending = None, []
+        self.loading_sim, self.pending = None, []
         figures = self.chapter.figures
         if not figures:
             self.mount(Static("This chapter has no figure.", classes="figure-empty", markup=False))
@@ -85,9 +85,10 @@ class FigureDeck(Container, can_focus=True):
             else:
                 widget = ExplorerView(explorer)
         else:
-            self.loading = ref.name
+            self.loading_sim = ref.name
             self.mount(Static(f"Loading simulation {ref.name}...", classes="figure-empty", markup=False))
-            self.focus()  # keys for the simulation come here meanwhile
+            self.call_after_refresh(self.focus)  # keys for the simulation come here meanwhile (after
+            # the removal of the previous figure, which takes the focus with it)
             self._load_sim(ref.name, self._token)
             return
         self.mount(widget)
@@ -115,18 +116,13 @@ class FigureDeck(Container, can_focus=True):
 
         if message.token != self._token or not self.is_attached:
             return
-        pending, self.loading, self.pending = self.pending, None, []
+        pending, self.loading_sim, self.pending = self.pending, None, []
         self.remove_children()
-        self.mount(SimPane(message.name, chapter_id=self.chapter.id))
-        self.call_after_refresh(self._focus_and_replay, pending)
-
-    def _focus_and_replay(self, keys: list[str]) -> None:
-        self.focus_default()
-        for key in keys:
-            self.app.simulate_key(key)
+        # the pane takes the focus once mounted, then replays the keys pressed while it loaded
+        self.mount(SimPane(message.name, chapter_id=self.chapter.id, replay=pending))
 
     def on_key(self, event: events.Key) -> None:
-        if self.loading is None:
+        if self.loading_sim is None:
             return
         keys = {k for binding_id in SIM_BINDINGS for k in self.app_keys(binding_id)}
         if event.key in keys:
@@ -149,7 +145,7 @@ class FigureDeck(Container, can_focus=True):
             if focus is not None:
                 focus()
                 return
-        if self.loading is not None:
+        if self.loading_sim is not None:
             self.focus()
 
     def figure_label(self) -> str:
@@ -175,7 +171,7 @@ class ChapterView(Widget):
             self.chapter_id, self.view = chapter_id, view
 
     def __init__(self, chapter: Chapter, course: Course, answers: dict[str, Answer], status: ChapterStatus | None = None,
-                 page: int = 0, view: View = "text", **kwargs) -> None:
+                 page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.course, self.answers, self.start_page = chapter, course, answers, page
         self.set_reactive(ChapterView.view, view if view in VIEWS else "text")
@@ -188,7 +184,7 @@ class ChapterView(Widget):
         self.reader = PageReader(chapter, page, id="reader")
         self.search = SearchBar()
         self._deck = FigureDeck(chapter, course, id="figure")
-        self._quiz = QuizPane(chapter, answers, status, id="quiz")
+        self._quiz = QuizPane(chapter, answers, status, predictions, id="quiz")
         self._switcher = ContentSwitcher(initial=self.view)
         self._title_bar = Static("", classes="chapter-title", markup=False)
 
@@ -213,7 +209,7 @@ class ChapterView(Widget):
         return self._deck
 
     def load(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
-             page: int = 0, view: View = "text") -> None:
+             page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None) -> None:
         """Show another chapter in place. Mounting a whole new view costs a dozen widgets, their
         styles, a focus move and a footer rebuild; in place, a chapter switch in the text view
         updates two Statics."""
@@ -221,7 +217,7 @@ class ChapterView(Widget):
         self._end_search()
         self.reader.show_chapter(chapter, page)
         self._deck.reset(chapter)
-        self._quiz.reset(chapter, answers, status)
+        self._quiz.reset(chapter, answers, status, predictions)
         if view != self.view:
             self.view = view  # watch_view enters it
         else:
@@ -302,7 +298,6 @@ class ChapterView(Widget):
             self.on_search_bar_closed(SearchBar.Closed())
             return
         self.hits = self._find(needle)
-        key = self.app.key_hint  # type: ignore[attr-defined]
         if not self.hits:
             self.hit = None
             self.reader.set_search(needle)
@@ -312,8 +307,6 @@ class ChapterView(Widget):
         self.hit = next((i for i, h in enumerate(self.hits) if h.page >= here), 0)
         self._go_to_hit()
         self.reader.focus()
-        self.search.show_info(f"{key('search-next')}/{key('search-previous')}: next/previous, "
-                              f"{key('search-close')}: end")
 
     def on_page_reader_match_wanted(self, event: PageReader.MatchWanted) -> None:
         event.stop()
@@ -326,7 +319,9 @@ class ChapterView(Widget):
         hit = self.hits[self.hit or 0]
         self.reader.set_search(self.needle, page=hit.page, match=hit.index)
         pages = len({h.page for h in self.hits})
-        self.search.show_info(f"match {(self.hit or 0) + 1}/{len(self.hits)} on {pages} page(s)")
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        self.search.show_info(f"match {(self.hit or 0) + 1}/{len(self.hits)} on {pages} page(s); "
+                              f"{key('search-next')}/{key('search-previous')}: next/previous, {key('close')}: end")
 
     def _find(self, needle: str) -> list[Hit]:
         """Every match on every page, as the pages are drawn at the reader's width."""

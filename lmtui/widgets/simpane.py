@@ -1,10 +1,10 @@
 """A live simulation: keyboard-edited parameters, a streamed chart, theory beside measurement.
 
 Data flow: the pane owns the parameter values (attributes down to the rows); rows post
-``ParamRow.Changed`` up; ``s`` starts a thread worker that drives the simulation generator and posts
-at most one ``SimPane.FrameReady`` per FRAME_INTERVAL (so an SSH link is not flooded); the result
-comes back as ``SimPane.Finished``. Changing a parameter or leaving the chapter cancels the worker;
-the simulation loop checks for cancellation between frames.
+``ParamRow.Changed`` up; ``s`` runs the simulation through the shared engine (``SimRunner``:
+streamed frames, cancelled by a parameter change, a stop or leaving the chapter). What is on screen
+is always labelled: a result whose parameters have changed since is marked stale, a stopped run
+leaves the last finished result in view, and the last finished result survives leaving the chapter.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -22,16 +21,9 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..textual_fixes import LeanInput
-
-FRAME_INTERVAL = 0.25  # seconds between chart updates while running (<= 4 frames/s)
-# Keys come first: the simulation thread holds Python's GIL for most of its run, and the UI thread
-# would get half of it at best. For this long after a key (or until the key burst ends, at most
-# INPUT_MAX_PAUSE) the simulation waits at its next frame (the sims yield every ~50 ms).
-INPUT_GRACE = 0.15
-INPUT_MAX_PAUSE = 2.0
+from .simrun import SimRunner
 
 
 @dataclass
@@ -40,7 +32,12 @@ class FigureState:
 
     params: dict[str, Any]
     seed: int
-    result: Any = None  # lmtui.sims.base.Result
+    result: Any = None  # lmtui.sims.base.Result: the last finished run
+
+    def result_is_current(self) -> bool:
+        """Whether the result on screen was computed with the parameters set now."""
+        r = self.result
+        return r is not None and r.seed == self.seed and all(r.params.get(k) == v for k, v in self.params.items())
 
 
 class ChartView(Widget):
@@ -70,7 +67,8 @@ class ChartView(Widget):
 
         width, height = self.size.width, self.size.height
         if self.chart is None or width < 4 or height < 2:
-            return Text(f"{self.placeholder}\n\nPress s to run the simulation.", style="dim")
+            run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+            return Text(f"{self.placeholder}\n\nPress {run} to run the simulation.", style="dim")
         key = (id(self.chart), width, height, self.panel)
         if key != self._cache:
             color, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
@@ -96,15 +94,35 @@ class ChartView(Widget):
         self.refresh()
 
 
-class ParamRow(Widget, can_focus=True):
-    """One parameter: left/right or -/+ step it, enter types a value, escape cancels typing."""
+class ParamInput(LeanInput):
+    """The field a value is typed into; the footer says what enter and escape do."""
 
     DEFAULT_CSS = """
-    ParamRow { height: 1; layout: horizontal; padding: 0 1; }
+    ParamInput, ParamInput:focus { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
+    """
+    BINDINGS = [
+        Binding("enter", "submit", "Apply", id="param-apply", tooltip="apply the typed value"),
+        Binding("escape", "cancel", "Cancel", id="param-cancel", tooltip="leave the value as it was"),
+    ]
+
+    class Cancelled(Message):
+        pass
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
+
+
+class ParamRow(Widget, can_focus=True):
+    """One parameter: left/right or -/+ step it, enter types a value, escape cancels typing.
+
+    The name column is as wide as the pane's longest name; a value that does not fit wraps onto
+    the next lines (never cut)."""
+
+    DEFAULT_CSS = """
+    ParamRow { height: auto; layout: horizontal; padding: 0 1; }
     ParamRow:focus { background: $accent 30%; }
     ParamRow > .p-name { width: 16; }
-    ParamRow > .p-value { width: 1fr; }
-    ParamRow > Input { width: 1fr; height: 1; border: none; padding: 0; }
+    ParamRow > .p-value { width: 1fr; height: auto; }
     """
     BINDINGS = [
         # one footer entry for the pair: at 80 columns the figure view's keys must all fit
@@ -123,24 +141,35 @@ class ParamRow(Widget, can_focus=True):
             super().__init__()
             self.row, self.message = row, message
 
-    def __init__(self, param, value: Any, **kwargs) -> None:
+    def __init__(self, param, value: Any, name_width: int = 16, **kwargs) -> None:
         super().__init__(**kwargs)
         self.param, self.value = param, value
-        self._value_label = Static(param.format(value), classes="p-value", markup=False)
+        self._name = Static(param.name, classes="p-name", markup=False)
+        self._name.styles.width = name_width
+        self._value_label = Static(self._shown(value), classes="p-value", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Static(self.param.name, classes="p-name", markup=False)
+        yield self._name
         yield self._value_label
+
+    @property
+    def editing(self) -> bool:
+        return bool(self.query(ParamInput))
+
+    def _shown(self, value: Any) -> str:
+        # a space after each comma lets a long list wrap between its numbers, never inside one
+        return self.param.format(value).replace(",", ", ")
 
     def set_value(self, value: Any) -> None:
         self.value = value
-        self._value_label.update(self.param.format(value))
+        self._value_label.update(self._shown(value))
 
     def action_nudge(self, direction: int) -> None:
-        if self.query(Input):
+        if self.editing:
             return
         if self.param.kind in ("int_list", "float_list"):
-            self.post_message(self.Invalid(self, f"{self.param.name} is a list: press enter and type e.g. {self.param.format(self.value)}"))
+            edit = self.app.key_hint("param-edit")  # type: ignore[attr-defined]
+            self.post_message(self.Invalid(self, f"{self.param.name} is a list: press {edit} and type e.g. {self.param.format(self.value)}"))
             return
         new = self.param.nudge(self.value, direction)
         if new != self.value:
@@ -148,10 +177,10 @@ class ParamRow(Widget, can_focus=True):
             self.post_message(self.Changed(self, new))
 
     def action_edit(self) -> None:
-        if self.query(Input):
+        if self.editing:
             return
         self._value_label.display = False
-        field = LeanInput(self.param.format(self.value), select_on_focus=True)
+        field = ParamInput(self.param.format(self.value), select_on_focus=True)
         field.cursor_blink = False
         self.mount(field)
         field.focus()
@@ -169,43 +198,39 @@ class ParamRow(Widget, can_focus=True):
         self.set_value(value)
         self.post_message(self.Changed(self, value))
 
+    def on_param_input_cancelled(self, event: ParamInput.Cancelled) -> None:
+        event.stop()
+        self._close_editor()
+
     def _close_editor(self) -> None:
-        for field in self.query(Input):
+        for field in self.query(ParamInput):
             field.remove()
         self._value_label.display = True
         self.focus()
-
-    def on_key(self, event) -> None:
-        if event.key == "escape" and self.query(Input):
-            event.stop()
-            event.prevent_default()
-            self._close_editor()
 
     def on_descendant_blur(self) -> None:
         # leaving the field without enter abandons the edit
         self.call_after_refresh(self._abandon_if_unfocused)
 
     def _abandon_if_unfocused(self) -> None:
-        if self.query(Input) and not self.has_focus_within:
-            self._close_editor_quietly()
-
-    def _close_editor_quietly(self) -> None:
-        for field in self.query(Input):
-            field.remove()
-        self._value_label.display = True
+        if self.editing and not self.has_focus_within:
+            for field in self.query(ParamInput):
+                field.remove()
+            self._value_label.display = True
 
 
-class SimPane(Widget):
+class SimPane(SimRunner, Widget):
     DEFAULT_CSS = """
     SimPane { height: 1fr; layout: vertical; }
     SimPane > .sim-status { height: 1; padding: 0 1; background: $boost; }
     SimPane > .sim-verdict { height: auto; max-height: 2; padding: 0 1; }
     SimPane > .sim-verdict.-agrees { color: $success; }
     SimPane > .sim-verdict.-disagrees { color: $warning; }
+    SimPane > .sim-verdict.-stale { color: $text-muted; }
     SimPane > .sim-body { height: 1fr; layout: vertical; }
     SimPane .sim-side { height: auto; }
     SimPane .sim-params { height: 6; border-top: solid $panel; }
-    SimPane .sim-help { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    SimPane .sim-help { height: auto; max-height: 6; padding: 0 1; color: $text-muted; }
     SimPane .sim-help.-error { color: $error; }
     """
     # The side-by-side layout at 80+ columns depends on the screen's breakpoint class, which
@@ -218,20 +243,7 @@ class SimPane(Widget):
         Binding("up,k", "move_param(-1)", "Previous parameter", show=False, id="param-previous", tooltip="previous parameter"),
     ]
 
-    class FrameReady(Message):
-        def __init__(self, chart, frame) -> None:
-            super().__init__()
-            self.chart, self.frame = chart, frame
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, SimPane.FrameReady)
-
-    class Finished(Message):
-        def __init__(self, result, chart) -> None:
-            super().__init__()
-            self.result, self.chart = result, chart
-
-    def __init__(self, sim_name: str, chapter_id: str, **kwargs) -> None:
+    def __init__(self, sim_name: str, chapter_id: str, replay: list[str] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         from ..sims.registry import get
 
@@ -247,9 +259,10 @@ class SimPane(Widget):
         self._verdict = Static("", classes="sim-verdict", markup=False)
         saved: FigureState | None = self.app.figure_state.get((chapter_id, sim_name))  # type: ignore[attr-defined]
         self.state = saved or FigureState(self.sim.defaults(), 0)
-        self.running = False
-        self.started_at = 0.0
-        self.last_frame = None
+        self.stopped_at: int | None = None  # the step a stopped run had reached
+        self.replay = list(replay or [])  # keys pressed for this pane before it existed
+        names = [self.seed_param.name, *(p.name for p in self.sim.params)]
+        self.name_width = min(18, max(len(n) for n in names) + 1)
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -259,9 +272,9 @@ class SimPane(Widget):
             yield self._chart
             with Vertical(classes="sim-side"):
                 with VerticalScroll(classes="sim-params"):
-                    yield ParamRow(self.seed_param, self.state.seed, id="param-seed")
+                    yield ParamRow(self.seed_param, self.state.seed, self.name_width, id="param-seed")
                     for p in self.sim.params:
-                        yield ParamRow(p, self.state.params[p.name])
+                        yield ParamRow(p, self.state.params[p.name], self.name_width)
                 yield self._help
         yield self._verdict
 
@@ -271,9 +284,24 @@ class SimPane(Widget):
         if not self.is_attached:  # replaced before it finished mounting (fast keys)
             return
         if self.state.result is not None:
-            self._show_result(self.state.result, self.sim.chart(self.state.result, self.state.result.params))
+            self._show_result()
         rows = self.query(ParamRow)
         self._help_for(rows.first() if rows else None)
+        if not isinstance(self.app.focused, Input):  # never from a field being typed in
+            self.focus_default()  # the deck shows the pane when it is ready: it takes the keys
+        if self.replay:
+            self.call_after_refresh(self._replay)
+
+    def _replay(self) -> None:
+        from textual import events
+
+        keys, self.replay = self.replay, []
+        for key in keys:  # in order, as if pressed now that the pane is here
+            event = events.Key(key, key if len(key) == 1 else None)
+            # sent as the app's, like a key from the terminal: a message a widget sends stops
+            # bubbling at that widget, so the pane's own bindings would never see it
+            event.set_sender(self.app)
+            self.app.post_message(event)
 
     def focus_default(self) -> None:
         rows = list(self.query(ParamRow))
@@ -283,17 +311,23 @@ class SimPane(Widget):
     # -- text ------------------------------------------------------------------------------------
     def _status_text(self) -> str:
         head = self.app.plain(self.sim.title)  # type: ignore[attr-defined]
+        run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
         if self.running:
             frame = self.last_frame
             step, total = (frame.step, frame.total) if frame is not None else (0, 1)
             filled = int(10 * step / total) if total else 0
             bar = "#" * filled + "-" * (10 - filled)
-            return f"running [{bar}] {step}/{total} {time.monotonic() - self.started_at:.1f}s seed {self.state.seed} (s: stop)"
+            return f"running [{bar}] {step}/{total} {time.monotonic() - self.started_at:.1f}s seed {self.state.seed} ({run}: stop)"
         result = self.state.result
+        if self.stopped_at is not None:
+            shown = "; the last finished run is shown" if result is not None else ""
+            return f"stopped at step {self.stopped_at} ({run}: run again){shown} | {head}"
+        if result is not None and not self.state.result_is_current():
+            return f"parameters changed: {run} to rerun | {head}"
         if result is not None:
             tag = f"diverged at step {result.diverged_at}" if result.diverged else f"done in {result.elapsed_s:.1f}s"
             return f"{tag} | seed {result.seed} | {head}"
-        return f"ready (s: run) | seed {self.state.seed} | {head}"
+        return f"ready ({run}: run) | seed {self.state.seed} | {head}"
 
     def _refresh_status(self) -> None:
         self._status.update(self._status_text(), layout=False)  # one line, always
@@ -301,13 +335,10 @@ class SimPane(Widget):
     def _help_for(self, row: ParamRow | None, error: str | None = None) -> None:
         help_line = self._help
         help_line.set_class(error is not None, "-error")
-        # beside the chart the help has a fixed height, and a new text needs no new layout (a
-        # layout per focus move was most of a key's cost while a simulation runs)
-        layout = help_line.styles.height is None or help_line.styles.height.is_auto
         if error is not None:
-            help_line.update(self.app.plain(error), layout=layout)  # type: ignore[attr-defined]
+            help_line.update(self.app.plain(error))  # type: ignore[attr-defined]
         elif row is not None:
-            help_line.update(self.app.plain(f"{row.param.help} [{row.param.range_text()}]"), layout=layout)  # type: ignore[attr-defined]
+            help_line.update(self.app.plain(f"{row.param.name}: {row.param.help} [{row.param.range_text()}]"))  # type: ignore[attr-defined]
 
     # -- parameters -------------------------------------------------------------------------------
     def on_descendant_focus(self, event) -> None:
@@ -335,7 +366,7 @@ class SimPane(Widget):
                 return
             self.state.params = candidate
         self._help_for(event.row)
-        self._refresh_status()
+        self._mark_result()
 
     def on_param_row_invalid(self, event: ParamRow.Invalid) -> None:
         event.stop()
@@ -373,7 +404,7 @@ class SimPane(Widget):
             row.set_value(self.state.seed if row.param is self.seed_param else self.state.params[row.param.name])
         self._help_for(None, None)
         self.notify("Parameters reset to defaults.", timeout=2)
-        self._refresh_status()
+        self._mark_result()
 
     # -- running ---------------------------------------------------------------------------------
     def action_toggle_run(self) -> None:
@@ -391,71 +422,77 @@ class SimPane(Widget):
         except ParamError as e:
             self._help_for(None, str(e))
             return
-        self.running = True
-        self.started_at = time.monotonic()
-        self.last_frame = None
+        self.stopped_at = None
+        self.start_run(self.sim, params, self.state.seed)
         self._verdict.update("running...")
+        self._verdict.set_classes("sim-verdict")
         self._refresh_status()
-        self._worker = self._run(params, self.state.seed)
 
     def _cancel(self) -> None:
-        if self.running:
-            self.workers.cancel_node(self)
-            self.running = False
-            self._refresh_status()
-            self._verdict.update("stopped")
+        """Stop a run in progress: the last finished result (if any) comes back into view."""
+        frame = self.last_frame
+        if self.cancel_run():
+            self.stopped_at = frame.step if frame is not None else 0
+            self._mark_result()
 
-    @work(thread=True, exclusive=True, group="sim", exit_on_error=False, description="simulation")
-    def _run(self, params: dict[str, Any], seed: int) -> None:
-        worker = get_current_worker()
-        app = self.app
-        runner = self.sim.start(params, seed)
-        last_post = 0.0
-        try:
-            for frame in runner:
-                if worker.is_cancelled:
-                    return
-                now = time.monotonic()
-                if now - app.last_input < INPUT_GRACE:  # type: ignore[attr-defined]
-                    paused = now
-                    while (now := time.monotonic()) - app.last_input < INPUT_GRACE and now - paused < INPUT_MAX_PAUSE:  # type: ignore[attr-defined]
-                        if worker.is_cancelled:
-                            return
-                        time.sleep(0.01)
-                if now - last_post >= FRAME_INTERVAL:
-                    last_post = now
-                    self.post_message(self.FrameReady(self.sim.chart(frame, params), frame))
-        finally:
-            runner.close()
-        if worker.is_cancelled or runner.result is None:
-            return
-        self.post_message(self.Finished(runner.result, self.sim.chart(runner.result, params)))
-
-    def on_sim_pane_frame_ready(self, message: FrameReady) -> None:
-        if not self.running:
+    def on_sim_runner_frame_ready(self, message: SimRunner.FrameReady) -> None:
+        if not self.is_current(message):
             return
         self.last_frame = message.frame
         self._chart.show(message.chart)
         self._refresh_status()
 
-    def on_sim_pane_finished(self, message: Finished) -> None:
-        if not self.running:
+    def on_sim_runner_finished(self, message: SimRunner.Finished) -> None:
+        if not self.is_current(message):
             return
         self.running = False
         self.state.result = message.result
-        self._show_result(message.result, message.chart)
+        self._result_chart = message.chart
+        self._show_result()
 
-    def _show_result(self, result, chart) -> None:
-        diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
-        self._chart.show(chart, diverged)
-        verdict = self._verdict
-        verdict.update(self.app.plain(result.verdict or ""))  # type: ignore[attr-defined]
-        verdict.set_class(result.agrees is True, "-agrees")
-        verdict.set_class(result.agrees is False, "-disagrees")
+    def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
+        if message.token != self.run_token:
+            return
+        self.running = False
         self._refresh_status()
+        self._verdict.update(self.app.plain(f"the simulation failed: {message.error}"))  # type: ignore[attr-defined]
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group == "sim":
-            self.running = False
+    _result_chart = None
+
+    def _show_result(self) -> None:
+        """The last finished result in the chart and the verdict line, marked if it is stale."""
+        result = self.state.result
+        if result is None:
+            self._chart.show(None)
+            self._verdict.update("")
+            self._verdict.set_classes("sim-verdict")
             self._refresh_status()
-            self._verdict.update(f"the simulation failed: {event.worker.error}")
+            return
+        if self._result_chart is None:
+            self._result_chart = self.sim.chart(result, result.params)
+        diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
+        self._chart.show(self._result_chart, diverged)
+        self._mark_result()
+
+    def _mark_result(self) -> None:
+        result = self.state.result
+        verdict = self._verdict
+        if result is None:
+            if not self.running:
+                self._chart.show(None)
+                verdict.update("stopped" if self.stopped_at is not None else "")
+                verdict.set_classes("sim-verdict")
+            self._refresh_status()
+            return
+        if self._chart.chart is not self._result_chart:  # a stopped run's frames: the last result again
+            self._show_result()
+            return
+        current = self.state.result_is_current()
+        text = self.app.plain(result.verdict or "")  # type: ignore[attr-defined]
+        if not current:
+            text = f"(an earlier run, other parameters) {text}"
+        verdict.update(text)
+        verdict.set_class(current and result.agrees is True, "-agrees")
+        verdict.set_class(current and result.agrees is False, "-disagrees")
+        verdict.set_class(not current, "-stale")
+        self._refresh_status()

@@ -1,0 +1,164 @@
+"""A figure a learner can read and trust: parameters that show what is typed and never cut a value,
+results labelled for what they are (stale, stopped, kept when leaving), keys never lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmtui.app import LmtuiApp
+from lmtui.textual_fixes import LeanFooter
+from lmtui.widgets.simpane import ParamInput, ParamRow
+
+from conftest import screen_lines, screen_text, wait_for_workers
+from figures_support import current_pane, open_figure, run_tiny, set_param
+
+
+def footer_descriptions(app) -> list[str]:
+    return [k.description for k in app.screen.query_one(LeanFooter).children if getattr(k, "description", None)]
+
+
+async def test_typed_text_is_visible_and_the_footer_says_what_enter_and_escape_do():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = current_pane(app)
+        row = next(r for r in pane.query(ParamRow) if r.param.name == "lr")
+        row.focus()
+        await pilot.pause()
+        await pilot.press("enter", *"0.0123")
+        await pilot.pause()
+        field = pane.query_one(ParamInput)
+        assert field.value == "0.0123" and field.styles.border_top[0] in ("", "none")
+        line = next(ln for ln in screen_lines(app) if "lr" in ln and "0.0123" in ln)
+        assert "0.0123" in line  # on screen, in its row (the focus border used to cover it)
+        assert {"Apply", "Cancel"} <= set(footer_descriptions(app))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not pane.query(ParamInput) and pane.state.params["lr"] != 0.0123  # cancelled, value kept
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("chapter, figure, name", [
+    ("hyperparameters", "sim:mup_transfer", "log2_lrs"),
+    ("universality", "sim:universality", "widths"),
+])
+async def test_no_value_is_cut_off(size, chapter, figure, name):
+    app = LmtuiApp()
+    async with app.run_test(size=size) as pilot:
+        await open_figure(pilot, chapter, figure)
+        pane = current_pane(app)
+        row = next(r for r in pane.query(ParamRow) if r.param.name == name)
+        row.focus()
+        row.scroll_visible(animate=False)
+        await pilot.pause()
+        shown = row.param.format(row.value)
+        value = row._value_label.region
+        text = "".join(ln.ljust(value.right)[value.x: value.right].strip() for ln in screen_lines(app)[value.y: value.bottom])
+        assert text.replace(" ", "") == shown.replace(" ", ""), (shown, text)  # wrapped, whole
+        names = [r.param.name for r in pane.query(ParamRow)]
+        for r in pane.query(ParamRow):  # a name never runs into its value
+            assert r._name.region.width > len(r.param.name), r.param.name
+        assert len(names) == len(set(names))
+
+
+async def test_parameter_errors_are_shown_whole_at_80x24():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "hyperparameters", "sim:mup_transfer")
+        pane = current_pane(app)
+        await set_param(pilot, pane, "log2_lrs", "1,2,x", expect_ok=False)
+        message = str(pane._help.content)
+        assert "is not a number" in message and "numbers in [-14, 8]" in message
+        shown = " ".join(" ".join(screen_lines(app)).split())
+        assert "numbers in [-14, 8]" in shown  # the end of the message is on screen too
+
+
+async def test_a_result_is_marked_stale_when_parameters_change_and_a_stop_keeps_the_last_run():
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_figure(pilot, "empirical-laws", "sim:edge_of_stability")
+        pane = current_pane(app)
+        await run_tiny(pilot, pane)
+        first = pane.state.result
+        assert first is not None and pane._verdict.has_class("-agrees") or first.agrees is not True
+        before = str(pane._verdict.content)
+        await set_param(pilot, pane, "steps", "160")
+        status, verdict = str(pane._status.content), str(pane._verdict.content)
+        assert "parameters changed" in status and verdict.startswith("(an earlier run, other parameters)")
+        assert not pane._verdict.has_class("-agrees") and pane._verdict.has_class("-stale")
+        assert before in verdict and pane._chart.chart is not None  # the old chart, labelled
+        # a run started then stopped leaves the last finished result in view, said so
+        await set_param(pilot, pane, "steps", "2000")
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        await pilot.press("s")
+        await wait_for_workers(app)
+        await pilot.pause()
+        status = str(pane._status.content)
+        assert "stopped at step" in status and "last finished run is shown" in status
+        assert pane.state.result is first and "waiting for data" not in screen_text(app)
+        assert pane._chart.chart is pane._result_chart
+
+
+async def test_leaving_the_chapter_during_a_run_keeps_the_last_finished_result():
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_figure(pilot, "empirical-laws", "sim:edge_of_stability")
+        pane = current_pane(app)
+        await run_tiny(pilot, pane)
+        finished = pane.state.result
+        await set_param(pilot, pane, "steps", "2000")
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        await pilot.press("n")  # away mid-run
+        await pilot.pause()
+        await wait_for_workers(app)
+        await pilot.press("p", "f")
+        await pilot.pause()
+        await wait_for_workers(app)
+        await pilot.pause()
+        for _ in range(len(app.course.by_id("empirical-laws").figures)):
+            if current_pane(app).sim.name == "edge_of_stability":
+                break
+            await pilot.press("f")
+            await wait_for_workers(app)
+            await pilot.pause()
+        back = current_pane(app)
+        assert back is not pane and back.state.result is finished and not back.running
+        assert back._chart.chart is not None and finished.verdict.split(":")[0] in str(back._verdict.content)
+
+
+async def test_a_key_pressed_while_the_simulation_loads_is_not_lost(monkeypatch):
+    """s pressed before the figure's module has loaded used to be dropped."""
+    import threading
+
+    from lmtui.sims import registry
+
+    gate = threading.Event()
+    real_get = registry.get
+
+    def slow_get(name):
+        gate.wait(5)
+        return real_get(name)
+
+    monkeypatch.setattr(registry, "get", slow_get)
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_chapter("seven-desiderata", view="figure")  # its figure 1 is an explorer
+        await pilot.pause()
+        await pilot.press("f")  # figure 2: the simulation, loading
+        await pilot.pause()
+        deck = app.main_screen.chapter_view.deck
+        assert deck.loading_sim == "langevin_well"
+        await pilot.press("s")
+        await pilot.pause()
+        assert deck.pending == ["s"]
+        gate.set()
+        await wait_for_workers(app)
+        await pilot.pause()
+        await pilot.pause()
+        pane = current_pane(app)
+        await wait_for_workers(app)
+        await pilot.pause()
+        assert pane.state.result is not None  # the early s ran it
