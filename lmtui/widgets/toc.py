@@ -22,14 +22,18 @@ class TocItem(ListItem):
         super().__init__()
         self.chapter = chapter
         self.status = status
+        # kept, not queried: a status can change before the row is composed (a chapter read as the
+        # list fills in after the first frame)
+        self._title = Label(chapter.label, classes="toc-title", markup=False)
+        self._marks = Label(status.line(), classes="toc-status", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Label(self.chapter.label, classes="toc-title", markup=False)
-        yield Label(self.status.line(), classes="toc-status", markup=False)
+        yield self._title
+        yield self._marks
 
     def set_status(self, status: ChapterStatus) -> None:
         self.status = status
-        self.query_one(".toc-status", Label).update(status.line())
+        self._marks.update(status.line())
 
 
 MAX_WIDTH = 44  # columns at most; a longer title is cut with an ellipsis
