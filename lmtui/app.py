@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from .widgets.toc import TableOfContents
 
 from . import textual_fixes
-from .asciitext import fold, fold_cells, fold_model
-from .commands import ChapterCommands
 from .config import Config, load_config
 from .course import Chapter, Course, load_course, page_links
 from .keys import hint
@@ -37,7 +35,6 @@ from .progress import ProgressStore, StoreError
 from .record import ChapterStatus, LearnerRecord, View
 from .screens.small import TooSmallScreen
 from .widgets.chapter import ChapterView
-from .widgets.quiz import QuestionCard, QuizPane
 from .widgets.reader import PageReader
 
 MIN_WIDTH, MIN_HEIGHT = 48, 14
@@ -54,6 +51,8 @@ class AsciiFilter(LineFilter):
 
         if all(seg.text.isascii() for seg in segments):
             return segments
+        from .asciitext import fold_cells
+
         out = []
         for seg in segments:
             if seg.control or seg.text.isascii():
@@ -63,6 +62,12 @@ class AsciiFilter(LineFilter):
                 if text:
                     out.append(Segment(text, seg.style, seg.control))
         return out
+
+
+def _chapter_commands():
+    from .commands import ChapterCommands
+
+    return ChapterCommands
 
 
 class MainScreen(textual_fixes.QuietFocusScreen):
@@ -89,10 +94,16 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         Binding("escape", "close", "Close", show=False, id="close", tooltip="close what is open (the contents list, a search)"),
     ]
 
-    def __init__(self, start: tuple[Chapter, int, View] | None) -> None:
-        super().__init__()
+    def __init__(self, start: tuple[Chapter, int, View] | None, width: int = 0) -> None:
+        # the breakpoint class for the width the app starts at, set before the first styling pass:
+        # Textual sets it on the first resize, which otherwise restyles the whole screen once more
+        super().__init__(classes=self.breakpoint_class(width) if width else None)
         self.start = start
         self._toc: TableOfContents | None = None
+
+    @classmethod
+    def breakpoint_class(cls, width: int) -> str:
+        return [name for at, name in cls.HORIZONTAL_BREAKPOINTS if width >= at][-1]
 
     def compose(self) -> ComposeResult:
         app: LmtuiApp = self.app  # type: ignore[assignment]
@@ -230,7 +241,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
 class LmtuiApp(textual_fixes.GuardedApp):
     TITLE = "lmtui"
     CSS_PATH = "app.tcss"
-    COMMANDS = textual_fixes.GuardedApp.COMMANDS | {ChapterCommands}
+    COMMANDS = textual_fixes.GuardedApp.COMMANDS | {lambda: _chapter_commands()}  # imported when the palette opens
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="quit (progress is saved as you go)"),
@@ -246,6 +257,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
         super().__init__()
         self.course: Course = load_course(content_dir)
         if ascii_only:  # spelled out once, before anything is laid out (eta, ~=, ^2)
+            from .asciitext import fold_model
+
             self.course = fold_model(self.course)
         self._course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
         # with learners, the store opens once the learner has said who they are (LearnerScreen)
@@ -271,11 +284,15 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
     def get_key_display(self, binding: Binding) -> str:
         display = super().get_key_display(binding)
-        return fold(display) if self.ascii_only else display  # <- and ->, not ? and ?
+        return self.plain(display)  # <- and ->, not ? and ?
 
     def plain(self, text: str) -> str:
         """``text`` as it may be shown: spelled out in ASCII under --ascii, else unchanged."""
-        return fold(text) if self.ascii_only else text
+        if not self.ascii_only:
+            return text
+        from .asciitext import fold
+
+        return fold(text)
 
     def key_hint(self, binding_id: str, every: bool = False) -> str:
         """The key(s) bound to ``binding_id`` now, as shown (a rebinding shows everywhere)."""
@@ -317,13 +334,13 @@ class LmtuiApp(textual_fixes.GuardedApp):
     # -- lifecycle -------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
         if self.record is None:  # one record per learner: the course opens once the name is known
-            return MainScreen(None)
+            return MainScreen(None, self.size.width)
         chapter_id, page, view = self.record.place()
         chapter = self.course.by_id(chapter_id) if chapter_id else None
         self.current = chapter.id if chapter else None
         if chapter is not None:
             self.sub_title = chapter.title
-        return MainScreen((chapter, page, view) if chapter else None)
+        return MainScreen((chapter, page, view) if chapter else None, self.size.width)
 
     def after_first_frame(self) -> None:
         """What the first frame does not need: warnings (as toasts), the size check."""
@@ -519,7 +536,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
     def on_chapter_view_view_changed(self, event: ChapterView.ViewChanged) -> None:
         self._save(self.record.set_place, event.chapter_id, view=event.view)
 
-    def on_question_card_answered(self, event: QuestionCard.Answered) -> None:
+    def on_question_card_answered(self, event) -> None:
+        from .widgets.quiz import QuizPane
+
         chapter = self.course.by_id(event.chapter_id)
         if chapter is None:
             return

@@ -33,24 +33,26 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
-def _resolve(owner: str):
+def _resolve(owner: str, load: bool = True):
+    """The class ``owner`` names; with ``load`` False, only if its module is imported already."""
     import importlib
+    import sys
 
     module, _, name = owner.partition(":")
+    if not load and module not in sys.modules:
+        return None
     try:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
         return None
 
 
-@cache
-def bindings() -> tuple[tuple[str, tuple[Binding, ...]], ...]:
-    """(section title, bindings with ids) in help order."""
+def _collect(load: bool) -> tuple[tuple[str, tuple[Binding, ...]], ...]:
     out = []
     for section in SECTIONS:
         found: list[Binding] = []
         for owner in section.owners:
-            cls = _resolve(owner)
+            cls = _resolve(owner, load)
             for b in getattr(cls, "BINDINGS", ()) if cls is not None else ():
                 if isinstance(b, Binding) and b.id and all(b.id != f.id for f in found):
                     found.append(b)
@@ -59,13 +61,28 @@ def bindings() -> tuple[tuple[str, tuple[Binding, ...]], ...]:
 
 
 @cache
-def by_id() -> dict[str, Binding]:
-    return {b.id: b for _, group in bindings() for b in group if b.id}
+def bindings() -> tuple[tuple[str, tuple[Binding, ...]], ...]:
+    """(section title, bindings with ids) in help order (imports every owner: for the help)."""
+    return _collect(load=True)
+
+
+_loaded: dict[str, Binding] = {}
+
+
+def by_id_or_none(binding_id: str) -> Binding | None:
+    """The binding with ``binding_id``, looked up among the modules imported so far first: a hint
+    on the first frame must not import every widget module (about 40 ms of a start)."""
+    if binding_id not in _loaded:
+        for load in (False, True):
+            _loaded.update((b.id, b) for _, group in _collect(load) for b in group if b.id)
+            if binding_id in _loaded:
+                break
+    return _loaded.get(binding_id)
 
 
 def keys_of(app: App, binding_id: str) -> list[str]:
     """The keys bound to ``binding_id`` now (the keymap's, or the default), as Textual names them."""
-    binding = by_id().get(binding_id)
+    binding = by_id_or_none(binding_id)
     keymap = getattr(app, "_keymap", {}) or {}
     raw = keymap.get(binding_id) or (binding.key if binding else "")
     return [k.strip() for k in raw.split(",") if k.strip()]
@@ -73,7 +90,7 @@ def keys_of(app: App, binding_id: str) -> list[str]:
 
 def hint(app: App, binding_id: str, every: bool = False) -> str:
     """How to show the key(s) of ``binding_id``: the first, or all joined with '/'."""
-    binding = by_id().get(binding_id)
+    binding = by_id_or_none(binding_id)
     keys = keys_of(app, binding_id)
     if binding is None or not keys:
         return "?"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import ComposeResult
@@ -17,7 +18,9 @@ from ..progress import Answer, Prediction
 from ..record import VIEWS, ChapterStatus, View
 from .quiz import QuizPane
 from .reader import PageReader, render_markdown
-from .search import Hit, SearchBar
+
+if TYPE_CHECKING:
+    from .search import Hit, SearchBar
 
 VIEW_BINDINGS = {"text": "view-text", "figure": "view-figure", "quiz": "view-quiz"}
 # What a simulation pane does with keys; pressed while its module loads, they wait for it.
@@ -212,6 +215,8 @@ class ChapterView(Widget):
     def search(self) -> SearchBar:
         """The search bar, mounted under the text the first time it is wanted."""
         if self._search is None:
+            from .search import SearchBar
+
             self._search = SearchBar()
             self._text.mount(self._search)
         return self._search
@@ -320,7 +325,8 @@ class ChapterView(Widget):
         event.stop()
         needle = self.needle = event.needle
         if not needle:
-            self.on_search_bar_closed(SearchBar.Closed())
+            self._end_search()
+            self.reader.focus()
             return
         self.hits = self._find(needle)
         if not self.hits:
@@ -350,6 +356,8 @@ class ChapterView(Widget):
 
     def _find(self, needle: str) -> list[Hit]:
         """Every match on every page, as the pages are drawn at the reader's width."""
+        from .search import Hit
+
         console = self.app.console
         width = max(10, self.reader._body.content_region.width or self.reader.size.width - 2)
         options = console.options.update(width=width)

@@ -210,10 +210,13 @@ class QuizPane(VerticalScroll):
         cards = self.cards()
         unanswered = [c for c in cards if c.state in ("unanswered", "changed")]
         target = (unanswered or cards or [None])[0]
-        if target is not None:
-            target.focus()
-        else:
+        if target is None:
             self.focus()
+        elif target is cards[0]:  # the top of the quiz, its score line in view
+            target.focus(scroll_visible=False)
+            self.scroll_home(animate=False)
+        else:
+            target.focus()
 
     def _move(self, delta: int) -> None:
         cards = self.cards()

@@ -15,18 +15,65 @@ from __future__ import annotations
 import re
 
 from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ..course import Chapter
 from .search import Highlighted
 
 MAX_WIDTH = 100  # columns of text: longer lines are hard to read
+
+
+class PageBody(Widget):
+    """A page's renderable, drawn once per width and served line by line.
+
+    A Static renders its Rich renderable again for every height query and every layout pass (two
+    or three times for one page: about a quarter of the work of lmtui's first frame). Here the
+    lines are kept until the text or the width changes; scrolling and a chapter switch's second
+    layout pass reuse them."""
+
+    DEFAULT_CSS = """
+    PageBody { height: auto; }
+    """
+
+    def __init__(self, renderable=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._renderable = renderable
+        self._lines: tuple[int, list[Strip]] | None = None  # (width, lines)
+
+    def update(self, renderable) -> None:
+        self._renderable, self._lines = renderable, None
+        self.refresh(layout=True)
+
+    def lines(self, width: int) -> list[Strip]:
+        if self._lines is not None and self._lines[0] == width:
+            return self._lines[1]
+        if self._renderable is None or width <= 0:
+            return []
+        app = self.app
+        options = app.console_options.update(highlight=False, width=width)
+        segments = app.console.render(self._renderable, options)
+        lines = [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
+        self._lines = (width, lines)
+        return lines
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return len(self.lines(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self.lines(width)
+        style = self.rich_style
+        line = lines[y] if 0 <= y < len(lines) else Strip.blank(width, style)
+        return line.crop_extend(0, width, style).apply_style(style)
 
 
 class PageReader(VerticalScroll, can_focus=True):
@@ -70,7 +117,7 @@ class PageReader(VerticalScroll, can_focus=True):
         self.needle = ""  # the active search, if any
         self.current_match: int | None = None  # index of the current match on this page
         self._renderable: Highlighted | None = None
-        self._body = Static("", classes="page-body")
+        self._body = PageBody(classes="page-body")
         self._nav = Static("", classes="page-nav", markup=False)
 
     def compose(self) -> ComposeResult:
