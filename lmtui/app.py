@@ -255,7 +255,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
                  color: bool = True, config: Config | None = None, learners: str | Path | None = None) -> None:
         textual_fixes.apply_all()  # every upstream work-around checked and installed, at start
         super().__init__()
-        self.course: Course = load_course(content_dir)
+        self.course: Course = load_course(content_dir, cache=True)
         if ascii_only:  # spelled out once, before anything is laid out (eta, ~=, ^2)
             from .asciitext import fold_model
 

@@ -560,13 +560,26 @@ def _load_explorer(path: Path, name: str, course: Course) -> Explorer | None:
     return Explorer(name, title.strip(), hint.strip(), tuple(parsed))
 
 
-def load_course(root: str | Path | None = None, known_sims: set[str] | None = None) -> Course:
-    """Load and validate a course folder. Never raises for content problems."""
+def load_course(root: str | Path | None = None, known_sims: set[str] | None = None, cache: bool = False) -> Course:
+    """Load and validate a course folder. Never raises for content problems.
+
+    With ``cache``, a course parsed before from exactly these files (same names, sizes and
+    modification times, same lmtui) is read back from the user's cache folder instead of parsed
+    again: TOML parsing is most of an app start's own work, and every visitor of `lmtui serve`
+    starts an app. `lmtui check` never uses the cache."""
     if known_sims is None:
         from .sims.registry import NAMES  # names only: no numpy import
 
         known_sims = set(NAMES)
     root = Path(root) if root is not None else builtin_content_dir()
+    if cache:
+        from . import course_cache
+
+        return course_cache.load(root, known_sims, _parse_course)
+    return _parse_course(root, known_sims)
+
+
+def _parse_course(root: Path, known_sims: set[str]) -> Course:
     course = Course(root)
     if not root.is_dir():
         course.problems.append(Problem(root, 1, "not a folder"))

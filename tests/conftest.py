@@ -15,6 +15,7 @@ def _isolated_home(tmp_path, monkeypatch):
     """Every test gets its own LMTUI_HOME: no test touches the learner's real progress."""
     home = tmp_path / "lmtui-home"
     monkeypatch.setenv("LMTUI_HOME", str(home))
+    monkeypatch.setenv("LMTUI_CACHE", str(tmp_path / "lmtui-cache"))  # the parsed-course cache too
     monkeypatch.delenv("NO_COLOR", raising=False)
     return home
 
