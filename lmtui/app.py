@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from textual import events
 from textual.app import ComposeResult, SystemCommand
@@ -23,6 +23,9 @@ from textual.containers import Container, Horizontal
 from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from .widgets.toc import TableOfContents
 
 from . import textual_fixes
 from .asciitext import fold, fold_cells, fold_model
@@ -36,7 +39,6 @@ from .screens.small import TooSmallScreen
 from .widgets.chapter import ChapterView
 from .widgets.quiz import QuestionCard, QuizPane
 from .widgets.reader import PageReader
-from .widgets.toc import TableOfContents
 
 MIN_WIDTH, MIN_HEIGHT = 48, 14
 WIDE = 100  # at or above this many columns the table of contents stays open
@@ -90,16 +92,18 @@ class MainScreen(textual_fixes.QuietFocusScreen):
     def __init__(self, start: tuple[Chapter, int, View] | None) -> None:
         super().__init__()
         self.start = start
+        self._toc: TableOfContents | None = None
 
     def compose(self) -> ComposeResult:
         app: LmtuiApp = self.app  # type: ignore[assignment]
         with Horizontal():
-            yield TableOfContents(app.course.chapters, app.record.statuses(), id="toc")
+            if app.size.width >= WIDE:  # shown from the start; narrower, it is made after the first frame
+                yield self._make_toc()
             with Container(id="chapter-host"):
                 if self.start is not None:
                     chapter, page, view = self.start
                     yield ChapterView(chapter, app.course, app.record.answers(chapter.id), app.record.status(chapter.id),
-                                      page=page, view=view)
+                                      page=page, view=view, predictions=app.record.predictions(chapter.id))
                 else:
                     yield Static(app.no_chapters_text(), classes="broken", markup=False)
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=app.size.width >= WIDE)
@@ -117,13 +121,10 @@ class MainScreen(textual_fixes.QuietFocusScreen):
     def on_mount(self) -> None:
         if self.app.ascii_only:  # type: ignore[attr-defined]
             self.add_class("-ascii")
-        toc = self.query_one("#toc", TableOfContents)
-        if self.start is not None:
-            toc.current = self.start[0].id
-        if self.app.size.width >= WIDE:
-            toc.populate()
+        if self._toc is not None:
+            self._toc.populate()
         else:
-            self.set_timer(0.2, toc.populate)  # hidden at this width: after the first frame
+            self.set_timer(0.2, lambda: self.toc.populate())  # hidden at this width: after the first frame
         self.call_after_refresh(self.app.after_first_frame)  # type: ignore[attr-defined]
 
     @property
@@ -140,9 +141,20 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         return {key: active for key, active in bindings.items() if active.binding.action not in hidden}
 
     # -- table of contents ----------------------------------------------------------------------
+    def _make_toc(self) -> TableOfContents:
+        from .widgets.toc import TableOfContents
+
+        app: LmtuiApp = self.app  # type: ignore[assignment]
+        self._toc = TableOfContents(app.course.chapters, app.record.statuses(), id="toc")
+        self._toc.current = app.current
+        return self._toc
+
     @property
     def toc(self) -> TableOfContents:
-        return self.query_one("#toc", TableOfContents)
+        """The contents list, made (and mounted) the first time it is needed on a narrow screen."""
+        if self._toc is None:
+            self.query_one(Horizontal).mount(self._make_toc(), before=0)
+        return self._toc  # type: ignore[return-value]
 
     def toc_overlay_shown(self) -> bool:
         return self.has_class("-show-toc") and not self.has_class("-wide")
@@ -174,7 +186,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         if view is not None:
             view.close_transient()
 
-    def on_table_of_contents_chapter_chosen(self, event: TableOfContents.ChapterChosen) -> None:
+    def on_table_of_contents_chapter_chosen(self, event) -> None:
         self.remove_class("-show-toc")
         self.app.open_chapter(event.chapter_id)  # type: ignore[attr-defined]
 
@@ -342,8 +354,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.pop_screen()
 
     # -- navigation ------------------------------------------------------------------------------
-    def open_chapter(self, chapter_id: str, page: int | None = None, view: View = "text") -> None:
-        """Show ``chapter_id`` at ``page`` (default: where the learner left it) in ``view``."""
+    def open_chapter(self, chapter_id: str, page: int | None = None, view: View = "text", figure: int = 0) -> None:
+        """Show ``chapter_id`` at ``page`` (default: where the learner left it) in ``view`` (with
+        its figure number ``figure`` first)."""
         from .screens.help import HelpScreen
         from .screens.links import LinksScreen
 
@@ -358,18 +371,21 @@ class LmtuiApp(textual_fixes.GuardedApp):
             page = self.record.page(chapter_id)
         host = screen.query_one("#chapter-host")
         if not host.is_attached:  # keys can arrive while the main screen is (re)attaching
-            self.call_after_refresh(self.open_chapter, chapter_id, page, view)
+            self.call_after_refresh(self.open_chapter, chapter_id, page, view, figure)
             return
         answers, status = self.record.answers(chapter_id), self.record.status(chapter_id)
+        predictions = self.record.predictions(chapter_id)
         current = screen.chapter_view
         if current is not None and current.is_mounted and current.parent is host:
-            current.load(chapter, answers, status, page=page, view=view)
+            current.load(chapter, answers, status, page=page, view=view, predictions=predictions, figure=figure)
         else:
             host.remove_children()
-            host.mount(ChapterView(chapter, self.course, answers, status, page=page, view=view))
+            host.mount(ChapterView(chapter, self.course, answers, status, page=page, view=view, predictions=predictions,
+                                   figure=figure))
         self.current = chapter_id
         self.sub_title = chapter.title
-        screen.toc.show_current(chapter_id)
+        if screen._toc is not None:  # a list not made yet starts at the current chapter
+            screen._toc.show_current(chapter_id)
         self._save(self.record.set_place, chapter_id, view=view)
         screen.refresh_bindings()
 
@@ -476,13 +492,41 @@ class LmtuiApp(textual_fixes.GuardedApp):
             quiz.show_answer(card, stored, practice)
         self._update_status(chapter.id)
 
+    def on_predict_card_predicted(self, event) -> None:
+        """The learner committed a prediction: record it (the first one counts), then the card runs."""
+        chapter = self.course.by_id(event.chapter_id)
+        if chapter is None:
+            return
+        try:
+            made = self.record.predict(chapter, event.question, value=event.value, choice=event.choice)
+        except StoreError as e:
+            self.notify(str(e), severity="error", timeout=6)
+            made = self.record.prediction(chapter.id, event.question)
+        event.card.show_prediction(made)
+        self._update_status(chapter.id)
+
+    def on_predict_card_measured(self, event) -> None:
+        """The run ended: grade the prediction against the measurement (once) and show it."""
+        chapter = self.course.by_id(event.chapter_id)
+        if chapter is None:
+            return
+        try:
+            graded = self.record.grade(chapter, event.question, event.measured, event.theory)
+        except StoreError as e:
+            self.notify(str(e), severity="error", timeout=6)
+            graded = self.record.prediction(chapter.id, event.question)
+        if graded is not None:
+            event.card.show_prediction(graded)
+        self._update_status(chapter.id)
+
     def _update_status(self, chapter_id: str) -> None:
         status = self.record.status(chapter_id)
         try:
             screen = self.main_screen
         except LookupError:
             return
-        screen.toc.update_status(chapter_id, status)
+        if screen._toc is not None:  # a list not made yet reads the record when it is
+            screen._toc.update_status(chapter_id, status)
         view = screen.chapter_view
         if view is not None and view.chapter.id == chapter_id:
             view.quiz.show_status(status)

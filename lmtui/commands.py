@@ -47,17 +47,7 @@ class ChapterCommands(Provider):
         return out
 
     def _open_figure(self, chapter_id: str, index: int) -> None:
-        app = self.app
-        app.open_chapter(chapter_id, view="figure")  # type: ignore[attr-defined]
-        if index:
-            app.call_after_refresh(self._step_figures, index)
-
-    def _step_figures(self, index: int) -> None:
-        view = self.app.main_screen.chapter_view  # type: ignore[attr-defined]
-        if view is not None:
-            for _ in range(index):
-                view.deck.next_figure()
-            view.refresh_title()
+        self.app.open_chapter(chapter_id, view="figure", figure=index)  # type: ignore[attr-defined]
 
     async def discover(self) -> Hits:
         for entry in self._entries():

@@ -26,7 +26,7 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("Anywhere", ("lmtui.app:LmtuiApp", "lmtui.app:MainScreen")),
     Section("Reading", ("lmtui.widgets.reader:PageReader", "lmtui.widgets.search:SearchBar")),
-    Section("Quiz", ("lmtui.widgets.quiz:QuizPane", "lmtui.widgets.quiz:QuestionCard", "lmtui.widgets.quiz:PredictCard")),
+    Section("Quiz", ("lmtui.widgets.quiz:QuizPane", "lmtui.widgets.quiz:QuestionCard", "lmtui.widgets.predict:PredictCard")),
     Section("Simulations", ("lmtui.widgets.simpane:SimPane", "lmtui.widgets.simpane:ParamRow")),
     Section("Lists and figures", ("lmtui.widgets.toc:TableOfContents", "lmtui.widgets.explorer:ExplorerView",
                                   "lmtui.widgets.explorer:_ItemList", "lmtui.widgets.explorer:_Detail")),

@@ -26,9 +26,11 @@ from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette, SearchIcon
 from textual.css.query import NoMatches
-from textual.drivers import linux_driver, linux_inline_driver
+from textual.dom import NoScreen
+from textual.drivers import linux_driver, linux_inline_driver, web_driver
 from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList
 
@@ -93,13 +95,14 @@ class LeanInput(Input):
     Upstream: the same family as Textualize/textual#6666 (subscriptions outliving their widget)."""
 
     def _on_unmount(self) -> None:
-        with suppress(Exception):  # no screen left to unsubscribe from: nothing holds us
+        with suppress(NoScreen):  # no screen left to unsubscribe from: nothing holds us
             self.screen.text_selection_started_signal.unsubscribe(self)
 
 
 def _requires_lean_input() -> None:
     _require_code(Input._on_mount, "text_selection_started_signal", "subscribe")
     _require_code(Screen.__init__, "text_selection_started_signal")
+    _require(Signal, "subscribe", "unsubscribe")
 
 
 class LeanFooter(Footer):
@@ -142,6 +145,7 @@ def _requires_lean_footer() -> None:
     _require(Footer, "_bindings_ready", "recompose", "compose", "bindings_changed")
     _require(Screen, "active_bindings")
     _require_code(Footer.compose, "data_bind")
+    _require_code(Footer.bindings_changed, "recompose")  # the rebuild LeanFooter skips
     from textual import reactive
 
     _require_code(reactive._watch, "__watchers")
@@ -150,7 +154,7 @@ def _requires_lean_footer() -> None:
 # ---------------------------------------------------------------------------------------------
 # Crashes
 # ---------------------------------------------------------------------------------------------
-_ORIGINAL_MOVE_PAGE = OptionList._move_page
+_ORIGINAL_MOVE_PAGE = getattr(OptionList, "_move_page", None)  # Textual's own, kept to check and to call
 
 
 def _guarded_move_page(self: OptionList, direction: int) -> None:
@@ -160,12 +164,15 @@ def _guarded_move_page(self: OptionList, direction: int) -> None:
     testing; see textual-notes, "a crash to design around")."""
     if (self.highlighted or 0) not in self._index_to_line or not self._lines:
         return
-    _ORIGINAL_MOVE_PAGE(self, direction)
+    _ORIGINAL_MOVE_PAGE(self, direction)  # type: ignore[misc]
 
 
 def _requires_option_list() -> None:
     _require(OptionList, "_move_page", "_index_to_line", "_lines")  # properties
-    _require_code(OptionList._move_page, "_index_to_line")
+    if _ORIGINAL_MOVE_PAGE is None:
+        raise TextualChanged("textual changed: OptionList has no '_move_page'; "
+                             "review lmtui/textual_fixes.py against this Textual version")
+    _require_code(_ORIGINAL_MOVE_PAGE, "_index_to_line")  # Textual's, not the guard patched in
 
 
 def _patch_option_list() -> None:
@@ -244,6 +251,7 @@ def lands_on_removed_widget(screen: Screen, event: events.MouseDown) -> bool:
 def _requires_removed_widget_click() -> None:
     _require(Screen, "get_widget_and_offset_at", "_forward_event")
     _require_code(Screen._forward_event, "get_widget_and_offset_at")
+    _require_code(App.on_event, "_forward_event")  # the app hands mouse-downs to the screen
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +322,9 @@ class PasteSafeParser(XTermParser):
         yield from super().tick()
 
 
-PARSER_DRIVERS = [linux_driver, linux_inline_driver]  # the driver modules whose XTermParser is replaced
+# the driver modules whose XTermParser is replaced: the terminal ones, and the browser's
+# (textual-serve runs the app under web_driver, which feeds the browser's keys to the same parser)
+PARSER_DRIVERS = [linux_driver, linux_inline_driver, web_driver]
 
 
 def _requires_parser() -> None:
@@ -350,10 +360,24 @@ class QuietFocusScreen(Screen[None]):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
 
+_REACTIVE_SETTINGS = ("_default", "_layout", "_init", "_always_update", "_run_compute", "_recompose", "_bindings",
+                      "_toggle_class")
+
+
+def _reactive_settings(reactive: Reactive) -> tuple:
+    """A reactive's settings, all but ``repaint``."""
+    return tuple(getattr(reactive, name, AttributeError) for name in _REACTIVE_SETTINGS)
+
+
 def _requires_quiet_focus() -> None:
     _require(Screen, "focused", "_watch_focused", "_update_focus_styles")
-    if not isinstance(Screen.__dict__.get("focused"), Reactive):
+    focused = Screen.__dict__.get("focused")
+    if not isinstance(focused, Reactive):
         raise TextualChanged("textual changed: Screen.focused is no longer a Reactive")
+    # QuietFocusScreen redefines the reactive: it must differ from Textual's in repaint only
+    if _reactive_settings(focused) != _reactive_settings(QuietFocusScreen.__dict__["focused"]):
+        raise TextualChanged("textual changed: Screen.focused has new settings; "
+                             "copy them into QuietFocusScreen.focused (lmtui/textual_fixes.py)")
 
 
 class GuardedApp(App):

@@ -69,7 +69,7 @@ async def test_walk_all_chapters_answer_quizzes_and_resume(_isolated_home):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.current == course.chapters[-2].id
-        toc = app.screen.query_one(TableOfContents)
+        toc = app.main_screen.toc
         assert toc is not None
         for chapter in course.chapters:
             status = app.status(chapter.id)
@@ -200,7 +200,7 @@ async def test_toc_toggle_and_choose(mini_course):
     app = LmtuiApp(content_dir=mini_course)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        toc = app.screen.query_one(TableOfContents)
+        toc = app.main_screen.toc
         assert not toc.display  # narrow: hidden until asked for
         await pilot.press("c")
         await pilot.pause()
@@ -225,7 +225,7 @@ async def test_toc_toggle_and_choose(mini_course):
         assert toc.display and toc.highlighted_child.chapter.id == app.current == "second"
     app = LmtuiApp(content_dir=mini_course)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.screen.query_one(TableOfContents).display  # wide: always there
+        assert app.main_screen.toc.display  # wide: always there
 
 
 async def test_bindings_can_be_rebound_by_id(mini_course):

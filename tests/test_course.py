@@ -196,3 +196,27 @@ def test_fingerprint_ignores_order_not_edits():
     assert q.fingerprint == Question("a", "Which?", ("z", "y", "x"), 2, "").fingerprint  # y is still right; explanations may change
     assert q.fingerprint != Question("a", "Which?", ("x", "y", "z"), 1, "because y").fingerprint  # x now right
     assert q.fingerprint != Question("a", "Which one?", ("x", "y", "z"), 2, "because y").fingerprint
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (("", ""), None),
+        (('metric = "sharpness_plateau"', 'metric = "sharpnes"'),
+         "01-first.quiz.toml:1: question 'plateau': edge_of_stability reports no metric 'sharpnes'"),
+        (('params = { lr = 0.25 }', 'params = { lr = 99 }'),
+         "01-first.quiz.toml:6: question 'plateau': lr: 99 is out of range"),
+        (('params = { lr = 0.25 }', 'params = { eta = 0.25 }'),
+         "01-first.quiz.toml:6: question 'plateau': unknown parameter 'eta' for edge_of_stability"),
+        (('theory = "two_over_lr"', 'theory = "nope"'),
+         "01-first.quiz.toml:1: question 'plateau': edge_of_stability reports no prediction 'nope'"),
+    ],
+)
+def test_check_validates_predict_questions_against_their_simulation(mini_course, capsys, change, expected):
+    (mini_course / "01-first.quiz.toml").write_text(PREDICT.replace(*change), encoding="utf-8")
+    status = check_main(str(mini_course))
+    out = capsys.readouterr().out
+    if expected is None:
+        assert status == 0 and "(2 predict)" in out
+    else:
+        assert status == 1 and expected in out, out

@@ -161,7 +161,7 @@ async def test_contents_titles_fit_and_reading_width_is_capped():
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
         await pilot.pause()
-        toc = app.screen.query_one(TableOfContents)
+        toc = app.main_screen.toc
         for item in toc.query(TocItem):
             title, marks = item.children
             assert title.region.width >= len(item.chapter.label), item.chapter.label  # not cut

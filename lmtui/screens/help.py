@@ -23,12 +23,13 @@ def sections(app) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """(title, [(keys, what they do, binding id)]) from the live bindings."""
     out = []
     for title, group in bindings():
-        rows = [(app.key_hint(b.id, every=True), b.tooltip or b.description, b.id) for b in group
-                if not b.id.startswith("answer-")]
-        answers = [b for b in group if b.id.startswith("answer-")]
-        if answers:  # one row for the four answer keys
-            rows.insert(0, (" ".join(app.key_hint(b.id) for b in answers), "answer the marked question (choice 1-4)",
-                            f"{answers[0].id}..{answers[-1].id.rsplit('-', 1)[1]}"))
+        numbered = {b.id for b in group if b.id[-1].isdigit() and b.id[-2] == "-"}  # answer-1 .. answer-4
+        rows = [(app.key_hint(b.id, every=True), b.tooltip or b.description, b.id) for b in group if b.id not in numbered]
+        for prefix in dict.fromkeys(i[:-2] for i in sorted(numbered)):  # one row per family of number keys
+            family = [b for b in group if b.id in numbered and b.id[:-2] == prefix]
+            what = "answer the marked question" if prefix == "answer" else (family[0].tooltip or family[0].description)
+            rows.insert(0, (" ".join(app.key_hint(b.id) for b in family), f"{what} (choice 1-{len(family)})",
+                            f"{family[0].id}..{family[-1].id[-1]}"))
         if title == "Anywhere":
             rows.insert(0, ("ctrl+p", "command palette: find a chapter, figure or quiz", "-"))
             rows.insert(1, ("tab/shift+tab", "move between the parts of a view (questions, parameters, panes)", "-"))

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from ..course import Chapter, Course
-from ..progress import Answer
+from ..progress import Answer, Prediction
 from ..record import VIEWS, ChapterStatus, View
 from .quiz import QuizPane
 from .reader import PageReader, render_markdown
@@ -36,18 +36,18 @@ class FigureDeck(Container, can_focus=True):
     FigureDeck > .figure-empty { padding: 1 2; color: $text-muted; }
     """
 
-    def __init__(self, chapter: Chapter, course: Course, **kwargs) -> None:
+    def __init__(self, chapter: Chapter, course: Course, index: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.course = chapter, course
-        self.index = 0
+        self.index = index  # the figure to show when built
         self.built = False
         self.loading_sim: str | None = None  # the simulation whose module is loading
         self.pending: list[str] = []  # keys pressed meanwhile, for it
         self._token = 0  # a simulation load for a figure no longer shown is dropped
 
-    def reset(self, chapter: Chapter) -> None:
-        """Hold ``chapter``'s figures instead, unbuilt (a chapter switch in place)."""
-        self.chapter, self.index, self.built = chapter, 0, False
+    def reset(self, chapter: Chapter, index: int = 0) -> None:
+        """Hold ``chapter``'s figures instead, unbuilt, figure ``index`` first (a chapter switch in place)."""
+        self.chapter, self.index, self.built = chapter, index, False
         self._token += 1
         self.loading_sim, self.pending = None, []
         self.remove_children()
@@ -58,11 +58,11 @@ class FigureDeck(Container, can_focus=True):
             return
         self.built = True
         if self.is_mounted:
-            self._show(0)
+            self._show(self.index)
 
     def on_mount(self) -> None:
         if self.built and not self.children:
-            self._show(0)
+            self._show(self.index)
 
     def _show(self, index: int) -> None:
         from .explorer import ExplorerView
@@ -87,12 +87,17 @@ class FigureDeck(Container, can_focus=True):
         else:
             self.loading_sim = ref.name
             self.mount(Static(f"Loading simulation {ref.name}...", classes="figure-empty", markup=False))
-            self.call_after_refresh(self.focus)  # keys for the simulation come here meanwhile (after
-            # the removal of the previous figure, which takes the focus with it)
+            # keys for the simulation come here meanwhile (after the removal of the previous figure,
+            # which takes the focus with it; not if the pane is already there and has it)
+            self.call_after_refresh(self._focus_while_loading)
             self._load_sim(ref.name, self._token)
             return
         self.mount(widget)
         self.call_after_refresh(self.focus_default)
+
+    def _focus_while_loading(self) -> None:
+        if self.loading_sim is not None:
+            self.focus()
 
     class SimLoaded(Message):
         def __init__(self, name: str, token: int) -> None:
@@ -171,7 +176,8 @@ class ChapterView(Widget):
             self.chapter_id, self.view = chapter_id, view
 
     def __init__(self, chapter: Chapter, course: Course, answers: dict[str, Answer], status: ChapterStatus | None = None,
-                 page: int = 0, view: View = "text", **kwargs) -> None:
+                 page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None, figure: int = 0,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.course, self.answers, self.start_page = chapter, course, answers, page
         self.set_reactive(ChapterView.view, view if view in VIEWS else "text")
@@ -182,20 +188,18 @@ class ChapterView(Widget):
         # the parts are kept, not queried: a chapter replaced mid-mount (keys faster than the
         # screen) must not look for children that are already gone
         self.reader = PageReader(chapter, page, id="reader")
-        self.search = SearchBar()
-        self._deck = FigureDeck(chapter, course, id="figure")
-        self._quiz = QuizPane(chapter, answers, status, id="quiz")
+        self._search: SearchBar | None = None  # made the first time the learner searches
+        self._deck = FigureDeck(chapter, course, figure, id="figure")
+        self._quiz = QuizPane(chapter, answers, status, predictions, id="quiz")
         self._switcher = ContentSwitcher(initial=self.view)
+        self._text = Vertical(self.reader, id="text")
         self._title_bar = Static("", classes="chapter-title", markup=False)
 
     def compose(self) -> ComposeResult:
         yield self._title_bar
         with self._switcher:
-            with Vertical(id="text"):
-                yield self.reader
-                yield self.search
-            yield self._deck
-            yield self._quiz
+            # only the view shown is mounted at first: the others are made when first shown
+            yield {"text": self._text, "figure": self._deck, "quiz": self._quiz}[self.view]
 
     def on_mount(self) -> None:
         self._enter(self.view)
@@ -205,19 +209,33 @@ class ChapterView(Widget):
         return self._quiz
 
     @property
+    def search(self) -> SearchBar:
+        """The search bar, mounted under the text the first time it is wanted."""
+        if self._search is None:
+            self._search = SearchBar()
+            self._text.mount(self._search)
+        return self._search
+
+    def _ensure_view(self, view: View) -> None:
+        """Mount ``view``'s widget in the switcher the first time it is shown."""
+        widget = {"text": self._text, "figure": self._deck, "quiz": self._quiz}[view]
+        if widget.parent is None:
+            self._switcher.mount(widget)
+
+    @property
     def deck(self) -> FigureDeck:
         return self._deck
 
     def load(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
-             page: int = 0, view: View = "text") -> None:
+             page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None, figure: int = 0) -> None:
         """Show another chapter in place. Mounting a whole new view costs a dozen widgets, their
         styles, a focus move and a footer rebuild; in place, a chapter switch in the text view
         updates two Statics."""
         self.chapter, self.answers, self.page_text = chapter, answers, ""
         self._end_search()
         self.reader.show_chapter(chapter, page)
-        self._deck.reset(chapter)
-        self._quiz.reset(chapter, answers, status)
+        self._deck.reset(chapter, figure)
+        self._quiz.reset(chapter, answers, status, predictions)
         if view != self.view:
             self.view = view  # watch_view enters it
         else:
@@ -242,6 +260,7 @@ class ChapterView(Widget):
     def watch_view(self, view: View) -> None:
         if not self.is_attached:
             return
+        self._ensure_view(view)
         self._switcher.current = view
         self._enter(view)
         self.post_message(self.ViewChanged(self.chapter.id, view))
@@ -254,8 +273,8 @@ class ChapterView(Widget):
             self._deck.focus_default()
         elif view == "quiz":
             self._quiz.focus_first()
-        elif self.search.is_open:
-            self.search.open(self.reader.needle)
+        elif self._search is not None and self._search.is_open:
+            self._search.open(self.reader.needle)
         else:
             self.reader.focus()
         self.refresh_title()
@@ -271,14 +290,19 @@ class ChapterView(Widget):
 
     def close_transient(self) -> None:
         """escape in the chapter: end a search."""
-        if self.search.is_open or self.reader.needle:
+        if (self._search is not None and self._search.is_open) or self.reader.needle:
             self._end_search()
             self.reader.focus()
 
     # -- find in the chapter -------------------------------------------------------------------
     def on_page_reader_search_wanted(self, event: PageReader.SearchWanted) -> None:
         event.stop()
-        self.search.open(self.reader.needle)
+        fresh = self._search is None
+        bar = self.search
+        if fresh:  # just mounted: it can take the focus once it is composed
+            self.call_after_refresh(bar.open, self.reader.needle)
+        else:
+            bar.open(self.reader.needle)
 
     def on_search_bar_closed(self, event: SearchBar.Closed) -> None:
         event.stop()
@@ -287,7 +311,8 @@ class ChapterView(Widget):
 
     def _end_search(self) -> None:
         self.hits, self.hit = [], None
-        self.search.close()
+        if self._search is not None:
+            self._search.close()
         if self.reader.needle:
             self.reader.set_search("")
 

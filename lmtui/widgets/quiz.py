@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..course import Chapter, Question
-from ..progress import Answer
+from ..progress import Answer, Prediction
 from ..record import ChapterStatus, choice_number, question_state
 
 YOURS, RIGHT = ">", "*"
@@ -143,15 +143,19 @@ class QuizPane(VerticalScroll):
         Binding("k,up", "focus_previous_card", "Previous question", show=False, id="quiz-previous", tooltip="previous question"),
     ]
 
-    def __init__(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None, **kwargs) -> None:
+    def __init__(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
+                 predictions: dict[str, Prediction] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.answers, self.status = chapter, dict(answers), status
+        self.predictions = dict(predictions or {})
         self.built = False
         self._score = Static("", classes="quiz-score", markup=False)
 
-    def reset(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None) -> None:
+    def reset(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
+              predictions: dict[str, Prediction] | None = None) -> None:
         """Hold ``chapter``'s quiz instead, unbuilt (a chapter switch in place)."""
         self.chapter, self.answers, self.status, self.built = chapter, dict(answers), status, False
+        self.predictions = dict(predictions or {})
         self.remove_children()
         self._score = Static("", classes="quiz-score", markup=False)
         self.scroll_home(animate=False)
@@ -165,17 +169,29 @@ class QuizPane(VerticalScroll):
         widgets: list[Widget] = [self._score]
         if not self.chapter.quiz:
             widgets.append(Static("This chapter has no quiz questions.", markup=False))
-        widgets += [QuestionCard(self.chapter.id, i, q, self.answers.get(q.id))
-                    for i, q in enumerate(self.chapter.quiz) if q.predict is None]
+        from .predict import PredictCard
+
+        for i, q in enumerate(self.chapter.quiz):
+            if q.predict is None:
+                widgets.append(QuestionCard(self.chapter.id, i, q, self.answers.get(q.id)))
+            else:
+                widgets.append(PredictCard(self.chapter.id, i, q, self.predictions.get(q.id)))
         self.mount_all(widgets)
+
+    def cards(self) -> list[Widget]:
+        from .predict import PredictCard
+
+        return [c for c in self.children if isinstance(c, (QuestionCard, PredictCard))]
 
     def _score_text(self) -> str:
         s = self.status
         if s is None:
             return ""
         changed = f", {s.changed} to answer again (changed)" if s.changed else ""
+        predicted = (f"; predictions: {s.predicted_right}/{s.predict_total} right, {s.predicted}/{s.predict_total} run"
+                     if s.predict_total else "")
         key = self.app.key_hint  # type: ignore[attr-defined]
-        return (f"Quiz: {s.correct}/{s.total} right, {s.answered}/{s.total} answered{changed}. "
+        return (f"Quiz: {s.correct}/{s.total} right, {s.answered}/{s.total} answered{changed}{predicted}. "
                 f"{key('quiz-next')}: next question, {key('answer-1')}-{key('answer-4')}: answer the marked one.")
 
     def show_status(self, status: ChapterStatus) -> None:
@@ -191,7 +207,7 @@ class QuizPane(VerticalScroll):
             self.build()
             self.call_after_refresh(self.focus_first)
             return
-        cards = list(self.query(QuestionCard))
+        cards = self.cards()
         unanswered = [c for c in cards if c.state in ("unanswered", "changed")]
         target = (unanswered or cards or [None])[0]
         if target is not None:
@@ -200,7 +216,7 @@ class QuizPane(VerticalScroll):
             self.focus()
 
     def _move(self, delta: int) -> None:
-        cards = list(self.query(QuestionCard))
+        cards = self.cards()
         if not cards:
             return
         focused = self.screen.focused

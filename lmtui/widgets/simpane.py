@@ -67,8 +67,7 @@ class ChartView(Widget):
 
         width, height = self.size.width, self.size.height
         if self.chart is None or width < 4 or height < 2:
-            run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
-            return Text(f"{self.placeholder}\n\nPress {run} to run the simulation.", style="dim")
+            return Text(self.placeholder, style="dim")
         key = (id(self.chart), width, height, self.panel)
         if key != self._cache:
             color, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
@@ -279,7 +278,9 @@ class SimPane(SimRunner, Widget):
         yield self._verdict
 
     def on_mount(self) -> None:
-        self._chart.placeholder = self.app.plain(f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}")  # type: ignore[attr-defined]
+        run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+        self._chart.placeholder = self.app.plain(  # type: ignore[attr-defined]
+            f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}\n\nPress {run} to run the simulation.")
         self.app.figure_state[(self.chapter_id, self.sim.name)] = self.state  # type: ignore[attr-defined]
         if not self.is_attached:  # replaced before it finished mounting (fast keys)
             return

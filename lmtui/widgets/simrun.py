@@ -53,7 +53,9 @@ class SimRunner:
     last_frame = None
 
     def start_run(self, sim, params: dict[str, Any], seed: int) -> int:
-        """Start ``sim`` at ``params`` (resolved) and ``seed``; returns the run's token."""
+        """Start ``sim`` (a Simulation, or a registry name: then its module is imported and
+        ``params`` resolved in the worker, off the UI thread) at ``params`` and ``seed``; returns
+        the run's token."""
         self.cancel_run()
         self.run_token += 1
         self.running = True
@@ -79,6 +81,11 @@ class SimRunner:
         worker = get_current_worker()
         app = self.app  # type: ignore[attr-defined]
         try:
+            if isinstance(sim, str):
+                from ..sims.registry import get
+
+                sim = get(sim)
+                params = sim.resolve(params)
             runner = sim.start(params, seed)
             last_post = 0.0
             try:

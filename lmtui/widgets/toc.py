@@ -22,14 +22,18 @@ class TocItem(ListItem):
         super().__init__()
         self.chapter = chapter
         self.status = status
+        # kept, not queried: a status can change before the row is composed (a chapter read as the
+        # list fills in after the first frame)
+        self._title = Label(chapter.label, classes="toc-title", markup=False)
+        self._marks = Label(status.line(), classes="toc-status", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Label(self.chapter.label, classes="toc-title", markup=False)
-        yield Label(self.status.line(), classes="toc-status", markup=False)
+        yield self._title
+        yield self._marks
 
     def set_status(self, status: ChapterStatus) -> None:
         self.status = status
-        self.query_one(".toc-status", Label).update(status.line())
+        self._marks.update(status.line())
 
 
 MAX_WIDTH = 44  # columns at most; a longer title is cut with an ellipsis
@@ -61,6 +65,12 @@ class TableOfContents(ListView):
         self.populated = False
         self._stale = False
 
+    _populate_on_mount = False
+
+    def on_mount(self) -> None:
+        if self._populate_on_mount:  # asked to fill in before it was mounted
+            self.populate()
+
     def on_show(self) -> None:
         if self._stale and self.current is not None:
             self.show_current(self.current)
@@ -68,7 +78,10 @@ class TableOfContents(ListView):
     def populate(self) -> None:
         """Add the chapter rows. Deferred until after the first frame on narrow terminals, where
         the list is hidden: two thirds of the widgets on screen at start-up are these rows."""
-        if self.populated or not self.is_attached:
+        if self.populated:
+            return
+        if not self.is_mounted:
+            self._populate_on_mount = True
             return
         self.populated = True
         self.extend(TocItem(c, self.statuses[c.id]) for c in self.chapters)
