@@ -74,9 +74,9 @@ WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
         p["temperature"],  # T
     ],
     "predict-depth5-half-time": lambda p: [
-        math.log(6 / p["init_scale"] - 1) / (2 * 6),  # depth ignored: the depth-2 logistic
-        p["init_scale"] ** (-1 / 2) / (2 * 6),  # depth 4's formula
-        p["init_scale"] ** (-1 / 3) / (1 * 6),  # depth 3's formula
+        math.log(max(p["target_sv"]) / p["init_scale"] - 1) / (2 * max(p["target_sv"])),  # depth ignored: depth 2
+        p["init_scale"] ** (-1 / 2) / (2 * max(p["target_sv"])),  # depth 4's formula
+        p["init_scale"] ** (-1 / 3) / (1 * max(p["target_sv"])),  # depth 3's formula
     ],
     "predict-weight-change-slope": lambda p: [-0.5, 1.0, 0.0, -2.0],
     "predict-scaling-exponent": lambda p: [1 + p["exponent"], 1.0],  # the spectrum's exponent; the default a
