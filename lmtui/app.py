@@ -104,7 +104,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
                     chapter, page, view = self.start
                     yield ChapterView(chapter, app.course, app.record.answers(chapter.id), app.record.status(chapter.id),
                                       page=page, view=view, predictions=app.record.predictions(chapter.id))
-                else:
+                elif app.record is not None:  # (none yet: the learner is saying who they are)
                     yield Static(app.no_chapters_text(), classes="broken", markup=False)
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=app.size.width >= WIDE)
 
@@ -145,7 +145,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         from .widgets.toc import TableOfContents
 
         app: LmtuiApp = self.app  # type: ignore[assignment]
-        self._toc = TableOfContents(app.course.chapters, app.record.statuses(), id="toc")
+        self._toc = TableOfContents(app.course.chapters, app.statuses(), id="toc")
         self._toc.current = app.current
         return self._toc
 
@@ -241,15 +241,18 @@ class LmtuiApp(textual_fixes.GuardedApp):
     ]
 
     def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False,
-                 color: bool = True, config: Config | None = None) -> None:
+                 color: bool = True, config: Config | None = None, learners: str | Path | None = None) -> None:
         textual_fixes.apply_all()  # every upstream work-around checked and installed, at start
         super().__init__()
         self.course: Course = load_course(content_dir)
         if ascii_only:  # spelled out once, before anything is laid out (eta, ~=, ^2)
             self.course = fold_model(self.course)
-        course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
-        self.store = ProgressStore(home, course=course_key)
-        self.record = LearnerRecord(self.course, self.store, course_key)
+        self._course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
+        # with learners, the store opens once the learner has said who they are (LearnerScreen)
+        self.learners = Path(learners) if learners is not None else None
+        self.learner: str | None = None
+        self.store: ProgressStore | None = None
+        self.record: LearnerRecord | None = None
         self.config = config if config is not None else load_config()
         self.ascii_only = ascii_only
         self.color = color and not self.no_color
@@ -260,13 +263,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
         self._theme_ready = False  # set once the saved theme is applied: later changes are the learner's
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
-        theme = self.store.get_state("theme") or self.config.theme
-        if theme and theme in self.available_themes:
-            self.theme = theme
-        elif theme and theme == self.config.theme:
-            self.config.problems.append(f"{self.config.path}: unknown theme {theme!r}; "
-                                        f"known: {', '.join(sorted(self.available_themes))}")
-        self._theme_ready = True
+        if self.learners is None:
+            self.open_store(home)
         if ascii_only:
             self.set_class(True, "-ascii")
             self._filters.append(AsciiFilter())
@@ -291,6 +289,25 @@ class LmtuiApp(textual_fixes.GuardedApp):
     def status(self, chapter_id: str) -> ChapterStatus:
         return self.record.status(chapter_id)
 
+    def statuses(self) -> dict[str, ChapterStatus]:
+        """For the table of contents: nothing read or answered while the learner is not known."""
+        if self.record is None:
+            return {c.id: ChapterStatus(False, 0, 0, 0) for c in self.course.chapters}
+        return self.record.statuses()
+
+    def open_store(self, home: str | Path | None) -> None:
+        """The learner's store and record, and the theme they chose last time."""
+        self.store = ProgressStore(home, course=self._course_key)
+        self.record = LearnerRecord(self.course, self.store, self._course_key)
+        self._theme_ready = False
+        theme = self.store.get_state("theme") or self.config.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        elif theme and theme == self.config.theme:
+            self.config.problems.append(f"{self.config.path}: unknown theme {theme!r}; "
+                                        f"known: {', '.join(sorted(self.available_themes))}")
+        self._theme_ready = True
+
     def _save(self, write, *args, **kwargs) -> None:
         try:
             write(*args, **kwargs)
@@ -299,6 +316,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
     # -- lifecycle -------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
+        if self.record is None:  # one record per learner: the course opens once the name is known
+            return MainScreen(None)
         chapter_id, page, view = self.record.place()
         chapter = self.course.by_id(chapter_id) if chapter_id else None
         self.current = chapter.id if chapter else None
@@ -308,9 +327,30 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
     def after_first_frame(self) -> None:
         """What the first frame does not need: warnings (as toasts), the size check."""
+        if self.record is None:  # ask who is learning first (lmtui serve, --learners)
+            from .screens.learner import LearnerScreen
+
+            self.push_screen(LearnerScreen(self.learners), self._learner_chosen)
+            self.check_size()
+            return
         for message in self._startup_warnings():
             self.notify(message, severity="warning", timeout=12)
         self.check_size()
+
+    def _learner_chosen(self, chosen: tuple[str, Path] | None) -> None:
+        """The learner said who they are: their own store, then the course where they left it."""
+        if chosen is None or self.record is not None:
+            return
+        self.learner, home = chosen
+        self.open_store(home)
+        for chapter in self.course.chapters:
+            self._update_status(chapter.id)
+        chapter_id, page, view = self.record.place()
+        if chapter_id is not None:
+            self.open_chapter(chapter_id, page=page, view=view)
+        else:
+            self.main_screen.show_broken(self.no_chapters_text())
+        self.after_first_frame()
 
     def _startup_warnings(self) -> list[str]:
         out = list(self.record.warnings())
@@ -360,6 +400,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
         from .screens.help import HelpScreen
         from .screens.links import LinksScreen
 
+        if self.record is None:  # the learner has not said who they are yet
+            return
         chapter = self.course.by_id(chapter_id)
         if chapter is None:
             self.notify(f"No chapter {chapter_id!r} in this course.", severity="warning")
@@ -436,6 +478,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
     def action_command_palette(self) -> None:
         if isinstance(self.screen, TooSmallScreen):
             return  # none behind the too-small notice
+        if self.record is None:
+            return  # nothing to find before the learner has said who they are
         if self.use_command_palette:
             self.open_palette(id="--command-palette")
 
@@ -532,10 +576,11 @@ class LmtuiApp(textual_fixes.GuardedApp):
             view.quiz.show_status(status)
 
     def on_unmount(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
 
-def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False) -> int:
-    app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none")
+def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False, learners: str | None = None) -> int:
+    app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none", learners=learners)
     app.run()
     return app.return_code or 0

@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     charset.add_argument("--ascii", action="store_true",
                          help="ASCII only: borders, charts, and text (eta, ~=, ^2); the default when the locale is not UTF-8")
     charset.add_argument("--unicode", action="store_true", help="use Unicode even if the locale does not say UTF-8")
+    parser.add_argument("--learners", metavar="DIR",
+                        help="ask who is learning at start; each learner's progress in DIR/<name>/ (a name is not a password)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="validate a course folder; problems as file:line: message",
                            formatter_class=_HelpFormatter)
@@ -62,10 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.add_parser(sub)
     sub.add_parser("locate", help="print where the settings, the progress store and the course are",
                    formatter_class=_HelpFormatter)
-    serve = sub.add_parser("serve", help="serve the app in a browser (one process per visitor)",
+    serve = sub.add_parser("serve", help="serve the app in a browser (one process and one learner per visitor)",
                            formatter_class=_HelpFormatter)
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (no authentication!)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    from .serve import add_serve_arguments
+
+    add_serve_arguments(serve)
+    report = sub.add_parser("report", help="for instructors: every learner's progress under DIR (read-only), "
+                            "as a table, CSV or JSON", formatter_class=_HelpFormatter)
+    from .report import add_report_arguments
+
+    add_report_arguments(report)
     return parser
 
 
@@ -132,13 +140,17 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import serve_main
 
         return serve_main(args)
+    if args.command == "report":
+        from .report import report_main
+
+        return report_main(args)
     if args.command == "locate":
         return locate_main(args)
     configure_terminal(args.color)
     from .app import run_app
 
     ascii_only = args.ascii or (not args.unicode and not locale_is_utf8())
-    return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only)
+    return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only, learners=args.learners)
 
 
 if __name__ == "__main__":

@@ -347,6 +347,84 @@ def _unpatch_parsers() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Drivers: the browser (lmtui serve) and terminals that say their size in the environment
+# ---------------------------------------------------------------------------------------------
+_web_input_thread = web_driver.WebDriver.__dict__.get("run_input_thread")
+
+
+def _requires_web_input_exit() -> None:
+    """Textual's WebDriver reads keys and textual-serve's meta packets from stdin in its input
+    thread, which returns when stdin ends and tells nobody; ``exit_event`` is set only when the
+    app stops the driver itself."""
+    _require(web_driver.WebDriver, "run_input_thread", "stop_application_mode", "send_message")
+    _require_code(web_driver.WebDriver.stop_application_mode, "exit_event")
+    if _web_input_thread is None:
+        raise TextualChanged("textual changed: WebDriver no longer defines run_input_thread")
+
+
+def _patch_web_input_exit() -> None:
+    """When a visitor's input ends (the server was killed, or closed the pipe) with the app still
+    running, nothing can ever reach the app again: it ends, as a hang-up ends a terminal app.
+    Without this every visitor's app outlived a killed `lmtui serve`, re-parented to init with
+    its progress store open."""
+    from textual import messages
+
+    original = _web_input_thread
+
+    def run_input_thread(self) -> None:
+        try:
+            original(self)
+        finally:
+            if not self.exit_event.is_set():  # not stop_application_mode: the input is gone
+                self.send_message(messages.ExitApp())
+
+    web_driver.WebDriver.run_input_thread = run_input_thread  # type: ignore[method-assign]
+
+
+def _unpatch_web_input_exit() -> None:
+    web_driver.WebDriver.run_input_thread = _web_input_thread  # type: ignore[method-assign]
+
+
+_terminal_size = linux_driver.LinuxDriver.__dict__.get("_get_terminal_size")
+
+
+def _requires_terminal_size() -> None:
+    _require(linux_driver.LinuxDriver, "_get_terminal_size")
+    if _terminal_size is None:
+        raise TextualChanged("textual changed: LinuxDriver no longer defines _get_terminal_size")
+    _require_code(_terminal_size, "get_terminal_size")  # Textual's own (shutil's), not the patch
+
+
+def _patch_terminal_size() -> None:
+    """Textual's LinuxDriver sizes the screen with ``shutil.get_terminal_size``, which believes
+    COLUMNS and LINES from the environment before the terminal itself. JupyterLab's terminal
+    (terminado) sets them once, to 80x25, when the shell starts, and a shell such as sh never
+    updates them: lmtui in a JupyterHub terminal drew 25 rows on a 24-row terminal (its top line
+    scrolled away) and never followed a resize, since each SIGWINCH read the same stale numbers.
+    The terminal's own size first; the environment only when there is no terminal to ask."""
+    import os
+    import sys
+
+    original = _terminal_size
+
+    def _get_terminal_size(self) -> tuple[int, int]:
+        for stream in (sys.__stdout__, sys.__stdin__):
+            try:
+                columns, lines = os.get_terminal_size(stream.fileno())
+            except (AttributeError, ValueError, OSError):
+                continue
+            if columns > 0 and lines > 0:
+                return columns, lines
+        return original(self)
+
+    linux_driver.LinuxDriver._get_terminal_size = _get_terminal_size  # type: ignore[method-assign]
+
+
+def _unpatch_terminal_size() -> None:
+    linux_driver.LinuxDriver._get_terminal_size = _terminal_size  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------
 # Screens and the app
 # ---------------------------------------------------------------------------------------------
 class QuietFocusScreen(Screen[None]):
@@ -446,6 +524,13 @@ FIXES: list[Fix] = [
         "Textualize/textual#4816 (ESCDELAY, PR #4848, in 8.2.8, still timed from the read)",
         _requires_parser, _patch_parsers, _unpatch_parsers),
     Fix("focus-repaints-the-screen", "none found", _requires_quiet_focus),
+    Fix("web-app-outlives-its-input",
+        "related: Textualize/textual#6690 (the Linux driver's input thread at EOF; it notes the app "
+        "keeps running on every driver once its input ends); for the web driver's orphans: none found",
+        _requires_web_input_exit, _patch_web_input_exit, _unpatch_web_input_exit),
+    Fix("terminal-size-from-stale-environment",
+        "Textualize/textual#6153 (use os.get_terminal_size first: COLUMNS and LINES go stale, seen in "
+        "JupyterLab's terminal; open)", _requires_terminal_size, _patch_terminal_size, _unpatch_terminal_size),
     Fix("keys-queued-at-a-closing-overlay",
         "related: Textualize/textual#4704 (key events sent to an inactive screen)", _requires_guarded_app),
 ]

@@ -1,57 +1,216 @@
-"""Workshop serving: loopback by default, a warning for any other address, a real HTTP answer."""
+"""Workshop serving: the page's addresses (--public-url, wildcard binds), nothing fetched from
+outside, a favicon, one process per visitor that ends with its connection or its server, and a
+full room. Real servers on loopback, visitors speaking the page's websocket protocol."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
+import asyncio
+import re
+import signal
 import sys
-import time
-import urllib.request
 
-from lmtui.serve import app_command, host_warning, is_loopback
+import pytest
+
+from lmtui.serve import app_command, base_url_for, check_public_url, host_warning, is_loopback, is_wildcard
+from serve_support import REPO, Served, Visitor, alive, fetch, wait_async, wait_until
+
+URL_ATTRS = re.compile(r'(?:src|href)="([^"]+)"|url\("([^"]+)"\)|data-session-websocket-url="([^"]+)"')
 
 
-def test_loopback_detection():
+def page_addresses(html: str) -> list[str]:
+    return [next(g for g in m.groups() if g) for m in URL_ATTRS.finditer(html)]
+
+
+def websocket_url(html: str) -> str:
+    return re.search(r'data-session-websocket-url="([^"]+)"', html).group(1)
+
+
+# -- pure parts -----------------------------------------------------------------------------------
+def test_loopback_and_wildcard_detection():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.10") and not is_loopback("example.org")
+    assert is_wildcard("0.0.0.0") and is_wildcard("::") and not is_wildcard("127.0.0.1")
 
 
 def test_only_non_loopback_hosts_warn():
     assert host_warning("127.0.0.1") is None
     warning = host_warning("0.0.0.0")
-    assert warning and "no authentication" in warning
+    assert warning and "no authentication" in warning and "not a password" in warning
 
 
-def test_visitor_command_passes_the_course_on():
-    cmd = app_command("/srv/my course", ascii_only=True)
-    assert cmd.startswith(sys.executable) and "-m lmtui" in cmd
-    assert "--content '/srv/my course'" in cmd and cmd.endswith("--ascii")
+def test_visitor_command_cannot_pick_up_the_working_folder(tmp_path):
+    cmd = app_command(str(tmp_path / "my course"), ascii_only=True, learners=tmp_path / "room")
+    assert cmd.startswith(f"exec {sys.executable} -P -m lmtui")  # -P: the cwd is not on sys.path
+    assert f"--content '{tmp_path / 'my course'}'" in cmd and cmd.endswith("--ascii")
+    assert f"--learners {tmp_path / 'room'}" in cmd
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_public_url_is_checked():
+    assert check_public_url("https://example.test/lmtui/") == "https://example.test/lmtui"
+    for bad in ("example.test", "ftp://example.test/", "http://0.0.0.0:8000/", "https://x.test/?a=1"):
+        with pytest.raises(ValueError):
+            check_public_url(bad)
 
 
-def test_serve_answers_on_loopback(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lmtui", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        body = None
-        while time.monotonic() < deadline and body is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    assert response.status == 200
-                    body = response.read().decode()
-            except OSError:
-                time.sleep(0.2)
-        assert body is not None and "lmtui" in body
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=10)
-    assert "WARNING" not in err  # loopback: no warning
+def test_page_address_comes_from_the_browser_unless_a_public_url_is_given():
+    fallback = "http://127.0.0.1:8000"
+    assert base_url_for("http", "10.0.0.5:8000", {}, None, fallback) == "http://10.0.0.5:8000"
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "room.example.test"}
+    assert base_url_for("http", "127.0.0.1:8000", proxied, None, fallback) == "https://room.example.test"
+    assert base_url_for("http", "10.0.0.5:8000", proxied, "https://x.test/lm", fallback) == "https://x.test/lm"
+    assert base_url_for("http", 'evil"><script>', {}, None, fallback) == fallback  # not a host: ignored
+
+
+# -- a real server ----------------------------------------------------------------------------------
+def test_public_url_is_where_the_page_points(tmp_path):
+    with Served(tmp_path, "--public-url", "https://example.test/lmtui/") as served:
+        status, body, _ = fetch(served.url + "/")
+    html = body.decode()
+    assert status == 200
+    assert websocket_url(html) == "wss://example.test/lmtui/ws"
+    addresses = page_addresses(html)
+    assert addresses and all(a.startswith("https://example.test/lmtui/") or a == "wss://example.test/lmtui/ws"
+                             for a in addresses), addresses
+    assert "https://example.test/lmtui/static/js/textual.js" in addresses
+
+
+def test_bad_public_url_is_refused_with_a_message(tmp_path):
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "lmtui", "serve", "--public-url", "0.0.0.0:8000"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--public-url" in out.stderr
+
+
+def test_wildcard_bind_gives_other_machines_a_page_that_points_back_at_them(tmp_path):
+    # the room's machines reach us as, say, 10.1.2.3:PORT: that is what their browser sends
+    with Served(tmp_path, host="0.0.0.0") as served:
+        seen_from_the_room = f"10.1.2.3:{served.port}"
+        _, body, _ = fetch(served.url + "/", headers={"Host": seen_from_the_room})
+        _, local, _ = fetch(served.url + "/")
+    html = body.decode()
+    assert websocket_url(html) == f"ws://{seen_from_the_room}/ws"
+    assert all(seen_from_the_room in a for a in page_addresses(html))
+    assert "0.0.0.0" not in html and "127.0.0.1" not in html
+    assert websocket_url(local.decode()) == f"ws://127.0.0.1:{served.port}/ws"
+    assert "no authentication" in served.log.read_text()
+
+
+def test_the_page_is_lmtuis_own_and_fetches_nothing_from_outside(tmp_path):
+    with Served(tmp_path) as served:
+        _, body, _ = fetch(served.url + "/")
+        html = body.decode()
+        addresses = page_addresses(html)
+        assert addresses and all(a.startswith(served.url) or a.startswith(served.url.replace("http", "ws"))
+                                 for a in addresses), addresses
+        assert "googleapis" not in html and "@font-face" in html
+        assert "xterm-helper-textarea" in html  # the keyboard goes to the terminal on load
+        for address in addresses:
+            if address.startswith("http"):
+                assert fetch(address)[0] == 200, address
+        status, icon, headers = fetch(served.url + "/favicon.ico")
+        assert status == 200 and icon[:4] == b"\x00\x00\x01\x00"  # an ICO file
+        assert fetch(served.url + "/static/")[0] in (403, 404)  # no directory listing
+
+
+async def test_a_visitors_app_ends_with_its_connection(tmp_path):
+    with Served(tmp_path) as served:
+        async with Visitor(served.url) as visitor:
+            await visitor.wait_for("who is learning?")
+            pids = served.app_pids()
+            assert len(pids) == 1
+        assert await wait_async(lambda: not alive(pids), 20), "the app outlived its visitor's connection"
+
+
+async def test_room_full_page_past_max_visitors(tmp_path):
+    with Served(tmp_path, "--max-visitors", "1") as served:
+        async with Visitor(served.url) as first:
+            await first.wait_for("who is learning?")
+            status, body, _ = fetch(served.url + "/")
+            assert status == 503 and b"The room is full" in body
+            async with Visitor(served.url) as second:
+                await second.wait_for("The room is full")
+                await asyncio.wait_for(second.closed.wait(), 10)
+            assert len(served.app_pids()) == 1  # no process for the visitor turned away
+        assert await wait_async(lambda: not served.app_pids(), 20)
+        assert fetch(served.url + "/")[0] == 200  # room again
+
+
+def _visitors_then(served: Served, n: int, stop) -> list[int]:
+    """Open n visitors, wait for their apps, call ``stop``; returns the apps' pids."""
+
+    async def run() -> list[int]:
+        visitors = [Visitor(served.url) for _ in range(n)]
+        for v in visitors:
+            await v.__aenter__()
+        try:
+            for v in visitors:
+                await v.wait_for("who is learning?")
+            pids = served.app_pids()
+            assert len(pids) == n
+            stop()
+            return pids
+        finally:
+            for v in visitors:
+                await v.close()
+
+    return asyncio.run(run())
+
+
+def test_server_killed_hard_leaves_no_app_behind(tmp_path):
+    with Served(tmp_path) as served:
+        pids = _visitors_then(served, 2, lambda: served.proc.send_signal(signal.SIGKILL))
+        served.proc.wait(10)
+        # their input closed with the server: each app ends itself (textual_fixes)
+        assert wait_until(lambda: not alive(pids), 20), f"orphans left: {alive(pids)}"
+
+
+def test_one_signal_stops_the_server_and_every_visitor(tmp_path):
+    with Served(tmp_path) as served:
+        pids = _visitors_then(served, 3, lambda: served.proc.send_signal(signal.SIGTERM))
+        served.proc.wait(30)
+        assert not alive(pids)
+
+
+def test_serving_from_the_project_folder_runs_the_installed_app(tmp_path):
+    """The README's `python3 -m pip install .`, then `lmtui serve` in the project's folder: each
+    visitor must get the installed lmtui (with lmtui.sims), not the source tree in the cwd. A
+    non-editable install of a freshly built wheel, beside this environment's dependencies."""
+    import subprocess
+    import sysconfig
+
+    import shutil
+
+    source = tmp_path / "source"  # a copy: building in the repository would leave build/ there
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", "__pycache__", "build", "*.egg-info", ".pytest_cache", "tests", "docs"))
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
+                   check=True, capture_output=True, timeout=300)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", site,
+                    *map(str, wheels.glob("*.whl"))], check=True, capture_output=True, timeout=300)
+    # the dependencies come from this environment, as plain path entries: its .pth files (the
+    # editable install of lmtui) are not processed
+    (venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" /
+     "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+
+    async def visit(url: str) -> str:
+        async with Visitor(url) as visitor:
+            await visitor.wait_for("who is learning?")
+            await visitor.keys("Ada\r")
+            return await visitor.wait_for("The Problem")
+
+    # the server as the `lmtui` console script runs it: its own folder, not the cwd, on sys.path
+    with Served(tmp_path, python=str(python), python_flags=("-P",), cwd=REPO) as served:
+        status, body, _ = fetch(served.url + "/")
+        assert status == 200 and b"xterm-helper-textarea" in body  # the templates shipped
+        assert fetch(served.url + "/favicon.ico")[0] == 200  # and the favicon
+        asyncio.run(visit(served.url))
+        apps = served.app_pids()
+    assert "ModuleNotFoundError" not in served.log.read_text()
+    assert apps
