@@ -5,6 +5,10 @@ For a course's "predict" questions: for every (simulation, settings, key) below,
 largest absolute and relative gap. A question's tolerance should be at least that gap.
 
     python scripts/predict_tolerances.py [--seeds 5] [--only NAME]
+
+With ``--questions``: the shipped course's predict questions instead, each at its own parameters
+over seeds 0..N-1, with the theory the question shows, whether each seed's measurement grades that
+theory right, how much of the tolerance the worst seed uses, and the seconds per run.
 """
 
 from __future__ import annotations
@@ -47,11 +51,48 @@ CASES: list[tuple[str, dict[str, str], str]] = [
 ]
 
 
+def questions(seeds: int, only: str | None) -> None:
+    from lmtui.course import builtin_content_dir, load_course
+
+    course = load_course(builtin_content_dir())
+    for chapter in course.chapters:
+        for q in chapter.quiz:
+            p = q.predict
+            if p is None or (only and p.sim != only):
+                continue
+            sim = get(p.sim)
+            times, values = [], []
+            for s in range(seeds):
+                t0 = time.perf_counter()
+                r = run_to_end(sim, p.overrides, seed=s)
+                times.append(time.perf_counter() - t0)
+                values.append(r.metrics.get(p.metric))
+            th = r.prediction.get(p.theory) if p.theory else None
+            settings = " ".join(f"{k}={v}" for k, v in p.overrides.items()) or "defaults"
+            shown = ", ".join("None" if v is None else f"{v:.4g}" for v in values)
+            if th is None or any(v is None for v in values):
+                grade = "no theory to grade" if th is None else "a seed reported no value"
+            elif q.choices:
+                bins = [p.bin_of(v) for v in values]
+                grade = f"theory's choice {p.bin_of(th)}, the seeds' {bins}"
+            else:
+                used = max(abs(th - v) / (p.tolerance * abs(v) if p.relative else p.tolerance) for v in values)
+                ok = all(p.within(th, v) for v in values)
+                grade = f"{'right' if ok else 'WRONG'} on every seed: {p.tolerance_text()}, worst seed uses {used:.0%} of it"
+            print(f"{chapter.id} {q.id} [{p.sim} {settings} seed {p.seed}] {p.metric}: theory "
+                  f"{'None' if th is None else f'{th:.4g}'}; measured {shown}; {grade}; "
+                  f"{sum(times) / len(times):.2f} s/run (max {max(times):.2f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--only", metavar="NAME", help="just this simulation")
+    parser.add_argument("--questions", action="store_true", help="the shipped course's predict questions")
     args = parser.parse_args()
+    if args.questions:
+        questions(args.seeds, args.only)
+        return
     for name, overrides, key in CASES:
         if args.only and name != args.only:
             continue

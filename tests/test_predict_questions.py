@@ -1,0 +1,172 @@
+"""The shipped course's "predict, then run" questions grade a correct reasoner right.
+
+For every predict question: run its simulation at the question's parameters and seed, work out
+the theory's value here from the formula the question's explanation derives (never from the
+simulation's own ``prediction``), and check that the grading accepts it against the measurement:
+within the tolerance for a typed number, the same bin for a choice question. The common
+misconceptions each explanation names must be graded wrong. One run per question, cached.
+
+Run times are printed (``pytest -s``), not asserted; ``scripts/predict_tolerances.py --questions``
+measures the margins over seeds 0-4.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from lmtui.course import Question, load_course
+from lmtui.sims.base import Result, run_to_end
+from lmtui.sims.registry import NAMES, get
+
+from conftest import REPO
+
+COURSE = load_course(REPO / "content")
+PREDICT = {q.id: (chapter, q) for chapter in COURSE.chapters for q in chapter.quiz if q.predict is not None}
+
+
+def harmonic(k: int) -> float:
+    return sum(1.0 / j for j in range(1, k + 1))
+
+
+# question id -> the theory's value, from the resolved parameters (defaults filled in)
+THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
+    # stationary variance of the discrete Langevin recursion: T / (k (1 - eta k / 2))
+    "predict-langevin-near-edge": lambda p: p["temperature"] / (p["k"] * (1 - p["lr"] * p["k"] / 2)),
+    # Saxe, depth N >= 3, leading order: u0^(-(N-2)/N) / ((N - 2) lambda_max)
+    "predict-depth5-half-time": lambda p: (p["init_scale"] ** (-(p["depth"] - 2) / p["depth"])
+                                           / ((p["depth"] - 2) * max(p["target_sv"]))),
+    # Chizat et al.: |theta - theta0| ~ 1/alpha
+    "predict-weight-change-slope": lambda p: -1.0,
+    # spectrum i^-(1+a) -> loss exponent a
+    "predict-scaling-exponent": lambda p: p["exponent"],
+    # Cohen et al.: the sharpness hovers at 2/eta
+    "predict-eos-plateau": lambda p: 2.0 / p["lr"],
+    "predict-eos-which-side": lambda p: 1.0,
+    # simplex ETF: -1/(C - 1)
+    "predict-etf-eight": lambda p: -1.0 / (p["classes"] - 1),
+    # the 1/width rule: log2(widest / narrowest) octaves
+    "predict-sp-drift": lambda p: math.log2(max(p["widths"]) / min(p["widths"])),
+    # Barrett & Dherin: global error O(h^2) against the modified flow
+    "predict-modified-flow-order": lambda p: 2.0,
+    # 1 - CKA = O(1/m)
+    "predict-cka-slope": lambda p: -1.0,
+    # interpolation threshold p = n
+    "predict-dd-peak-place": lambda p: float(p["samples"]),
+    # Belkin, Hsu & Xu, p <= n - 2: (1 - p/D + sigma^2)(1 + p/(n - p - 1)) at p = n/2
+    "predict-dd-half-risk": lambda p: ((1 - (p["samples"] // 2) / p["max_features"] + p["noise"] ** 2)
+                                       * (1 + (p["samples"] // 2) / (p["samples"] - p["samples"] // 2 - 1))),
+    # Gromov: every neuron a single-frequency cosine, all its power in one frequency
+    "predict-fourier-share": lambda p: 1.0,
+}
+
+# question id -> plausible wrong answers (the misconceptions its explanation names), each of
+# which must be graded wrong
+WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
+    "predict-langevin-near-edge": lambda p: [
+        p["temperature"] / p["k"],  # Boltzmann T/k, the small-step limit
+        p["temperature"] / (p["k"] * (2 - p["lr"] * p["k"])),  # the factor 2 dropped
+        p["temperature"],  # T
+    ],
+    "predict-depth5-half-time": lambda p: [
+        math.log(max(p["target_sv"]) / p["init_scale"] - 1) / (2 * max(p["target_sv"])),  # depth ignored: depth 2
+        p["init_scale"] ** (-1 / 2) / (2 * max(p["target_sv"])),  # depth 4's formula
+        p["init_scale"] ** (-1 / 3) / (1 * max(p["target_sv"])),  # depth 3's formula
+    ],
+    "predict-weight-change-slope": lambda p: [-0.5, 1.0, 0.0, -2.0],
+    "predict-scaling-exponent": lambda p: [1 + p["exponent"], 1.0],  # the spectrum's exponent; the default a
+    "predict-eos-plateau": lambda p: [2 / 0.4, 1 / p["lr"], 2 * p["lr"]],  # default eta; 1/eta; "doubles"
+    "predict-etf-eight": lambda p: [-1.0 / p["classes"], 0.0, -1.0],
+    "predict-sp-drift": lambda p: [0.0, 0.5 * math.log2(max(p["widths"]) / min(p["widths"]))],  # muP; sqrt(width)
+    "predict-modified-flow-order": lambda p: [3.0, 1.0],  # the local order; the plain flow's
+    "predict-cka-slope": lambda p: [-0.5],  # the size of the fluctuations
+    "predict-dd-peak-place": lambda p: [p["max_features"] / 2, float(p["max_features"]), p["samples"] / 2],
+    "predict-dd-half-risk": lambda p: [
+        p["noise"] ** 2 * (1 + (p["samples"] // 2) / (p["samples"] - p["samples"] // 2 - 1)),  # s^2 = sigma^2
+        1 - (p["samples"] // 2) / p["max_features"] + p["noise"] ** 2,  # no variance factor
+    ],
+    "predict-fourier-share": lambda p: [harmonic((p["p"] - 1) // 2) / ((p["p"] - 1) // 2)],  # random weights: H_K/K
+}
+
+
+@functools.lru_cache(maxsize=None)
+def measured(qid: str) -> tuple[Result, dict[str, Any], float]:
+    """The question's run (once per question): the result, the resolved parameters, seconds."""
+    _chapter, q = PREDICT[qid]
+    sim = get(q.predict.sim)
+    t0 = time.perf_counter()
+    result = run_to_end(sim, q.predict.overrides, q.predict.seed)
+    seconds = time.perf_counter() - t0
+    print(f"{qid}: {q.predict.sim} ran in {seconds:.2f} s")
+    return result, sim.resolve(q.predict.overrides), seconds
+
+
+def metric_of(qid: str) -> float:
+    result, _params, _s = measured(qid)
+    q = PREDICT[qid][1]
+    assert not result.diverged, f"{qid}: the run diverged at step {result.diverged_at}"
+    value = result.metrics.get(q.predict.metric)
+    assert value is not None and math.isfinite(value), f"{qid}: {q.predict.metric} = {value!r}"
+    return float(value)
+
+
+def graded_right(q: Question, guess: float, value: float) -> bool:
+    p = q.predict
+    return p.bin_of(guess) == p.bin_of(value) if q.choices else p.within(guess, value)
+
+
+def test_every_simulation_has_a_predict_question_in_the_chapter_that_shows_it():
+    for name in NAMES:
+        showing = [c for c in COURSE.chapters if f"sim:{name}" in {str(f) for f in c.figures}]
+        assert showing, f"no chapter shows {name}"
+        assert any(q.predict.sim == name for c in showing for q in c.quiz if q.predict), \
+            f"{name}: no predict question in {', '.join(c.id for c in showing)}"
+    for qid, (chapter, q) in PREDICT.items():
+        assert f"sim:{q.predict.sim}" in {str(f) for f in chapter.figures}, \
+            f"{qid} asks about {q.predict.sim}, which chapter {chapter.id} does not show"
+
+
+def test_every_predict_question_has_its_theory_here():
+    assert set(THEORY) == set(PREDICT), "a predict question without a theory formula here (or a stale entry)"
+    assert set(WRONG) <= set(PREDICT)
+
+
+@pytest.mark.parametrize("qid", sorted(PREDICT))
+def test_theory_is_graded_right(qid):
+    q = PREDICT[qid][1]
+    value = metric_of(qid)
+    _result, params, _s = measured(qid)
+    theory = THEORY[qid](params)
+    if q.choices:
+        assert q.predict.bin_of(theory) == q.predict.bin_of(value), (
+            f"{qid}: theory {theory:.4g} picks choice {q.predict.bin_of(theory)}, the run ({value:.4g}) "
+            f"choice {q.predict.bin_of(value)}")
+    else:
+        assert q.predict.within(theory, value), (
+            f"{qid}: theory {theory:.4g} is not {q.predict.tolerance_text()} of the measured {value:.4g}")
+
+
+@pytest.mark.parametrize("qid", sorted(WRONG))
+def test_misconceptions_are_graded_wrong(qid):
+    q = PREDICT[qid][1]
+    value = metric_of(qid)
+    _result, params, _s = measured(qid)
+    for wrong in WRONG[qid](params):
+        assert not graded_right(q, wrong, value), f"{qid}: the wrong answer {wrong:.4g} is graded right ({value:.4g})"
+
+
+@pytest.mark.parametrize("qid", sorted(PREDICT))
+def test_question_names_what_its_run_reports(qid):
+    """The theory shown beside the measurement is the one the explanation derives."""
+    q = PREDICT[qid][1]
+    result, params, _s = measured(qid)
+    if q.predict.theory:
+        shown = result.prediction.get(q.predict.theory)
+        assert shown is not None, f"{qid}: the run reports no {q.predict.theory}"
+        assert graded_right(q, float(shown), THEORY[qid](params)), (
+            f"{qid}: the theory shown ({shown:.4g}) disagrees with the explanation's ({THEORY[qid](params):.4g})")
