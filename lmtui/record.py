@@ -44,10 +44,10 @@ class ChapterStatus:
         mark = "[x]" if self.read else "[ ]"
         score = f"{self.correct}/{self.total}" if self.answered else f" -/{self.total}"
         text = f"{mark} {score:>5}"
+        guess = ""
         if self.predict_total:
-            guess = f"{self.predicted_right}/{self.predict_total}" if self.predicted else f"-/{self.predict_total}"
-            text += f" p{guess}"
-        return text
+            guess = f"p{self.predicted_right}/{self.predict_total}" if self.predicted else f"p-/{self.predict_total}"
+        return f"{text} {guess:>4}"  # the same width with or without predictions: the column lines up
 
 
 @dataclass(frozen=True)
