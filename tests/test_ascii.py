@@ -84,3 +84,21 @@ def test_the_whole_course_folds_to_ascii() -> None:
 )
 def test_locale_detection(env: dict[str, str], utf8: bool) -> None:
     assert locale_is_utf8(env) is utf8
+
+
+async def test_the_palette_is_ascii_too():
+    """Textual's palette shows an emoji search icon, ?? on a terminal without UTF-8."""
+    from textual.command import SearchIcon
+
+    from lmtui.app import LmtuiApp
+
+    from conftest import screen_text
+
+    app = LmtuiApp(ascii_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"edge")
+        await pilot.pause(0.4)
+        assert app.screen.query_one(SearchIcon).icon == ">"
+        shown = screen_text(app)
+        assert "Edge of stability" in shown and shown.isascii()
