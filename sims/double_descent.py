@@ -56,7 +56,8 @@ from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle
 TOL = 0.15  # away from the threshold: measured within this fraction of the formula
 FAR = 3  # "away from the threshold": |p - n| > FAR
 OFF_SCALE = 3.0  # the chart's risk axis ends at this many times the formula's largest finite value
-CHUNK_FLOATS = 2_000_000  # trials per chunk so that a chunk's design has at most this many numbers
+CHUNK_FLOATS = 500_000  # trials per chunk so that a chunk's design has at most this many numbers (and its work
+# between two yields stays near a tenth of a second at the largest n and D)
 
 
 def bhx_risk(p: int, n: int, signal_in: float, signal_out: float, sigma2: float) -> float | None:
@@ -157,7 +158,8 @@ class DoubleDescent(Simulation):
             series = {"features": list(ps), "risk": (sums / k).tolist() if k else []}
             return Frame(step=k, total=trials, series=series, prediction=prediction, message=msg)
 
-        yield frame("drawing training sets")
+        last = frame("drawing training sets")  # the last consistent state (sums of whole chunks)
+        yield last
         throttle()
         eye_n = np.eye(n)
         while done_trials < trials:
@@ -182,9 +184,12 @@ class DoubleDescent(Simulation):
                     w = (Xt[:, :p, :] @ alpha)[..., 0]
                 err = np.sum((beta[:p] - w) ** 2, axis=1)
                 sums[p - 1] += float(np.sum(err)) + t * (outside[p] + sigma2)
+                if throttle():  # a chunk at large n and D takes seconds: yield within it (the last
+                    yield last  # whole chunk's state), so a stop or a key is never kept waiting
             done_trials += t
+            last = frame(f"{done_trials}/{trials} training sets")
             if throttle() or done_trials == trials:
-                yield frame(f"{done_trials}/{trials} training sets")
+                yield last
 
         risk = sums / trials
         series = {"features": list(ps), "risk": risk.tolist()}
