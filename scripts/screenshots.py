@@ -25,7 +25,32 @@ SHOTS = [
     ("edge-of-stability-wide.svg", (120, 40), [], ("empirical-laws", "sim:edge_of_stability")),
     ("explorer.svg", (80, 24), [], ("seven-desiderata", "explorer:physics-parallels")),
     ("help.svg", (80, 24), ["question_mark"], None),
+    ("double-descent-wide.svg", (120, 40), [], ("universality", "sim:double_descent")),
 ]
+
+
+async def shoot_predict(name: str = "predict.svg", size: tuple[int, int] = (100, 34)) -> None:
+    """A predict question answered: the learner's number, the theory, the run, the grade."""
+    from lmtui.widgets.predict import PredictCard
+
+    app = LmtuiApp(home=tempfile.mkdtemp(prefix="lmtui-shot-"))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.open_chapter("empirical-laws", view="quiz")
+        await pilot.pause()
+        await pilot.pause()
+        card = next(c for c in app.screen.query(PredictCard) if c.question.id == "predict-eos-plateau")
+        card.focus()
+        await pilot.pause()
+        await pilot.press("enter", *"4.2", "enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        card.parent.scroll_to_widget(card, top=True, animate=False)
+        await pilot.pause()
+        app.save_screenshot(filename=name, path=str(OUT))
+    print(f"wrote {OUT / name}")
 
 
 async def shoot(name: str, size: tuple[int, int], keys: list[str], figure: tuple[str, str] | None) -> None:
@@ -49,6 +74,7 @@ async def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for shot in SHOTS:
         await shoot(*shot)
+    await shoot_predict()
 
 
 if __name__ == "__main__":
