@@ -434,6 +434,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             return
         answers, status = self.record.answers(chapter_id), self.record.status(chapter_id)
         predictions = self.record.predictions(chapter_id)
+        was_last = self.at_last_chapter()
         current = screen.chapter_view
         if current is not None and current.is_mounted and current.parent is host:
             current.load(chapter, answers, status, page=page, view=view, predictions=predictions, figure=figure)
@@ -446,7 +447,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
         if screen._toc is not None:  # a list not made yet starts at the current chapter
             screen._toc.show_current(chapter_id)
         self._save(self.record.set_place, chapter_id, view=view)
-        screen.refresh_bindings()
+        if self.at_last_chapter() != was_last:  # the footer offers n again, or stops offering it
+            screen.refresh_bindings()
 
     def at_last_chapter(self) -> bool:
         return bool(self.course.chapters) and self.current == self.course.chapters[-1].id

@@ -80,6 +80,7 @@ class LearnerRecord:
         self._answers: dict[str, dict[str, Answer]] = store.all_answers()
         self._predictions: dict[str, dict[str, Prediction]] = store.all_predictions()
         self._read: set[str] = store.read_chapters()
+        self._written: dict[str, str] = {}  # state this record wrote (skipped when unchanged)
 
     # -- schema-1 answers ------------------------------------------------------------------------
     def _legacy_quiz(self) -> dict[str, list[dict]]:
@@ -224,11 +225,18 @@ class LearnerRecord:
             return 0
 
     def set_place(self, chapter_id: str, page: int | None = None, view: View | None = None) -> None:
-        self.store.set_state("last_chapter", chapter_id)
+        self._set_state("last_chapter", chapter_id)
         if page is not None:
-            self.store.set_state(f"page:{chapter_id}", str(page))
+            self._set_state(f"page:{chapter_id}", str(page))
         if view is not None:
-            self.store.set_state(f"view:{chapter_id}", view)
+            self._set_state(f"view:{chapter_id}", view)
+
+    def _set_state(self, key: str, value: str) -> None:
+        """Write through, but only what changed (a chapter switch or a page turn is a key press:
+        no needless transaction)."""
+        if self._written.get(key) != value:
+            self.store.set_state(key, value)
+            self._written[key] = value
 
     def warnings(self) -> list[str]:
         out = [w for w in (self.store.warning, self.migration_error) if w]

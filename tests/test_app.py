@@ -16,7 +16,6 @@ from lmtui.widgets.chapter import ChapterView
 from lmtui.widgets.explorer import ExplorerView
 from lmtui.widgets.quiz import QuestionCard
 from lmtui.widgets.reader import PageReader
-from lmtui.widgets.toc import TableOfContents
 
 from conftest import REPO, wait_for_workers
 

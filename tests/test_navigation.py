@@ -9,7 +9,7 @@ from lmtui.screens.help import help_text
 from lmtui.textual_fixes import LeanFooter
 from lmtui.widgets.explorer import ExplorerView
 from lmtui.widgets.reader import MAX_WIDTH, PageReader
-from lmtui.widgets.toc import TableOfContents, TocItem
+from lmtui.widgets.toc import TocItem
 
 from conftest import screen_lines, screen_text
 

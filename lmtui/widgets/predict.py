@@ -24,7 +24,7 @@ from textual.widgets import Input, Static
 from ..course import Question
 from ..progress import Prediction
 from ..record import choice_number
-from ..textual_fixes import LeanInput
+from .entry import EntryField
 from .simpane import ChartView
 from .simrun import SimRunner
 
@@ -56,7 +56,7 @@ def shown(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-class PredictInput(LeanInput):
+class PredictInput(EntryField):
     DEFAULT_CSS = """
     PredictInput, PredictInput:focus { width: 24; height: 1; border: none; padding: 0; background: $boost; }
     """
@@ -64,12 +64,6 @@ class PredictInput(LeanInput):
         Binding("enter", "submit", "Commit", id="predict-commit", tooltip="commit the typed prediction"),
         Binding("escape", "cancel", "Cancel", id="predict-cancel", tooltip="leave without predicting"),
     ]
-
-    class Cancelled(Message):
-        pass
-
-    def action_cancel(self) -> None:
-        self.post_message(self.Cancelled())
 
 
 class PredictCard(SimRunner, Widget, can_focus=True):
@@ -238,8 +232,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             return
         if self.query(PredictInput):
             return
-        field = PredictInput(placeholder="a number, e.g. 0.25", select_on_focus=True)
-        field.cursor_blink = False
+        field = PredictInput(placeholder="a number, e.g. 0.25")
         self._entry.mount(field)
         field.focus()
 
@@ -255,7 +248,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         self.focus()
         self.post_message(self.Predicted(self, self.chapter_id, self.question, value, None))
 
-    def on_predict_input_cancelled(self, event: PredictInput.Cancelled) -> None:
+    def on_entry_field_cancelled(self, event: EntryField.Cancelled) -> None:
         event.stop()
         for field in self.query(PredictInput):
             field.remove()

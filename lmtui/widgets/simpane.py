@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from ..textual_fixes import LeanInput
+from .entry import EntryField
 from .simrun import SimRunner
 
 
@@ -93,8 +93,8 @@ class ChartView(Widget):
         self.refresh()
 
 
-class ParamInput(LeanInput):
-    """The field a value is typed into; the footer says what enter and escape do."""
+class ParamInput(EntryField):
+    """The field a parameter's value is typed into."""
 
     DEFAULT_CSS = """
     ParamInput, ParamInput:focus { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
@@ -103,12 +103,6 @@ class ParamInput(LeanInput):
         Binding("enter", "submit", "Apply", id="param-apply", tooltip="apply the typed value"),
         Binding("escape", "cancel", "Cancel", id="param-cancel", tooltip="leave the value as it was"),
     ]
-
-    class Cancelled(Message):
-        pass
-
-    def action_cancel(self) -> None:
-        self.post_message(self.Cancelled())
 
 
 class ParamRow(Widget, can_focus=True):
@@ -179,8 +173,7 @@ class ParamRow(Widget, can_focus=True):
         if self.editing:
             return
         self._value_label.display = False
-        field = ParamInput(self.param.format(self.value), select_on_focus=True)
-        field.cursor_blink = False
+        field = ParamInput(self.param.format(self.value))
         self.mount(field)
         field.focus()
 
@@ -197,7 +190,7 @@ class ParamRow(Widget, can_focus=True):
         self.set_value(value)
         self.post_message(self.Changed(self, value))
 
-    def on_param_input_cancelled(self, event: ParamInput.Cancelled) -> None:
+    def on_entry_field_cancelled(self, event: EntryField.Cancelled) -> None:
         event.stop()
         self._close_editor()
 
