@@ -353,6 +353,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
         for message in self._startup_warnings():
             self.notify(message, severity="warning", timeout=12)
         self.check_size()
+        # The first page may have come from page_cache without Rich's Markdown; the next page needs
+        # it. Imported now, in a thread, while the learner reads, not on their first page turn.
+        self.set_timer(1.0, lambda: self.run_worker(_import_markdown, thread=True, group="warm-up", exit_on_error=False))
 
     def _learner_chosen(self, chosen: tuple[str, Path] | None) -> None:
         """The learner said who they are: their own store, then the course where they left it."""
@@ -601,7 +604,16 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.store.close()
 
 
+def _import_markdown() -> None:
+    import importlib
+
+    importlib.import_module("rich.markdown")
+
+
 def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False, learners: str | None = None) -> int:
     app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none", learners=learners)
     app.run()
+    from . import page_cache
+
+    page_cache.save_start()  # the page on screen now is drawn without Markdown next start
     return app.return_code or 0

@@ -35,9 +35,36 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: {default})"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import sim_cli  # its parser part imports nothing heavy (the hygiene test checks)
+COMMANDS = {
+    "check": "validate a course folder; problems as file:line: message",
+    "sim": "list, describe and run the simulations without the app",
+    "locate": "print where the settings, the progress store and the course are",
+    "serve": "serve the app in a browser (one process and one learner per visitor)",
+    "report": "for instructors: every learner's progress under DIR (read-only), as a table, CSV or JSON",
+}
+_TAKES_VALUE = ("--content", "--color", "--learners")
 
+
+def command_in(argv: list[str]) -> str | None:
+    """The command that `argv` names, if any, found the way argparse will find it: the first
+    argument that is neither an option nor an option's value."""
+    value_next = False
+    for arg in argv:
+        if value_next:
+            value_next = False
+        elif arg == "--":
+            continue
+        elif arg.startswith("-"):
+            # --content DIR, and any prefix argparse accepts for it (--cont DIR); not --content=DIR
+            value_next = len(arg) > 2 and "=" not in arg and any(o.startswith(arg) for o in _TAKES_VALUE)
+        else:
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, with the arguments of `command` only (every command is listed;
+    filling in the others would import their modules: a plain `lmtui` pays for none of them)."""
     parser = argparse.ArgumentParser(
         prog="lmtui", description="A keyboard-driven terminal course on Learning Mechanics: ten chapters, live "
                                   "simulations, quizzes. With no command, opens the course where you left off.",
@@ -56,24 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--learners", metavar="DIR",
                         help="ask who is learning at start; each learner's progress in DIR/<name>/ (a name is not a password)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser("check", help="validate a course folder; problems as file:line: message",
-                           formatter_class=_HelpFormatter)
-    check.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
-    check.add_argument("--strict", action="store_true",
-                       help="treat the quiz review's warnings (answer positions, longest-is-right, duplicates) as errors")
-    sim_cli.add_parser(sub)
-    sub.add_parser("locate", help="print where the settings, the progress store and the course are",
-                   formatter_class=_HelpFormatter)
-    serve = sub.add_parser("serve", help="serve the app in a browser (one process and one learner per visitor)",
-                           formatter_class=_HelpFormatter)
-    from .serve import add_serve_arguments
+    commands = {name: sub.add_parser(name, help=text, formatter_class=_HelpFormatter) for name, text in COMMANDS.items()}
+    if command == "check":
+        commands["check"].add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
+        commands["check"].add_argument(
+            "--strict", action="store_true",
+            help="treat the quiz review's warnings (answer positions, longest-is-right, duplicates) as errors")
+    elif command == "sim":
+        from . import sim_cli  # its parser part imports nothing heavy (the hygiene test checks)
 
-    add_serve_arguments(serve)
-    report = sub.add_parser("report", help="for instructors: every learner's progress under DIR (read-only), "
-                            "as a table, CSV or JSON", formatter_class=_HelpFormatter)
-    from .report import add_report_arguments
+        sim_cli.add_arguments(commands["sim"])
+    elif command == "serve":
+        from .serve import add_serve_arguments
 
-    add_report_arguments(report)
+        add_serve_arguments(commands["serve"])
+    elif command == "report":
+        from .report import add_report_arguments
+
+        add_report_arguments(commands["report"])
     return parser
 
 
@@ -126,8 +153,8 @@ def locate_main(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(command_in(argv)).parse_args(argv)
     if args.command == "sim":
         from . import sim_cli
 

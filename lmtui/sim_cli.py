@@ -40,9 +40,8 @@ empty where it does not apply. Series of different lengths never share a row, so
 has an empty x; NaN and infinities are empty cells."""
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add ``sim`` with its subcommands ``list``, ``show`` and ``run`` to the main parser."""
-    sim = subparsers.add_parser("sim", help="list, describe and run the simulations without the app")
+def add_arguments(sim: argparse.ArgumentParser) -> None:
+    """Give the ``sim`` command its subcommands ``list``, ``show`` and ``run``."""
     sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
     sub.add_parser("list", help="every simulation with its chapter and a one-line description")
     show = sub.add_parser("show", help="a simulation's reference and parameters")

@@ -17,8 +17,41 @@ def test_help_lists_every_command_default_and_environment_variable(capsys):
     for var in ("LMTUI_HOME", "LMTUI_CONFIG", "NO_COLOR", "LANG", "TEXTUAL_ANIMATIONS"):
         assert var in text
     assert "(default: auto)" in text and "default: the built-in course" in text
-    sub = build_parser()._subparsers._group_actions[0].choices  # every command's own help too
+    sub = build_parser("serve")._subparsers._group_actions[0].choices  # every command's own help too
     assert "(default: 8000)" in sub["serve"].format_help() and "(default: 127.0.0.1)" in sub["serve"].format_help()
+
+
+@pytest.mark.parametrize("argv, command", [
+    ([], None), (["--ascii"], None), (["check", "--strict"], "check"), (["--content", "check", "sim"], "sim"),
+    (["--cont", "serve", "report", "DIR"], "report"), (["--content=check", "serve"], "serve"),
+    (["--color", "none", "sim", "run", "x"], "sim"), (["nonsense"], None), (["--", "check"], "check"),
+])
+def test_the_command_is_found_as_argparse_finds_it(argv, command):
+    from lmtui.cli import command_in
+
+    assert command_in(argv) == command
+
+
+@pytest.mark.parametrize("argv, key, value", [
+    (["check", "--strict", "/c"], "strict", True), (["--content", "check", "check", "/c"], "dir", "/c"),
+    (["sim", "run", "deep_linear", "--seed", "3"], "seed", 3), (["serve", "--port", "9"], "port", 9),
+    (["report", "/room", "--csv"], "csv", True), (["--ascii"], "command", None),
+])
+def test_each_command_gets_its_own_arguments(argv, key, value):
+    """The parser fills in only the command named (so a plain start imports none of the others),
+    and every command still parses its whole command line through main's path."""
+    from lmtui.cli import command_in
+
+    assert getattr(build_parser(command_in(argv)).parse_args(argv), key) == value
+
+
+def test_a_plain_start_builds_its_command_line_without_the_commands_modules():
+    import subprocess
+    import sys
+
+    code = ("import sys; from lmtui.cli import build_parser, command_in; build_parser(command_in([])).parse_args([]); "
+            "print(' '.join(m for m in ('lmtui.serve', 'lmtui.report', 'lmtui.sim_cli') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""
 
 
 def test_locate_follows_the_environment(tmp_path, monkeypatch, capsys):

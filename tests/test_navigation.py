@@ -70,7 +70,7 @@ async def test_find_in_the_chapter_across_pages():
         await pilot.press("N")
         await pilot.pause()
         assert view.hit == len(view.hits) - 1
-        marked = reader(app)._renderable
+        marked = reader(app).marked
         assert marked is not None and marked.match_lines  # the matches are marked on the page
         await pilot.press("escape")
         await pilot.pause()

@@ -128,7 +128,7 @@ def test_learners_option_is_on_the_command_line():
 
     args = build_parser().parse_args(["--learners", "/srv/room"])
     assert args.learners == "/srv/room"
-    serve = build_parser().parse_args(["serve", "--learners", "/srv/room", "--max-visitors", "12",
+    serve = build_parser("serve").parse_args(["serve", "--learners", "/srv/room", "--max-visitors", "12",
                                        "--public-url", "https://example.test/lmtui/"])
     assert (serve.learners_dir, serve.max_visitors, serve.public_url) == ("/srv/room", 12, "https://example.test/lmtui/")
     assert Path(serve.learners_dir).is_absolute()

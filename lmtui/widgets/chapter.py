@@ -17,7 +17,7 @@ from ..course import Chapter, Course
 from ..progress import Answer, Prediction
 from ..record import VIEWS, ChapterStatus, View
 from .quiz import QuizPane
-from .reader import PageReader, render_markdown
+from .reader import PageReader, page_lines
 
 if TYPE_CHECKING:
     from .search import Hit, SearchBar
@@ -358,14 +358,12 @@ class ChapterView(Widget):
         """Every match on every page, as the pages are drawn at the reader's width."""
         from .search import Hit
 
-        console = self.app.console
         width = max(10, self.reader._body.content_region.width or self.reader.size.width - 2)
-        options = console.options.update(width=width)
         pattern = re.compile(re.escape(needle), re.I)
         hits: list[Hit] = []
         for i, page in enumerate(self.chapter.pages):
             found = 0
-            for line in console.render_lines(render_markdown(page.markdown), options, pad=False):
+            for line in page_lines(self.app, page.markdown, width)[1]:
                 found += len(pattern.findall("".join(seg.text for seg in line)))
             hits += [Hit(i, j) for j in range(found)]
         return hits

@@ -13,8 +13,8 @@ chapter (n/N: next/previous match). The text is at most MAX_WIDTH columns wide.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 
 from textual.app import ComposeResult
@@ -26,42 +26,55 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from .. import page_cache
 from ..course import Chapter
-from .search import Highlighted
+
+if TYPE_CHECKING:
+    from .search import Highlighted
 
 MAX_WIDTH = 100  # columns of text: longer lines are hard to read
 
 
 class PageBody(Widget):
-    """A page's renderable, drawn once per width and served line by line.
+    """A page of Markdown, drawn once per width and served line by line.
 
     A Static renders its Rich renderable again for every height query and every layout pass (two
     or three times for one page: about a quarter of the work of lmtui's first frame). Here the
-    lines are kept until the text or the width changes; scrolling and a chapter switch's second
-    layout pass reuse them."""
+    lines are kept until the text or the width changes, and a page without search marks is looked
+    up in ``page_cache`` first (drawn before in this session, or the page the last run ended on:
+    then the first frame needs no Markdown parser). ``marked`` is the search-marked renderable of
+    the last draw (its ``match_lines``), or None."""
 
     DEFAULT_CSS = """
     PageBody { height: auto; }
     """
 
-    def __init__(self, renderable=None, **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._renderable = renderable
+        self._text: str | None = None
+        self._needle, self._current = "", None
+        self.marked: Highlighted | None = None
         self._lines: tuple[int, list[Strip]] | None = None  # (width, lines)
 
-    def update(self, renderable) -> None:
-        self._renderable, self._lines = renderable, None
+    def update(self, text: str, needle: str = "", current: int | None = None) -> None:
+        self._text, self._needle, self._current = text, needle, current
+        self._lines, self.marked = None, None
         self.refresh(layout=True)
 
     def lines(self, width: int) -> list[Strip]:
         if self._lines is not None and self._lines[0] == width:
             return self._lines[1]
-        if self._renderable is None or width <= 0:
+        if self._text is None or width <= 0:
             return []
-        app = self.app
-        options = app.console_options.update(highlight=False, width=width)
-        segments = app.console.render(self._renderable, options)
-        lines = [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
+        if self._needle:
+            from .search import Highlighted
+
+            self.marked = Highlighted(render_markdown(self._text), self._needle, self._current)
+            segments = draw(self.app, self.marked, width)
+        else:
+            page_key, segments = page_lines(self.app, self._text, width)
+            page_cache.shown(self._text, page_key, segments)
+        lines = [Strip(line) for line in segments]
         self._lines = (width, lines)
         return lines
 
@@ -116,12 +129,11 @@ class PageReader(VerticalScroll, can_focus=True):
         self.set_reactive(PageReader.page, max(0, min(page, len(chapter.pages) - 1)))
         self.needle = ""  # the active search, if any
         self.current_match: int | None = None  # index of the current match on this page
-        self._renderable: Highlighted | None = None
         self._body = PageBody(classes="page-body")
         self._nav = Static("", classes="page-nav", markup=False)
 
     def compose(self) -> ComposeResult:
-        self._body.update(self._render_page())
+        self._render_page()
         self._nav.update(self._nav_text())
         yield self._body
         yield self._nav
@@ -129,13 +141,13 @@ class PageReader(VerticalScroll, can_focus=True):
     def on_mount(self) -> None:
         self.post_message(self.PageShown(self.chapter.id, self.page, len(self.chapter.pages)))
 
-    def _render_page(self):
-        markdown = render_markdown(self.chapter.pages[self.page].markdown)
-        if not self.needle:
-            self._renderable = None
-            return markdown
-        self._renderable = Highlighted(markdown, self.needle, self.current_match)
-        return self._renderable
+    def _render_page(self) -> None:
+        self._body.update(self.chapter.pages[self.page].markdown, self.needle, self.current_match)
+
+    @property
+    def marked(self) -> Highlighted | None:
+        """The page with its search marks as last drawn (``match_lines``), if searching."""
+        return self._body.marked
 
     def _nav_text(self) -> str:
         n = len(self.chapter.pages)
@@ -155,7 +167,7 @@ class PageReader(VerticalScroll, can_focus=True):
     def watch_page(self, page: int) -> None:
         if not self.is_attached:
             return
-        self._body.update(self._render_page())
+        self._render_page()
         self._nav.update(self._nav_text())
         self.scroll_home(animate=False)
         self.post_message(self.PageShown(self.chapter.id, page, len(self.chapter.pages)))
@@ -212,13 +224,13 @@ class PageReader(VerticalScroll, can_focus=True):
         if page is not None and page != self.page:
             self.page = page  # watch_page renders
         else:
-            self._body.update(self._render_page())
+            self._render_page()
             self.refresh_bindings()
         if match is not None:
             self.call_after_refresh(self._scroll_to_match)
 
     def _scroll_to_match(self) -> None:
-        renderable = self._renderable
+        renderable = self._body.marked
         if renderable is None or self.current_match is None or self.current_match >= len(renderable.match_lines):
             return
         line = renderable.match_lines[self.current_match]
@@ -244,10 +256,31 @@ class PageReader(VerticalScroll, can_focus=True):
         return True
 
 
+def draw(app, renderable, width: int) -> page_cache.Lines:
+    options = app.console_options.update(highlight=False, width=width)
+    return list(Segment.split_and_crop_lines(app.console.render(renderable, options), width,
+                                             include_new_lines=False, pad=False))
+
+
+def page_lines(app, text: str, width: int) -> tuple[str, page_cache.Lines]:
+    """A page of Markdown as lines at ``width`` (and its cache key), from ``page_cache`` if drawn
+    before."""
+    console = app.console
+    page_key = page_cache.key(text, width, console.encoding, console.options.ascii_only)
+    lines = page_cache.lookup(page_key)
+    if lines is None:
+        lines = draw(app, render_markdown(text), width)
+        page_cache.remember(page_key, lines)
+    return page_key, lines
+
+
 _CHAPTER_LINK = re.compile(r"\[([^\]]+)\]\(chapter:[^)\s]*\)")
 
 
-def render_markdown(text: str) -> RichMarkdown:
-    """A page as one renderable. Chapter links become emphasised text (o lists and follows them);
-    web links are shown with their address and never opened on the host."""
+def render_markdown(text: str):
+    """A page as one renderable (Rich's Markdown, imported when first needed: see page_cache).
+    Chapter links become emphasised text (o lists and follows them); web links are shown with their
+    address and never opened on the host."""
+    from rich.markdown import Markdown as RichMarkdown
+
     return RichMarkdown(_CHAPTER_LINK.sub(r"*\1*", text), hyperlinks=False)
