@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +64,8 @@ def load_config(path: Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as e:
         config.problems.append(f"{path}:1: cannot read the settings file ({e}); using the defaults")
         return config
+    import tomllib  # most learners have no settings file: a start without one does not load it
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
