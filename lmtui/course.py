@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import tomllib
 
 HEADER_FENCE = "+++"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -320,6 +322,8 @@ def _load_chapter(path: Path, course: Course, known_sims: set[str]) -> Chapter |
         broken(1, f"header not closed: no second '{HEADER_FENCE}' line")
         return None
     header_lines = lines[1:end]
+    import tomllib  # parsing only: a start from the cache has no TOML to read
+
     try:
         header = tomllib.loads("\n".join(header_lines))
     except tomllib.TOMLDecodeError as e:
@@ -371,6 +375,8 @@ def _load_quiz(path: Path, course: Course, known_sims: set[str]) -> tuple[Questi
     text = _read_text(path, report)
     if text is None:
         return ()
+    import tomllib  # parsing only: a start from the cache has no TOML to read
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -527,6 +533,8 @@ def _load_explorer(path: Path, name: str, course: Course) -> Explorer | None:
     text = _read_text(path, report)
     if text is None:
         return None
+    import tomllib  # parsing only: a start from the cache has no TOML to read
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
