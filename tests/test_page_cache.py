@@ -110,6 +110,7 @@ def first_frame(tmp_path, name: str) -> tuple[str, set[str]]:
             s.pump(0.05)
             if out.exists() and out.stat().st_size:
                 break
+        s.settle(0.5)
         screen = s.text()
         assert s.quit() == 0
     finally:

@@ -105,8 +105,10 @@ async def test_leaving_the_chapter_during_a_run_keeps_the_last_finished_result()
         pane = current_pane(app)
         await run_tiny(pilot, pane)
         finished = pane.state.result
-        await set_param(pilot, pane, "steps", "2000")
-        await pilot.press("s", "n")  # a run started, and away before it can finish (~1 s of work)
+        await set_param(pilot, pane, "steps", "5000")
+        await set_param(pilot, pane, "samples", "300")
+        await pilot.press("s", "n")  # a run started, and away before it can finish (~5 s of work:
+        # 2000 steps, 0.4 s, once finished between the two keys on a loaded machine)
         await pilot.pause()
         await wait_for_workers(app)
         await pilot.press("p", "f")
