@@ -133,3 +133,39 @@ class PtySession:
         os.close(self.fd)
 
 
+
+
+# The console script runs `from lmtui.__main__ import main; sys.exit(main())`; this does the same,
+# with a signal handler that writes what is loaded when asked (after the first frame is on screen).
+FIRST_FRAME = """
+import signal, sys
+target = sys.argv[1]
+def dump(*_):
+    with open(target, "w") as f:
+        f.write("\\n".join(sorted(sys.modules)))
+signal.signal(signal.SIGUSR1, dump)
+sys.argv = ["lmtui"]
+from lmtui.__main__ import main
+main()
+"""
+
+
+def first_frame(out, env: dict[str, str], settle: float = 0.0) -> tuple[str, set[str]]:
+    """Start lmtui in a pty; as soon as its first frame is on screen, the modules it has loaded
+    (written to the path ``out``); then the screen (after ``settle`` s of quiet); then quit."""
+    s = PtySession([sys.executable, "-c", FIRST_FRAME, str(out)], env=env)
+    try:
+        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+        os.kill(s.proc.pid, signal.SIGUSR1)
+        for _ in range(100):
+            s.pump(0.05)
+            if os.path.exists(out) and os.path.getsize(out):
+                break
+        if settle:
+            s.settle(settle)
+        screen = s.text()
+        assert s.quit() == 0
+    finally:
+        s.close()
+    with open(out, encoding="utf-8") as f:
+        return screen, set(f.read().split())

@@ -4,8 +4,6 @@ load none of numpy, scipy, plotext or threadpoolctl (a simulation loads them whe
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -13,7 +11,7 @@ from pathlib import Path
 
 from lmtui.sims.registry import NAMES
 
-from ptysession import PtySession
+from ptysession import first_frame
 
 HEADLESS = ["lmtui.sims", "lmtui.sims.base", "lmtui.sims.registry", "lmtui.course", "lmtui.progress", "lmtui.record",
             "lmtui.quizreview", "lmtui.checker", "lmtui.charts", "lmtui.sim_cli"]
@@ -55,36 +53,7 @@ def test_help_loads_nothing_heavy():
     assert sorted(m for m in loaded if m.split(".")[0] == "textual") == []  # help needs no TUI either
 
 
-# The console script runs `from lmtui.__main__ import main; sys.exit(main())`; this does the same,
-# with a signal handler that writes what is loaded when asked (after the first frame is on screen).
-FIRST_FRAME = """
-import signal, sys
-target = sys.argv[1]
-def dump(*_):
-    with open(target, "w") as f:
-        f.write("\\n".join(sorted(sys.modules)))
-signal.signal(signal.SIGUSR1, dump)
-sys.argv = ["lmtui"]
-from lmtui.__main__ import main
-main()
-"""
-
-
 def test_first_frame_loads_nothing_heavy(tmp_path):
-    out = tmp_path / "modules.txt"
-    env = {"LMTUI_HOME": str(tmp_path / "home")}
-    s = PtySession([sys.executable, "-c", FIRST_FRAME, str(out)], env=env)
-    try:
-        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
-        s.settle(0.5)
-        os.kill(s.proc.pid, signal.SIGUSR1)
-        for _ in range(100):
-            s.pump(0.05)
-            if out.exists() and out.stat().st_size:
-                break
-        loaded = set(out.read_text().split())
-        assert "lmtui.app" in loaded and "textual.app" in loaded  # the app is up
-        assert heavy(loaded) == []
-        assert s.quit() == 0
-    finally:
-        s.close()
+    _screen, loaded = first_frame(tmp_path / "modules.txt", {"LMTUI_HOME": str(tmp_path / "home")})
+    assert "lmtui.app" in loaded and "textual.app" in loaded  # the app is up
+    assert heavy(loaded) == []

@@ -3,10 +3,7 @@ which then shows it without importing Rich's Markdown (markdown-it, Pygments).""
 
 from __future__ import annotations
 
-import os
 import pickle
-import signal
-import sys
 
 import pytest
 from rich.segment import Segment
@@ -16,7 +13,7 @@ from lmtui import page_cache
 from lmtui.app import LmtuiApp
 from lmtui.widgets.reader import PageReader
 
-from ptysession import PtySession
+from ptysession import first_frame
 
 
 @pytest.fixture(autouse=True)
@@ -87,40 +84,14 @@ async def test_a_page_from_the_cache_looks_as_it_does_drawn():
         assert lines(app) == drawn and page_cache._start is not None  # read back, not drawn
 
 
-FIRST_FRAME = """
-import signal, sys
-target = sys.argv[1]
-def dump(*_):
-    with open(target, "w") as f:
-        f.write("\\n".join(sorted(sys.modules)))
-signal.signal(signal.SIGUSR1, dump)
-sys.argv = ["lmtui"]
-from lmtui.__main__ import main
-main()
-"""
-
-
-def first_frame(tmp_path, name: str) -> tuple[str, set[str]]:
-    out = tmp_path / f"{name}.txt"
-    s = PtySession([sys.executable, "-c", FIRST_FRAME, str(out)], env={"LMTUI_HOME": str(tmp_path / "home")})
-    try:
-        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
-        os.kill(s.proc.pid, signal.SIGUSR1)  # before the warm-up (1 s after the first frame)
-        for _ in range(100):
-            s.pump(0.05)
-            if out.exists() and out.stat().st_size:
-                break
-        s.settle(0.5)
-        screen = s.text()
-        assert s.quit() == 0
-    finally:
-        s.close()
-    return screen, set(out.read_text().split())
+def start(tmp_path, name: str) -> tuple[str, set[str]]:
+    # the modules at the first frame, before the warm-up import (1 s after it); the settled screen
+    return first_frame(tmp_path / f"{name}.txt", {"LMTUI_HOME": str(tmp_path / "home")}, settle=0.5)
 
 
 def test_the_second_start_shows_the_page_without_the_markdown_parser(tmp_path):
-    screen1, loaded1 = first_frame(tmp_path, "first")
+    screen1, loaded1 = start(tmp_path, "first")
     assert "rich.markdown" in loaded1 and page_cache.start_file().exists()
-    screen2, loaded2 = first_frame(tmp_path, "second")
+    screen2, loaded2 = start(tmp_path, "second")
     assert "lmtui.app" in loaded2 and not {"rich.markdown", "markdown_it", "pygments"} & loaded2
     assert screen2 == screen1
