@@ -93,7 +93,7 @@ class PageReader(VerticalScroll, can_focus=True):
     """Shows ``chapter.pages[page]``. Posts PageShown whenever the page changes."""
 
     DEFAULT_CSS = f"""
-    PageReader {{ height: 1fr; padding: 0 1; }}
+    PageReader {{ height: 1fr; padding: 0 1; scrollbar-gutter: stable; }}
     PageReader > .page-body {{ width: 1fr; max-width: {MAX_WIDTH}; height: auto; }}
     PageReader > .page-nav {{ color: $text-muted; margin-top: 1; max-width: {MAX_WIDTH}; }}
     """
