@@ -12,6 +12,7 @@ terminals, and the figure and quiz views are built the first time they are shown
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -343,7 +344,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
         return MainScreen((chapter, page, view) if chapter else None, self.size.width)
 
     def after_first_frame(self) -> None:
-        """What the first frame does not need: warnings (as toasts), the size check."""
+        """What the first frame does not need: warnings (as toasts), the size check; and the
+        cyclic garbage collector, which ``cli.main`` pauses for the start-up."""
+        gc.enable()
         if self.record is None:  # ask who is learning first (lmtui serve, --learners)
             from .screens.learner import LearnerScreen
 
@@ -611,8 +614,11 @@ def _import_markdown() -> None:
 
 
 def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False, learners: str | None = None) -> int:
-    app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none", learners=learners)
-    app.run()
+    try:
+        app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none", learners=learners)
+        app.run()
+    finally:
+        gc.enable()  # paused by cli.main for the start-up; on again however the app ended
     from . import page_cache
 
     page_cache.save_start()  # the page on screen now is drawn without Markdown next start

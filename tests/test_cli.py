@@ -77,3 +77,40 @@ def test_settings_file(tmp_path):
     assert any("unknown setting 'colour'" in p for p in config.problems)
     path.write_text("[keymap\n", encoding="utf-8")
     assert "not valid TOML" in load_config(path).problems[0]
+
+
+def test_the_collector_is_paused_for_the_start_and_on_again_after_the_first_frame(mini_course, monkeypatch):
+    """cli.main turns the cyclic garbage collector off before Textual is imported (its scans of
+    the objects a start makes were ~45 ms of the first frame); the app turns it back on once the
+    first frame is drawn, and run_app does however the app ends, so no session runs without it."""
+    import asyncio
+    import gc
+
+    import lmtui.app
+    from lmtui.app import LmtuiApp, run_app
+
+    seen = {}
+    monkeypatch.setattr(lmtui.app, "run_app", lambda **kw: seen.setdefault("enabled", gc.isenabled()) and 0)
+    try:
+        main(["--content", str(mini_course)])
+        assert seen == {"enabled": False}  # the app's start ran with the collector paused
+
+        async def first_frame() -> bool:
+            app = LmtuiApp(content_dir=str(mini_course))
+            async with app.run_test() as pilot:
+                await pilot.pause()
+                return gc.isenabled()
+
+        gc.disable()
+        assert asyncio.run(first_frame())  # after_first_frame turned it on
+
+        def broken_run(self, *args, **kwargs):
+            raise RuntimeError("the app failed before its first frame")
+
+        monkeypatch.setattr(LmtuiApp, "run", broken_run)
+        gc.disable()
+        with pytest.raises(RuntimeError):
+            run_app(content_dir=str(mini_course))
+        assert gc.isenabled()
+    finally:
+        gc.enable()
