@@ -50,11 +50,17 @@ async def open_figure(pilot, chapter_id: str, figure: str):
     return deck
 
 
-async def set_param(pilot, pane: SimPane, name: str, value: str, expect_ok: bool = True) -> None:
-    """Type a value into a parameter the way a learner does: focus, enter, type, enter."""
+async def focus_param(pilot, pane: SimPane, name: str) -> ParamRow:
+    """The parameter's row, focused (as the learner's tab or j/k would leave it)."""
     row = next(r for r in pane.query(ParamRow) if r.param.name == name)
     row.focus()
     await pilot.pause()
+    return row
+
+
+async def set_param(pilot, pane: SimPane, name: str, value: str, expect_ok: bool = True) -> None:
+    """Type a value into a parameter the way a learner does: focus, enter, type, enter."""
+    await focus_param(pilot, pane, name)
     await pilot.press("enter")
     await pilot.pause()
     await pilot.press(*value)

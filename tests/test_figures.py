@@ -14,7 +14,7 @@ from lmtui.widgets.explorer import ExplorerView
 from lmtui.widgets.simpane import ChartView, SimPane
 
 from conftest import REPO, wait_for_workers
-from figures_support import TINY, current_pane, open_figure, run_tiny, set_param
+from figures_support import TINY, current_pane, focus_param, open_figure, run_tiny, set_param
 
 COURSE = load_course(REPO / "content")
 SIM_FIGURES = [(c.id, str(f)) for c in COURSE.chapters for f in c.figures if f.kind == "sim"]
@@ -158,15 +158,11 @@ async def test_pasting_junk_into_a_parameter_gives_a_message_not_a_traceback():
     from textual import events
     from textual.widgets import Input
 
-    from lmtui.widgets.simpane import ParamRow
-
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "solvable-settings", "sim:deep_linear")
         pane = current_pane(app)
-        row = next(r for r in pane.query(ParamRow) if r.param.name == "lr")
-        row.focus()
-        await pilot.pause()
+        await focus_param(pilot, pane, "lr")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.focused, Input)

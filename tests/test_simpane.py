@@ -10,7 +10,7 @@ from lmtui.textual_fixes import LeanFooter
 from lmtui.widgets.simpane import ParamInput, ParamRow
 
 from conftest import screen_lines, screen_text, wait_for_workers
-from figures_support import current_pane, open_figure, run_tiny, set_param
+from figures_support import current_pane, focus_param, open_figure, run_tiny, set_param
 
 
 def footer_descriptions(app) -> list[str]:
@@ -22,9 +22,7 @@ async def test_typed_text_is_visible_and_the_footer_says_what_enter_and_escape_d
     async with app.run_test(size=(80, 24)) as pilot:
         await open_figure(pilot, "solvable-settings", "sim:deep_linear")
         pane = current_pane(app)
-        row = next(r for r in pane.query(ParamRow) if r.param.name == "lr")
-        row.focus()
-        await pilot.pause()
+        await focus_param(pilot, pane, "lr")
         await pilot.press("enter", *"0.0123")
         await pilot.pause()
         field = pane.query_one(ParamInput)
@@ -47,8 +45,7 @@ async def test_no_value_is_cut_off(size, chapter, figure, name):
     async with app.run_test(size=size) as pilot:
         await open_figure(pilot, chapter, figure)
         pane = current_pane(app)
-        row = next(r for r in pane.query(ParamRow) if r.param.name == name)
-        row.focus()
+        row = await focus_param(pilot, pane, name)
         row.scroll_visible(animate=False)
         await pilot.pause()
         shown = row.param.format(row.value)
