@@ -90,7 +90,12 @@ def test_the_collector_is_paused_for_the_start_and_on_again_after_the_first_fram
     from lmtui.app import LmtuiApp, run_app
 
     seen = {}
-    monkeypatch.setattr(lmtui.app, "run_app", lambda **kw: seen.setdefault("enabled", gc.isenabled()) and 0)
+
+    def recording_run_app(**kwargs) -> int:
+        seen["enabled"] = gc.isenabled()
+        return 0
+
+    monkeypatch.setattr(lmtui.app, "run_app", recording_run_app)
     try:
         main(["--content", str(mini_course)])
         assert seen == {"enabled": False}  # the app's start ran with the collector paused
