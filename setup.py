@@ -1,5 +1,5 @@
 """Which folders ship: every folder under the three package roots, data-only ones included
-(content/figures, lmtui/legacy, ...), so a new folder can never be left out of the wheel.
+(content/figures, lmtui/core/legacy, ...), so a new folder can never be left out of the wheel.
 Everything else about the package is in pyproject.toml; which files ship is MANIFEST.in's
 `graft` of each root (tests/test_package.py compares the built wheel and sdist with the checkout)."""
 

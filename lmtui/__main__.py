@@ -1,6 +1,6 @@
 import sys
 
-from .cli import main as _main
+from lmtui.cli import main as _main
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from . import __version__
+from lmtui import __version__
 
 
 ENVIRONMENT = """\
@@ -90,15 +90,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "--strict", action="store_true",
             help="treat the quiz review's warnings (answer positions, longest-is-right, duplicates) as errors")
     elif command == "sim":
-        from . import sim_cli  # its parser part imports nothing heavy (the hygiene test checks)
+        from lmtui.tools import sim_cli  # its parser part imports nothing heavy (the hygiene test checks)
 
         sim_cli.add_arguments(commands["sim"])
     elif command == "serve":
-        from .serve import add_serve_arguments
+        from lmtui.serving.serve import add_serve_arguments
 
         add_serve_arguments(commands["serve"])
     elif command == "report":
-        from .report import add_report_arguments
+        from lmtui.tools.report import add_report_arguments
 
         add_report_arguments(commands["report"])
     return parser
@@ -135,9 +135,9 @@ def locale_is_utf8(env: dict[str, str] | None = None) -> bool:
 
 def locate_main(args: argparse.Namespace) -> int:
     """Where things live, one `name: path` per line (for scripts: `lmtui locate | grep progress`)."""
-    from .config import config_path
-    from .course import builtin_content_dir
-    from .progress import DB_NAME, default_home
+    from lmtui.core.config import config_path
+    from lmtui.core.course import builtin_content_dir
+    from lmtui.core.progress import DB_NAME, default_home
 
     config = config_path()
     course = os.path.abspath(args.content) if args.content else str(builtin_content_dir())
@@ -156,19 +156,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(command_in(argv)).parse_args(argv)
     if args.command == "sim":
-        from . import sim_cli
+        from lmtui.tools import sim_cli
 
         return sim_cli.run(args)
     if args.command == "check":
-        from .checker import check_main
+        from lmtui.tools.checker import check_main
 
         return check_main(args.dir, strict=args.strict)
     if args.command == "serve":
-        from .serve import serve_main
+        from lmtui.serving.serve import serve_main
 
         return serve_main(args)
     if args.command == "report":
-        from .report import report_main
+        from lmtui.tools.report import report_main
 
         return report_main(args)
     if args.command == "locate":
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     import gc
 
     gc.disable()
-    from .app import run_app
+    from lmtui.tui.app import run_app
 
     ascii_only = args.ascii or (not args.unicode and not locale_is_utf8())
     return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only, learners=args.learners)

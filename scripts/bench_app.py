@@ -76,7 +76,7 @@ def warm_start() -> None:
 
 
 def first_page_file() -> str:
-    from lmtui.course import load_course
+    from lmtui.core.course import load_course
 
     path = Path(tempfile.mkdtemp(prefix="lmtui-bench-page-")) / "page.md"
     path.write_text(load_course().chapters[0].pages[0].markdown, encoding="utf-8")
@@ -105,7 +105,7 @@ def bench_startup(runs: int) -> None:
 
 
 def bench_navigation(runs: int) -> None:
-    from lmtui.course import load_course
+    from lmtui.core.course import load_course
 
     titles = [c.title for c in load_course().chapters]
     switches, idle, rss = [], [], []

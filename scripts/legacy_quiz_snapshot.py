@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write lmtui/legacy/quiz-<version>.json: the built-in quizzes as a released version shipped them,
+"""Write lmtui/core/legacy/quiz-<version>.json: the built-in quizzes as a released version shipped them,
 for migrating learners' schema-1 stores (answers kept by question and choice *position*).
 
     python scripts/legacy_quiz_snapshot.py 341d32b 0.1.0
@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 
 
 def main(commit: str, version: str) -> None:
-    from lmtui.course import load_course
+    from lmtui.core.course import load_course
 
     course = load_course(REPO / "content")
     out: dict[str, list[dict]] = {}

@@ -52,7 +52,7 @@ CASES: list[tuple[str, dict[str, str], str]] = [
 
 
 def questions(seeds: int, only: str | None) -> None:
-    from lmtui.course import builtin_content_dir, load_course
+    from lmtui.core.course import builtin_content_dir, load_course
 
     course = load_course(builtin_content_dir())
     for chapter in course.chapters:

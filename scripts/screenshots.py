@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from figures_support import open_figure  # noqa: E402
-from lmtui.app import LmtuiApp  # noqa: E402
+from lmtui.tui.app import LmtuiApp  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
 
@@ -31,7 +31,7 @@ SHOTS = [
 
 async def shoot_predict(name: str = "predict.svg", size: tuple[int, int] = (100, 34)) -> None:
     """A predict question answered: the learner's number, the theory, the run, the grade."""
-    from lmtui.widgets.predict import PredictCard
+    from lmtui.tui.widgets.predict import PredictCard
 
     app = LmtuiApp(home=tempfile.mkdtemp(prefix="lmtui-shot-"))
     async with app.run_test(size=size) as pilot:

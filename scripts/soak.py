@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from textual.worker import WorkerState  # noqa: E402
 
 from figures_support import current_pane, open_figure, run_tiny  # noqa: E402
-from lmtui.app import LmtuiApp  # noqa: E402
+from lmtui.tui.app import LmtuiApp  # noqa: E402
 
 
 async def soak(cycles: int) -> None:

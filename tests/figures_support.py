@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lmtui.widgets.chapter import FigureDeck
-from lmtui.widgets.simpane import ParamRow, SimPane
+from lmtui.tui.widgets.chapter import FigureDeck
+from lmtui.tui.widgets.simpane import ParamRow, SimPane
 
 from conftest import wait_for_workers
 

@@ -10,7 +10,7 @@ import string
 import pytest
 from textual import events
 
-from lmtui.app import LmtuiApp
+from lmtui.tui.app import LmtuiApp
 
 from conftest import wait_for_workers
 from ptysession import PtySession, lmtui_argv
@@ -121,7 +121,7 @@ async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette(o
     the too-small notice covers it used to pop the notice, and the next one crashed the app."""
     from textual.command import CommandPalette
 
-    from lmtui.screens.small import TooSmallScreen
+    from lmtui.tui.screens.small import TooSmallScreen
 
     app = LmtuiApp()
     async with app.run_test(size=(100, 30)) as pilot:

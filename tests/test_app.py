@@ -6,16 +6,16 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from lmtui.app import LmtuiApp, MainScreen
-from lmtui.course import load_course
-from lmtui.progress import DB_NAME, ProgressStore
-from lmtui.screens.help import HelpScreen
-from lmtui.screens.links import LinksScreen
-from lmtui.screens.small import TooSmallScreen
-from lmtui.widgets.chapter import ChapterView
-from lmtui.widgets.explorer import ExplorerView
-from lmtui.widgets.quiz import QuestionCard
-from lmtui.widgets.reader import PageReader
+from lmtui.tui.app import LmtuiApp, MainScreen
+from lmtui.core.course import load_course
+from lmtui.core.progress import DB_NAME, ProgressStore
+from lmtui.tui.screens.help import HelpScreen
+from lmtui.tui.screens.links import LinksScreen
+from lmtui.tui.screens.small import TooSmallScreen
+from lmtui.tui.widgets.chapter import ChapterView
+from lmtui.tui.widgets.explorer import ExplorerView
+from lmtui.tui.widgets.quiz import QuestionCard
+from lmtui.tui.widgets.reader import PageReader
 
 from conftest import REPO, wait_for_workers
 
@@ -154,7 +154,7 @@ async def test_help_screen_opens_and_closes():
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        from lmtui.screens.help import help_text
+        from lmtui.tui.screens.help import help_text
 
         text = help_text(app)
         assert "ctrl+p" in text and "1 2 3 4" in text and "[next-chapter]" in text
@@ -308,7 +308,7 @@ async def test_page_keys_in_an_empty_command_palette_do_not_crash():
 async def test_footer_keys_fit_at_80_columns_and_the_palette_hint_shows_when_wide():
     """The palette hint is docked over the footer's right end; at 80 columns it used to cover
     q Quit and ? Help in the figure view. Every key shown must fit the width."""
-    from lmtui.textual_fixes import LeanFooter
+    from lmtui.tui.textual_fixes import LeanFooter
 
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -6,9 +6,9 @@ import pytest
 
 from rich.cells import cell_len
 
-from lmtui.asciitext import cell, fold, fold_cells, fold_model
+from lmtui.core.asciitext import cell, fold, fold_cells, fold_model
 from lmtui.cli import locale_is_utf8
-from lmtui.course import load_course
+from lmtui.core.course import load_course
 
 from conftest import REPO
 
@@ -90,7 +90,7 @@ async def test_the_palette_is_ascii_too():
     """Textual's palette shows an emoji search icon, ?? on a terminal without UTF-8."""
     from textual.command import SearchIcon
 
-    from lmtui.app import LmtuiApp
+    from lmtui.tui.app import LmtuiApp
 
     from conftest import screen_text
 

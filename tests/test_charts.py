@@ -1,4 +1,4 @@
-"""lmtui.charts: chart descriptions rendered to fixed-size text."""
+"""lmtui.core.charts: chart descriptions rendered to fixed-size text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rich.text import Text
 
-from lmtui.charts import render_chart, render_panel, to_ascii, visible_width
+from lmtui.core.charts import render_chart, render_panel, to_ascii, visible_width
 from lmtui.sims.base import Chart, Line, Panel
 
 STEPS = np.arange(1.0, 201.0)
@@ -319,7 +319,7 @@ def test_log_axis_with_less_than_two_decades_gets_round_ticks() -> None:
 
 # -- ASCII: markers never look like the frame --------------------------------------------------
 def test_no_measured_marker_is_a_tick_or_corner_in_ascii() -> None:
-    from lmtui.charts import MEASURED_MARKERS
+    from lmtui.core.charts import MEASURED_MARKERS
 
     assert "+" not in MEASURED_MARKERS and "|" not in MEASURED_MARKERS and "-" not in MEASURED_MARKERS
     x = np.arange(1.0, 41.0)
@@ -353,7 +353,7 @@ def test_connected_measurement_joins_its_points_and_a_fixed_marker_is_used() -> 
 async def test_chart_view_shows_the_hint_whole_with_a_long_title() -> None:
     from textual.app import App
 
-    from lmtui.widgets.simpane import ChartView
+    from lmtui.tui.widgets.simpane import ChartView
 
     class ChartApp(App):
         def chart_style(self) -> tuple[bool, bool]:

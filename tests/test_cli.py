@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lmtui.cli import build_parser, main
-from lmtui.config import load_config
+from lmtui.core.config import load_config
 
 
 def test_help_lists_every_command_default_and_environment_variable(capsys):
@@ -50,7 +50,7 @@ def test_a_plain_start_builds_its_command_line_without_the_commands_modules():
     import sys
 
     code = ("import sys; from lmtui.cli import build_parser, command_in; build_parser(command_in([])).parse_args([]); "
-            "print(' '.join(m for m in ('lmtui.serve', 'lmtui.report', 'lmtui.sim_cli') if m in sys.modules))")
+            "print(' '.join(m for m in ('lmtui.serving.serve', 'lmtui.tools.report', 'lmtui.tools.sim_cli') if m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""
 
 
@@ -86,8 +86,8 @@ def test_the_collector_is_paused_for_the_start_and_on_again_after_the_first_fram
     import asyncio
     import gc
 
-    import lmtui.app
-    from lmtui.app import LmtuiApp, run_app
+    import lmtui.tui.app
+    from lmtui.tui.app import LmtuiApp, run_app
 
     seen = {}
 
@@ -95,7 +95,7 @@ def test_the_collector_is_paused_for_the_start_and_on_again_after_the_first_fram
         seen["enabled"] = gc.isenabled()
         return 0
 
-    monkeypatch.setattr(lmtui.app, "run_app", recording_run_app)
+    monkeypatch.setattr(lmtui.tui.app, "run_app", recording_run_app)
     try:
         main(["--content", str(mini_course)])
         assert seen == {"enabled": False}  # the app's start ran with the collector paused

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lmtui.checker import check_main
-from lmtui.course import builtin_content_dir, count_blocks, load_course, page_links, split_pages
+from lmtui.tools.checker import check_main
+from lmtui.core.course import builtin_content_dir, count_blocks, load_course, page_links, split_pages
 
 from conftest import REPO
 
@@ -190,7 +190,7 @@ def test_quiz_question_problems(mini_course, text, expected):
 
 
 def test_fingerprint_ignores_order_not_edits():
-    from lmtui.course import Question
+    from lmtui.core.course import Question
 
     q = Question("a", "Which?", ("x", "y", "z"), 2, "because y")
     assert q.fingerprint == Question("a", "Which?", ("z", "y", "x"), 2, "").fingerprint  # y is still right; explanations may change

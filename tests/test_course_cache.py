@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from lmtui.course import load_course
-from lmtui.course_cache import cache_dir
+from lmtui.core.course import load_course
+from lmtui.core.course_cache import cache_dir
 
 
 def cached_files():

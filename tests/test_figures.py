@@ -8,10 +8,10 @@ import pytest
 from textual.widgets import Static
 from textual.worker import WorkerState
 
-from lmtui.app import LmtuiApp
-from lmtui.course import load_course
-from lmtui.widgets.explorer import ExplorerView
-from lmtui.widgets.simpane import ChartView, SimPane
+from lmtui.tui.app import LmtuiApp
+from lmtui.core.course import load_course
+from lmtui.tui.widgets.explorer import ExplorerView
+from lmtui.tui.widgets.simpane import ChartView, SimPane
 
 from conftest import REPO, wait_for_workers
 from figures_support import TINY, current_pane, focus_param, open_figure, run_tiny, set_param

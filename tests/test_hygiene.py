@@ -13,8 +13,8 @@ from lmtui.sims.registry import NAMES
 
 from ptysession import first_frame
 
-HEADLESS = ["lmtui.sims", "lmtui.sims.base", "lmtui.sims.registry", "lmtui.course", "lmtui.progress", "lmtui.record",
-            "lmtui.quizreview", "lmtui.checker", "lmtui.charts", "lmtui.sim_cli"]
+HEADLESS = ["lmtui.sims", "lmtui.sims.base", "lmtui.sims.registry", "lmtui.core.course", "lmtui.core.progress", "lmtui.core.record",
+            "lmtui.tools.quizreview", "lmtui.tools.checker", "lmtui.core.charts", "lmtui.tools.sim_cli"]
 HEAVY = ("numpy", "scipy", "plotext", "threadpoolctl")
 
 
@@ -55,5 +55,5 @@ def test_help_loads_nothing_heavy():
 
 def test_first_frame_loads_nothing_heavy(tmp_path):
     _screen, loaded = first_frame(tmp_path / "modules.txt", {"LMTUI_HOME": str(tmp_path / "home")})
-    assert "lmtui.app" in loaded and "textual.app" in loaded  # the app is up
+    assert "lmtui.tui.app" in loaded and "textual.app" in loaded  # the app is up
     assert heavy(loaded) == []

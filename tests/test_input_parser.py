@@ -1,4 +1,4 @@
-"""The input parser lmtui runs under Textual's driver (lmtui.textual_fixes.PasteSafeParser): what
+"""The input parser lmtui runs under Textual's driver (lmtui.tui.textual_fixes.PasteSafeParser): what
 a terminal sends, byte chunk by byte chunk, and the keys the app sees."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lmtui.textual_fixes import PASTE_STALL, PasteSafeParser
+from lmtui.tui.textual_fixes import PASTE_STALL, PasteSafeParser
 
 
 def keys(events) -> list[str]:

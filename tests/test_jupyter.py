@@ -142,7 +142,7 @@ def test_terminal_size_comes_from_the_terminal_not_a_stale_environment(monkeypat
 
     from textual.drivers.linux_driver import LinuxDriver
 
-    from lmtui import textual_fixes
+    from lmtui.tui import textual_fixes
 
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))

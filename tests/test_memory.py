@@ -9,8 +9,8 @@ from textual.widget import Widget
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
-from lmtui.app import LmtuiApp
-from lmtui.textual_fixes import LeanFooter, prune_closed_watchers
+from lmtui.tui.app import LmtuiApp
+from lmtui.tui.textual_fixes import LeanFooter, prune_closed_watchers
 
 from figures_support import current_pane, open_figure, set_param
 

@@ -3,13 +3,13 @@ learner can read and trust)."""
 
 from __future__ import annotations
 
-from lmtui.app import LmtuiApp
-from lmtui.config import load_config
-from lmtui.screens.help import help_text
-from lmtui.textual_fixes import LeanFooter
-from lmtui.widgets.explorer import ExplorerView
-from lmtui.widgets.reader import MAX_WIDTH, PageReader
-from lmtui.widgets.toc import TocItem
+from lmtui.tui.app import LmtuiApp
+from lmtui.core.config import load_config
+from lmtui.tui.screens.help import help_text
+from lmtui.tui.textual_fixes import LeanFooter
+from lmtui.tui.widgets.explorer import ExplorerView
+from lmtui.tui.widgets.reader import MAX_WIDTH, PageReader
+from lmtui.tui.widgets.toc import TocItem
 
 from conftest import screen_lines, screen_text
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lmtui.course import load_course
+from lmtui.core.course import load_course
 
 from conftest import REPO
 from ptysession import PtySession
@@ -55,7 +55,7 @@ def test_the_wheel_ships_every_file_of_the_course_and_the_app(dist):
     missing = sorted(expected - names)
     assert missing == [], f"in the repository but not in the wheel: {missing}"
     assert any(n.endswith("/licenses/LICENSE") for n in names)
-    assert "lmtui/content/figures/timeline.toml" in names and "lmtui/app.tcss" in names  # the two that went missing before
+    assert "lmtui/content/figures/timeline.toml" in names and "lmtui/tui/app.tcss" in names  # the two that went missing before
 
 
 def test_the_sdist_ships_the_sources_and_the_tests(dist):

@@ -9,9 +9,9 @@ import pytest
 from rich.segment import Segment
 from rich.style import Style
 
-from lmtui import page_cache
-from lmtui.app import LmtuiApp
-from lmtui.widgets.reader import PageReader
+from lmtui.core import page_cache
+from lmtui.tui.app import LmtuiApp
+from lmtui.tui.widgets.reader import PageReader
 
 from ptysession import first_frame
 
@@ -93,5 +93,5 @@ def test_the_second_start_shows_the_page_without_the_markdown_parser(tmp_path):
     screen1, loaded1 = start(tmp_path, "first")
     assert "rich.markdown" in loaded1 and page_cache.start_file().exists()
     screen2, loaded2 = start(tmp_path, "second")
-    assert "lmtui.app" in loaded2 and not {"rich.markdown", "markdown_it", "pygments"} & loaded2
+    assert "lmtui.tui.app" in loaded2 and not {"rich.markdown", "markdown_it", "pygments"} & loaded2
     assert screen2 == screen1

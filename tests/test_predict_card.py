@@ -4,9 +4,9 @@ grade, and the learner's record has all of it after a restart."""
 
 from __future__ import annotations
 
-from lmtui.app import LmtuiApp
-from lmtui.progress import ProgressStore
-from lmtui.widgets.predict import PredictCard, PredictInput, parse_number
+from lmtui.tui.app import LmtuiApp
+from lmtui.core.progress import ProgressStore
+from lmtui.tui.widgets.predict import PredictCard, PredictInput, parse_number
 
 from conftest import screen_text, wait_for_workers
 

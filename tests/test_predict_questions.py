@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from lmtui.course import Question, load_course
+from lmtui.core.course import Question, load_course
 from lmtui.sims.base import Result, run_to_end
 from lmtui.sims.registry import NAMES, get
 

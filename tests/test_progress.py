@@ -11,7 +11,7 @@ import textwrap
 import time
 
 
-from lmtui.progress import DB_NAME, SCHEMA_VERSION, ProgressStore
+from lmtui.core.progress import DB_NAME, SCHEMA_VERSION, ProgressStore
 
 
 def test_round_trip(tmp_path):
@@ -101,7 +101,7 @@ def test_unwritable_home_falls_back_to_memory(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys
-    from lmtui.progress import ProgressStore
+    from lmtui.core.progress import ProgressStore
     home, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = ProgressStore(home)
     for i in range(n):
@@ -132,7 +132,7 @@ def test_sigkill_mid_session_loses_at_most_the_last_write(tmp_path):
     script = textwrap.dedent(
         """
         import sys
-        from lmtui.progress import ProgressStore
+        from lmtui.core.progress import ProgressStore
         store = ProgressStore(sys.argv[1])
         i = 0
         while True:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from lmtui.checker import check_main
-from lmtui.course import load_course
-from lmtui.quizreview import figures, review
+from lmtui.tools.checker import check_main
+from lmtui.core.course import load_course
+from lmtui.tools.quizreview import figures, review
 
 from conftest import FIXTURES
 

@@ -9,11 +9,11 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from lmtui.app import LmtuiApp
-from lmtui.course import load_course
-from lmtui.progress import DB_NAME, SCHEMA1_BACKUP, ProgressStore
-from lmtui.record import LEGACY_QUIZZES, LearnerRecord
-from lmtui.widgets.quiz import QuestionCard
+from lmtui.tui.app import LmtuiApp
+from lmtui.core.course import load_course
+from lmtui.core.progress import DB_NAME, SCHEMA1_BACKUP, ProgressStore
+from lmtui.core.record import LEGACY_QUIZZES, LearnerRecord
+from lmtui.tui.widgets.quiz import QuestionCard
 
 from conftest import FIXTURES
 

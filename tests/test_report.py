@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from lmtui import report as report_module
-from lmtui.app import LmtuiApp
-from lmtui.course import load_course
-from lmtui.progress import DB_NAME, ProgressStore
-from lmtui.record import LearnerRecord
-from lmtui.widgets.reader import PageReader
+from lmtui.tools import report as report_module
+from lmtui.tui.app import LmtuiApp
+from lmtui.core.course import load_course
+from lmtui.core.progress import DB_NAME, ProgressStore
+from lmtui.core.record import LearnerRecord
+from lmtui.tui.widgets.reader import PageReader
 
 from conftest import FIXTURES
 

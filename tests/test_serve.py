@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from lmtui.serve import app_command, base_url_for, check_public_url, host_warning, is_loopback, is_wildcard
+from lmtui.serving.serve import app_command, base_url_for, check_public_url, host_warning, is_loopback, is_wildcard
 from serve_support import REPO, Served, Visitor, alive, fetch, wait_async, wait_until
 
 URL_ATTRS = re.compile(r'(?:src|href)="([^"]+)"|url\("([^"]+)"\)|data-session-websocket-url="([^"]+)"')

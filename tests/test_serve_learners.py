@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from lmtui.app import LmtuiApp, MainScreen
-from lmtui.progress import DB_NAME
-from lmtui.screens.learner import MAX_NAME, LearnerScreen, learner_home, name_problem, normalize_name
-from lmtui.widgets.quiz import QuestionCard
+from lmtui.tui.app import LmtuiApp, MainScreen
+from lmtui.core.progress import DB_NAME
+from lmtui.tui.screens.learner import MAX_NAME, LearnerScreen, learner_home, name_problem, normalize_name
+from lmtui.tui.widgets.quiz import QuestionCard
 
 
 @pytest.mark.parametrize("name", ["Ada", "Ada Lovelace", "o'brien", "jean-luc_2", "Zoë", "李雷", "x" * MAX_NAME])

@@ -1,4 +1,4 @@
-"""The upstream workarounds for textual's web driver (lmtui/textual_fixes.py), each reproduced with
+"""The upstream workarounds for textual's web driver (lmtui/tui/textual_fixes.py), each reproduced with
 its fix off and shown gone with it on, in a real process speaking textual-serve's pipe protocol."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def test_web_workarounds_are_registered_and_installed_at_start():
     installed by apply_all (the app's start) and reverted by without()."""
     from textual.drivers import web_driver
 
-    from lmtui import textual_fixes
+    from lmtui.tui import textual_fixes
 
     names = {f.name: f for f in textual_fixes.FIXES}
     assert "#6690" in names["web-app-outlives-its-input"].upstream

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lmtui.app import LmtuiApp
-from lmtui.textual_fixes import LeanFooter
-from lmtui.widgets.simpane import ParamInput, ParamRow
+from lmtui.tui.app import LmtuiApp
+from lmtui.tui.textual_fixes import LeanFooter
+from lmtui.tui.widgets.simpane import ParamInput, ParamRow
 
 from conftest import screen_lines, screen_text, wait_for_workers
 from figures_support import current_pane, focus_param, open_figure, run_tiny, set_param

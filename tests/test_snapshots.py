@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmtui.app import LmtuiApp
+from lmtui.tui.app import LmtuiApp
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -54,7 +54,7 @@ def test_no_color_ascii(snap_compare, monkeypatch):
 
 
 # -- every chapter's figure (simulations run with tiny settings; workers done before the shot) --
-from lmtui.course import load_course  # noqa: E402
+from lmtui.core.course import load_course  # noqa: E402
 
 from conftest import REPO  # noqa: E402
 from figures_support import current_pane, open_figure, run_tiny  # noqa: E402

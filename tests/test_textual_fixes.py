@@ -1,4 +1,4 @@
-"""Every upstream Textual work-around in lmtui/textual_fixes.py, shown twice: the upstream bug
+"""Every upstream Textual work-around in lmtui/tui/textual_fixes.py, shown twice: the upstream bug
 reproduced with the fix off (Textual's own class in a tiny app, or the patch reverted with
 ``without(name)``), and gone with the fix on (lmtui's class, or the patch in place).
 
@@ -41,8 +41,8 @@ from textual.signal import Signal
 from textual.widgets import Button, Footer, Input, OptionList, Static
 from textual.widgets._footer import FooterKey
 
-from lmtui import textual_fixes as tf
-from lmtui.textual_fixes import (
+from lmtui.tui import textual_fixes as tf
+from lmtui.tui.textual_fixes import (
     FIXES,
     PASTE_STALL,
     PARSER_DRIVERS,
@@ -78,7 +78,7 @@ def covers(*names: str) -> Callable:
 
 def upstream_fixed(name: str, what: str) -> str:
     return (f"upstream fixed [{name}]: with Textual {textual.__version__}, {what}. Remove the "
-            f"work-around from lmtui/textual_fixes.py, and this test.")
+            f"work-around from lmtui/tui/textual_fixes.py, and this test.")
 
 
 def bug(condition: bool, name: str, what: str) -> None:

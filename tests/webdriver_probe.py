@@ -1,5 +1,5 @@
 """A tiny Textual app run under textual's web driver (as `lmtui serve` runs each visitor), with only
-the named lmtui.textual_fixes work-arounds (FIXES names) applied: the web-driver tests reproduce
+the named lmtui.tui.textual_fixes work-arounds (FIXES names) applied: the web-driver tests reproduce
 the upstream bugs with a fix off and check them gone with it on. It reports each key it gets on
 stderr."""
 
@@ -10,7 +10,7 @@ import sys
 from textual.app import App
 from textual.screen import Screen
 
-from lmtui import textual_fixes
+from lmtui.tui import textual_fixes
 
 for fix in textual_fixes.FIXES:
     if fix.name in sys.argv[1:]:

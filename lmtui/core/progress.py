@@ -1,0 +1,371 @@
+"""Learner progress in SQLite: chapters read, quiz answers, predictions, where the learner was.
+
+- One file, ``progress.db``, under the platformdirs user data dir, or ``$LMTUI_HOME``.
+- WAL journal, every write its own short transaction (row upserts, no read-modify-write), so a
+  killed process loses at most the write in flight and two copies of the app lose nothing.
+- Answers are kept by (course, chapter id, question id) with the chosen choice's *text* and a
+  fingerprint of the question as it was asked (``Question.fingerprint``), so reordering a quiz file
+  moves nothing and an edited question is recognised as changed. The first answer is the one that
+  counts; later tries are kept as practice (the latest, and how many). A new answer to a question
+  that changed since replaces the old one.
+- Schema 1 (lmtui 0.1.0) kept answers by question and choice *position*. Opening such a file copies
+  it to ``progress.db.schema1-backup`` first, then moves its answers into ``legacy_answer`` and
+  upgrades in one transaction; :meth:`ProgressStore.adopt_legacy` later maps a course's legacy rows
+  through that course's quiz as it was when they were written (see ``lmtui.core.record``).
+- A file that is not a database, fails its integrity check, or was written by a newer lmtui is
+  moved aside (``progress.db.corrupt-<time>`` / ``.future-<time>``) and reported in ``warning``;
+  a fresh store is created and the app keeps working. If no file can be opened at all, progress
+  lives in memory for the session and ``warning`` says it will not be saved.
+
+No Textual import here: the learner-record model (``lmtui.core.record``) reads and writes through this
+class only.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 2
+DB_NAME = "progress.db"
+SCHEMA1_BACKUP = DB_NAME + ".schema1-backup"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chapter_read (
+    course TEXT NOT NULL, chapter TEXT NOT NULL, read_at REAL NOT NULL,
+    PRIMARY KEY (course, chapter));
+CREATE TABLE IF NOT EXISTS answer (
+    course TEXT NOT NULL, chapter TEXT NOT NULL, question TEXT NOT NULL,
+    choice TEXT NOT NULL, correct INTEGER NOT NULL, fingerprint TEXT NOT NULL, answered_at REAL NOT NULL,
+    tries INTEGER NOT NULL DEFAULT 1, last_choice TEXT, last_correct INTEGER, last_at REAL,
+    PRIMARY KEY (course, chapter, question));
+CREATE TABLE IF NOT EXISTS prediction (
+    course TEXT NOT NULL, chapter TEXT NOT NULL, question TEXT NOT NULL,
+    value REAL, choice TEXT, fingerprint TEXT NOT NULL, predicted_at REAL NOT NULL,
+    measured REAL, theory REAL, correct INTEGER, measured_at REAL,
+    PRIMARY KEY (course, chapter, question));
+CREATE TABLE IF NOT EXISTS legacy_answer (
+    course TEXT NOT NULL, chapter TEXT NOT NULL, question INTEGER NOT NULL,
+    choice INTEGER NOT NULL, correct INTEGER NOT NULL, answered_at REAL NOT NULL, from_schema INTEGER NOT NULL,
+    PRIMARY KEY (course, chapter, question));
+CREATE TABLE IF NOT EXISTS state (
+    course TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (course, key));
+"""
+
+# Schema 1 -> 2, in one transaction: position-keyed answers wait in legacy_answer for their course.
+_UPGRADE_1 = """
+ALTER TABLE answer RENAME TO answer_schema1;
+""" + _SCHEMA + """
+INSERT OR IGNORE INTO legacy_answer(course, chapter, question, choice, correct, answered_at, from_schema)
+    SELECT course, chapter, question, choice, correct, answered_at, 1 FROM answer_schema1;
+DROP TABLE answer_schema1;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+"""
+
+
+def default_home() -> Path:
+    env = os.environ.get("LMTUI_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("lmtui", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A stored answer: the first one (which counts) and the latest practice try, if any."""
+
+    choice: str  # the chosen choice's text
+    correct: bool
+    fingerprint: str  # of the question as it was when answered
+    answered_at: float = 0.0
+    tries: int = 1
+    last_choice: str | None = None
+    last_correct: bool | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A learner's first committed prediction, and what the run measured once it finished."""
+
+    value: float | None  # a typed number, or None for a choice
+    choice: str | None  # the chosen choice's text, for a predict question with choices
+    fingerprint: str
+    predicted_at: float
+    measured: float | None = None
+    theory: float | None = None
+    correct: bool | None = None  # None until the run has graded it
+    measured_at: float | None = None
+
+
+@dataclass(frozen=True)
+class LegacyAnswer:
+    """A schema-1 answer, by position, waiting to be mapped through its course's quiz."""
+
+    chapter: str
+    question: int  # 0-based position
+    choice: int  # 1-based position
+    correct: bool
+    answered_at: float
+
+
+class StoreError(Exception):
+    pass
+
+
+class ProgressStore:
+    def __init__(self, home: str | Path | None = None, course: str = "builtin") -> None:
+        self.course = course
+        self.home = Path(home) if home is not None else default_home()
+        self.path = self.home / DB_NAME
+        self.warning: str | None = None
+        self.moved_aside: Path | None = None
+        self.persistent = True
+        self._conn = self._open()
+
+    # -- opening ------------------------------------------------------------------------------
+    def _connect(self, target: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, timeout=10.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            return self._in_memory(f"cannot create {self.home} ({e.strerror or e})")
+        attempt = 0
+        busy_until = time.monotonic() + 15.0
+        while True:
+            try:
+                conn = self._connect(str(self.path))
+                problem = self._inspect(conn)
+                if problem is None:
+                    self._init_schema(conn)
+                    return conn
+                conn.close()
+                kind, why = problem
+            except sqlite3.OperationalError as e:
+                # locked or busy: another copy of the app is writing. Never a reason to move the
+                # file aside (that would split one learner's progress in two); wait and retry.
+                if time.monotonic() < busy_until:
+                    time.sleep(0.05)
+                    continue
+                return self._in_memory(f"cannot open {self.path} ({e})")
+            except sqlite3.DatabaseError as e:  # "file is not a database", "malformed", ...
+                kind, why = "corrupt", str(e)
+            except OSError as e:
+                return self._in_memory(f"cannot open {self.path} ({e.strerror or e})")
+            attempt += 1
+            if attempt > 1 or not self._move_aside(kind, why):
+                break
+        return self._in_memory(self.warning or f"cannot open {self.path}")
+
+    def _inspect(self, conn: sqlite3.Connection) -> tuple[str, str] | None:
+        """None if usable; else (kind, reason)."""
+        ok = conn.execute("PRAGMA quick_check").fetchone()
+        if not ok or ok[0] != "ok":
+            return "corrupt", f"integrity check failed: {ok[0] if ok else 'no answer'}"
+        has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        if has_meta:
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            try:
+                version = int(row[0]) if row else SCHEMA_VERSION
+            except (TypeError, ValueError):
+                return "corrupt", f"schema_version is {row[0]!r}"
+            if version > SCHEMA_VERSION:
+                return "future", f"written by a newer lmtui (schema {version}, this one reads {SCHEMA_VERSION})"
+        return None
+
+    def _init_schema(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if self._stored_version(conn) == 1:
+            self._upgrade_from_1(conn)
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    @staticmethod
+    def _stored_version(conn: sqlite3.Connection) -> int | None:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else None
+
+    def _upgrade_from_1(self, conn: sqlite3.Connection) -> None:
+        """Keep a copy of the schema-1 file, then upgrade in one transaction (all or nothing: a
+        crash midway leaves the schema-1 file as it was, and the next start tries again)."""
+        if self.path.exists():
+            backup = self.path.with_name(SCHEMA1_BACKUP)
+            if not backup.exists():
+                copy = sqlite3.connect(str(backup))
+                try:
+                    conn.backup(copy)  # a consistent copy, WAL content included
+                finally:
+                    copy.close()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._stored_version(conn) == 1:  # another copy of the app may have upgraded first
+                for statement in _UPGRADE_1.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _move_aside(self, kind: str, why: str) -> bool:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{DB_NAME}.{kind}-{stamp}")
+        n = 1
+        while target.exists():
+            target = self.path.with_name(f"{DB_NAME}.{kind}-{stamp}-{n}")
+            n += 1
+        try:
+            os.replace(self.path, target)
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(DB_NAME + suffix)
+                if side.exists():
+                    os.replace(side, target.with_name(target.name + suffix))
+        except OSError as e:
+            self.warning = f"Progress file {self.path} is unusable ({why}) and could not be moved aside ({e.strerror or e}); progress will not be saved this session."
+            return False
+        self.moved_aside = target
+        self.warning = f"Progress file was unusable ({why}). It was kept as {target.name}; starting a fresh one."
+        return True
+
+    def _in_memory(self, why: str) -> sqlite3.Connection:
+        self.persistent = False
+        if self.warning is None or "not be saved" not in self.warning:
+            self.warning = f"{why}; progress will not be saved this session."
+        conn = self._connect(":memory:")
+        self._init_schema(conn)
+        return conn
+
+    # -- writing (each call one transaction) ---------------------------------------------------
+    def _write(self, sql: str, args: tuple) -> None:
+        try:
+            self._conn.execute(sql, args)
+        except sqlite3.Error as e:
+            raise StoreError(f"could not save progress: {e}") from e
+
+    def mark_read(self, chapter: str) -> None:
+        self._write(
+            "INSERT OR IGNORE INTO chapter_read(course, chapter, read_at) VALUES (?, ?, ?)",
+            (self.course, chapter, time.time()),
+        )
+
+    def record_answer(self, chapter: str, question: str, choice: str, correct: bool, fingerprint: str) -> None:
+        """The first answer to a question is kept as the one that counts; a later one is practice
+        (the latest try and the number of tries), unless the question changed since the first
+        (another fingerprint): then the new answer replaces it."""
+        self._write(
+            "INSERT INTO answer(course, chapter, question, choice, correct, fingerprint, answered_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(course, chapter, question) DO UPDATE SET "
+            "tries = CASE WHEN answer.fingerprint = excluded.fingerprint THEN answer.tries + 1 ELSE 1 END, "
+            "last_choice = CASE WHEN answer.fingerprint = excluded.fingerprint THEN excluded.choice END, "
+            "last_correct = CASE WHEN answer.fingerprint = excluded.fingerprint THEN excluded.correct END, "
+            "last_at = CASE WHEN answer.fingerprint = excluded.fingerprint THEN excluded.answered_at END, "
+            "choice = CASE WHEN answer.fingerprint = excluded.fingerprint THEN answer.choice ELSE excluded.choice END, "
+            "correct = CASE WHEN answer.fingerprint = excluded.fingerprint THEN answer.correct ELSE excluded.correct END, "
+            "answered_at = CASE WHEN answer.fingerprint = excluded.fingerprint THEN answer.answered_at ELSE excluded.answered_at END, "
+            "fingerprint = excluded.fingerprint",
+            (self.course, chapter, question, choice, int(correct), fingerprint, time.time()),
+        )
+
+    def record_prediction(self, chapter: str, question: str, value: float | None, choice: str | None, fingerprint: str) -> None:
+        """The first committed prediction is kept (a question that changed since takes a new one)."""
+        self._write(
+            "INSERT INTO prediction(course, chapter, question, value, choice, fingerprint, predicted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(course, chapter, question) DO UPDATE SET "
+            "value=excluded.value, choice=excluded.choice, fingerprint=excluded.fingerprint, "
+            "predicted_at=excluded.predicted_at, measured=NULL, theory=NULL, correct=NULL, measured_at=NULL "
+            "WHERE prediction.fingerprint != excluded.fingerprint",
+            (self.course, chapter, question, value, choice, fingerprint, time.time()),
+        )
+
+    def record_measurement(self, chapter: str, question: str, fingerprint: str, measured: float | None,
+                           theory: float | None, correct: bool) -> None:
+        """What the run measured for a prediction, and the grade (the first grading stays)."""
+        self._write(
+            "UPDATE prediction SET measured=?, theory=?, correct=?, measured_at=? "
+            "WHERE course=? AND chapter=? AND question=? AND fingerprint=? AND correct IS NULL",
+            (measured, theory, int(correct), time.time(), self.course, chapter, question, fingerprint),
+        )
+
+    def adopt_legacy(self, rows: list[tuple[LegacyAnswer, str, str, str]]) -> None:
+        """Schema-1 answers mapped to (question id, choice text, fingerprint), written as answers and
+        removed from ``legacy_answer`` in one transaction. Rows not given stay where they are."""
+        if not rows:
+            return
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for old, qid, choice, fingerprint in rows:
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO answer(course, chapter, question, choice, correct, fingerprint, answered_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (self.course, old.chapter, qid, choice, int(old.correct), fingerprint, old.answered_at),
+                    )
+                    self._conn.execute("DELETE FROM legacy_answer WHERE course=? AND chapter=? AND question=?",
+                                       (self.course, old.chapter, old.question))
+        except sqlite3.Error as e:
+            raise StoreError(f"could not migrate old answers: {e}") from e
+
+    def set_state(self, key: str, value: str) -> None:
+        self._write(
+            "INSERT INTO state(course, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT(course, key) DO UPDATE SET value=excluded.value",
+            (self.course, key, value),
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _read(self, sql: str, args: tuple) -> list[tuple]:
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            return []
+
+    def read_chapters(self) -> set[str]:
+        return {r[0] for r in self._read("SELECT chapter FROM chapter_read WHERE course=?", (self.course,))}
+
+    _ANSWER_COLUMNS = "chapter, question, choice, correct, fingerprint, answered_at, tries, last_choice, last_correct"
+
+    def all_answers(self) -> dict[str, dict[str, Answer]]:
+        out: dict[str, dict[str, Answer]] = {}
+        for ch, q, c, ok, fp, at, tries, last, last_ok in self._read(
+                f"SELECT {self._ANSWER_COLUMNS} FROM answer WHERE course=?", (self.course,)):
+            out.setdefault(ch, {})[q] = Answer(c, bool(ok), fp, at, tries, last, None if last_ok is None else bool(last_ok))
+        return out
+
+    def answers(self, chapter: str) -> dict[str, Answer]:
+        return self.all_answers().get(chapter, {})
+
+    def all_predictions(self) -> dict[str, dict[str, Prediction]]:
+        out: dict[str, dict[str, Prediction]] = {}
+        for ch, q, value, choice, fp, at, measured, theory, ok, measured_at in self._read(
+                "SELECT chapter, question, value, choice, fingerprint, predicted_at, measured, theory, correct, measured_at "
+                "FROM prediction WHERE course=?", (self.course,)):
+            out.setdefault(ch, {})[q] = Prediction(value, choice, fp, at, measured, theory, None if ok is None else bool(ok), measured_at)
+        return out
+
+    def legacy_answers(self) -> list[LegacyAnswer]:
+        rows = self._read("SELECT chapter, question, choice, correct, answered_at FROM legacy_answer WHERE course=? "
+                          "ORDER BY chapter, question", (self.course,))
+        return [LegacyAnswer(ch, q, c, bool(ok), at) for ch, q, c, ok, at in rows]
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        rows = self._read("SELECT value FROM state WHERE course=? AND key=?", (self.course, key))
+        return rows[0][0] if rows else default
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except sqlite3.Error:
+            pass

@@ -1,0 +1,391 @@
+"""`lmtui serve`: the app in a browser through textual-serve, one app process and one learner per
+visitor.
+
+- Each visitor's process asks for a learner name and keeps that learner's progress in
+  ``LEARNERS/<name>/`` (``--learners``, default ``learners/`` under the data folder). A name is
+  not a password: there is no authentication here (put a proxy that authenticates in front, or
+  use JupyterHub, see the README).
+- The page is lmtui's own (``lmtui/serving/web/``): its addresses come from ``--public-url`` or, without
+  it, from the address the browser used (its Host header), so binding to 0.0.0.0 works from other
+  machines and nothing points at 127.0.0.1 or 0.0.0.0; the terminal has the keyboard on load;
+  nothing is fetched from outside (the font is textual-serve's own copy of Roboto Mono); a favicon.
+- ``--max-visitors N``: past N live visitors, a "the room is full" page instead of a process.
+- App starts are let through a few at a time (one per core), so an opening rush gives the first
+  visitors their course at once instead of everyone waiting for everyone; the others see their
+  place in the queue.
+- No orphans: a visitor's process exits when its connection closes (quit, then terminate, then
+  kill), when the server dies (its input closes: ``textual_fixes._exit_when_web_input_closes``),
+  and every process is stopped together when the server is stopped by one signal.
+- Visitors run ``python -P -m lmtui``: -P keeps the working folder off ``sys.path``, so serving
+  from the project's own folder still runs the installed lmtui (whose ``lmtui.sims`` is mapped from
+  ``sims/`` only at install), not the source tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import re
+import shlex
+import socket
+import sys
+from contextlib import suppress
+from argparse import ArgumentParser, Namespace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+WEB = Path(__file__).parent / "web"
+TITLE = "lmtui: Learning Mechanics"
+STOP_GRACE = 3.0  # seconds a visitor's app has to quit by itself before it is terminated
+START_TIMEOUT = 60.0  # seconds an app start may hold its place in the start queue
+HEARTBEAT = 60.0  # seconds between websocket pings (an answer is awaited for half that)
+
+log = logging.getLogger("lmtui.serving.serve")
+
+
+def add_serve_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help="address to bind; 0.0.0.0 for a room (no authentication: a name is not a password)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on")
+    parser.add_argument("--public-url", metavar="URL", default=None,
+                        help="the address learners open, when it is not the one their browser used: behind a "
+                             "proxy, or under a path (https://example.org/lmtui/)")
+    parser.add_argument("--learners", metavar="DIR", default=None, dest="learners_dir",
+                        help="one progress folder per learner name, DIR/<name>/ (default: learners/ in the data "
+                             "folder; `lmtui report DIR` reads them)")
+    parser.add_argument("--max-visitors", metavar="N", type=int, default=None,
+                        help="at most N visitors at once; the next one is told the room is full (default: no limit)")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return host in ("", "*")
+
+
+def app_command(content: str | None = None, ascii_only: bool = False, learners: str | Path | None = None) -> str:
+    """The command each visitor's process runs: the same Python (so the same install), with -P so
+    the working folder is not on sys.path, exec'd so the visitor's process is the shell's pid."""
+    parts = [sys.executable, "-P", "-m", "lmtui"]
+    if content:
+        parts += ["--content", str(Path(content).resolve())]
+    if learners is not None:
+        parts += ["--learners", str(Path(learners).resolve())]
+    # a browser always shows Unicode, whatever the server's locale says
+    parts.append("--ascii" if ascii_only else "--unicode")
+    return "exec " + " ".join(shlex.quote(p) for p in parts)
+
+
+def host_warning(host: str) -> str | None:
+    if is_loopback(host):
+        return None
+    return (
+        f"WARNING: serving on {host}: textual-serve has no authentication, and a learner name is "
+        f"not a password. Anyone who can reach this address can open the app, type any name and "
+        f"start simulations (one process each). For a room, prefer JupyterHub (README), or "
+        f"127.0.0.1 behind an authenticating proxy with --public-url."
+    )
+
+
+def check_public_url(url: str) -> str:
+    """``url`` normalized to end without a slash; ValueError with the reason if it is unusable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"--public-url must be an http:// or https:// address with a host, not {url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"--public-url cannot have a query or fragment: {url!r}")
+    host = parts.hostname or ""
+    if is_wildcard(host):
+        raise ValueError(f"--public-url {url!r} names no machine: give the address learners type")
+    return url.rstrip("/")
+
+
+_HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+def base_url_for(request_scheme: str, request_host: str | None, headers: Any, public_url: str | None, fallback: str) -> str:
+    """The address the page's static files and websocket hang off. --public-url if given; else the
+    address the browser used (X-Forwarded-Host/-Proto from a proxy, or the Host header), which
+    reaches this server by definition; else the bind address (never a wildcard)."""
+    if public_url:
+        return public_url
+    scheme = (headers.get("X-Forwarded-Proto") or request_scheme or "http").split(",")[0].strip().lower()
+    if scheme not in ("http", "https"):
+        scheme = "http"
+    host = (headers.get("X-Forwarded-Host") or request_host or "").split(",")[0].strip()
+    if not host or not _HOST_HEADER.match(host):
+        return fallback
+    return f"{scheme}://{host}"
+
+
+def reachable_addresses(port: int) -> list[str]:
+    """Addresses of this machine that others in the room could type (no packet is sent)."""
+    names: list[str] = []
+    try:
+        hostname = socket.gethostname()
+        names.append(f"http://{hostname}:{port}/")
+        for family, _, _, _, sockaddr in socket.getaddrinfo(hostname, None):
+            address = sockaddr[0]
+            if family == socket.AF_INET and not ipaddress.ip_address(address).is_loopback:
+                url = f"http://{address}:{port}/"
+                if url not in names:
+                    names.append(url)
+    except OSError:
+        pass
+    return names
+
+
+def _serve_static_path() -> Path:
+    import textual_serve
+
+    return Path(textual_serve.__file__).parent / "static"
+
+
+def make_server(command: str, host: str, port: int, public_url: str | None = None, max_visitors: int | None = None,
+                starts_at_once: int | None = None):
+    """The aiohttp server (a textual-serve Server) for ``command``; ``serve()`` runs it."""
+    import aiohttp_jinja2
+    import jinja2
+    from aiohttp import web
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server
+
+    class VisitorService(AppService):
+        """One visitor's app process: knows when its first frame arrived, and stops for sure."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.first_output = asyncio.Event()
+
+        async def on_data(self, payload: bytes) -> None:
+            self.first_output.set()
+            await super().on_data(payload)
+
+        async def run(self) -> None:
+            try:
+                await super().run()
+            finally:
+                drew = self.first_output.is_set()
+                self.first_output.set()  # ended before drawing: do not hold the start queue
+            # the app is gone (quit, or it could not start): end the page's session too, instead
+            # of leaving the visitor in front of a splash box
+            if not drew:
+                log.error("a visitor's app exited before drawing anything (its error is above)")
+                with suppress(Exception):
+                    await self.remote_write_bytes(START_FAILED.encode())
+            with suppress(Exception):
+                await self.remote_close()
+
+        @property
+        def pid(self) -> int | None:
+            return self._process.pid if self._process is not None else None
+
+        async def stop(self) -> None:
+            """Ask the app to quit; terminate it if it has not within STOP_GRACE; then kill."""
+            if self._task is None:
+                return
+            process = self._process
+            await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
+            await self.send_meta({"type": "quit"})
+            if process is not None:
+                for action in (None, process.terminate, process.kill):
+                    if action is not None and process.returncode is None:
+                        try:
+                            action()
+                        except ProcessLookupError:
+                            break
+                    try:
+                        await asyncio.wait_for(process.wait(), STOP_GRACE)
+                        break
+                    except asyncio.TimeoutError:
+                        continue
+            task, self._task = self._task, None
+            if task is not None:
+                try:
+                    await asyncio.wait_for(task, STOP_GRACE)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    task.cancel()
+
+    class LmtuiServer(Server):
+        def __init__(self) -> None:
+            super().__init__(command, host=host, port=port, title=TITLE, public_url=public_url,
+                             statics_path=_serve_static_path(), templates_path=WEB / "templates")
+            self.fixed_public_url = public_url
+            self.fallback_url = f"http://{'127.0.0.1' if is_wildcard(host) else host}:{port}"
+            self.max_visitors = max_visitors
+            self.visitors: set[VisitorService] = set()
+            self._starts = asyncio.Semaphore(starts_at_once or max(1, os.cpu_count() or 1))
+            self._waiting = 0
+
+        async def _make_app(self) -> web.Application:
+            app = web.Application()
+            aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(self.templates_path)))
+            app.add_routes([
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                web.get("/favicon.ico", self.handle_favicon, name="favicon"),
+                web.static("/static", self.statics_path, show_index=False, name="static"),
+            ])
+            app.on_startup.append(self.on_startup)
+            app.on_shutdown.append(self.on_shutdown)
+            return app
+
+        def base_url(self, request: web.Request) -> str:
+            return base_url_for(request.scheme, request.host, request.headers, self.fixed_public_url, self.fallback_url)
+
+        def room_is_full(self) -> bool:
+            return self.max_visitors is not None and len(self.visitors) >= self.max_visitors
+
+        async def handle_favicon(self, request: web.Request) -> web.StreamResponse:
+            return web.FileResponse(WEB / "favicon.ico", headers={"Cache-Control": "max-age=86400"})
+
+        async def handle_index(self, request: web.Request) -> web.StreamResponse:
+            base = self.base_url(request)
+            context: dict[str, Any] = {"application": {"name": self.title}, "base_url": base + "/",
+                                       "config": {"static": {"url": base + "/static/"}}}
+            if self.room_is_full():
+                context["max_visitors"] = self.max_visitors
+                response = aiohttp_jinja2.render_template("room_full.html", request, context)
+                response.set_status(503)
+                response.headers["Retry-After"] = "60"
+                return response
+            try:
+                font_size = max(8, min(40, int(request.query.get("fontsize", "16"))))
+            except ValueError:
+                font_size = 16
+            ws_base = ("wss:" if base.startswith("https:") else "ws:") + base.split(":", 1)[1]
+            context.update(font_size=font_size, app_websocket_url=ws_base + "/ws")
+            return aiohttp_jinja2.render_template("app_index.html", request, context)
+
+        async def on_startup(self, app: web.Application) -> None:
+            pass  # textual-serve prints its logo and a wildcard URL here; serve_main says where to go
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """One signal stops the server: every visitor's app is stopped at the same time."""
+            visitors = list(self.visitors)
+            if visitors:
+                await asyncio.gather(*(v.stop() for v in visitors), return_exceptions=True)
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            # a ping a minute, and half a minute for the answer: a room whose machine is busy
+            # (everyone opening a simulation at once) keeps its learners (textual-serve's 15 s
+            # dropped most of 30 visitors on 2 cores); a closed tab is seen at once anyway
+            websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
+            await websocket.prepare(request)
+
+            def to_int(name: str, default: int) -> int:
+                try:
+                    return max(10, min(1000, int(request.query.get(name, default))))
+                except ValueError:
+                    return default
+
+            width, height = to_int("width", 80), to_int("height", 24)
+            if self.room_is_full():
+                await websocket.send_bytes(room_full_text(self.max_visitors or 0).encode())
+                await websocket.close()
+                return websocket
+            service = VisitorService(
+                self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                close=websocket.close, download_manager=self.download_manager, debug=self.debug,
+            )
+            self.visitors.add(service)
+            try:
+                await self._start(service, websocket, width, height)
+                await self._process_messages(websocket, service)
+            except asyncio.CancelledError:
+                pass
+            except Exception as error:  # a visitor's connection going wrong must not stop the room
+                log.exception(error)
+            finally:
+                self.visitors.discard(service)
+                await asyncio.shield(service.stop())
+                if not websocket.closed:
+                    await websocket.close()
+            return websocket
+
+        async def _start(self, service: VisitorService, websocket: web.WebSocketResponse, width: int, height: int) -> None:
+            """Start the app when a start place is free; meanwhile the visitor sees the queue."""
+            if self._starts.locked():
+                self._waiting += 1
+                try:
+                    await websocket.send_bytes(
+                        f"\r\n  lmtui is starting for the learners before you "
+                        f"({self._waiting} waiting); yours comes next...\r\n".encode())
+                    await self._starts.acquire()
+                finally:
+                    self._waiting -= 1
+            else:
+                await self._starts.acquire()
+            try:
+                await service.start(width, height)
+                try:
+                    await asyncio.wait_for(service.first_output.wait(), START_TIMEOUT)
+                except asyncio.TimeoutError:
+                    pass
+            finally:
+                self._starts.release()
+
+    return LmtuiServer()
+
+
+START_FAILED = ("\r\n  lmtui could not start here. Please tell your instructor: the error is in the "
+                "server's output.\r\n")
+
+
+def room_full_text(max_visitors: int) -> str:
+    return (f"\r\n  The room is full: {max_visitors} learners are in already, the most this server "
+            f"takes.\r\n  Try again in a few minutes, or ask your instructor.\r\n")
+
+
+def serve_main(args: Namespace) -> int:
+    from lmtui.core.progress import default_home
+
+    host = args.host or DEFAULT_HOST
+    public_url = None
+    if getattr(args, "public_url", None):
+        try:
+            public_url = check_public_url(args.public_url)
+        except ValueError as e:
+            print(f"lmtui serve: {e}", file=sys.stderr)
+            return 2
+    max_visitors = getattr(args, "max_visitors", None)
+    if max_visitors is not None and max_visitors < 1:
+        print("lmtui serve: --max-visitors must be at least 1", file=sys.stderr)
+        return 2
+    warning = host_warning(host)
+    if warning:
+        print(warning, file=sys.stderr)
+    learners = Path(args.learners_dir) if getattr(args, "learners_dir", None) else default_home() / "learners"
+    try:
+        learners.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"lmtui serve: cannot create the learners folder {learners} ({e.strerror or e})", file=sys.stderr)
+        return 2
+    command = app_command(getattr(args, "content", None), getattr(args, "ascii", False), learners)
+    server = make_server(command, host, args.port, public_url=public_url, max_visitors=max_visitors)
+    if public_url:
+        where = [public_url + "/"]
+    elif is_wildcard(host):
+        where = reachable_addresses(args.port) or [f"http://<this machine's address>:{args.port}/"]
+    else:
+        where = [f"http://{host if ':' not in host else f'[{host}]'}:{args.port}/"]
+    print(f"lmtui: serving on {', '.join(where)} (Ctrl+C stops)", file=sys.stderr)
+    print(f"lmtui: each learner's progress goes to {learners.resolve()}/<name>/ (lmtui report reads them)", file=sys.stderr)
+    server.serve()
+    return 0

@@ -1,0 +1,112 @@
+"""`lmtui check [DIR] [--strict]`: validate a course folder, one `file:line: message` per problem.
+
+Three layers: what the loader finds (structure, headers, quiz tables), what needs the simulations
+(a predict question's parameters are in range and its metric is one the simulation reports), and the
+quiz review (tells a test-wise learner could use; warnings, errors with --strict).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from lmtui.core.course import Course, Problem, builtin_content_dir, load_course
+from lmtui.tools.quizreview import figures, review
+
+
+def _shown(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def format_problem(problem: Problem) -> str:
+    return f"{_shown(problem.path)}:{problem.line}: {problem.message}"
+
+
+def _quiz_path(chapter) -> Path:
+    return chapter.path.with_name(chapter.path.name[: -len(".md")] + ".quiz.toml")
+
+
+def _param_line(path: Path, start: int, name: str) -> int:
+    """The line of ``params`` (or of the parameter's own key) in the question starting at ``start``."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return start
+    for i in range(start - 1, len(lines)):
+        if i > start - 1 and lines[i].strip() == "[[question]]":
+            break
+        if re.match(rf"^\s*(params\s*=|{re.escape(name)}\s*=)", lines[i]):
+            return i + 1
+    return start
+
+
+def predict_problems(course: Course) -> list[Problem]:
+    """Predict questions checked against the simulations they name (imports numpy)."""
+    from lmtui.sims.base import ParamError
+    from lmtui.sims.registry import get
+
+    out: list[Problem] = []
+    for chapter in course.chapters:
+        path = _quiz_path(chapter)
+        for q in chapter.quiz:
+            p = q.predict
+            if p is None:
+                continue
+            where = f"question {q.id!r}"
+            try:
+                sim = get(p.sim)
+            except (KeyError, ImportError) as e:
+                out.append(Problem(path, q.line, f"{where}: simulation {p.sim!r} is not available ({e})"))
+                continue
+            for key, _value in p.params:
+                try:
+                    sim.param(key)
+                except ParamError as e:
+                    out.append(Problem(path, _param_line(path, q.line, key), f"{where}: {e}"))
+            try:
+                sim.resolve(p.overrides)
+            except ParamError as e:
+                if "unknown parameter" not in str(e):
+                    out.append(Problem(path, _param_line(path, q.line, "params"), f"{where}: {e}"))
+            reported = sim.reported_metrics()
+            if p.metric not in reported:
+                out.append(Problem(path, q.line, f"{where}: {p.sim} reports no metric {p.metric!r}; it reports: "
+                                                 f"{', '.join(sorted(reported))}"))
+            if p.theory and p.theory not in sim.reported_predictions():
+                out.append(Problem(path, q.line, f"{where}: {p.sim} reports no prediction {p.theory!r}; it reports: "
+                                                 f"{', '.join(sorted(sim.reported_predictions()))}"))
+    return out
+
+
+def check_main(directory: str | None, strict: bool = False) -> int:
+    root = Path(directory) if directory else builtin_content_dir()
+    course = load_course(root)
+    problems = list(course.problems)
+    if any(q.predict for c in course.chapters for q in c.quiz):
+        problems += predict_problems(course)
+    for problem in problems:
+        print(format_problem(problem))
+    tells = review(course)
+    label = "error" if strict else "warning"
+    for tell in tells:
+        print(f"{_shown(tell.path)}:{tell.line}: {label}: {tell.message}")
+    failed = len(problems) + (len(tells) if strict else 0)
+    if failed:
+        print(f"{failed} problem(s) in {_shown(root)}", file=sys.stderr)
+        return 1
+    questions = sum(len(c.quiz) for c in course.chapters)
+    predicts = sum(1 for c in course.chapters for q in c.quiz if q.predict)
+    pages = sum(len(c.pages) for c in course.chapters)
+    print(f"ok: {len(course.chapters)} chapters, {pages} pages, {questions} questions ({predicts} predict), "
+          f"{len(course.explorers)} explorer figures in {_shown(root)}")
+    if course.chapters:
+        print(f"quiz: {figures(course).text()}")
+    if tells and not strict:
+        print(f"{len(tells)} warning(s); --strict makes them errors", file=sys.stderr)
+    return 0

@@ -1,0 +1,362 @@
+"""`lmtui report DIR`: how a room is doing, for its instructor.
+
+DIR holds one folder per learner, each laid out like an LMTUI_HOME: ``DIR/<name>/progress.db``
+(what ``lmtui serve --learners DIR`` writes, or a shared folder where each hub user's
+``LMTUI_HOME`` is ``DIR/$USER``). A folder that is a user's home (``DIR/<user>/.local/share/lmtui``,
+the default data folder on Linux) is found too, so ``lmtui report /home`` works where the reader
+may read the homes.
+
+Every store is opened read-only (SQLite ``mode=ro``, one snapshot per store), so a report is safe
+while learners are writing; a store that cannot be read (damaged, not a database, written by
+another schema) is listed with the reason and skipped, never changed. Counted as the app counts:
+a learner's first answer to a question as it is now (an answer to a question edited since is not
+counted), predictions as committed and graded by their run.
+
+No Textual import here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from argparse import ArgumentParser, Namespace
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parser is built on every start: the rest is imported when a report runs
+    import sqlite3
+
+    from lmtui.core.course import Course, Question
+
+DB_NAME = "progress.db"  # as lmtui.core.progress names it (a test checks they agree)
+
+HOME_LAYOUT = Path(".local") / "share" / "lmtui"  # the platform data folder under a Linux home
+
+
+def add_report_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("dir", metavar="DIR", help="the learners' folder: one DIR/<name>/ per learner")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="CSV, one row per learner (or per question with --by-question)")
+    out.add_argument("--json", action="store_true", help="JSON: learners, questions and unreadable stores")
+    parser.add_argument("--by-question", action="store_true",
+                        help="with --csv: one row per question (how many answered, right, wrong), most missed first")
+
+
+# -- reading one store ----------------------------------------------------------------------------
+class Unreadable(Exception):
+    """A store that cannot be reported on; the message says why."""
+
+
+@dataclass
+class StoreData:
+    read: dict[str, float] = field(default_factory=dict)  # chapter id -> when
+    answers: dict[tuple[str, str], tuple[str, bool, str, float, float | None]] = field(default_factory=dict)
+    # (chapter, question) -> (choice, correct, fingerprint, answered_at, last_at)
+    predictions: dict[tuple[str, str], tuple[str, bool | None, float, float | None]] = field(default_factory=dict)
+    # (chapter, question) -> (fingerprint, correct, predicted_at, measured_at)
+    last_chapter: str | None = None
+
+
+def _connect_read_only(path: Path) -> "sqlite3.Connection":
+    """Open ``path`` without any chance of writing to it, or beside it. While the learner's app
+    runs, its WAL files exist and ``mode=ro`` reads a consistent snapshot through them. With no
+    WAL file no writer is active, and ``mode=ro`` would create the WAL files (or fail, in a folder
+    the reader may not write): the file is read as immutable then, creating nothing."""
+    import sqlite3
+
+    uri = path.resolve().as_uri()
+    live = path.with_name(path.name + "-wal").exists()
+    conn = sqlite3.connect(f"{uri}?mode=ro" if live else f"{uri}?immutable=1", uri=True, timeout=10.0,
+                           isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
+def read_store(path: Path, course_key: str) -> StoreData:
+    """One learner's store as it is now, for ``course_key``; Unreadable if it cannot be reported.
+    A store whose app started while it was being read as immutable is read again, live."""
+    try:
+        return _read_store(path, course_key)
+    except Unreadable:
+        if not path.with_name(path.name + "-wal").exists():
+            raise
+        return _read_store(path, course_key)
+
+
+def _read_store(path: Path, course_key: str) -> StoreData:
+    import sqlite3
+
+    from lmtui.core.progress import SCHEMA_VERSION
+
+    try:
+        conn = _connect_read_only(path)
+    except sqlite3.OperationalError as e:  # permissions, a folder the reader may not enter, locking
+        raise Unreadable(f"cannot open it ({e})") from e
+    except sqlite3.DatabaseError as e:  # "file is not a database", "malformed"
+        raise Unreadable(f"damaged ({e})") from e
+    try:
+        conn.execute("BEGIN")  # one snapshot: a learner writing meanwhile changes nothing here
+        ok = conn.execute("PRAGMA quick_check").fetchone()
+        if not ok or ok[0] != "ok":
+            raise Unreadable(f"damaged (integrity check: {ok[0] if ok else 'no answer'})")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            raise Unreadable("not an lmtui progress store (no meta table)")
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row and str(row[0]).isdigit() else None
+        if version != SCHEMA_VERSION:
+            if version is not None and version < SCHEMA_VERSION:
+                raise Unreadable(f"written by an older lmtui (schema {version}); it is upgraded the next time "
+                                 f"this learner opens the course")
+            raise Unreadable(f"schema {row[0] if row else 'unknown'}, this lmtui reads {SCHEMA_VERSION}")
+        data = StoreData()
+        for chapter, at in conn.execute("SELECT chapter, read_at FROM chapter_read WHERE course=?", (course_key,)):
+            data.read[chapter] = at
+        for chapter, question, choice, correct, fingerprint, at, last_at in conn.execute(
+                "SELECT chapter, question, choice, correct, fingerprint, answered_at, last_at FROM answer "
+                "WHERE course=?", (course_key,)):
+            data.answers[(chapter, question)] = (choice, bool(correct), fingerprint, at, last_at)
+        for chapter, question, fingerprint, correct, at, measured_at in conn.execute(
+                "SELECT chapter, question, fingerprint, correct, predicted_at, measured_at FROM prediction "
+                "WHERE course=?", (course_key,)):
+            data.predictions[(chapter, question)] = (fingerprint, None if correct is None else bool(correct), at, measured_at)
+        last = conn.execute("SELECT value FROM state WHERE course=? AND key='last_chapter'", (course_key,)).fetchone()
+        data.last_chapter = last[0] if last else None
+        conn.execute("COMMIT")
+        return data
+    except sqlite3.DatabaseError as e:  # "file is not a database", "malformed", missing columns
+        raise Unreadable(f"damaged ({e})") from e
+    finally:
+        conn.close()
+
+
+def find_stores(root: Path) -> list[tuple[str, Path]]:
+    """(learner, store) for each learner folder under ``root``, by name."""
+    found = []
+    for child in sorted(root.iterdir(), key=lambda p: p.name.casefold()):
+        if not child.is_dir() or child.name.startswith("."):
+            continue
+        for candidate in (child / DB_NAME, child / HOME_LAYOUT / DB_NAME):
+            if candidate.is_file():
+                found.append((child.name, candidate))
+                break
+    return found
+
+
+# -- the room -------------------------------------------------------------------------------------
+@dataclass
+class ChapterScore:
+    correct: int
+    answered: int
+    total: int
+
+    def text(self) -> str:
+        return f"{self.correct}/{self.total}" if self.answered else "-"
+
+
+@dataclass
+class LearnerRow:
+    learner: str
+    chapters_read: int
+    scores: dict[str, ChapterScore]  # chapter id -> first answers to questions as they are now
+    predictions: int  # committed, to predict questions as they are now
+    within_tolerance: int  # of those, graded right by their run
+    last_activity: float | None
+    last_chapter: str | None
+
+
+@dataclass
+class QuestionRow:
+    chapter: str
+    question: str
+    prompt: str
+    predict: bool
+    answered: int = 0  # learners with a counted answer (or a graded prediction)
+    right: int = 0
+
+    @property
+    def wrong(self) -> int:
+        return self.answered - self.right
+
+    @property
+    def wrong_share(self) -> float:
+        return self.wrong / self.answered if self.answered else 0.0
+
+
+@dataclass
+class Report:
+    course: Course
+    learners: list[LearnerRow]
+    questions: list[QuestionRow]  # most missed first
+    unreadable: list[tuple[str, Path, str]]  # learner, store, why
+
+
+def build_report(root: Path, course: Course, course_key: str) -> Report:
+    questions: dict[tuple[str, str], tuple[Question, QuestionRow]] = {}
+    for chapter in course.chapters:
+        for q in chapter.quiz:
+            questions[(chapter.id, q.id)] = (q, QuestionRow(chapter.id, q.id, q.prompt, q.predict is not None))
+    learners, unreadable = [], []
+    for name, path in find_stores(root):
+        try:
+            data = read_store(path, course_key)
+        except Unreadable as e:
+            unreadable.append((name, path, str(e)))
+            continue
+        scores = {}
+        for chapter in course.chapters:
+            mc = [q for q in chapter.quiz if q.predict is None]
+            counted = [data.answers[(chapter.id, q.id)] for q in mc
+                       if (chapter.id, q.id) in data.answers and data.answers[(chapter.id, q.id)][2] == q.fingerprint]
+            scores[chapter.id] = ChapterScore(sum(a[1] for a in counted), len(counted), len(mc))
+        made = within = 0
+        for key, (q, row) in questions.items():
+            if q.predict is None:
+                answer = data.answers.get(key)
+                if answer is not None and answer[2] == q.fingerprint:
+                    row.answered += 1
+                    row.right += answer[1]
+            else:
+                prediction = data.predictions.get(key)
+                if prediction is not None and prediction[0] == q.fingerprint:
+                    made += 1
+                    if prediction[1] is not None:  # graded by its run
+                        row.answered += 1
+                        row.right += prediction[1]
+                        within += prediction[1]
+        times = [*data.read.values(), *(a[3] for a in data.answers.values()), *(a[4] for a in data.answers.values() if a[4]),
+                 *(p[2] for p in data.predictions.values()), *(p[3] for p in data.predictions.values() if p[3])]
+        known = {c.id for c in course.chapters}
+        learners.append(LearnerRow(name, len(set(data.read) & known), scores, made, within,
+                                   max(times) if times else None, data.last_chapter))
+    rows = sorted((row for _, row in questions.values()), key=lambda r: (-r.wrong_share, -r.wrong, r.chapter, r.question))
+    return Report(course, learners, rows, unreadable)
+
+
+# -- output ---------------------------------------------------------------------------------------
+def _when(t: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else "-"
+
+
+def _chapter_number(course: Course, chapter_id: str) -> str:
+    index = course.index_of(chapter_id)
+    return str(index) if index is not None else chapter_id
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def render_text(report: Report) -> str:
+    course = report.course
+    chapters = course.chapters
+    total_mc = sum(1 for c in chapters for q in c.quiz if q.predict is None)
+    total_predict = sum(1 for c in chapters for q in c.quiz if q.predict is not None)
+    out = [f"{len(report.learners)} learner(s); {len(chapters)} chapters, {total_mc} quiz questions"
+           + (f", {total_predict} predictions" if total_predict else "")]
+    headers = ["learner", "read"] + [str(i) for i in range(len(chapters))] + ["quiz", "predicted", "within", "last activity"]
+    rows = []
+    for r in report.learners:
+        right = sum(s.correct for s in r.scores.values())
+        rows.append([r.learner, f"{r.chapters_read}/{len(chapters)}", *(r.scores[c.id].text() for c in chapters),
+                     f"{right}/{total_mc}", str(r.predictions), str(r.within_tolerance), _when(r.last_activity)])
+    out += [""] + _table(headers, rows, right=set(range(1, len(headers) - 1)))
+    import textwrap
+
+    legend = ("quiz score per chapter: first answers right / questions (- none answered). Chapters: "
+              + ", ".join(f"{i} {c.title}" for i, c in enumerate(chapters)) + ".")
+    out += textwrap.wrap(legend, 100)
+    answered = [q for q in report.questions if q.answered]
+    if answered:
+        out += ["", "Questions, most missed first (first answers; predictions as graded by their run):", ""]
+        qrows = [[f"{_chapter_number(course, q.chapter)}/{q.question}", str(q.answered), str(q.right), str(q.wrong),
+                  f"{q.wrong_share:.0%}", _short(q.prompt, 56)] for q in answered]
+        out += _table(["question", "answered", "right", "wrong", "wrong %", "prompt"], qrows, right={1, 2, 3, 4})
+    if report.unreadable:
+        out += ["", f"{len(report.unreadable)} store(s) could not be read (left as they are):"]
+        out += [f"  {name}: {path}: {why}" for name, path, why in report.unreadable]
+    return "\n".join(out) + "\n"
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def render_csv(report: Report, by_question: bool = False) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if by_question:
+        writer.writerow(["chapter", "question", "kind", "answered", "right", "wrong", "wrong_share", "prompt"])
+        for q in report.questions:
+            writer.writerow([q.chapter, q.question, "predict" if q.predict else "choice", q.answered, q.right, q.wrong,
+                             f"{q.wrong_share:.3f}", q.prompt])
+        return buffer.getvalue()
+    chapters = report.course.chapters
+    writer.writerow(["learner", "chapters_read", *(f"quiz_{c.id}" for c in chapters), "quiz_right", "quiz_answered",
+                     "predictions", "within_tolerance", "last_activity"])
+    for r in report.learners:
+        writer.writerow([r.learner, r.chapters_read, *(f"{r.scores[c.id].correct}/{r.scores[c.id].total}"
+                                                       if r.scores[c.id].answered else "" for c in chapters),
+                         sum(s.correct for s in r.scores.values()), sum(s.answered for s in r.scores.values()),
+                         r.predictions, r.within_tolerance,
+                         time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(r.last_activity)) if r.last_activity else ""])
+    return buffer.getvalue()
+
+
+def render_json(report: Report) -> str:
+    import json
+
+    chapters = report.course.chapters
+    return json.dumps({
+        "chapters": [{"id": c.id, "title": c.title, "questions": sum(q.predict is None for q in c.quiz)} for c in chapters],
+        "learners": [{
+            "learner": r.learner, "chapters_read": r.chapters_read,
+            "quiz": {cid: {"right": s.correct, "answered": s.answered, "total": s.total} for cid, s in r.scores.items()},
+            "predictions": r.predictions, "within_tolerance": r.within_tolerance,
+            "last_activity": r.last_activity, "last_chapter": r.last_chapter,
+        } for r in report.learners],
+        "questions": [{"chapter": q.chapter, "question": q.question, "kind": "predict" if q.predict else "choice",
+                       "answered": q.answered, "right": q.right, "wrong": q.wrong, "prompt": q.prompt}
+                      for q in report.questions],
+        "unreadable": [{"learner": n, "store": str(p), "why": w} for n, p, w in report.unreadable],
+    }, indent=2, ensure_ascii=False) + "\n"
+
+
+def report_main(args: Namespace) -> int:
+    root = Path(args.dir)
+    if not root.is_dir():
+        print(f"lmtui report: {root} is not a folder (give the learners' folder: lmtui serve --learners DIR)", file=sys.stderr)
+        return 2
+    from lmtui.core.course import load_course
+
+    content = getattr(args, "content", None)
+    course = load_course(content)
+    course_key = "builtin" if content is None else str(Path(content).resolve())
+    try:
+        report = build_report(root, course, course_key)
+    except OSError as e:
+        print(f"lmtui report: cannot read {root} ({e.strerror or e})", file=sys.stderr)
+        return 2
+    if args.json:
+        sys.stdout.write(render_json(report))
+    elif args.csv:
+        sys.stdout.write(render_csv(report, by_question=args.by_question))
+    else:
+        sys.stdout.write(render_text(report))
+    if not report.learners and not report.unreadable:
+        print(f"lmtui report: no learner stores under {root} (each learner is a folder with {DB_NAME})", file=sys.stderr)
+    elif report.unreadable and (args.json or args.csv):
+        print(f"lmtui report: {len(report.unreadable)} store(s) could not be read: "
+              + "; ".join(f"{n}: {w}" for n, _, w in report.unreadable), file=sys.stderr)
+    return 0

@@ -1,0 +1,565 @@
+"""Every work-around for an upstream Textual (8.2.8, pinned exactly) bug, in one place.
+
+Each is listed in ``FIXES`` with the upstream report it answers and a ``requires`` check of the
+private Textual internals it depends on. ``apply_all()`` runs from the app's start (``LmtuiApp``'s
+constructor), not at import: it checks every fix's internals (a Textual release that renames one
+fails loudly at start instead of leaving the fix silently dead) and installs the few that patch
+Textual itself. The others are subclasses the app uses in place of Textual's own (``LeanFooter``,
+``LeanInput``, ``SafeCommandPalette``, ``DismissOnTop``, ``QuietFocusScreen``, ``GuardedApp``): they
+change nothing outside lmtui.
+
+``tests/test_textual_fixes.py`` reproduces each upstream bug with the fix off (Textual's own class,
+or the patch reverted with ``without(name)``) and shows it gone with the fix on. When a Textual
+release fixes one, that test fails with the fix off: delete the fix and its test.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+from textual import events
+from textual._xterm_parser import XTermParser
+from textual.app import App
+from textual.await_complete import AwaitComplete
+from textual.command import CommandPalette, SearchIcon
+from textual.css.query import NoMatches
+from textual.dom import NoScreen
+from textual.drivers import linux_driver, linux_inline_driver, web_driver
+from textual.reactive import Reactive
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.widget import Widget
+from textual.widgets import Footer, Input, OptionList
+
+
+class TextualChanged(RuntimeError):
+    """A work-around's Textual internals are gone: the pinned Textual was changed."""
+
+
+def _require(owner: object, *names: str) -> None:
+    for name in names:
+        if not hasattr(owner, name):
+            raise TextualChanged(f"textual changed: {getattr(owner, '__name__', owner)!r} has no {name!r}; "
+                                 f"review lmtui/tui/textual_fixes.py against this Textual version")
+
+
+def _require_code(function: Callable, *names: str) -> None:
+    """``function``'s own code still uses ``names`` (the attributes a fix works around)."""
+    used = set(function.__code__.co_names) | {c for c in function.__code__.co_consts if isinstance(c, str)}
+    for nested in function.__code__.co_consts:
+        if hasattr(nested, "co_names"):
+            used |= set(nested.co_names)
+    missing = [n for n in names if n not in used]
+    if missing:
+        raise TextualChanged(f"textual changed: {function.__qualname__} no longer uses {', '.join(missing)}; "
+                             f"review lmtui/tui/textual_fixes.py against this Textual version")
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    upstream: str  # the upstream report, or what was searched when none was found
+    requires: Callable[[], None]
+    apply: Callable[[], None] | None = None  # for fixes that patch Textual itself
+    revert: Callable[[], None] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Leaks
+# ---------------------------------------------------------------------------------------------
+def prune_closed_watchers(obj: object) -> int:
+    """Drop watcher entries whose owner has been removed; returns how many were dropped.
+
+    Textualize/textual#6666: ``self.watch(other, ...)`` and ``data_bind`` store ``(owner, callback)``
+    on the *watched* object, and prune closed owners only when that attribute changes. If it never
+    changes, every removed owner stays alive with its whole subtree.
+    """
+    watchers: dict[str, list] = getattr(obj, "__watchers", None) or {}
+    dropped = 0
+    for entries in watchers.values():
+        keep = [(owner, callback) for owner, callback in entries if not (owner._closing or owner._closed)]
+        dropped += len(entries) - len(keep)
+        entries[:] = keep
+    return dropped
+
+
+class LeanInput(Input):
+    """Textual's Input subscribes to its screen's ``text_selection_started_signal`` on mount and
+    never unsubscribes. The signal keeps subscribers in a WeakKeyDictionary whose values are
+    closures over the Input itself, so the key never dies: every Input ever mounted on a long-lived
+    screen stays in memory (found by scripts/soak.py: 21 parameter fields, ~0.5 MB, per pass
+    through the course). Unsubscribed on unmount, as Textual's Footer does for its own signal.
+    Upstream: the same family as Textualize/textual#6666 (subscriptions outliving their widget)."""
+
+    def _on_unmount(self) -> None:
+        with suppress(NoScreen):  # no screen left to unsubscribe from: nothing holds us
+            self.screen.text_selection_started_signal.unsubscribe(self)
+
+
+def _requires_lean_input() -> None:
+    _require_code(Input._on_mount, "text_selection_started_signal", "subscribe")
+    _require_code(Screen.__init__, "text_selection_started_signal")
+    _require(Signal, "subscribe", "unsubscribe")
+
+
+class LeanFooter(Footer):
+    """Textual's Footer, with two changes:
+
+    * It rebuilds its keys on every binding change, which is every focus move, even when the
+      keys shown stay the same (moving between two parameters, two quiz questions, two chapters).
+      A rebuild mounts a dozen widgets and re-lays-out the screen: most of the cost of a key
+      press. Here it rebuilds only when what it shows changes.
+    * Each FooterKey is ``data_bind``-ed to the footer's ``compact``, which never changes: without
+      pruning, every key ever shown stays in memory (Textualize/textual#6666; found by
+      scripts/soak.py: about 1,300 dead keys and ~45 MB per pass through the course). Pruned after
+      each rebuild.
+    """
+
+    _shown: tuple | None = None
+
+    def _signature(self) -> tuple | None:
+        if not self._bindings_ready or not self.is_attached:
+            return None
+        app = self.app
+        keys = tuple(
+            (binding.key, app.get_key_display(binding), binding.description, binding.action, enabled, tooltip,
+             binding.group.description if binding.group else None)
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show
+        )
+        return keys, self.show_command_palette, self.compact, app.ENABLE_COMMAND_PALETTE
+
+    async def recompose(self) -> None:
+        signature = self._signature()
+        if signature is not None and signature == self._shown and self.children:
+            return
+        self._shown = signature
+        await super().recompose()
+        prune_closed_watchers(self)
+
+
+def _requires_lean_footer() -> None:
+    _require(Footer, "_bindings_ready", "recompose", "compose", "bindings_changed")
+    _require(Screen, "active_bindings")
+    _require_code(Footer.compose, "data_bind")
+    _require_code(Footer.bindings_changed, "recompose")  # the rebuild LeanFooter skips
+    from textual import reactive
+
+    _require_code(reactive._watch, "__watchers")
+
+
+# ---------------------------------------------------------------------------------------------
+# Crashes
+# ---------------------------------------------------------------------------------------------
+_ORIGINAL_MOVE_PAGE = getattr(OptionList, "_move_page", None)  # Textual's own, kept to check and to call
+
+
+def _guarded_move_page(self: OptionList, direction: int) -> None:
+    """``OptionList._move_page`` indexes ``_index_to_line``, filled only once the list has been
+    rendered at a non-zero height: PageUp/PageDown in the command palette before that (no matches
+    yet, or a terminal a few rows tall) raised KeyError and took the app down (found by random-key
+    testing; see textual-notes, "a crash to design around")."""
+    if (self.highlighted or 0) not in self._index_to_line or not self._lines:
+        return
+    _ORIGINAL_MOVE_PAGE(self, direction)  # type: ignore[misc]
+
+
+def _requires_option_list() -> None:
+    _require(OptionList, "_move_page", "_index_to_line", "_lines")  # properties
+    if _ORIGINAL_MOVE_PAGE is None:
+        raise TextualChanged("textual changed: OptionList has no '_move_page'; "
+                             "review lmtui/tui/textual_fixes.py against this Textual version")
+    _require_code(_ORIGINAL_MOVE_PAGE, "_index_to_line")  # Textual's, not the guard patched in
+
+
+def _patch_option_list() -> None:
+    OptionList._move_page = _guarded_move_page  # type: ignore[method-assign]
+
+
+def _unpatch_option_list() -> None:
+    OptionList._move_page = _ORIGINAL_MOVE_PAGE  # type: ignore[method-assign]
+
+
+class DismissOnTop:
+    """For overlay screens. Textual's dismiss resolves the screen's result and pops whatever screen
+    is on top. A key already in flight when the too-small notice covered an overlay dismissed the
+    overlay but popped the notice, and the next one resolved an already-resolved result future:
+    InvalidStateError ended the app (found by the seeded key storm). Dismissing a screen that is
+    not on top is a no-op here; once dismissed, a screen is off the stack, so it is dismissed once.
+
+    ``CLOSE_KEYS`` and ``action_close`` let the app close the overlay the moment such a key
+    arrives (see ``GuardedApp._close_overlay_at_once``)."""
+
+    CLOSE_KEYS: tuple[str, ...] = ("escape",)
+
+    def dismiss(self, result=None) -> AwaitComplete:
+        if not self.is_active:  # type: ignore[attr-defined]
+            return AwaitComplete.nothing()
+        return super().dismiss(result)  # type: ignore[misc]
+
+
+def _requires_dismiss_on_top() -> None:
+    _require(Screen, "dismiss", "is_active")
+    _require_code(Screen.dismiss, "pop_screen", "_result_callbacks")
+
+
+class SafeCommandPalette(DismissOnTop, CommandPalette):
+    """Textual's palette queries its own children in reactive watchers; a timer or a search
+    worker that fires while the palette is being dismissed (keys faster than the screen, found by
+    the pty key storm) raises NoMatches and ends the app. Same palette, watchers that give up
+    quietly once the children are gone, dismissed only while on top (``DismissOnTop``), and an
+    ASCII search icon under --ascii (Textual's is an emoji that a non-UTF-8 terminal shows as ??)."""
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "ascii_only", False):
+            for icon in self.query(SearchIcon):
+                icon.icon = ">"
+
+    def _watch__list_visible(self) -> None:
+        with suppress(NoMatches):
+            super()._watch__list_visible()
+
+    async def _watch__show_busy(self) -> None:
+        with suppress(NoMatches):
+            await super()._watch__show_busy()
+
+    def action_close(self) -> None:
+        """What escape does: stop searching, tell the app, dismiss."""
+        self._action_escape()
+
+
+def _requires_safe_palette() -> None:
+    _require(CommandPalette, "_watch__list_visible", "_watch__show_busy", "_action_escape")
+    _require(SearchIcon, "icon")
+
+
+def lands_on_removed_widget(screen: Screen, event: events.MouseDown) -> bool:
+    """Textual starts a text selection on mouse-down from the compositor's map; a click that lands,
+    before the next refresh, on a widget just removed (a chapter switch, a figure swap) finds no
+    parent and raises AttributeError in ``Screen._forward_event`` (found by the pty key storm). Such
+    a click has nothing to act on: the caller drops it."""
+    try:
+        widget, offset = screen.get_widget_and_offset_at(event.x, event.y)
+    except Exception:  # outside the map while resizing: let Textual handle (and ignore) it
+        return False
+    return widget is not None and offset is not None and widget is not screen and widget.parent is None
+
+
+def _requires_removed_widget_click() -> None:
+    _require(Screen, "get_widget_and_offset_at", "_forward_event")
+    _require_code(Screen._forward_event, "get_widget_and_offset_at")
+    _require_code(App.on_event, "_forward_event")  # the app hands mouse-downs to the screen
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+# ---------------------------------------------------------------------------------------------
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+PASTE_STALL = 2.0  # seconds without a byte inside an open paste: the paste is broken
+
+# After a lone ESC, the characters that still continue an escape sequence (CSI, SS3, OSC, DCS,
+# APC, PM, SOS, ST, and ESC itself). Anything else in a later read starts a new key.
+SEQUENCE_CONTINUES = frozenset("[O]P_^X\\\x1b")
+
+
+class PasteSafeParser(XTermParser):
+    """Two faults of Textual's XTermParser, which every driver feeds the terminal's bytes to.
+
+    STALLED PASTE: a bracketed-paste start whose end never comes (a garbled sequence over a flaky
+    link, or random bytes: found by the pty key storm) switches the parser into paste mode for
+    good, and every later key, q included, is swallowed as pasted text. A real paste arrives as one
+    continuous stream, and terminals strip control characters from pasted text (the paste-injection
+    defence), so: an open paste is closed (by feeding the end marker) when a lone ESC arrives by
+    itself, which is a key press; or, as a backstop, after PASTE_STALL seconds with no input,
+    checked on the parser's regular tick (every 0.1 s).
+
+    ESC_THEN_KEY: after an ESC, Textual waits ESCDELAY (0.1 s) for the rest of a sequence, timed
+    from when its input thread *reads* the ESC. When the app is busy the thread reads late, so an
+    escape and the key typed after it (escape, then q to quit) arrive within that window and are
+    merged into alt+q: nothing happens (found by the shared key storm's "escape, escape, escape,
+    q" ending). A terminal writes alt+key as one chunk, so a read that ends in a lone ESC followed
+    by a read that does not continue a sequence is two keys: the escape is flushed first.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._paste_open = False
+        self._tail = ""
+        self._last_input = time.monotonic()
+        self._esc_pending = False
+
+    def feed(self, data: str):
+        if data == "\x1b" and self._paste_open:  # escape pressed: this is no paste
+            self._paste_open, self._esc_pending = False, True
+            return [*super().feed(PASTE_END), *super().feed(data)]
+        if self._esc_pending and data and data[0] not in SEQUENCE_CONTINUES:
+            # the previous read ended in a lone escape, and this read does not continue an escape
+            # sequence: the escape was a key press of its own (see ESC_THEN_KEY)
+            self._esc_pending = False
+            return [*self._flush_escape(), *self.feed(data)]
+        self._esc_pending = data.endswith("\x1b")
+        if data:
+            self._last_input = time.monotonic()
+            scan = self._tail + data
+            start, end = scan.rfind(PASTE_START), scan.rfind(PASTE_END)
+            if start != -1 or end != -1:
+                self._paste_open = start > end
+            self._tail = scan[-(len(PASTE_START) - 1):]
+        return super().feed(data)
+
+    def _flush_escape(self):
+        if self._timeout_time is not None:  # the parser is waiting to see what follows the escape
+            self._timeout_time = 0.0
+            yield from super().tick()
+
+    def tick(self):
+        if self._paste_open and time.monotonic() - self._last_input > PASTE_STALL:
+            self._paste_open = False
+            yield from super().feed(PASTE_END)
+        yield from super().tick()
+
+
+# the driver modules whose XTermParser is replaced: the terminal ones, and the browser's
+# (textual-serve runs the app under web_driver, which feeds the browser's keys to the same parser)
+PARSER_DRIVERS = [linux_driver, linux_inline_driver, web_driver]
+
+
+def _requires_parser() -> None:
+    _require(XTermParser, "feed", "tick")
+    from textual._parser import Parser
+
+    _require_code(Parser.__init__, "_timeout_time")
+    for module in PARSER_DRIVERS:
+        _require(module, "XTermParser")
+
+
+def _patch_parsers() -> None:
+    for module in PARSER_DRIVERS:
+        module.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
+
+
+def _unpatch_parsers() -> None:
+    for module in PARSER_DRIVERS:
+        module.XTermParser = XTermParser  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# Drivers: the browser (lmtui serve) and terminals that say their size in the environment
+# ---------------------------------------------------------------------------------------------
+_web_input_thread = web_driver.WebDriver.__dict__.get("run_input_thread")
+
+
+def _requires_web_input_exit() -> None:
+    """Textual's WebDriver reads keys and textual-serve's meta packets from stdin in its input
+    thread, which returns when stdin ends and tells nobody; ``exit_event`` is set only when the
+    app stops the driver itself."""
+    _require(web_driver.WebDriver, "run_input_thread", "stop_application_mode", "send_message")
+    _require_code(web_driver.WebDriver.stop_application_mode, "exit_event")
+    if _web_input_thread is None:
+        raise TextualChanged("textual changed: WebDriver no longer defines run_input_thread")
+
+
+def _patch_web_input_exit() -> None:
+    """When a visitor's input ends (the server was killed, or closed the pipe) with the app still
+    running, nothing can ever reach the app again: it ends, as a hang-up ends a terminal app.
+    Without this every visitor's app outlived a killed `lmtui serve`, re-parented to init with
+    its progress store open."""
+    from textual import messages
+
+    original = _web_input_thread
+
+    def run_input_thread(self) -> None:
+        try:
+            original(self)
+        finally:
+            if not self.exit_event.is_set():  # not stop_application_mode: the input is gone
+                self.send_message(messages.ExitApp())
+
+    web_driver.WebDriver.run_input_thread = run_input_thread  # type: ignore[method-assign]
+
+
+def _unpatch_web_input_exit() -> None:
+    web_driver.WebDriver.run_input_thread = _web_input_thread  # type: ignore[method-assign]
+
+
+_terminal_size = linux_driver.LinuxDriver.__dict__.get("_get_terminal_size")
+
+
+def _requires_terminal_size() -> None:
+    _require(linux_driver.LinuxDriver, "_get_terminal_size")
+    if _terminal_size is None:
+        raise TextualChanged("textual changed: LinuxDriver no longer defines _get_terminal_size")
+    _require_code(_terminal_size, "get_terminal_size")  # Textual's own (shutil's), not the patch
+
+
+def _patch_terminal_size() -> None:
+    """Textual's LinuxDriver sizes the screen with ``shutil.get_terminal_size``, which believes
+    COLUMNS and LINES from the environment before the terminal itself. JupyterLab's terminal
+    (terminado) sets them once, to 80x25, when the shell starts, and a shell such as sh never
+    updates them: lmtui in a JupyterHub terminal drew 25 rows on a 24-row terminal (its top line
+    scrolled away) and never followed a resize, since each SIGWINCH read the same stale numbers.
+    The terminal's own size first; the environment only when there is no terminal to ask."""
+    import os
+    import sys
+
+    original = _terminal_size
+
+    def _get_terminal_size(self) -> tuple[int, int]:
+        for stream in (sys.__stdout__, sys.__stdin__):
+            try:
+                columns, lines = os.get_terminal_size(stream.fileno())
+            except (AttributeError, ValueError, OSError):
+                continue
+            if columns > 0 and lines > 0:
+                return columns, lines
+        return original(self)
+
+    linux_driver.LinuxDriver._get_terminal_size = _get_terminal_size  # type: ignore[method-assign]
+
+
+def _unpatch_terminal_size() -> None:
+    linux_driver.LinuxDriver._get_terminal_size = _terminal_size  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------
+# Screens and the app
+# ---------------------------------------------------------------------------------------------
+class QuietFocusScreen(Screen[None]):
+    """Textual's ``Screen.focused`` is a reactive with repaint on, so every focus move (tab, moving
+    between parameters or quiz questions) repaints and re-sends the whole screen: about a screenful
+    of bytes per key over SSH, and most of the key's latency while a simulation runs.
+    ``Screen.set_focus`` already restyles the widgets whose look depends on focus (the focused and
+    blurred widgets and their ancestors, via ``_update_focus_styles``), and those repaint themselves.
+    Only lmtui's main screen is changed (the snapshot tests show focus highlights unchanged)."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+
+_REACTIVE_SETTINGS = ("_default", "_layout", "_init", "_always_update", "_run_compute", "_recompose", "_bindings",
+                      "_toggle_class")
+
+
+def _reactive_settings(reactive: Reactive) -> tuple:
+    """A reactive's settings, all but ``repaint``."""
+    return tuple(getattr(reactive, name, AttributeError) for name in _REACTIVE_SETTINGS)
+
+
+def _requires_quiet_focus() -> None:
+    _require(Screen, "focused", "_watch_focused", "_update_focus_styles")
+    focused = Screen.__dict__.get("focused")
+    if not isinstance(focused, Reactive):
+        raise TextualChanged("textual changed: Screen.focused is no longer a Reactive")
+    # QuietFocusScreen redefines the reactive: it must differ from Textual's in repaint only
+    if _reactive_settings(focused) != _reactive_settings(QuietFocusScreen.__dict__["focused"]):
+        raise TextualChanged("textual changed: Screen.focused has new settings; "
+                             "copy them into QuietFocusScreen.focused (lmtui/tui/textual_fixes.py)")
+
+
+class GuardedApp(App):
+    """The app-level work-arounds, for lmtui's App to inherit."""
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never pop the last screen. Textual's command palette can dismiss itself twice when two
+        escapes are in flight (found by the pty key storm), and the second pop would end the app."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete.nothing()
+        return super().pop_screen()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.MouseDown) and lands_on_removed_widget(self.screen, event):
+            return
+        if isinstance(event, events.Key) and not event.is_forwarded and self._close_overlay_at_once(event.key):
+            return
+        await super().on_event(event)
+
+    def _close_overlay_at_once(self, key: str) -> bool:
+        """Textual queues each key at the focused widget of the screen on top when the key
+        arrives, and only there turns it into an action. Escape then q, typed quickly or read late
+        by a busy app, therefore both land in the palette (or the help, or the links): the escape
+        closes it and the q is typed into it, or lost (found by the shared key storm). A key that
+        closes an overlay closes it here, in arrival order, so the next key meets the screen below."""
+        screen = self.screen
+        if isinstance(screen, DismissOnTop) and key in screen.CLOSE_KEYS:
+            screen.action_close()  # type: ignore[attr-defined]
+            return True
+        return False
+
+    def open_palette(self, **kwargs) -> None:
+        """One palette at a time, and the palette that survives fast keys (a plain CommandPalette
+        crashed the shared key storm: two escapes in flight dismissed it twice)."""
+        if any(isinstance(s, CommandPalette) for s in self.screen_stack):
+            return
+        self.push_screen(SafeCommandPalette(**kwargs))
+
+
+def _requires_guarded_app() -> None:
+    _require(App, "pop_screen", "on_event", "screen_stack", "push_screen")
+    _require(events.Key, "is_forwarded")
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------------------------
+FIXES: list[Fix] = [
+    Fix("footer-rebuilds-and-leaks",
+        "the leak: Textualize/textual#6666 (watchers of data_bind not removed with their owner); "
+        "the rebuild on every focus move: none found", _requires_lean_footer),
+    Fix("input-selection-signal-leak",
+        "none found; the same kind of leak as Textualize/textual#6666", _requires_lean_input),
+    Fix("option-list-page-keys",
+        "related: Textualize/textual#5794 (_update_lines returns early at zero height, so _index_to_line "
+        "stays empty); the KeyError itself: none found", _requires_option_list, _patch_option_list, _unpatch_option_list),
+    Fix("dismiss-pops-the-top-screen",
+        "Textualize/textual#4884 (InvalidStateError when dismissing a Screen; PR #4892 fixed the worker "
+        "path, not a second dismiss) and #2575 (dismiss of a screen that is not on top)", _requires_dismiss_on_top),
+    Fix("palette-watchers-after-dismiss", "none found", _requires_safe_palette),
+    Fix("click-on-removed-widget",
+        "Textualize/textual#6643 (a detached widget in the compositor crashes MouseDown selection; "
+        "fix PR #6645 not merged)", _requires_removed_widget_click),
+    Fix("stalled-paste-and-late-escape",
+        "the stalled paste: none found (bracketed paste came with #564); the late escape: related to "
+        "Textualize/textual#4816 (ESCDELAY, PR #4848, in 8.2.8, still timed from the read)",
+        _requires_parser, _patch_parsers, _unpatch_parsers),
+    Fix("focus-repaints-the-screen", "none found", _requires_quiet_focus),
+    Fix("web-app-outlives-its-input",
+        "related: Textualize/textual#6690 (the Linux driver's input thread at EOF; it notes the app "
+        "keeps running on every driver once its input ends); for the web driver's orphans: none found",
+        _requires_web_input_exit, _patch_web_input_exit, _unpatch_web_input_exit),
+    Fix("terminal-size-from-stale-environment",
+        "Textualize/textual#6153 (use os.get_terminal_size first: COLUMNS and LINES go stale, seen in "
+        "JupyterLab's terminal; open)", _requires_terminal_size, _patch_terminal_size, _unpatch_terminal_size),
+    Fix("keys-queued-at-a-closing-overlay",
+        "related: Textualize/textual#4704 (key events sent to an inactive screen)", _requires_guarded_app),
+]
+
+_applied = False
+
+
+def apply_all() -> None:
+    """Check every fix's Textual internals and install the patches (once per process)."""
+    global _applied
+    for fix in FIXES:
+        fix.requires()
+    if _applied:
+        return
+    for fix in FIXES:
+        if fix.apply is not None:
+            fix.apply()
+    _applied = True
+
+
+@contextmanager
+def without(name: str) -> Iterator[None]:
+    """For tests: the named patch reverted (Textual's own behaviour) for the duration."""
+    fix = next(f for f in FIXES if f.name == name)
+    if fix.revert is None or fix.apply is None:
+        raise ValueError(f"{name} is not a patch; use Textual's own class to see the bug")
+    fix.revert()
+    try:
+        yield
+    finally:
+        if _applied:
+            fix.apply()

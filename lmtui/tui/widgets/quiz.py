@@ -1,0 +1,235 @@
+"""The quiz: one focusable card per question; keys 1-4 answer the focused card.
+
+Attributes down, messages up: a card shows the stored answer it is given (``show``) and posts
+``QuestionCard.Answered`` when the learner presses a number; the app records it in the learner's
+record and hands the card the stored answer back. The first answer counts; later presses are
+practice, shown as such. After an answer the right choice is marked in the list in text, and the
+focused card carries a visible bar (so NO_COLOR and --ascii show which question 1-4 will answer).
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from lmtui.core.course import Chapter, Question
+from lmtui.core.progress import Answer, Prediction
+from lmtui.core.record import ChapterStatus, choice_number, question_state
+
+YOURS, RIGHT = ">", "*"
+
+
+class QuestionCard(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    QuestionCard { height: auto; padding: 0 1; margin-bottom: 1; border-left: blank; }
+    QuestionCard:focus { border-left: thick $accent; background: $boost; }
+    QuestionCard > .q-prompt { text-style: bold; }
+    QuestionCard > .q-feedback { margin-top: 1; }
+    QuestionCard.-right > .q-feedback { color: $success; }
+    QuestionCard.-wrong > .q-feedback { color: $warning; }
+    QuestionCard.-changed > .q-feedback { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding(str(n), f"answer({n})", f"Answer {n}", show=n == 1, id=f"answer-{n}") for n in range(1, 5)
+    ]
+
+    class Answered(Message):
+        def __init__(self, card: QuestionCard, chapter_id: str, question: Question, choice: int) -> None:
+            super().__init__()
+            self.card, self.chapter_id, self.question, self.choice = card, chapter_id, question, choice
+
+    def __init__(self, chapter_id: str, index: int, question: Question, answer: Answer | None) -> None:
+        super().__init__()
+        self.chapter_id, self.index, self.question, self.answer = chapter_id, index, question, answer
+        self.practice: tuple[int, bool] | None = None  # the latest practice try this session
+        # kept, not queried: a key can arrive while the card is being replaced
+        self._prompt = Static(f"Q{index + 1}. {question.prompt}", classes="q-prompt", markup=False)
+        self._choices = Static(self._choices_table(), classes="q-choices", markup=False)
+        self._feedback = Static(self._feedback_text(), classes="q-feedback", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self._prompt
+        yield self._choices
+        yield self._feedback
+
+    def on_mount(self) -> None:
+        self._apply_classes()
+
+    @property
+    def state(self) -> str:
+        return question_state(self.question, self.answer)
+
+    def _choice_rows(self) -> list[tuple[str, str, str]]:
+        """(mark, number, text) per choice: after an answer, the right one is marked in text."""
+        state = self.state
+        chosen = choice_number(self.question, self.answer.choice) if self.answer else None
+        rows = []
+        for i, choice in enumerate(self.question.choices, start=1):
+            mark, note = " ", ""
+            if state in ("right", "wrong"):
+                if i == self.question.answer:
+                    mark, note = RIGHT, " (your answer, right)" if i == chosen else " (right answer)"
+                elif i == chosen:
+                    mark, note = YOURS, " (your answer)"
+            rows.append((mark, f"{i})", choice + note))
+        return rows
+
+    def _choices_text(self) -> str:
+        return "\n".join(" ".join(row) for row in self._choice_rows())
+
+    def _choices_table(self) -> Table:
+        """The choices with a hanging indent: a long choice wraps under its own text."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=1, no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        for row in self._choice_rows():
+            table.add_row(*row)
+        return table
+
+    def _feedback_text(self) -> str:
+        q, a = self.question, self.answer
+        n = len(q.choices)
+        state = self.state
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        keys = f"{key('answer-1')}-{key(f'answer-{n}')}"
+        if state == "unanswered":
+            return f"Press {keys} to answer. Your first answer is the one that counts."
+        if state == "changed":
+            return (f"The question changed since you answered (you chose: {self.app.plain(a.choice)}). "  # type: ignore[attr-defined]
+                    f"Press {keys} to answer it as it is now.")
+        chosen = choice_number(q, a.choice)
+        if state == "right":
+            head = f"[right] {chosen} is correct."
+        else:
+            head = f"[wrong] You chose {chosen}; the answer is {q.answer} (marked {RIGHT})."
+        practice = ""
+        if self.practice is not None:
+            choice, correct = self.practice
+            practice = f" Practice try: {choice} is {'right' if correct else 'wrong'}; your first answer is the one that counts."
+        return f"{head}{practice} {q.explanation}".strip()
+
+    def _apply_classes(self) -> None:
+        state = self.state
+        for name in ("right", "wrong", "changed"):
+            self.set_class(state == name, f"-{name}")
+
+    def action_answer(self, choice: int) -> None:
+        if choice > len(self.question.choices):
+            self.notify(f"This question has {len(self.question.choices)} choices.", severity="warning", timeout=2)
+            return
+        self.post_message(self.Answered(self, self.chapter_id, self.question, choice))
+
+    def show(self, answer: Answer | None, practice: tuple[int, bool] | None = None) -> None:
+        """Show ``answer`` (as stored) and, if the last press was a practice try, that try."""
+        self.answer, self.practice = answer, practice
+        self._choices.update(self._choices_table())
+        self._feedback.update(self._feedback_text())
+        self._apply_classes()
+
+
+class QuizPane(VerticalScroll):
+    DEFAULT_CSS = """
+    QuizPane { height: 1fr; padding: 0 1; }
+    QuizPane > .quiz-score { color: $text-muted; margin-bottom: 1; }
+    """
+    BINDINGS = [
+        Binding("j,down", "focus_next_card", "Next question", show=False, id="quiz-next", tooltip="next question"),
+        Binding("k,up", "focus_previous_card", "Previous question", show=False, id="quiz-previous", tooltip="previous question"),
+    ]
+
+    def __init__(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
+                 predictions: dict[str, Prediction] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chapter, self.answers, self.status = chapter, dict(answers), status
+        self.predictions = dict(predictions or {})
+        self.built = False
+        self._score = Static("", classes="quiz-score", markup=False)
+
+    def reset(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
+              predictions: dict[str, Prediction] | None = None) -> None:
+        """Hold ``chapter``'s quiz instead, unbuilt (a chapter switch in place)."""
+        self.chapter, self.answers, self.status, self.built = chapter, dict(answers), status, False
+        self.predictions = dict(predictions or {})
+        self.remove_children()
+        self._score = Static("", classes="quiz-score", markup=False)
+        self.scroll_home(animate=False)
+
+    def build(self) -> None:
+        """The cards are made the first time the quiz is shown: chapter switches stay cheap."""
+        if self.built or not self.is_attached:
+            return
+        self.built = True
+        self._score.update(self._score_text())
+        widgets: list[Widget] = [self._score]
+        if not self.chapter.quiz:
+            widgets.append(Static("This chapter has no quiz questions.", markup=False))
+        from lmtui.tui.widgets.predict import PredictCard
+
+        for i, q in enumerate(self.chapter.quiz):
+            if q.predict is None:
+                widgets.append(QuestionCard(self.chapter.id, i, q, self.answers.get(q.id)))
+            else:
+                widgets.append(PredictCard(self.chapter.id, i, q, self.predictions.get(q.id)))
+        self.mount_all(widgets)
+
+    def cards(self) -> list[Widget]:
+        from lmtui.tui.widgets.predict import PredictCard
+
+        return [c for c in self.children if isinstance(c, (QuestionCard, PredictCard))]
+
+    def _score_text(self) -> str:
+        s = self.status
+        if s is None:
+            return ""
+        changed = f", {s.changed} to answer again (changed)" if s.changed else ""
+        predicted = (f"; predictions: {s.predicted_right}/{s.predict_total} right, {s.predicted}/{s.predict_total} run"
+                     if s.predict_total else "")
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        return (f"Quiz: {s.correct}/{s.total} right, {s.answered}/{s.total} answered{changed}{predicted}. "
+                f"{key('quiz-next')}: next question, {key('answer-1')}-{key('answer-4')}: answer the marked one.")
+
+    def show_status(self, status: ChapterStatus) -> None:
+        self.status = status
+        self._score.update(self._score_text())
+
+    def show_answer(self, card: QuestionCard, answer: Answer, practice: tuple[int, bool] | None) -> None:
+        self.answers[card.question.id] = answer
+        card.show(answer, practice)
+
+    def focus_first(self) -> None:
+        if not self.built:
+            self.build()
+            self.call_after_refresh(self.focus_first)
+            return
+        cards = self.cards()
+        unanswered = [c for c in cards if c.state in ("unanswered", "changed")]
+        target = (unanswered or cards or [None])[0]
+        if target is None:
+            self.focus()
+        elif target is cards[0]:  # the top of the quiz, its score line in view
+            target.focus(scroll_visible=False)
+            self.scroll_home(animate=False)
+        else:
+            target.focus()
+
+    def _move(self, delta: int) -> None:
+        cards = self.cards()
+        if not cards:
+            return
+        focused = self.screen.focused
+        i = cards.index(focused) if focused in cards else -1
+        target = cards[max(0, min(len(cards) - 1, i + delta))]
+        target.focus()
+        target.scroll_visible(animate=False)
+
+    def action_focus_next_card(self) -> None:
+        self._move(1)
+
+    def action_focus_previous_card(self) -> None:
+        self._move(-1)

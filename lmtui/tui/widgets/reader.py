@@ -1,0 +1,286 @@
+"""The chapter reader: one page of Markdown at a time, with the keys a less or vim reader expects.
+
+A page is rendered by Rich's Markdown inside one Static. Textual's Markdown widget makes every
+block and list item a widget of its own: a page then costs hundreds of style applications to
+mount and restyles them all on every focus change (about 0.4 s per chapter switch on a 2-core
+machine, where one renderable takes a few ms). Links are reached from the keyboard with o.
+
+j/k scroll, space/b page down/up and continue onto the next/previous page at the ends, ] and [
+turn pages, g/G (home/end) go to the top/bottom, ctrl+d/ctrl+u move half a screen, / finds in the
+chapter (n/N: next/previous match). The text is at most MAX_WIDTH columns wide.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rich.segment import Segment
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+from lmtui.core import page_cache
+from lmtui.core.course import Chapter
+
+if TYPE_CHECKING:
+    from lmtui.tui.widgets.search import Highlighted
+
+MAX_WIDTH = 100  # columns of text: longer lines are hard to read
+
+
+class PageBody(Widget):
+    """A page of Markdown, drawn once per width and served line by line.
+
+    A Static renders its Rich renderable again for every height query and every layout pass (two
+    or three times for one page: about a quarter of the work of lmtui's first frame). Here the
+    lines are kept until the text or the width changes, and a page without search marks is looked
+    up in ``page_cache`` first (drawn before in this session, or the page the last run ended on:
+    then the first frame needs no Markdown parser). ``marked`` is the search-marked renderable of
+    the last draw (its ``match_lines``), or None."""
+
+    DEFAULT_CSS = """
+    PageBody { height: auto; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text: str | None = None
+        self._needle, self._current = "", None
+        self.marked: Highlighted | None = None
+        self._lines: tuple[int, list[Strip]] | None = None  # (width, lines)
+
+    def update(self, text: str, needle: str = "", current: int | None = None) -> None:
+        self._text, self._needle, self._current = text, needle, current
+        self._lines, self.marked = None, None
+        self.refresh(layout=True)
+
+    def lines(self, width: int) -> list[Strip]:
+        if self._lines is not None and self._lines[0] == width:
+            return self._lines[1]
+        if self._text is None or width <= 0:
+            return []
+        if self._needle:
+            from lmtui.tui.widgets.search import Highlighted
+
+            self.marked = Highlighted(render_markdown(self._text), self._needle, self._current)
+            segments = draw(self.app, self.marked, width)
+        else:
+            page_key, segments = page_lines(self.app, self._text, width)
+            page_cache.shown(self._text, page_key, segments)
+        lines = [Strip(line) for line in segments]
+        self._lines = (width, lines)
+        return lines
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return len(self.lines(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self.lines(width)
+        style = self.rich_style
+        line = lines[y] if 0 <= y < len(lines) else Strip.blank(width, style)
+        return line.crop_extend(0, width, style).apply_style(style)
+
+
+class PageReader(VerticalScroll, can_focus=True):
+    """Shows ``chapter.pages[page]``. Posts PageShown whenever the page changes."""
+
+    DEFAULT_CSS = f"""
+    PageReader {{ height: 1fr; padding: 0 1; scrollbar-gutter: stable; }}
+    PageReader > .page-body {{ width: 1fr; max-width: {MAX_WIDTH}; height: auto; }}
+    PageReader > .page-nav {{ color: $text-muted; margin-top: 1; max-width: {MAX_WIDTH}; }}
+    """
+    BINDINGS = [
+        Binding("j", "scroll_down", "Scroll", show=False, id="scroll-down", tooltip="scroll down a line"),
+        Binding("k", "scroll_up", "Scroll", show=False, id="scroll-up", tooltip="scroll up a line"),
+        Binding("right_square_bracket,right", "next_page", "Next page", id="next-page", tooltip="next page of the chapter"),
+        Binding("left_square_bracket,left", "previous_page", "Prev page", id="previous-page", tooltip="previous page of the chapter"),
+        Binding("space,pagedown", "page_forward", "Page down", show=False, id="page-down", tooltip="a screen down; at the bottom, on to the next page"),
+        Binding("b,pageup", "page_back", "Page up", show=False, id="page-up", tooltip="a screen up; at the top, back to the previous page"),
+        Binding("ctrl+d", "half(1)", "Half down", show=False, id="half-down", tooltip="half a screen down"),
+        Binding("ctrl+u", "half(-1)", "Half up", show=False, id="half-up", tooltip="half a screen up"),
+        Binding("g,home", "top", "Top", show=False, id="top", tooltip="top of the page"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="bottom", tooltip="bottom of the page"),
+        Binding("slash", "search", "Find", show=False, id="search", tooltip="find in this chapter (enter searches every page)"),
+        Binding("n", "match(1)", "Next match", id="search-next", tooltip="next match of the search, across pages"),
+        Binding("N", "match(-1)", "Prev match", id="search-previous", tooltip="previous match of the search"),
+    ]
+
+    page: reactive[int] = reactive(0, init=False)
+
+    class PageShown(Message):
+        def __init__(self, chapter_id: str, page: int, pages: int) -> None:
+            super().__init__()
+            self.chapter_id, self.page, self.pages = chapter_id, page, pages
+
+    class SearchWanted(Message):
+        """``/``: the chapter view opens its search bar."""
+
+    def __init__(self, chapter: Chapter, page: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chapter = chapter
+        self.set_reactive(PageReader.page, max(0, min(page, len(chapter.pages) - 1)))
+        self.needle = ""  # the active search, if any
+        self.current_match: int | None = None  # index of the current match on this page
+        self._body = PageBody(classes="page-body")
+        self._nav = Static("", classes="page-nav", markup=False)
+
+    def compose(self) -> ComposeResult:
+        self._render_page()
+        self._nav.update(self._nav_text())
+        yield self._body
+        yield self._nav
+
+    def on_mount(self) -> None:
+        self.post_message(self.PageShown(self.chapter.id, self.page, len(self.chapter.pages)))
+
+    def _render_page(self) -> None:
+        self._body.update(self.chapter.pages[self.page].markdown, self.needle, self.current_match)
+
+    @property
+    def marked(self) -> Highlighted | None:
+        """The page with its search marks as last drawn (``match_lines``), if searching."""
+        return self._body.marked
+
+    def _nav_text(self) -> str:
+        n = len(self.chapter.pages)
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        if self.page + 1 < n:
+            return f"-- page {self.page + 1}/{n}: {key('next-page')} next page: {self.chapter.pages[self.page + 1].title} --"
+        return (f"-- page {n}/{n}, end of chapter: {key('view-figure')} figure, {key('view-quiz')} quiz, "
+                f"{key('next-chapter')} next chapter --")
+
+    def show_chapter(self, chapter: Chapter, page: int = 0) -> None:
+        """Show ``chapter`` at ``page`` (a chapter switch in place)."""
+        self.chapter = chapter
+        self.needle, self.current_match = "", None
+        self.set_reactive(PageReader.page, max(0, min(page, len(chapter.pages) - 1)))
+        self.watch_page(self.page)
+
+    def watch_page(self, page: int) -> None:
+        if not self.is_attached:
+            return
+        self._render_page()
+        self._nav.update(self._nav_text())
+        self.scroll_home(animate=False)
+        self.post_message(self.PageShown(self.chapter.id, page, len(self.chapter.pages)))
+        self.refresh_bindings()
+
+    # -- pages -----------------------------------------------------------------------------------
+    def _turn(self, delta: int) -> bool:
+        target = self.page + delta
+        if 0 <= target < len(self.chapter.pages):
+            self.current_match = None
+            self.page = target
+            return True
+        return False
+
+    def action_next_page(self) -> None:
+        if not self._turn(1):
+            self.notify(f"Last page of this chapter: {self.app.key_hint('next-chapter')} goes to the next chapter.",  # type: ignore[attr-defined]
+                        timeout=3)
+
+    def action_previous_page(self) -> None:
+        self._turn(-1)
+
+    def action_page_forward(self) -> None:
+        """space: a screen down; at the bottom, on to the top of the next page."""
+        if self.scroll_y < self.max_scroll_y:
+            self.scroll_page_down(animate=False)
+        elif not self._turn(1):
+            self.notify("End of the chapter.", timeout=2)
+
+    def action_page_back(self) -> None:
+        """b: a screen up; at the top, back to the end of the previous page."""
+        if self.scroll_y > 0:
+            self.scroll_page_up(animate=False)
+        elif self._turn(-1):
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    def action_half(self, direction: int) -> None:
+        self.scroll_relative(y=direction * max(1, self.scrollable_content_region.height // 2), animate=False)
+
+    def action_top(self) -> None:
+        self.scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.scroll_end(animate=False)
+
+    # -- search ----------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        self.post_message(self.SearchWanted())
+
+    def set_search(self, needle: str, page: int | None = None, match: int | None = None) -> None:
+        """Mark ``needle`` on the page (and go to ``page``, match ``match`` there); '' clears."""
+        self.needle = needle
+        self.current_match = match
+        if page is not None and page != self.page:
+            self.page = page  # watch_page renders
+        else:
+            self._render_page()
+            self.refresh_bindings()
+        if match is not None:
+            self.call_after_refresh(self._scroll_to_match)
+
+    def _scroll_to_match(self) -> None:
+        renderable = self._body.marked
+        if renderable is None or self.current_match is None or self.current_match >= len(renderable.match_lines):
+            return
+        line = renderable.match_lines[self.current_match]
+        height = self.scrollable_content_region.height
+        top = self._body.region.y - self.region.y + int(self.scroll_y)  # the body's offset in the scroll
+        self.scroll_to(y=max(0, top + line - height // 3), animate=False)
+
+    class MatchWanted(Message):
+        def __init__(self, direction: int) -> None:
+            super().__init__()
+            self.direction = direction
+
+    def action_match(self, direction: int) -> None:
+        self.post_message(self.MatchWanted(direction))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_page":
+            return True if self.page + 1 < len(self.chapter.pages) else None
+        if action == "previous_page":
+            return True if self.page > 0 else None
+        if action == "match":
+            return bool(self.needle)  # hidden without a search, and n falls through to the next chapter
+        return True
+
+
+def draw(app, renderable, width: int) -> page_cache.Lines:
+    options = app.console_options.update(highlight=False, width=width)
+    return list(Segment.split_and_crop_lines(app.console.render(renderable, options), width,
+                                             include_new_lines=False, pad=False))
+
+
+def page_lines(app, text: str, width: int) -> tuple[str, page_cache.Lines]:
+    """A page of Markdown as lines at ``width`` (and its cache key), from ``page_cache`` if drawn
+    before."""
+    console = app.console
+    page_key = page_cache.key(text, width, console.encoding, console.options.ascii_only)
+    lines = page_cache.lookup(page_key)
+    if lines is None:
+        lines = draw(app, render_markdown(text), width)
+        page_cache.remember(page_key, lines)
+    return page_key, lines
+
+
+_CHAPTER_LINK = re.compile(r"\[([^\]]+)\]\(chapter:[^)\s]*\)")
+
+
+def render_markdown(text: str):
+    """A page as one renderable (Rich's Markdown, imported when first needed: see page_cache).
+    Chapter links become emphasised text (o lists and follows them); web links are shown with their
+    address and never opened on the host."""
+    from rich.markdown import Markdown as RichMarkdown
+
+    return RichMarkdown(_CHAPTER_LINK.sub(r"*\1*", text), hyperlinks=False)

@@ -1,0 +1,492 @@
+"""A live simulation: keyboard-edited parameters, a streamed chart, theory beside measurement.
+
+Data flow: the pane owns the parameter values (attributes down to the rows); rows post
+``ParamRow.Changed`` up; ``s`` runs the simulation through the shared engine (``SimRunner``:
+streamed frames, cancelled by a parameter change, a stop or leaving the chapter). What is on screen
+is always labelled: a result whose parameters have changed since is marked stale, a stopped run
+leaves the last finished result in view, and the last finished result survives leaving the chapter.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.events import Resize
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from lmtui.tui.widgets.entry import EntryField
+from lmtui.tui.widgets.simrun import SimRunner
+
+
+@dataclass
+class FigureState:
+    """What comes back when the learner returns to a chapter in the same session."""
+
+    params: dict[str, Any]
+    seed: int
+    result: Any = None  # lmtui.sims.base.Result: the last finished run
+
+    def result_is_current(self) -> bool:
+        """Whether the result on screen was computed with the parameters set now."""
+        r = self.result
+        return r is not None and r.seed == self.seed and all(r.params.get(k) == v for k, v in self.params.items())
+
+
+class ChartView(Widget):
+    """Renders a lmtui.sims Chart with plotext at whatever size the widget has."""
+
+    DEFAULT_CSS = """
+    ChartView { width: 1fr; height: 1fr; min-height: 8; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chart = None
+        self.placeholder = ""
+        self.diverged: str | None = None
+        self.panel = 0  # which panel, when the terminal is too small to show them all
+        self.single = False  # set on render: only one panel fits
+        self._cache: tuple[int, int, int, int] | None = None
+        self._text: Text = Text("")
+
+    def show(self, chart, diverged: str | None = None) -> None:
+        self.chart, self.diverged = chart, diverged
+        self._cache = None
+        self.refresh()
+
+    def render(self) -> Text:
+        from lmtui.core.charts import panels_fit, render_chart
+
+        width, height = self.size.width, self.size.height
+        if self.chart is None or width < 4 or height < 2:
+            return Text(self.placeholder, style="dim")
+        key = (id(self.chart), width, height, self.panel)
+        if key != self._cache:
+            color, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
+            chart = replace(self.chart, caption="")  # the verdict line below the chart says it
+            single = not panels_fit(chart, width, height, self.diverged)
+            if single != self.single:
+                self.single = single
+                self.call_after_refresh(self.screen.refresh_bindings)  # show or hide "v Panel"
+            n = len(chart.panels)
+            # the hint is drawn whole; a long panel title is shortened to make room for it
+            hint = f"[v: panel {self.panel % n + 1}/{n}]" if self.single and n else None
+            out = render_chart(chart, width, height, color=color, ascii_only=ascii_only, diverged_message=self.diverged,
+                               panel=self.panel if self.single else None, hint=hint)
+            self._text = Text.from_ansi(out, no_wrap=True, overflow="crop")
+            self._cache = key
+        return self._text
+
+    def on_resize(self, event: Resize) -> None:
+        self._cache = None
+
+    def next_panel(self) -> None:
+        self.panel += 1
+        self.refresh()
+
+
+class ParamInput(EntryField):
+    """The field a parameter's value is typed into."""
+
+    DEFAULT_CSS = """
+    ParamInput, ParamInput:focus { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
+    """
+    BINDINGS = [
+        Binding("enter", "submit", "Apply", id="param-apply", tooltip="apply the typed value"),
+        Binding("escape", "cancel", "Cancel", id="param-cancel", tooltip="leave the value as it was"),
+    ]
+
+
+class ParamRow(Widget, can_focus=True):
+    """One parameter: left/right or -/+ step it, enter types a value, escape cancels typing.
+
+    The name column is as wide as the pane's longest name; a value that does not fit wraps onto
+    the next lines (never cut)."""
+
+    DEFAULT_CSS = """
+    ParamRow { height: auto; layout: horizontal; padding: 0 1; }
+    ParamRow:focus { background: $accent 30%; }
+    ParamRow > .p-name { width: 16; }
+    ParamRow > .p-value { width: 1fr; height: auto; }
+    """
+    BINDINGS = [
+        # one footer entry for the pair: at 80 columns the figure view's keys must all fit
+        Binding("right,plus,equals_sign,l", "nudge(1)", "Step", key_display="+/-", id="param-up", tooltip="step the marked parameter up"),
+        Binding("left,minus,h", "nudge(-1)", "Less", show=False, id="param-down", tooltip="step the marked parameter down"),
+        Binding("enter", "edit", "Type", key_display="enter", id="param-edit", tooltip="type a value (enter applies, escape cancels)"),
+    ]
+
+    class Changed(Message):
+        def __init__(self, row: ParamRow, value: Any) -> None:
+            super().__init__()
+            self.row, self.value = row, value
+
+    class Invalid(Message):
+        def __init__(self, row: ParamRow, message: str) -> None:
+            super().__init__()
+            self.row, self.message = row, message
+
+    def __init__(self, param, value: Any, name_width: int = 16, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.param, self.value = param, value
+        self._name = Static(param.name, classes="p-name", markup=False)
+        self._name.styles.width = name_width
+        self._value_label = Static(self._shown(value), classes="p-value", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self._name
+        yield self._value_label
+
+    @property
+    def editing(self) -> bool:
+        return bool(self.query(ParamInput))
+
+    def _shown(self, value: Any) -> str:
+        # a space after each comma lets a long list wrap between its numbers, never inside one
+        return self.param.format(value).replace(",", ", ")
+
+    def set_value(self, value: Any) -> None:
+        self.value = value
+        self._value_label.update(self._shown(value))
+
+    def action_nudge(self, direction: int) -> None:
+        if self.editing:
+            return
+        if self.param.kind in ("int_list", "float_list"):
+            edit = self.app.key_hint("param-edit")  # type: ignore[attr-defined]
+            self.post_message(self.Invalid(self, f"{self.param.name} is a list: press {edit} and type e.g. {self.param.format(self.value)}"))
+            return
+        new = self.param.nudge(self.value, direction)
+        if new != self.value:
+            self.set_value(new)
+            self.post_message(self.Changed(self, new))
+
+    def action_edit(self) -> None:
+        if self.editing:
+            return
+        self._value_label.display = False
+        field = ParamInput(self.param.format(self.value))
+        self.mount(field)
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        from lmtui.sims.base import ParamError
+
+        try:
+            value = self.param.validate(event.value)
+        except ParamError as e:
+            self.post_message(self.Invalid(self, str(e)))
+            return
+        self._close_editor()
+        self.set_value(value)
+        self.post_message(self.Changed(self, value))
+
+    def on_entry_field_cancelled(self, event: EntryField.Cancelled) -> None:
+        event.stop()
+        self._close_editor()
+
+    def _close_editor(self) -> None:
+        for field in self.query(ParamInput):
+            field.remove()
+        self._value_label.display = True
+        self.focus()
+
+    def on_descendant_blur(self) -> None:
+        # leaving the field without enter abandons the edit
+        self.call_after_refresh(self._abandon_if_unfocused)
+
+    def _abandon_if_unfocused(self) -> None:
+        if self.editing and not self.has_focus_within:
+            for field in self.query(ParamInput):
+                field.remove()
+            self._value_label.display = True
+
+
+class SimPane(SimRunner, Widget):
+    DEFAULT_CSS = """
+    SimPane { height: 1fr; layout: vertical; }
+    SimPane > .sim-status { height: 1; padding: 0 1; background: $boost; }
+    SimPane > .sim-verdict { height: auto; max-height: 2; padding: 0 1; }
+    SimPane > .sim-verdict.-agrees { color: $success; }
+    SimPane > .sim-verdict.-disagrees { color: $warning; }
+    SimPane > .sim-verdict.-stale { color: $text-muted; }
+    SimPane > .sim-body { height: 1fr; layout: vertical; }
+    SimPane .sim-side { height: auto; }
+    SimPane .sim-params { height: 6; border-top: solid $panel; }
+    SimPane .sim-help { height: auto; max-height: 6; padding: 0 1; color: $text-muted; }
+    SimPane .sim-help.-error { color: $error; }
+    """
+    # The side-by-side layout at 80+ columns depends on the screen's breakpoint class, which
+    # scoped DEFAULT_CSS cannot see: those rules are in app.tcss.
+    BINDINGS = [
+        Binding("s", "toggle_run", "Run/stop", id="sim-run", tooltip="start or stop the simulation"),
+        Binding("r", "reset", "Reset", id="sim-reset", tooltip="reset the parameters to their defaults"),
+        Binding("v", "next_panel", "Panel", id="sim-panel", tooltip="next chart panel (when the terminal is too small for all)"),
+        Binding("down,j", "move_param(1)", "Next parameter", show=False, id="param-next", tooltip="next parameter"),
+        Binding("up,k", "move_param(-1)", "Previous parameter", show=False, id="param-previous", tooltip="previous parameter"),
+    ]
+
+    def __init__(self, sim_name: str, chapter_id: str, replay: list[str] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        from lmtui.sims.registry import get
+
+        from lmtui.sims.base import Param
+
+        self.sim = get(sim_name)
+        self.seed_param = Param("seed", "int", 0, "random seed: same seed and parameters give the same run", min=0, max=2**31 - 1, step=1)
+        self.chapter_id = chapter_id
+        # the parts are kept, not queried: a pane replaced mid-mount must not look for children
+        self._status = Static("", classes="sim-status", markup=False)
+        self._chart = ChartView()
+        self._help = Static("", classes="sim-help", markup=False)
+        self._verdict = Static("", classes="sim-verdict", markup=False)
+        saved: FigureState | None = self.app.figure_state.get((chapter_id, sim_name))  # type: ignore[attr-defined]
+        self.state = saved or FigureState(self.sim.defaults(), 0)
+        self.stopped_at: int | None = None  # the step a stopped run had reached
+        self.replay = list(replay or [])  # keys pressed for this pane before it existed
+        names = [self.seed_param.name, *(p.name for p in self.sim.params)]
+        self.name_width = min(18, max(len(n) for n in names) + 1)
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        self._status.update(self._status_text(), layout=False)  # one line, always
+        yield self._status
+        with Vertical(classes="sim-body"):
+            yield self._chart
+            with Vertical(classes="sim-side"):
+                with VerticalScroll(classes="sim-params"):
+                    yield ParamRow(self.seed_param, self.state.seed, self.name_width, id="param-seed")
+                    for p in self.sim.params:
+                        yield ParamRow(p, self.state.params[p.name], self.name_width)
+                yield self._help
+        yield self._verdict
+
+    def on_mount(self) -> None:
+        run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+        self._chart.placeholder = self.app.plain(  # type: ignore[attr-defined]
+            f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}\n\nPress {run} to run the simulation.")
+        self.app.figure_state[(self.chapter_id, self.sim.name)] = self.state  # type: ignore[attr-defined]
+        if not self.is_attached:  # replaced before it finished mounting (fast keys)
+            return
+        if self.state.result is not None:
+            self._show_result()
+        rows = self.query(ParamRow)
+        self._help_for(rows.first() if rows else None)
+        if not isinstance(self.app.focused, Input):  # never from a field being typed in
+            self.focus_default()  # the deck shows the pane when it is ready: it takes the keys
+        if self.replay:
+            self.call_after_refresh(self._replay)
+
+    def _replay(self) -> None:
+        from textual import events
+
+        keys, self.replay = self.replay, []
+        for key in keys:  # in order, as if pressed now that the pane is here
+            event = events.Key(key, key if len(key) == 1 else None)
+            # sent as the app's, like a key from the terminal: a message a widget sends stops
+            # bubbling at that widget, so the pane's own bindings would never see it
+            event.set_sender(self.app)
+            self.app.post_message(event)
+
+    def focus_default(self) -> None:
+        rows = list(self.query(ParamRow))
+        if rows:
+            rows[min(1, len(rows) - 1)].focus()
+
+    # -- text ------------------------------------------------------------------------------------
+    def _status_text(self) -> str:
+        head = self.app.plain(self.sim.title)  # type: ignore[attr-defined]
+        run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+        if self.running:
+            frame = self.last_frame
+            step, total = (frame.step, frame.total) if frame is not None else (0, 1)
+            filled = int(10 * step / total) if total else 0
+            bar = "#" * filled + "-" * (10 - filled)
+            return f"running [{bar}] {step}/{total} {time.monotonic() - self.started_at:.1f}s seed {self.state.seed} ({run}: stop)"
+        result = self.state.result
+        if self.stopped_at is not None:
+            shown = "; the last finished run is shown" if result is not None else ""
+            return f"stopped at step {self.stopped_at} ({run}: run again){shown} | {head}"
+        if result is not None and not self.state.result_is_current():
+            return f"parameters changed: {run} to rerun | {head}"
+        if result is not None:
+            tag = f"diverged at step {result.diverged_at}" if result.diverged else f"done in {result.elapsed_s:.1f}s"
+            return f"{tag} | seed {result.seed} | {head}"
+        return f"ready ({run}: run) | seed {self.state.seed} | {head}"
+
+    def _refresh_status(self) -> None:
+        self._status.update(self._status_text(), layout=False)  # one line, always
+
+    def _help_for(self, row: ParamRow | None, error: str | None = None) -> None:
+        help_line = self._help
+        help_line.set_class(error is not None, "-error")
+        if error is not None:
+            help_line.update(self.app.plain(error))  # type: ignore[attr-defined]
+        elif row is not None:
+            help_line.update(self.app.plain(f"{row.param.name}: {row.param.help} [{row.param.range_text()}]"))  # type: ignore[attr-defined]
+
+    # -- parameters -------------------------------------------------------------------------------
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget if hasattr(event, "widget") else None
+        row = widget if isinstance(widget, ParamRow) else None
+        if row is None and self.app.focused is not None:
+            parent = self.app.focused.parent
+            row = parent if isinstance(parent, ParamRow) else None
+        if row is not None:
+            self._help_for(row)
+
+    def on_param_row_changed(self, event: ParamRow.Changed) -> None:
+        event.stop()
+        from lmtui.sims.base import ParamError
+
+        self._cancel()
+        if event.row.param is self.seed_param:
+            self.state.seed = int(event.value)
+        else:
+            candidate = dict(self.state.params, **{event.row.param.name: event.value})
+            try:
+                self.sim.check(candidate)
+            except ParamError as e:
+                self._help_for(event.row, str(e))
+                return
+            self.state.params = candidate
+        self._help_for(event.row)
+        self._mark_result()
+
+    def on_param_row_invalid(self, event: ParamRow.Invalid) -> None:
+        event.stop()
+        self._help_for(event.row, event.message)
+
+    def action_move_param(self, step: int) -> None:
+        """up/down (or k/j) walk the parameter list, as tab does; not while a value is being typed."""
+        if isinstance(self.app.focused, Input):
+            return
+        rows = list(self.query(ParamRow))
+        if not rows:
+            return
+        focused = self.app.focused
+        index = rows.index(focused) if focused in rows else (-1 if step > 0 else len(rows))
+        target = rows[max(0, min(len(rows) - 1, index + step))]
+        target.focus()
+        target.scroll_visible(animate=False)
+
+    def action_next_panel(self) -> None:
+        chart = self._chart
+        if chart.chart is not None and len(chart.chart.panels) > 1:
+            chart.next_panel()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_panel":
+            chart = self._chart
+            return True if chart.chart is not None and chart.single else None
+        return True
+
+    def action_reset(self) -> None:
+        self._cancel()
+        self.state.params = self.sim.defaults()
+        self.state.seed = 0
+        for row in self.query(ParamRow):
+            row.set_value(self.state.seed if row.param is self.seed_param else self.state.params[row.param.name])
+        self._help_for(None, None)
+        self.notify("Parameters reset to defaults.", timeout=2)
+        self._mark_result()
+
+    # -- running ---------------------------------------------------------------------------------
+    def action_toggle_run(self) -> None:
+        if self.running:
+            self._cancel()
+            self.notify("Simulation stopped.", timeout=2)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        from lmtui.sims.base import ParamError
+
+        try:
+            params = self.sim.resolve(self.state.params)
+        except ParamError as e:
+            self._help_for(None, str(e))
+            return
+        self.stopped_at = None
+        self.start_run(self.sim, params, self.state.seed)
+        self._verdict.update("running...")
+        self._verdict.set_classes("sim-verdict")
+        self._refresh_status()
+
+    def _cancel(self) -> None:
+        """Stop a run in progress: the last finished result (if any) comes back into view."""
+        frame = self.last_frame
+        if self.cancel_run():
+            self.stopped_at = frame.step if frame is not None else 0
+            self._mark_result()
+
+    def on_sim_runner_frame_ready(self, message: SimRunner.FrameReady) -> None:
+        if not self.is_current(message):
+            return
+        self.last_frame = message.frame
+        self._chart.show(message.chart)
+        self._refresh_status()
+
+    def on_sim_runner_finished(self, message: SimRunner.Finished) -> None:
+        if not self.is_current(message):
+            return
+        self.running = False
+        self.state.result = message.result
+        self._result_chart = message.chart
+        self._show_result()
+
+    def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
+        if message.token != self.run_token:
+            return
+        self.running = False
+        self._refresh_status()
+        self._verdict.update(self.app.plain(f"the simulation failed: {message.error}"))  # type: ignore[attr-defined]
+
+    _result_chart = None
+
+    def _show_result(self) -> None:
+        """The last finished result in the chart and the verdict line, marked if it is stale."""
+        result = self.state.result
+        if result is None:
+            self._chart.show(None)
+            self._verdict.update("")
+            self._verdict.set_classes("sim-verdict")
+            self._refresh_status()
+            return
+        if self._result_chart is None:
+            self._result_chart = self.sim.chart(result, result.params)
+        diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
+        self._chart.show(self._result_chart, diverged)
+        self._mark_result()
+
+    def _mark_result(self) -> None:
+        result = self.state.result
+        verdict = self._verdict
+        if result is None:
+            if not self.running:
+                self._chart.show(None)
+                verdict.update("stopped" if self.stopped_at is not None else "")
+                verdict.set_classes("sim-verdict")
+            self._refresh_status()
+            return
+        if self._chart.chart is not self._result_chart:  # a stopped run's frames: the last result again
+            self._show_result()
+            return
+        current = self.state.result_is_current()
+        text = self.app.plain(result.verdict or "")  # type: ignore[attr-defined]
+        if not current:
+            text = f"(an earlier run, other parameters) {text}"
+        verdict.update(text)
+        verdict.set_class(current and result.agrees is True, "-agrees")
+        verdict.set_class(current and result.agrees is False, "-disagrees")
+        verdict.set_class(not current, "-stale")
+        self._refresh_status()
