@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
-    lint = Path(sys.executable).with_name("lint-imports")
-    command = [str(lint)] if lint.exists() else [sys.executable, "-m", "importlinter.cli"]
+    # the console script's own entry, run by this interpreter (a virtualenv may not have the script)
+    command = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
+               "sys.argv[0] = 'lint-imports'; sys.exit(lint_imports_command())"]
     return subprocess.run([*command, "--no-cache"], cwd=root, capture_output=True, text=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "HOME": str(root)})
 
