@@ -108,6 +108,31 @@ async def test_a_choice_prediction_is_graded_by_the_measured_bin(mini_course):
         assert "[wrong] You predicted: below 1.5" in rows
 
 
+async def test_predict_first_the_run_key_says_so_and_shows_nothing_until_a_prediction(mini_course):
+    quiz = mini_course / "02-second.quiz.toml"
+    quiz.write_text(quiz.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 40)) as pilot:
+        card = await open_predict(pilot)
+        footer = [b.binding.id for b in app.screen.active_bindings.values()]
+        assert "predict-run" not in footer and "predict-type" in footer  # not offered before a prediction
+        notes = len(app._notifications)
+        await pilot.press("s")
+        await pilot.pause()
+        assert not card.running and card.result is None and not card.has_class("-charted")
+        assert not app.workers._workers or all(w.group != "sim" for w in app.workers)
+        assert len(app._notifications) == notes + 1
+        assert "Predict first" in list(app._notifications)[-1].message
+        assert card.prediction is None and app.record.prediction("second", card.question) is None
+        await pilot.press("enter", *"2", "enter")  # the prediction is in: now it runs
+        await pilot.pause()
+        assert card.running or card.result is not None
+        await wait_for_workers(app)
+        await pilot.pause()
+        footer = [b.binding.id for b in app.screen.active_bindings.values()]
+        assert "predict-run" in footer  # run again, to see it
+
+
 def test_typed_numbers():
     assert [parse_number(t) for t in ("0.25", " .5 ", "1e-3", "2/3", "0,25", "x", "1/0", "inf")] == [
         0.25, 0.5, 0.001, 2 / 3, 0.25, None, None, None]

@@ -1,7 +1,8 @@
 """A predict question: the learner predicts what a simulation will measure, then it runs and grades.
 
 The card shows the setting (the simulation and its parameters) and asks for a number (enter, type,
-enter) or, for a question with choices, a choice (1-4). The first committed prediction goes up as
+enter) or, for a question with choices, a choice (1-4). Predict first: before a committed prediction
+the card cannot run (the run key only says so) and shows no chart of its setting. The first committed prediction goes up as
 ``PredictCard.Predicted``; the app records it and hands the card the prediction in force, and the
 card runs the simulation (the same engine as the figure view, with its live chart) at the
 question's parameters. When the run ends the card posts ``PredictCard.Measured``; the app grades
@@ -15,6 +16,7 @@ import math
 from typing import Any
 
 from rich.table import Table
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -24,6 +26,7 @@ from textual.widgets import Input, Static
 from lmtui.core.course import Question
 from lmtui.core.progress import Prediction
 from lmtui.core.record import choice_number
+from lmtui.tui.keys import keys_of
 from lmtui.tui.widgets.entry import EntryField
 from lmtui.tui.widgets.simpane import ChartView
 from lmtui.tui.widgets.simrun import SimRunner
@@ -82,7 +85,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
     """
     BINDINGS = [
         Binding("enter", "predict", "Predict", id="predict-type", tooltip="type your prediction (a number)"),
-        Binding("s", "run", "Run", id="predict-run", tooltip="run the simulation (again) to see it"),
+        Binding("s", "run", "Run", id="predict-run", tooltip="run the simulation (again) to see it, once you have predicted"),
         Binding("v", "next_panel", "Panel", id="predict-panel", tooltip="the chart's next panel (when they do not all fit)"),
         *(Binding(str(n), f"choose({n})", f"Choose {n}", show=n == 1, id=f"predict-{n}",
                   tooltip="predict with this choice") for n in range(1, 5)),
@@ -176,7 +179,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         if p is None:
             how = (f"Press {key('predict-1')}-{key(f'predict-{len(q.choices)}')} to choose." if q.choices
                    else f"Press {key('predict-type')} and type a number ({spec.tolerance_text()} of the measurement counts as right).")
-            first = " Your first prediction is the one that counts."
+            first = " Your first prediction is the one that counts; the simulation runs once it is in."
             if self.changed:
                 return f"The question changed since you predicted. {how}{first}"
             return f"Work it out from the chapter, then commit your prediction. {how}{first}"
@@ -217,7 +220,22 @@ class PredictCard(SimRunner, Widget, can_focus=True):
                     and int(parameters[0]) <= len(self.question.choices))  # type: ignore[call-overload]
         if action == "next_panel":
             return self._chart.chart is not None and self._chart.single
+        if action == "run":  # predict first: nothing to run (or see) before a committed prediction
+            return self.prediction is not None
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """The run key before a prediction is not offered (the footer) but still answers: it says
+        why, instead of doing nothing."""
+        if self.prediction is None and event.key in keys_of(self.app, "predict-run") and not self.query(PredictInput):
+            event.stop()
+            event.prevent_default()
+            self.notify(self.predict_first_text(), timeout=3)
+
+    def predict_first_text(self) -> str:
+        how = (f"{self.app.key_hint('predict-1')}-{len(self.question.choices)}" if self.question.choices  # type: ignore[attr-defined]
+               else self.app.key_hint("predict-type"))  # type: ignore[attr-defined]
+        return f"Predict first ({how}): the simulation runs once your prediction is in."
 
     def action_next_panel(self) -> None:
         self._chart.next_panel()
@@ -277,6 +295,9 @@ class PredictCard(SimRunner, Widget, can_focus=True):
 
     def action_run(self) -> None:
         if self.running:
+            return
+        if self.prediction is None:
+            self.notify(self.predict_first_text(), timeout=3)
             return
         self.error = None
         self.start_run(self.spec.sim, self.spec.overrides, self.spec.seed)
