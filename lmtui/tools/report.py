@@ -6,7 +6,7 @@ DIR holds one folder per learner, each laid out like an LMTUI_HOME: ``DIR/<name>
 the default data folder on Linux) is found too, so ``lmtui report /home`` works where the reader
 may read the homes.
 
-Every store is opened read-only (SQLite ``mode=ro``, one snapshot per store), so a report is safe
+Every store is opened read-only through lmtui.core.stores (one snapshot per store), so a report is safe
 while learners are writing; a store that cannot be read (damaged, not a database, written by
 another schema) is listed with the reason and skipped, never changed. Counted as the app counts:
 a learner's first answer to a question as it is now (an answer to a question edited since is not
@@ -20,18 +20,14 @@ from __future__ import annotations
 import sys
 import time
 from argparse import ArgumentParser, Namespace
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the parser is built on every start: the rest is imported when a report runs
-    import sqlite3
-
     from lmtui.core.course import Course, Question
 
 DB_NAME = "progress.db"  # as lmtui.core.progress names it (a test checks they agree)
-
-HOME_LAYOUT = Path(".local") / "share" / "lmtui"  # the platform data folder under a Linux home
 
 
 def add_report_arguments(parser: ArgumentParser) -> None:
@@ -41,108 +37,6 @@ def add_report_arguments(parser: ArgumentParser) -> None:
     out.add_argument("--json", action="store_true", help="JSON: learners, questions and unreadable stores")
     parser.add_argument("--by-question", action="store_true",
                         help="with --csv: one row per question (how many answered, right, wrong), most missed first")
-
-
-# -- reading one store ----------------------------------------------------------------------------
-class Unreadable(Exception):
-    """A store that cannot be reported on; the message says why."""
-
-
-@dataclass
-class StoreData:
-    read: dict[str, float] = field(default_factory=dict)  # chapter id -> when
-    answers: dict[tuple[str, str], tuple[str, bool, str, float, float | None]] = field(default_factory=dict)
-    # (chapter, question) -> (choice, correct, fingerprint, answered_at, last_at)
-    predictions: dict[tuple[str, str], tuple[str, bool | None, float, float | None]] = field(default_factory=dict)
-    # (chapter, question) -> (fingerprint, correct, predicted_at, measured_at)
-    last_chapter: str | None = None
-
-
-def _connect_read_only(path: Path) -> "sqlite3.Connection":
-    """Open ``path`` without any chance of writing to it, or beside it. While the learner's app
-    runs, its WAL files exist and ``mode=ro`` reads a consistent snapshot through them. With no
-    WAL file no writer is active, and ``mode=ro`` would create the WAL files (or fail, in a folder
-    the reader may not write): the file is read as immutable then, creating nothing."""
-    import sqlite3
-
-    uri = path.resolve().as_uri()
-    live = path.with_name(path.name + "-wal").exists()
-    conn = sqlite3.connect(f"{uri}?mode=ro" if live else f"{uri}?immutable=1", uri=True, timeout=10.0,
-                           isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    return conn
-
-
-def read_store(path: Path, course_key: str) -> StoreData:
-    """One learner's store as it is now, for ``course_key``; Unreadable if it cannot be reported.
-    A store whose app started while it was being read as immutable is read again, live."""
-    try:
-        return _read_store(path, course_key)
-    except Unreadable:
-        if not path.with_name(path.name + "-wal").exists():
-            raise
-        return _read_store(path, course_key)
-
-
-def _read_store(path: Path, course_key: str) -> StoreData:
-    import sqlite3
-
-    from lmtui.core.progress import SCHEMA_VERSION
-
-    try:
-        conn = _connect_read_only(path)
-    except sqlite3.OperationalError as e:  # permissions, a folder the reader may not enter, locking
-        raise Unreadable(f"cannot open it ({e})") from e
-    except sqlite3.DatabaseError as e:  # "file is not a database", "malformed"
-        raise Unreadable(f"damaged ({e})") from e
-    try:
-        conn.execute("BEGIN")  # one snapshot: a learner writing meanwhile changes nothing here
-        ok = conn.execute("PRAGMA quick_check").fetchone()
-        if not ok or ok[0] != "ok":
-            raise Unreadable(f"damaged (integrity check: {ok[0] if ok else 'no answer'})")
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" not in tables:
-            raise Unreadable("not an lmtui progress store (no meta table)")
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        version = int(row[0]) if row and str(row[0]).isdigit() else None
-        if version != SCHEMA_VERSION:
-            if version is not None and version < SCHEMA_VERSION:
-                raise Unreadable(f"written by an older lmtui (schema {version}); it is upgraded the next time "
-                                 f"this learner opens the course")
-            raise Unreadable(f"schema {row[0] if row else 'unknown'}, this lmtui reads {SCHEMA_VERSION}")
-        data = StoreData()
-        for chapter, at in conn.execute("SELECT chapter, read_at FROM chapter_read WHERE course=?", (course_key,)):
-            data.read[chapter] = at
-        for chapter, question, choice, correct, fingerprint, at, last_at in conn.execute(
-                "SELECT chapter, question, choice, correct, fingerprint, answered_at, last_at FROM answer "
-                "WHERE course=?", (course_key,)):
-            data.answers[(chapter, question)] = (choice, bool(correct), fingerprint, at, last_at)
-        for chapter, question, fingerprint, correct, at, measured_at in conn.execute(
-                "SELECT chapter, question, fingerprint, correct, predicted_at, measured_at FROM prediction "
-                "WHERE course=?", (course_key,)):
-            data.predictions[(chapter, question)] = (fingerprint, None if correct is None else bool(correct), at, measured_at)
-        last = conn.execute("SELECT value FROM state WHERE course=? AND key='last_chapter'", (course_key,)).fetchone()
-        data.last_chapter = last[0] if last else None
-        conn.execute("COMMIT")
-        return data
-    except sqlite3.DatabaseError as e:  # "file is not a database", "malformed", missing columns
-        raise Unreadable(f"damaged ({e})") from e
-    finally:
-        conn.close()
-
-
-def find_stores(root: Path) -> list[tuple[str, Path]]:
-    """(learner, store) for each learner folder under ``root``, by name."""
-    found = []
-    for child in sorted(root.iterdir(), key=lambda p: p.name.casefold()):
-        if not child.is_dir() or child.name.startswith("."):
-            continue
-        for candidate in (child / DB_NAME, child / HOME_LAYOUT / DB_NAME):
-            if candidate.is_file():
-                found.append((child.name, candidate))
-                break
-    return found
 
 
 # -- the room -------------------------------------------------------------------------------------
@@ -194,6 +88,8 @@ class Report:
 
 
 def build_report(root: Path, course: Course, course_key: str) -> Report:
+    from lmtui.core.stores import Unreadable, find_stores, read_store
+
     questions: dict[tuple[str, str], tuple[Question, QuestionRow]] = {}
     for chapter in course.chapters:
         for q in chapter.quiz:

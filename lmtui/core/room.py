@@ -1,0 +1,251 @@
+"""The room, live: every learner's store under one folder, followed while a workshop runs.
+
+:class:`Room` finds the stores as ``lmtui report`` does (:mod:`lmtui.core.stores`), reads each one
+read-only, and on :meth:`Room.refresh` reads again only the stores whose files changed (size and
+modification time of the database and of its WAL), so following a room costs a few ``stat`` calls
+per learner while nothing happens. A store that cannot be read is listed with the reason and
+skipped, never changed.
+
+From what was read it answers what an instructor asks during a session:
+
+* :meth:`Room.pace`: how many learners are in each chapter and view now, and who has been idle;
+* :meth:`Room.choice_spread`: for a quiz question, the room's first answers per choice;
+* :meth:`Room.predict_spread`: for a predict question, every learner's committed prediction (and
+  range, when the store keeps one), and once the run measured, the share within tolerance.
+
+No Textual import here: the instructor's view (``lmtui room``) renders it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lmtui.core.course import Course, Question
+from lmtui.core.progress import Prediction
+from lmtui.core.record import VIEWS, grade
+from lmtui.core.stores import StoreData, Unreadable, find_stores, read_store, signature
+
+IDLE_AFTER = 300.0  # seconds without a write to their store before a learner counts as idle
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One learner as last read: what the store held, and when it was last written."""
+
+    name: str
+    path: Path
+    data: StoreData
+    written_at: float  # the newest modification time of the store's files
+
+    @property
+    def place(self) -> tuple[str | None, str]:
+        """(chapter id, view) the learner was last in."""
+        chapter = self.data.last_chapter
+        view = self.data.views.get(chapter, "text") if chapter else "text"
+        return chapter, view if view in VIEWS else "text"
+
+
+@dataclass(frozen=True)
+class ChapterPace:
+    chapter: str
+    title: str
+    learners: int
+    views: dict[str, int]  # view -> learners in it
+
+
+@dataclass(frozen=True)
+class Pace:
+    chapters: list[ChapterPace]  # every chapter of the course, in order
+    nowhere: int  # learners whose store names no chapter of this course yet
+    idle: list[tuple[str, float]]  # (learner, seconds since their last write), most idle first
+    learners: int
+
+
+@dataclass(frozen=True)
+class ChoiceSpread:
+    question: Question
+    counts: list[int]  # first answers per choice, in the order shown now
+    answered: int
+    learners: int
+
+    @property
+    def right(self) -> int:
+        """1-based position of the right choice."""
+        return self.question.answer
+
+
+@dataclass(frozen=True)
+class Guess:
+    learner: str
+    value: float | None
+    choice: int | None  # 1-based position now, for a predict question with choices
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class PredictSpread:
+    question: Question
+    guesses: list[Guess]  # one per learner who committed a prediction to the question as it is now
+    learners: int
+
+    @property
+    def predicted(self) -> int:
+        return len(self.guesses)
+
+    @property
+    def values(self) -> list[float]:
+        return [g.value for g in self.guesses if g.value is not None]
+
+    def choice_counts(self) -> list[int]:
+        counts = [0] * len(self.question.choices)
+        for g in self.guesses:
+            if g.choice is not None and 1 <= g.choice <= len(counts):
+                counts[g.choice - 1] += 1
+        return counts
+
+    def within(self, measured: float | None) -> int:
+        """How many predictions the run's ``measured`` value grades right (as the app grades)."""
+        q = self.question
+        return sum(grade(q, Prediction(g.value, q.key_of(g.choice) if g.choice else None, q.fingerprint, 0.0), measured)
+                   for g in self.guesses)
+
+
+@dataclass
+class Room:
+    root: Path
+    course: Course
+    course_key: str
+    clock: Callable[[], float] = time.time
+    seats: dict[str, Seat] = field(default_factory=dict)
+    unreadable: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    error: str | None = None  # the folder itself cannot be listed
+    reads: int = 0  # stores read so far (a refresh with nothing changed reads none)
+    _signatures: dict[str, tuple[Path, tuple | None]] = field(default_factory=dict)
+
+    def refresh(self) -> bool:
+        """Follow the folder: read new stores and those whose files changed, forget those gone.
+        True if anything the room shows may have changed."""
+        try:
+            found = find_stores(self.root)
+        except OSError as e:
+            error = f"cannot read {self.root} ({e.strerror or e})"
+            changed, self.error = error != self.error, error
+            return changed
+        changed = self.error is not None
+        self.error = None
+        names = {name for name, _ in found}
+        for gone in [n for n in self._signatures if n not in names]:
+            del self._signatures[gone]
+            self.seats.pop(gone, None)
+            self.unreadable.pop(gone, None)
+            changed = True
+        for name, path in found:
+            sig = signature(path)  # before reading: a write meanwhile shows at the next refresh
+            if self._signatures.get(name) == (path, sig):
+                continue
+            self._signatures[name] = (path, sig)
+            changed = True
+            self.reads += 1
+            try:
+                data = read_store(path, self.course_key)
+            except Unreadable as e:
+                self.seats.pop(name, None)
+                self.unreadable[name] = (path, str(e))
+                continue
+            self.unreadable.pop(name, None)
+            written = max(sig[0], sig[2]) / 1e9 if sig else 0.0
+            self.seats[name] = Seat(name, path, data, written)
+        if changed:
+            self.seats = dict(sorted(self.seats.items(), key=lambda kv: kv[0].casefold()))
+        return changed
+
+    # -- what the room shows ---------------------------------------------------------------------
+    def pace(self, idle_after: float = IDLE_AFTER) -> Pace:
+        now = self.clock()
+        per: dict[str, dict[str, int]] = {c.id: {} for c in self.course.chapters}
+        nowhere = 0
+        idle = []
+        for seat in self.seats.values():
+            chapter, view = seat.place
+            if chapter in per:
+                per[chapter][view] = per[chapter].get(view, 0) + 1
+            else:
+                nowhere += 1
+            quiet = now - seat.written_at
+            if quiet >= idle_after:
+                idle.append((seat.name, quiet))
+        idle.sort(key=lambda t: -t[1])
+        chapters = [ChapterPace(c.id, c.title, sum(per[c.id].values()), per[c.id]) for c in self.course.chapters]
+        return Pace(chapters, nowhere, idle, len(self.seats))
+
+    def questions(self) -> list[tuple[str, Question]]:
+        """(chapter id, question) for every quiz and predict question, in course order."""
+        return [(c.id, q) for c in self.course.chapters for q in c.quiz]
+
+    def choice_spread(self, chapter: str, question: Question) -> ChoiceSpread:
+        counts = [0] * len(question.choices)
+        answered = 0
+        for seat in self.seats.values():
+            answer = seat.data.answers.get((chapter, question.id))
+            if answer is None or answer[2] != question.fingerprint:
+                continue  # unanswered, or answered before the question was edited
+            n = question.number_of(answer[0])
+            if n is not None:
+                counts[n - 1] += 1
+                answered += 1
+        return ChoiceSpread(question, counts, answered, len(self.seats))
+
+    def predict_spread(self, chapter: str, question: Question) -> PredictSpread:
+        guesses = []
+        for seat in self.seats.values():
+            p = seat.data.predicted.get((chapter, question.id))
+            if p is None or p.fingerprint != question.fingerprint:
+                continue
+            choice = question.number_of(p.choice) if p.choice is not None else None
+            if p.value is None and choice is None:
+                continue
+            guesses.append(Guess(seat.name, p.value, choice, p.low, p.high))
+        return PredictSpread(question, guesses, len(self.seats))
+
+
+# -- a histogram of predictions -------------------------------------------------------------------
+LOG_SPAN = 100.0  # values all positive and spanning at least this ratio: binned on a log axis
+
+
+@dataclass(frozen=True)
+class Histogram:
+    edges: list[float]
+    counts: list[int]
+    log: bool
+
+
+def histogram(values: list[float], extra: list[float] | None = None, bins: int = 12) -> Histogram | None:
+    """Bins for ``values`` (with the axis stretched to hold ``extra`` too, e.g. the measurement);
+    on a log axis where every value is positive and they span two decades or more."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return None
+    span = finite + [v for v in (extra or []) if v is not None and math.isfinite(v)]
+    lo, hi = min(span), max(span)
+    log = lo > 0 and hi / lo >= LOG_SPAN
+    if log:
+        a, b = math.log10(lo), math.log10(hi)
+    else:
+        a, b = lo, hi
+    if b - a <= 0:
+        pad = abs(a) * 0.1 or 1.0
+        a, b = a - pad, b + pad
+    step = (b - a) / bins
+    edges = [a + i * step for i in range(bins + 1)]
+    counts = [0] * bins
+    for v in finite:
+        x = math.log10(v) if log else v
+        counts[min(bins - 1, max(0, int((x - a) / step)))] += 1
+    if log:
+        edges = [10 ** e for e in edges]
+    return Histogram(edges, counts, log)

@@ -1,0 +1,61 @@
+"""A room of learners made through the app itself: each learner starts ``lmtui --learners DIR``
+(the pilot), gives a name, goes to the second chapter's quiz by keys, answers its choice question
+and types a prediction for its predict question, which then runs and is graded."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from lmtui.tui.app import LmtuiApp
+
+from conftest import FIXTURES, wait_for_workers
+
+PREDICT = '''
+[[question]]
+id = "slope"
+kind = "predict"
+prompt = "On a log-log plot of GD's distance from the modified flow against h, what slope?"
+sim = "implicit_regularization"
+params = { step_sizes = [0.005, 0.01, 0.02] }
+metric = "slope_modified"
+tolerance = { absolute = 0.15 }
+explanation = "GD follows the modified flow to second order in h, so its error there shrinks like h^2: slope 2."
+'''
+
+
+def room_course(base: Path) -> Path:
+    """The two-chapter fixture course with a predict question after the second chapter's quiz."""
+    course = base / "course"
+    shutil.copytree(FIXTURES / "mini", course)
+    quiz = course / "02-second.quiz.toml"
+    quiz.write_text(quiz.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
+    return course
+
+
+async def learner_session(course: Path, learners: Path, name: str, answer: str | None, prediction: str | None) -> None:
+    """One learner's session by keys: the name, the second chapter (n), its quiz (z), ``answer``
+    (a choice key) for its first question, then down to the predict question, enter, the number,
+    enter; the run is waited for, so the prediction is graded as in class."""
+    app = LmtuiApp(content_dir=course, learners=learners)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press(*name, "enter")
+        await pilot.pause()
+        while app.course.index_of(app.current) != 1:
+            await pilot.press("n")
+            await pilot.pause()
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.pause()
+        if answer is not None:
+            await pilot.press(answer)
+            await pilot.pause()
+        if prediction is not None:
+            await pilot.press("j")
+            await pilot.pause()
+            await pilot.press("enter", *prediction, "enter")
+            await pilot.pause()
+            await wait_for_workers(app)
+            await pilot.pause()
+            await pilot.pause()

@@ -1,0 +1,139 @@
+"""`lmtui room`: the instructor's live view of the room, over stores the app itself wrote.
+
+The headless model first (lmtui.core.room): stores found as `lmtui report` finds them, read
+read-only with nothing created beside them, re-read only when their files change, damaged ones
+listed and skipped; pace, first answers per choice, every committed prediction."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+from lmtui.core.course import load_course
+from lmtui.core.progress import DB_NAME, ProgressStore
+from lmtui.core.room import Room, histogram
+
+from room_support import learner_session, room_course
+
+LEARNERS = (("Ada", "2", "1.9"), ("Bob", "1", "2.5"), ("Cy", "2", "40"), ("Dee", None, None))
+
+
+@pytest.fixture(scope="module")
+def made_room(tmp_path_factory):
+    """Four learners through the app: Ada (right, predicts 1.9), Bob (wrong, 2.5), Cy (right, 40),
+    Dee (in the quiz, nothing answered); and Mallory's store, damaged."""
+    base = tmp_path_factory.mktemp("room")
+    course = room_course(base)
+    learners = base / "learners"
+    for name, answer, prediction in LEARNERS:
+        asyncio.run(learner_session(course, learners, name, answer, prediction))
+    (learners / "Mallory").mkdir()
+    (learners / "Mallory" / DB_NAME).write_bytes(b"not a database at all " * 50)
+    return course, learners
+
+
+def copy_room(made_room, tmp_path):
+    course, learners = made_room
+    shutil.copytree(learners, tmp_path / "learners")
+    return course, tmp_path / "learners"
+
+
+def listing(folder):
+    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*"))
+
+
+def open_room(course, learners) -> Room:
+    room = Room(learners, load_course(course), str(course.resolve()))
+    room.refresh()
+    return room
+
+
+def test_the_spread_of_answers_and_predictions_and_the_pace(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    room = open_room(course, learners)
+    assert list(room.seats) == ["Ada", "Bob", "Cy", "Dee"]
+    assert list(room.unreadable) == ["Mallory"] and "damaged" in room.unreadable["Mallory"][1]
+    questions = dict(((c, q.id), q) for c, q in room.questions())
+    choice = room.choice_spread("second", questions[("second", "q1")])
+    assert choice.counts == [1, 2, 0, 0] and choice.answered == 3 and choice.right == 2
+    spread = room.predict_spread("second", questions[("second", "slope")])
+    assert sorted((g.learner, g.value) for g in spread.guesses) == [("Ada", 1.9), ("Bob", 2.5), ("Cy", 40.0)]
+    assert spread.predicted == 3 and spread.learners == 4
+    assert spread.within(2.0) == 1  # Ada: within +-0.15 of the slope 2
+    pace = room.pace(idle_after=3600)
+    second = next(c for c in pace.chapters if c.chapter == "second")
+    assert second.learners == 4 and second.views == {"quiz": 4} and pace.idle == []
+    room.clock = lambda: 4e9  # far in the future: everyone has been idle, the first to stop first
+    idle = room.pace(idle_after=3600).idle
+    assert sorted(n for n, _ in idle) == ["Ada", "Bob", "Cy", "Dee"] and idle[0][1] >= idle[-1][1]
+
+
+def test_nothing_is_written_beside_the_stores_even_while_a_learner_writes(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    before = listing(learners)
+    room = open_room(course, learners)
+    room.refresh()
+    assert listing(learners) == before  # no -wal, -shm or -journal created, nothing touched
+    live = ProgressStore(learners / "Bob", course=str(course.resolve()))  # Bob's app is running
+    live.set_state("last_chapter", "first")
+    during = listing(learners)
+    assert any(name.endswith("-wal") for name, *_ in during)
+    assert room.refresh() and room.seats["Bob"].place == ("first", "text")
+    assert listing(learners) == during  # read through the writer's WAL, nothing added
+    live.close()
+
+
+def test_only_changed_stores_are_read_again(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    room = open_room(course, learners)
+    assert room.reads == 5
+    assert room.refresh() is False and room.reads == 5  # nothing changed: nothing read
+    store = ProgressStore(learners / "Dee", course=str(course.resolve()))
+    store.record_prediction("second", "slope", 2.05, None, load_course(course).chapters[1].quiz[-1].fingerprint)
+    assert room.refresh() is True and room.reads == 6
+    store.close()
+    questions = dict(((c, q.id), q) for c, q in room.questions())
+    room.refresh()
+    assert 2.05 in room.predict_spread("second", questions[("second", "slope")]).values
+    shutil.rmtree(learners / "Cy")
+    assert room.refresh() is True and "Cy" not in room.seats
+    (learners / "Mallory" / DB_NAME).unlink()
+    assert room.refresh() is True and "Mallory" not in room.unreadable
+
+
+def test_ranges_are_read_when_the_store_keeps_them(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    db = sqlite3.connect(learners / "Ada" / DB_NAME)
+    with db:
+        db.execute("ALTER TABLE prediction ADD COLUMN low REAL")
+        db.execute("ALTER TABLE prediction ADD COLUMN high REAL")
+        db.execute("UPDATE prediction SET low = 1.5, high = 2.2")
+    db.close()
+    room = open_room(course, learners)
+    questions = dict(((c, q.id), q) for c, q in room.questions())
+    ada = next(g for g in room.predict_spread("second", questions[("second", "slope")]).guesses if g.learner == "Ada")
+    assert (ada.value, ada.low, ada.high) == (1.9, 1.5, 2.2)
+
+
+def test_a_folder_that_goes_away_is_said_and_the_room_goes_on(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    room = open_room(course, learners)
+    os.rename(learners, tmp_path / "elsewhere")
+    assert room.refresh() is True and "cannot read" in room.error
+    os.rename(tmp_path / "elsewhere", learners)
+    assert room.refresh() is True and room.error is None and len(room.seats) == 4
+
+
+def test_histogram_goes_logarithmic_where_predictions_span_decades():
+    linear = histogram([1.9, 2.5, 2.0, 2.2], bins=4)
+    assert not linear.log and sum(linear.counts) == 4 and linear.edges[0] == 1.9 and linear.edges[-1] == 2.5
+    wide = histogram([0.01, 0.1, 1.0, 10.0], bins=4)
+    assert wide.log and wide.counts == [1, 1, 1, 1]
+    assert histogram([], bins=4) is None
+    same = histogram([3.0, 3.0], bins=2)
+    assert sum(same.counts) == 2 and same.edges[0] < 3.0 < same.edges[-1]
+    assert histogram([1.0, 2.0], extra=[1000.0]).log  # the measurement far away stretches the axis
