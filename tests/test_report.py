@@ -187,3 +187,15 @@ def test_a_room_of_hub_homes_and_clear_errors(room, tmp_path):
 
 def test_report_and_progress_agree_on_the_store_name():
     assert report_module.DB_NAME == DB_NAME
+
+
+def test_json_has_every_committed_prediction(room):
+    """Per predict question, each learner's committed value and the run's grade, to analyse the
+    room's spread outside lmtui; a choice question has no such list."""
+    course_dir, learners = room
+    data = json.loads(run_report(learners, course_dir, "--json").stdout)
+    p1 = next(q for q in data["questions"] if q["question"] == "p1")
+    assert sorted((p["learner"], p["value"], p["measured"], p["within"]) for p in p1["predictions"]) == [
+        ("Ada", 2.1, 2.0, True), ("Cy", 5.0, 2.0, False)]
+    assert all(p["low"] is None and p["high"] is None and p["choice"] is None for p in p1["predictions"])
+    assert "predictions" not in next(q for q in data["questions"] if q["question"] == "q1")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import time
 from argparse import ArgumentParser, Namespace
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,7 @@ class QuestionRow:
     predict: bool
     answered: int = 0  # learners with a counted answer (or a graded prediction)
     right: int = 0
+    committed: list[dict] = field(default_factory=list)  # predict: each learner's committed prediction
 
     @property
     def wrong(self) -> int:
@@ -118,6 +119,9 @@ def build_report(root: Path, course: Course, course_key: str) -> Report:
                 prediction = data.predictions.get(key)
                 if prediction is not None and prediction[0] == q.fingerprint:
                     made += 1
+                    p = data.predicted[key]
+                    row.committed.append({"learner": name, "value": p.value, "choice": p.choice, "low": p.low,
+                                          "high": p.high, "measured": p.measured, "within": p.correct})
                     if prediction[1] is not None:  # graded by its run
                         row.answered += 1
                         row.right += prediction[1]
@@ -223,7 +227,8 @@ def render_json(report: Report) -> str:
             "last_activity": r.last_activity, "last_chapter": r.last_chapter,
         } for r in report.learners],
         "questions": [{"chapter": q.chapter, "question": q.question, "kind": "predict" if q.predict else "choice",
-                       "answered": q.answered, "right": q.right, "wrong": q.wrong, "prompt": q.prompt}
+                       "answered": q.answered, "right": q.right, "wrong": q.wrong, "prompt": q.prompt,
+                       **({"predictions": q.committed} if q.predict else {})}
                       for q in report.questions],
         "unreadable": [{"learner": n, "store": str(p), "why": w} for n, p, w in report.unreadable],
     }, indent=2, ensure_ascii=False) + "\n"
