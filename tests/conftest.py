@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from contextlib import suppress
 from pathlib import Path
@@ -10,12 +11,37 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 
 
+# Textual's own switches a developer may have set for their terminal (a theme, filters, keys to
+# press at start). The snapshot plugin imports Textual before this file, so its constants and the
+# theme's default are put back to Textual's defaults as well as removed for the subprocesses.
+TEXTUAL_DEFAULTS = {"TEXTUAL_THEME": ("DEFAULT_THEME", "textual-dark"), "TEXTUAL_FILTERS": ("FILTERS", ""),
+                    "TEXTUAL_PRESS": ("PRESS", ""), "TEXTUAL_COLOR_SYSTEM": ("COLOR_SYSTEM", "auto")}
+
+
+def _forget_the_developers_textual_settings() -> None:
+    import textual.constants
+    from textual.app import App
+
+    for var, (constant, default) in TEXTUAL_DEFAULTS.items():
+        os.environ.pop(var, None)
+        setattr(textual.constants, constant, default)
+    App.theme._default = "textual-dark"
+
+
+_forget_the_developers_textual_settings()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Every test gets its own LMTUI_HOME: no test touches the learner's real progress."""
+    """Every test gets its own LMTUI_HOME, settings file and config/data/cache folders: no test
+    touches the learner's real progress, and the developer's own theme or keymap changes no
+    snapshot or key hint."""
     home = tmp_path / "lmtui-home"
     monkeypatch.setenv("LMTUI_HOME", str(home))
     monkeypatch.setenv("LMTUI_CACHE", str(tmp_path / "lmtui-cache"))  # the parsed-course cache too
+    monkeypatch.setenv("LMTUI_CONFIG", str(tmp_path / "lmtui-config.toml"))  # absent: the defaults
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / "xdg" / var.split("_")[1].lower()))
     monkeypatch.delenv("NO_COLOR", raising=False)
     return home
 
