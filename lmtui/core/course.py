@@ -4,6 +4,10 @@ Nothing here imports Textual (a test enforces it) and nothing in a content folde
 chapters are Markdown with a ``+++`` TOML header, quizzes and figures are TOML. Loading never
 raises for bad content: every problem is collected as a :class:`Problem` (``file:line: message``)
 and a broken chapter is left out while the others load. See ``content/FORMAT.md``.
+
+Every text of the model is safe for a terminal (:mod:`lmtui.core.sanitize`): a control character
+in a course file, raw or as a TOML escape, is reported as a problem and shown visibly (``^[``), so
+the views never hold text that could drive the learner's terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from lmtui.core.sanitize import clean, clean_block, clean_path, controls_in, describe
 
 if TYPE_CHECKING:
     import tomllib
@@ -49,7 +55,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{clean_path(self.path)}:{self.line}: {clean(self.message)}"
 
 
 @dataclass(frozen=True)
@@ -233,14 +239,54 @@ def _toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int:
     return max(1, len(text.splitlines())) if "end of document" in str(error) else 1
 
 
+CONTROL_MESSAGE = "control character(s) {}: course text must not drive the terminal (the app shows them as ^[ etc.)"
+# A TOML escape that makes a control character: \u0000-\u001f but tab/newline/CR, \u007f-\u009f, the
+# same as \U, bidi overrides, and \b \f \e; after an even number of backslashes (an odd one escapes the backslash).
+_CONTROL_HEX = "(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])"
+_TOML_CONTROL_ESCAPE = re.compile(
+    rf"(?<!\\)(?:\\\\)*(\\(?:u00{_CONTROL_HEX}|U000000{_CONTROL_HEX}|u202[a-eA-E]|u206[6-9]|[bfe]))")
+
+
 def _read_text(path: Path, report: _Report) -> str | None:
+    """The file's text with each line holding a control character reported, and those characters
+    shown visibly (so the TOML and Markdown parsers only ever see clean text)."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         report(1, f"not UTF-8 text ({e.reason} at byte {e.start})")
+        return None
     except OSError as e:
         report(1, f"cannot read: {e.strerror or e}")
-    return None
+        return None
+    for n, line in enumerate(text.split("\n")):
+        found = controls_in(line)
+        if found:
+            report(n + 1, CONTROL_MESSAGE.format(describe(found)))
+    return clean_block(text)
+
+
+def _toml_strings(data: Any) -> Any:
+    """``data`` (parsed TOML) with every string, key or value, made safe for a terminal."""
+    if isinstance(data, str):
+        return clean_block(data)
+    if isinstance(data, dict):
+        return {clean_block(k): _toml_strings(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_toml_strings(v) for v in data]
+    return data
+
+
+def _clean_toml(data: dict, lines: list[str], report: _Report, offset: int = 0) -> dict:
+    """Parsed TOML made safe; if it held control characters (written as escapes), each line that
+    writes one is reported."""
+    cleaned = _toml_strings(data)
+    if cleaned != data:
+        hits = [(i, m) for i, line in enumerate(lines) for m in [_TOML_CONTROL_ESCAPE.findall(line)] if m]
+        for i, escapes in hits:
+            report(i + 1 + offset, CONTROL_MESSAGE.format(", ".join(escapes)))
+        if not hits:
+            report(1 + offset, CONTROL_MESSAGE.format("in a string"))
+    return cleaned
 
 
 def split_pages(body: str) -> tuple[Page, ...]:
@@ -329,6 +375,7 @@ def _load_chapter(path: Path, course: Course, known_sims: set[str]) -> Chapter |
     except tomllib.TOMLDecodeError as e:
         broken(_toml_error_line(e, "\n".join(header_lines)) + 1, f"bad header: {e}")
         return None
+    header = _clean_toml(header, header_lines, report, offset=1)
 
     before = report.count
     for key in ("id", "title", "order"):
@@ -364,7 +411,7 @@ def _load_chapter(path: Path, course: Course, known_sims: set[str]) -> Chapter |
             line = next((i + 1 for i, ln in enumerate(lines) if ln == first), end + 2)
             report(line, f"page {page.title!r} has ~{n} blocks; split it with '## ' headings (at most {MAX_PAGE_BLOCKS})")
     quiz = _load_quiz(path.with_name(path.name[: -len(".md")] + ".quiz.toml"), course, known_sims)
-    return Chapter(str(chapter_id), str(title).strip(), int(order), summary.strip(), figures, pages, quiz, path)
+    return Chapter(str(chapter_id), clean(title).strip(), int(order), clean(summary).strip(), figures, pages, quiz, path)
 
 
 def _load_quiz(path: Path, course: Course, known_sims: set[str]) -> tuple[Question, ...]:
@@ -383,6 +430,7 @@ def _load_quiz(path: Path, course: Course, known_sims: set[str]) -> tuple[Questi
         report(_toml_error_line(e, text), f"bad TOML: {e}")
         return ()
     lines = text.splitlines()
+    data = _clean_toml(data, lines, report)
     starts = [i for i, ln in enumerate(lines) if ln.strip() == "[[question]]"]
     raw = data.get("question")
     for key in data.keys() - {"question"}:
@@ -464,7 +512,7 @@ def _parse_choices(q: dict, name: str, at, report: _Report, required: bool) -> t
     if not 2 <= len(choices) <= MAX_CHOICES:
         report(at("choices"), f"{name}: {len(choices)} choices; expected 2 to {MAX_CHOICES} (answered with keys 1-{MAX_CHOICES})")
         return None
-    return tuple(c.strip() for c in choices)
+    return tuple(clean(c).strip() for c in choices)
 
 
 def _number(value: Any) -> bool:
@@ -541,6 +589,7 @@ def _load_explorer(path: Path, name: str, course: Course) -> Explorer | None:
         report(_toml_error_line(e, text), f"bad TOML: {e}")
         return None
     lines = text.splitlines()
+    data = _clean_toml(data, lines, report)
     before = report.count
     title, hint, items = data.get("title"), data.get("hint", ""), data.get("item")
     if not isinstance(title, str) or not title.strip():
@@ -562,10 +611,10 @@ def _load_explorer(path: Path, name: str, course: Course) -> Explorer | None:
         elif not isinstance(summary, str):
             report(start + 1, f"item {n + 1}: summary must be a string")
         else:
-            parsed.append(ExplorerItem(label.strip(), detail.strip(), summary.strip()))
+            parsed.append(ExplorerItem(clean(label).strip(), detail.strip(), clean(summary).strip()))
     if report.count > before:
         return None
-    return Explorer(name, title.strip(), hint.strip(), tuple(parsed))
+    return Explorer(name, clean(title).strip(), clean(hint).strip(), tuple(parsed))
 
 
 def load_course(root: str | Path | None = None, known_sims: set[str] | None = None, cache: bool = False) -> Course:
@@ -598,6 +647,10 @@ def _parse_course(root: Path, known_sims: set[str]) -> Course:
     for quiz in sorted(root.glob("*.quiz.toml")):
         if not quiz.with_name(quiz.name[: -len(".quiz.toml")] + ".md").exists():
             course.problems.append(Problem(quiz, 1, "quiz without a chapter file of the same name"))
+    for path in (*chapter_files, *sorted(root.glob("*.quiz.toml"))):
+        found = controls_in(path.name, keep_breaks=False)
+        if found:
+            course.problems.append(Problem(path, 1, f"file name holds control character(s) {describe(found)}; rename it"))
     seen_ids: dict[str, Path] = {}
     seen_orders: dict[int, Path] = {}
     for path in chapter_files:

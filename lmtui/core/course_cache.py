@@ -2,7 +2,7 @@
 
 The cache is one pickle per course folder in the user's cache folder (``~/.cache/lmtui`` on Linux,
 or ``$LMTUI_CACHE``; ``LMTUI_CACHE=off`` turns it off). It holds the parsed model with a key made
-of every file of the folder (name, size, modification time), the loader's own source file, the
+of every file of the folder (name, size, modification time), the loader's own source files, the
 lmtui version and the simulations known, so any edit, added or removed file, or upgrade parses the
 folder afresh. The cache is only lmtui's own output, written by the user's own processes; a file
 that cannot be read back is ignored and replaced. Anything going wrong here falls back to parsing.
@@ -32,8 +32,8 @@ def cache_dir() -> Path | None:
 
 def _key(root: Path, known_sims: set[str]) -> str:
     parts: list[str] = [f"format {FORMAT}", __version__, ",".join(sorted(known_sims))]
-    loader = Path(__file__).with_name("course.py")
-    for path in (loader, *sorted(p for p in root.rglob("*") if p.is_file())):
+    loaders = [Path(__file__).with_name(name) for name in ("course.py", "sanitize.py")]
+    for path in (*loaders, *sorted(p for p in root.rglob("*") if p.is_file())):
         st = path.stat()
         parts.append(f"{path.relative_to(root) if path.is_relative_to(root) else path}|{st.st_size}|{st.st_mtime_ns}")
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()

@@ -13,19 +13,21 @@ import sys
 from pathlib import Path
 
 from lmtui.core.course import Course, Problem, builtin_content_dir, load_course
+from lmtui.core.sanitize import clean, clean_path
 from lmtui.tools.quizreview import figures, review
 
 
 def _shown(path: Path) -> str:
+    """A path as printed: relative when under the working folder, control characters shown."""
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows
-        return str(path)
-    return rel if not rel.startswith("..") else str(path)
+        return clean_path(path)
+    return clean_path(rel if not rel.startswith("..") else path)
 
 
 def format_problem(problem: Problem) -> str:
-    return f"{_shown(problem.path)}:{problem.line}: {problem.message}"
+    return f"{_shown(problem.path)}:{problem.line}: {clean(problem.message)}"
 
 
 def _quiz_path(chapter) -> Path:
@@ -95,7 +97,7 @@ def check_main(directory: str | None, strict: bool = False) -> int:
     tells = review(course)
     label = "error" if strict else "warning"
     for tell in tells:
-        print(f"{_shown(tell.path)}:{tell.line}: {label}: {tell.message}")
+        print(f"{_shown(tell.path)}:{tell.line}: {label}: {clean(tell.message)}")
     failed = len(problems) + (len(tells) if strict else 0)
     if failed:
         print(f"{failed} problem(s) in {_shown(root)}", file=sys.stderr)

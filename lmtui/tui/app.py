@@ -34,6 +34,7 @@ from lmtui.core.course import Chapter, Course, load_course, page_links
 from lmtui.tui.keys import hint
 from lmtui.core.progress import ProgressStore, StoreError
 from lmtui.core.record import ChapterStatus, LearnerRecord, View
+from lmtui.core.sanitize import clean, clean_path
 from lmtui.tui.screens.small import TooSmallScreen
 from lmtui.tui.widgets.chapter import ChapterView
 from lmtui.tui.widgets.reader import PageReader
@@ -383,10 +384,10 @@ class LmtuiApp(textual_fixes.GuardedApp):
         other = len(self.course.problems) - len(self.course.broken)
         if other > 0:
             out.append(f"{other} content problem(s); run `lmtui check` for the list.")
-        return out[:6]
+        return [clean(message) for message in out[:6]]  # they quote paths and stored text
 
     def no_chapters_text(self) -> str:
-        lines = [f"No chapter could be loaded from {self.course.root}.", ""]
+        lines = [f"No chapter could be loaded from {clean_path(self.course.root)}.", ""]
         lines += [str(p) for p in self.course.problems[:12]]
         lines += ["", "Run `lmtui check DIR` for every problem. q quits."]
         return "\n".join(lines)
