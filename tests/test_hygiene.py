@@ -13,9 +13,9 @@ from lmtui.sims.registry import NAMES
 
 from ptysession import first_frame
 
-HEADLESS = ["lmtui.sims", "lmtui.sims.base", "lmtui.sims.registry", "lmtui.core.course", "lmtui.core.progress", "lmtui.core.record",
+HEADLESS = ["lmtui.sims", "lmtui.sims.base", "lmtui.sims.registry", "lmtui.core.course", "lmtui.core.progress", "lmtui.core.record", "lmtui.core.review",
             "lmtui.tools.quizreview", "lmtui.tools.checker", "lmtui.core.charts", "lmtui.tools.sim_cli"]
-HEAVY = ("numpy", "scipy", "plotext", "threadpoolctl")
+HEAVY = ("numpy", "scipy", "plotext", "threadpoolctl", "fsrs")
 
 
 def entry_point() -> Path:

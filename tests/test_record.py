@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lmtui.tui.app import LmtuiApp
 from lmtui.core.course import load_course
-from lmtui.core.progress import DB_NAME, SCHEMA1_BACKUP, ProgressStore
+from lmtui.core.progress import DB_NAME, SCHEMA1_BACKUP, SCHEMA_VERSION, ProgressStore
 from lmtui.core.record import LEGACY_QUIZZES, LearnerRecord
 from lmtui.tui.widgets.quiz import QuestionCard
 
@@ -144,7 +144,7 @@ async def test_a_schema1_store_is_migrated_with_nothing_lost(_isolated_home):
     backup = _isolated_home / SCHEMA1_BACKUP
     assert backup.exists() and legacy_rows(backup) == old  # the old file, as it was
     with sqlite3.connect(_isolated_home / DB_NAME) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+        assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(SCHEMA_VERSION),)
         assert conn.execute("SELECT count(*) FROM legacy_answer").fetchone() == (0,)
     # a second start finds the same answers and migrates nothing twice
     again = LearnerRecord(load_course(), ProgressStore(_isolated_home))

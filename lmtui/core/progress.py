@@ -8,10 +8,17 @@
   moves nothing and an edited question is recognised as changed. The first answer is the one that
   counts; later tries are kept as practice (the latest, and how many). A new answer to a question
   that changed since replaces the old one.
+- Schema 3 adds spaced review: a ``card`` per answered question (its FSRS state and when it is due
+  next, see ``lmtui.core.review``), a ``review_log`` of every grading that moved a card, and an
+  optional range on a numeric prediction (``range_low``, ``range_high``). The chapter's tables are
+  not touched by a review: a review answer moves the card, never the first answer that counts.
 - Schema 1 (lmtui 0.1.0) kept answers by question and choice *position*. Opening such a file copies
   it to ``progress.db.schema1-backup`` first, then moves its answers into ``legacy_answer`` and
   upgrades in one transaction; :meth:`ProgressStore.adopt_legacy` later maps a course's legacy rows
   through that course's quiz as it was when they were written (see ``lmtui.core.record``).
+- Schema 2 (lmtui 0.2.0): opening such a file copies it to ``progress.db.schema2-backup``, then adds
+  the review tables and the range columns in one transaction; every row stays as it was. The cards
+  for the answers it holds are made by the learner's record when it opens (``LearnerRecord``).
 - A file that is not a database, fails its integrity check, or was written by a newer lmtui is
   moved aside (``progress.db.corrupt-<time>`` / ``.future-<time>``) and reported in ``warning``;
   a fresh store is created and the app keeps working. If no file can be opened at all, progress
@@ -29,9 +36,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "progress.db"
 SCHEMA1_BACKUP = DB_NAME + ".schema1-backup"
+SCHEMA2_BACKUP = DB_NAME + ".schema2-backup"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,7 +54,7 @@ CREATE TABLE IF NOT EXISTS answer (
 CREATE TABLE IF NOT EXISTS prediction (
     course TEXT NOT NULL, chapter TEXT NOT NULL, question TEXT NOT NULL,
     value REAL, choice TEXT, fingerprint TEXT NOT NULL, predicted_at REAL NOT NULL,
-    measured REAL, theory REAL, correct INTEGER, measured_at REAL,
+    measured REAL, theory REAL, correct INTEGER, measured_at REAL, range_low REAL, range_high REAL,
     PRIMARY KEY (course, chapter, question));
 CREATE TABLE IF NOT EXISTS legacy_answer (
     course TEXT NOT NULL, chapter TEXT NOT NULL, question INTEGER NOT NULL,
@@ -55,6 +63,17 @@ CREATE TABLE IF NOT EXISTS legacy_answer (
 CREATE TABLE IF NOT EXISTS state (
     course TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (course, key));
+""" + """
+CREATE TABLE IF NOT EXISTS card (
+    course TEXT NOT NULL, chapter TEXT NOT NULL, question TEXT NOT NULL, kind TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, state INTEGER NOT NULL, step INTEGER, stability REAL, difficulty REAL,
+    due REAL NOT NULL, last_review REAL, reps INTEGER NOT NULL DEFAULT 0, lapses INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (course, chapter, question));
+CREATE INDEX IF NOT EXISTS card_due ON card(course, due);
+CREATE TABLE IF NOT EXISTS review_log (
+    course TEXT NOT NULL, chapter TEXT NOT NULL, question TEXT NOT NULL, reviewed_at REAL NOT NULL,
+    rating INTEGER NOT NULL, correct INTEGER NOT NULL, first INTEGER NOT NULL DEFAULT 0, setting TEXT,
+    value REAL, range_low REAL, range_high REAL, measured REAL, due_after REAL);
 """
 
 # Schema 1 -> 2, in one transaction: position-keyed answers wait in legacy_answer for their course.
@@ -64,7 +83,15 @@ ALTER TABLE answer RENAME TO answer_schema1;
 INSERT OR IGNORE INTO legacy_answer(course, chapter, question, choice, correct, answered_at, from_schema)
     SELECT course, chapter, question, choice, correct, answered_at, 1 FROM answer_schema1;
 DROP TABLE answer_schema1;
-UPDATE meta SET value = '2' WHERE key = 'schema_version';
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+"""
+
+# Schema 2 -> 3, in one transaction: the review tables and the prediction's range; nothing else moves.
+_UPGRADE_2 = """
+ALTER TABLE prediction ADD COLUMN range_low REAL;
+ALTER TABLE prediction ADD COLUMN range_high REAL;
+""" + _SCHEMA + """
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
 """
 
 
@@ -102,6 +129,14 @@ class Prediction:
     theory: float | None = None
     correct: bool | None = None  # None until the run has graded it
     measured_at: float | None = None
+    low: float | None = None  # the learner's range around ``value``, if they gave one (3.5 +- 0.5)
+    high: float | None = None
+
+    def range_holds(self) -> bool | None:
+        """Whether the measurement fell inside the learner's range (None: no range or no run)."""
+        if self.low is None or self.high is None or self.measured is None:
+            return None
+        return self.low - 1e-12 <= self.measured <= self.high + 1e-12
 
 
 @dataclass(frozen=True)
@@ -113,6 +148,43 @@ class LegacyAnswer:
     choice: int  # 1-based position
     correct: bool
     answered_at: float
+
+
+@dataclass(frozen=True)
+class CardRow:
+    """One question's review card as stored: its FSRS state (``lmtui.core.review`` reads and writes
+    it) and when it is due next, as seconds since the epoch."""
+
+    chapter: str
+    question: str
+    kind: str  # "quiz" or "predict"
+    fingerprint: str  # of the question when the card was last graded
+    state: int  # FSRS: 1 learning, 2 review, 3 relearning
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: float
+    last_review: float | None
+    reps: int = 0  # gradings that moved it (the first answer included)
+    lapses: int = 0  # times a card in review was answered wrong
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One grading that moved a card: the first answer in the chapter (``first``) or a review."""
+
+    chapter: str
+    question: str
+    reviewed_at: float
+    rating: int  # FSRS rating: 1 again, 3 good
+    correct: bool
+    first: bool = False
+    setting: str | None = None  # a predict review's drawn parameters and seed, as JSON
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    measured: float | None = None
+    due_after: float | None = None
 
 
 class StoreError(Exception):
@@ -187,7 +259,9 @@ class ProgressStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         if self._stored_version(conn) == 1:
-            self._upgrade_from_1(conn)
+            self._upgrade(conn, 1, SCHEMA1_BACKUP, _UPGRADE_1)
+        if self._stored_version(conn) == 2:
+            self._upgrade(conn, 2, SCHEMA2_BACKUP, _UPGRADE_2)
         conn.executescript(_SCHEMA)
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
@@ -198,11 +272,11 @@ class ProgressStore:
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(row[0]) if row else None
 
-    def _upgrade_from_1(self, conn: sqlite3.Connection) -> None:
-        """Keep a copy of the schema-1 file, then upgrade in one transaction (all or nothing: a
-        crash midway leaves the schema-1 file as it was, and the next start tries again)."""
+    def _upgrade(self, conn: sqlite3.Connection, version: int, backup_name: str, script: str) -> None:
+        """Keep a copy of the file as schema ``version`` wrote it, then upgrade in one transaction
+        (all or nothing: a crash midway leaves the old file as it was, and the next start tries again)."""
         if self.path.exists():
-            backup = self.path.with_name(SCHEMA1_BACKUP)
+            backup = self.path.with_name(backup_name)
             if not backup.exists():
                 copy = sqlite3.connect(str(backup))
                 try:
@@ -211,8 +285,8 @@ class ProgressStore:
                     copy.close()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if self._stored_version(conn) == 1:  # another copy of the app may have upgraded first
-                for statement in _UPGRADE_1.split(";"):
+            if self._stored_version(conn) == version:  # another copy of the app may have upgraded first
+                for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
             conn.execute("COMMIT")
@@ -279,15 +353,18 @@ class ProgressStore:
             (self.course, chapter, question, choice, int(correct), fingerprint, time.time()),
         )
 
-    def record_prediction(self, chapter: str, question: str, value: float | None, choice: str | None, fingerprint: str) -> None:
-        """The first committed prediction is kept (a question that changed since takes a new one)."""
+    def record_prediction(self, chapter: str, question: str, value: float | None, choice: str | None, fingerprint: str,
+                          low: float | None = None, high: float | None = None) -> None:
+        """The first committed prediction (with the learner's range, if any) is kept (a question
+        that changed since takes a new one)."""
         self._write(
-            "INSERT INTO prediction(course, chapter, question, value, choice, fingerprint, predicted_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(course, chapter, question) DO UPDATE SET "
+            "INSERT INTO prediction(course, chapter, question, value, choice, fingerprint, predicted_at, range_low, range_high) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(course, chapter, question) DO UPDATE SET "
             "value=excluded.value, choice=excluded.choice, fingerprint=excluded.fingerprint, "
-            "predicted_at=excluded.predicted_at, measured=NULL, theory=NULL, correct=NULL, measured_at=NULL "
+            "predicted_at=excluded.predicted_at, measured=NULL, theory=NULL, correct=NULL, measured_at=NULL, "
+            "range_low=excluded.range_low, range_high=excluded.range_high "
             "WHERE prediction.fingerprint != excluded.fingerprint",
-            (self.course, chapter, question, value, choice, fingerprint, time.time()),
+            (self.course, chapter, question, value, choice, fingerprint, time.time(), low, high),
         )
 
     def record_measurement(self, chapter: str, question: str, fingerprint: str, measured: float | None,
@@ -317,6 +394,25 @@ class ProgressStore:
                                        (self.course, old.chapter, old.question))
         except sqlite3.Error as e:
             raise StoreError(f"could not migrate old answers: {e}") from e
+
+    _CARD_COLUMNS = "chapter, question, kind, fingerprint, state, step, stability, difficulty, due, last_review, reps, lapses"
+    _LOG_COLUMNS = "chapter, question, reviewed_at, rating, correct, first, setting, value, range_low, range_high, measured, due_after"
+
+    def save_review(self, cards: list[CardRow], entries: list[ReviewEntry]) -> None:
+        """Cards (new or moved) and the gradings that moved them, in one transaction."""
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany(
+                    f"INSERT OR REPLACE INTO card(course, {self._CARD_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+                    [(self.course, c.chapter, c.question, c.kind, c.fingerprint, c.state, c.step, c.stability,
+                      c.difficulty, c.due, c.last_review, c.reps, c.lapses) for c in cards])
+                self._conn.executemany(
+                    f"INSERT INTO review_log(course, {self._LOG_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+                    [(self.course, e.chapter, e.question, e.reviewed_at, e.rating, int(e.correct), int(e.first), e.setting,
+                      e.value, e.low, e.high, e.measured, e.due_after) for e in entries])
+        except sqlite3.Error as e:
+            raise StoreError(f"could not save the review: {e}") from e
 
     def set_state(self, key: str, value: str) -> None:
         self._write(
@@ -349,11 +445,23 @@ class ProgressStore:
 
     def all_predictions(self) -> dict[str, dict[str, Prediction]]:
         out: dict[str, dict[str, Prediction]] = {}
-        for ch, q, value, choice, fp, at, measured, theory, ok, measured_at in self._read(
-                "SELECT chapter, question, value, choice, fingerprint, predicted_at, measured, theory, correct, measured_at "
-                "FROM prediction WHERE course=?", (self.course,)):
-            out.setdefault(ch, {})[q] = Prediction(value, choice, fp, at, measured, theory, None if ok is None else bool(ok), measured_at)
+        for ch, q, value, choice, fp, at, measured, theory, ok, measured_at, low, high in self._read(
+                "SELECT chapter, question, value, choice, fingerprint, predicted_at, measured, theory, correct, measured_at, "
+                "range_low, range_high FROM prediction WHERE course=?", (self.course,)):
+            out.setdefault(ch, {})[q] = Prediction(value, choice, fp, at, measured, theory, None if ok is None else bool(ok),
+                                                   measured_at, low, high)
         return out
+
+    def all_cards(self) -> dict[tuple[str, str], CardRow]:
+        """(chapter, question) -> card, for this course."""
+        return {(r[0], r[1]): CardRow(*r) for r in self._read(
+            f"SELECT {self._CARD_COLUMNS} FROM card WHERE course=?", (self.course,))}
+
+    def review_log(self) -> list[ReviewEntry]:
+        """Every grading that moved a card, oldest first."""
+        return [ReviewEntry(ch, q, at, rating, bool(ok), bool(first), setting, value, low, high, measured, due_after)
+                for ch, q, at, rating, ok, first, setting, value, low, high, measured, due_after in self._read(
+                    f"SELECT {self._LOG_COLUMNS} FROM review_log WHERE course=? ORDER BY reviewed_at, rowid", (self.course,))]
 
     def legacy_answers(self) -> list[LegacyAnswer]:
         rows = self._read("SELECT chapter, question, choice, correct, answered_at FROM legacy_answer WHERE course=? "

@@ -1,7 +1,7 @@
 """The learner's record: one headless model of what the learner did in a course.
 
 It joins the course (what there is to do) with the progress store (what was done): chapters read,
-quiz answers, predictions, scores, chapter statuses and the learner's place. The app renders it and
+quiz answers, predictions, scores, chapter statuses, review cards and the learner's place. The app renders it and
 sends back the learner's actions (``answer``, ``predict``, ``mark_read``, ``set_place``); nothing
 else writes to the store. No Textual import here (a test enforces it).
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from lmtui.core.course import Chapter, Course, Predict, Question
-from lmtui.core.progress import Answer, LegacyAnswer, Prediction, ProgressStore
+from lmtui.core.progress import Answer, CardRow, LegacyAnswer, Prediction, ProgressStore, ReviewEntry
 
 View = Literal["text", "figure", "quiz"]
 VIEWS: tuple[View, ...] = ("text", "figure", "quiz")
@@ -81,6 +81,9 @@ class LearnerRecord:
         self._predictions: dict[str, dict[str, Prediction]] = store.all_predictions()
         self._read: set[str] = store.read_chapters()
         self._written: dict[str, str] = {}  # state this record wrote (skipped when unchanged)
+        self._cards: dict[tuple[str, str], CardRow] = store.all_cards()
+        self.card_error: str | None = None
+        self._make_missing_cards()
 
     # -- schema-1 answers ------------------------------------------------------------------------
     def _legacy_quiz(self) -> dict[str, list[dict]]:
@@ -117,6 +120,71 @@ class LearnerRecord:
             self.migrated = len(rows)
         except StoreError as e:
             self.migration_error = str(e)
+
+    # -- review cards ----------------------------------------------------------------------------
+    def _make_missing_cards(self) -> None:
+        """A card for every first answer and graded prediction that has none (a store upgraded from
+        schema 2, or a write that failed), graded as it was then."""
+        from lmtui.core.progress import StoreError
+
+        made: list[tuple[CardRow, ReviewEntry]] = []
+        for chapter in self.course.chapters:
+            for q in chapter.quiz:
+                if (chapter.id, q.id) in self._cards:
+                    continue
+                if q.predict is None:
+                    a = self._answers.get(chapter.id, {}).get(q.id)
+                    if a is not None:
+                        made.append(self._new_card(chapter.id, q.id, "quiz", a.fingerprint, a.correct, a.answered_at))
+                else:
+                    p = self._predictions.get(chapter.id, {}).get(q.id)
+                    if p is not None and p.correct is not None:
+                        made.append(self._new_card(chapter.id, q.id, "predict", p.fingerprint, p.correct,
+                                                   p.measured_at or p.predicted_at, p))
+        if made:
+            try:
+                self._save_cards(made)
+            except StoreError as e:
+                self.card_error = str(e)
+
+    @staticmethod
+    def _new_card(chapter_id: str, qid: str, kind: str, fingerprint: str, correct: bool, at: float,
+                  p: Prediction | None = None) -> tuple[CardRow, ReviewEntry]:
+        from lmtui.core.review import first_entry, grade_card
+
+        card = grade_card(None, chapter_id, qid, kind, fingerprint, correct, at)
+        if p is None:
+            return card, first_entry(card, correct, at)
+        return card, first_entry(card, correct, at, p.value, p.low, p.high, p.measured)
+
+    def _save_cards(self, made: list[tuple[CardRow, ReviewEntry]]) -> None:
+        for card, _entry in made:
+            self._cards[(card.chapter, card.question)] = card
+        self.store.save_review([c for c, _ in made], [e for _, e in made])
+
+    def cards(self) -> dict[tuple[str, str], CardRow]:
+        return dict(self._cards)
+
+    def card(self, chapter_id: str, question_id: str) -> CardRow | None:
+        return self._cards.get((chapter_id, question_id))
+
+    def review(self, chapter: Chapter, question: Question, correct: bool, setting: str | None = None,
+               value: float | None = None, low: float | None = None, high: float | None = None,
+               measured: float | None = None, at: float | None = None) -> CardRow:
+        """A review of ``question`` was graded: the card moves on and the review is logged. The
+        chapter's answers and predictions (the first ones, which count) are not touched."""
+        from lmtui.core.review import grade_card
+
+        at = _now() if at is None else at
+        kind = "quiz" if question.predict is None else "predict"
+        card = grade_card(self._cards.get((chapter.id, question.id)), chapter.id, question.id, kind,
+                          question.fingerprint, correct, at)
+        from lmtui.core.review import AGAIN, GOOD
+
+        entry = ReviewEntry(chapter.id, question.id, at, GOOD if correct else AGAIN, correct, False, setting, value, low,
+                            high, measured, card.due)
+        self._save_cards([(card, entry)])
+        return card
 
     # -- reading ---------------------------------------------------------------------------------
     def answers(self, chapter_id: str) -> dict[str, Answer]:
@@ -170,18 +238,22 @@ class LearnerRecord:
             new = Answer(old.choice, old.correct, old.fingerprint, old.answered_at, old.tries + 1, text, correct)
         self._answers.setdefault(chapter.id, {})[question.id] = new
         self.store.record_answer(chapter.id, question.id, text, correct, question.fingerprint)
+        if counted:  # the first answer (to the question as it is now) makes its review card
+            self._save_cards([self._new_card(chapter.id, question.id, "quiz", question.fingerprint, correct, _now())])
         return Outcome(correct, counted)
 
-    def predict(self, chapter: Chapter, question: Question, value: float | None = None, choice: int | None = None) -> Prediction:
-        """The learner committed a prediction (a number, or a choice for a predict question with
-        choices). The first one is kept; the prediction in force is returned."""
+    def predict(self, chapter: Chapter, question: Question, value: float | None = None, choice: int | None = None,
+                low: float | None = None, high: float | None = None) -> Prediction:
+        """The learner committed a prediction (a number, with an optional range ``low``..``high``,
+        or a choice for a predict question with choices). The first one is kept; the prediction in
+        force is returned."""
         current = self.prediction(chapter.id, question)
         if current is not None:
             return current
         text = question.key_of(choice) if choice is not None else None
-        made = Prediction(value, text, question.fingerprint, _now())
+        made = Prediction(value, text, question.fingerprint, _now(), low=low, high=high)
         self._predictions.setdefault(chapter.id, {})[question.id] = made
-        self.store.record_prediction(chapter.id, question.id, value, text, question.fingerprint)
+        self.store.record_prediction(chapter.id, question.id, value, text, question.fingerprint, low, high)
         return made
 
     def grade(self, chapter: Chapter, question: Question, measured: float | None, theory: float | None) -> Prediction | None:
@@ -193,9 +265,11 @@ class LearnerRecord:
             return current
         correct = grade(question, current, measured)
         graded = Prediction(current.value, current.choice, current.fingerprint, current.predicted_at,
-                            measured, theory, correct, _now())
+                            measured, theory, correct, _now(), current.low, current.high)
         self._predictions[chapter.id][question.id] = graded
         self.store.record_measurement(chapter.id, question.id, question.fingerprint, measured, theory, correct)
+        self._save_cards([self._new_card(chapter.id, question.id, "predict", question.fingerprint, correct,
+                                         graded.measured_at or _now(), graded)])
         return graded
 
     def mark_read(self, chapter_id: str) -> bool:
@@ -239,7 +313,7 @@ class LearnerRecord:
             self._written[key] = value
 
     def warnings(self) -> list[str]:
-        out = [w for w in (self.store.warning, self.migration_error) if w]
+        out = [w for w in (self.store.warning, self.migration_error, self.card_error) if w]
         return out
 
 

@@ -24,6 +24,10 @@ from lmtui.core.progress import DB_NAME, SCHEMA_VERSION
 
 HOME_LAYOUT = Path(".local") / "share" / "lmtui"  # the platform data folder under a Linux home
 
+# Schema 3 only added tables and columns: a schema-2 store (a learner who has not opened this
+# lmtui yet) reads the same, without its review cards.
+OLDEST_READABLE = 2
+
 # Optional per-prediction range columns (low, high), read when the store has them.
 RANGE_COLUMNS = (("low", "high"), ("range_low", "range_high"))
 
@@ -104,7 +108,7 @@ def _read_store(path: Path, course_key: str) -> StoreData:
             raise Unreadable("not an lmtui progress store (no meta table)")
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         version = int(row[0]) if row and str(row[0]).isdigit() else None
-        if version != SCHEMA_VERSION:
+        if version is None or not OLDEST_READABLE <= version <= SCHEMA_VERSION:
             if version is not None and version < SCHEMA_VERSION:
                 raise Unreadable(f"written by an older lmtui (schema {version}); it is upgraded the next time "
                                  f"this learner opens the course")

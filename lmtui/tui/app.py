@@ -570,7 +570,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
         if chapter is None:
             return
         try:
-            made = self.record.predict(chapter, event.question, value=event.value, choice=event.choice)
+            made = self.record.predict(chapter, event.question, value=event.value, choice=event.choice,
+                                       low=event.low, high=event.high)
         except StoreError as e:
             self.notify(str(e), severity="error", timeout=6)
             made = self.record.prediction(chapter.id, event.question)

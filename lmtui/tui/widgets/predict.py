@@ -52,11 +52,44 @@ def parse_number(text: str) -> float | None:
     return number(text)
 
 
+RANGE_SIGNS = ("+-", "+/-", "\u00b1")
+
+
+def parse_prediction(text: str) -> tuple[float, float | None, float | None] | None:
+    """A typed prediction: a number, or a number with the learner's range, ``3.5 +- 0.5`` (also
+    ``+/-`` or ``\u00b1``): (value, low, high), low and high None without a range; None if it is
+    not one."""
+    for sign in RANGE_SIGNS:
+        if sign in text:
+            head, _, tail = text.partition(sign)
+            value, spread = parse_number(head), parse_number(tail)
+            if value is None or spread is None or spread < 0:
+                return None
+            return value, value - spread, value + spread
+    value = parse_number(text)
+    return None if value is None else (value, None, None)
+
+
 def shown(value: float | None, unit: str = "") -> str:
     if value is None:
         return "n/a"
     text = f"{value:.4g}"
     return f"{text} {unit}".strip()
+
+
+def shown_prediction(p: Prediction, unit: str = "") -> str:
+    """A numeric prediction as the learner gave it: the number, and their range if any."""
+    if p.low is None or p.high is None or p.value is None:
+        return shown(p.value, unit)
+    return f"{shown(p.value)} +- {(p.high - p.low) / 2:.3g} {unit}".strip()
+
+
+def range_note(p: Prediction) -> str:
+    """Whether the measurement fell inside the learner's range ("" without one)."""
+    holds = p.range_holds()
+    if holds is None:
+        return ""
+    return "; it fell inside your range" if holds else "; it fell outside your range"
 
 
 class PredictInput(EntryField):
@@ -92,9 +125,11 @@ class PredictCard(SimRunner, Widget, can_focus=True):
     ]
 
     class Predicted(Message):
-        def __init__(self, card: PredictCard, chapter_id: str, question: Question, value: float | None, choice: int | None) -> None:
+        def __init__(self, card: PredictCard, chapter_id: str, question: Question, value: float | None, choice: int | None,
+                     low: float | None = None, high: float | None = None) -> None:
             super().__init__()
             self.card, self.chapter_id, self.question, self.value, self.choice = card, chapter_id, question, value, choice
+            self.low, self.high = low, high
 
     class Measured(Message):
         def __init__(self, card: PredictCard, chapter_id: str, question: Question, measured: float | None,
@@ -183,7 +218,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             if self.changed:
                 return f"The question changed since you predicted. {how}{first}"
             return f"Work it out from the chapter, then commit your prediction. {how}{first}"
-        yours = p.choice if q.choices else shown(p.value, spec.unit)
+        yours = p.choice if q.choices else shown_prediction(p, spec.unit)
         if p.correct is None:
             if self.running:
                 return f"Your prediction: {self.app.plain(yours)}. Running the simulation..."  # type: ignore[attr-defined]
@@ -192,9 +227,9 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         if q.choices:
             head = f"[{'right' if p.correct else 'wrong'}] You predicted: {yours}. Measured {spec.metric} = {shown(p.measured, spec.unit)}"
         else:
-            head = (f"[{'right' if p.correct else 'wrong'}] You predicted {shown(p.value, spec.unit)}; "
+            head = (f"[{'right' if p.correct else 'wrong'}] You predicted {shown_prediction(p, spec.unit)}; "
                     f"the theory says {shown(p.theory, spec.unit)}; the run measured {shown(p.measured, spec.unit)}: "
-                    f"{verdict}")
+                    f"{verdict}{range_note(p)}")
         return self.app.plain(f"{head}. {q.explanation}")  # type: ignore[attr-defined]
 
     def refresh_view(self) -> None:
@@ -203,7 +238,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         if self.question.choices:
             self._choices.update(self._choice_table())
         elif not self.query(PredictInput):
-            self._label.update(f"Your prediction: {shown(p.value, self.spec.unit)}" if p is not None
+            self._label.update(f"Your prediction: {shown_prediction(p, self.spec.unit)}" if p is not None
                                else "Your prediction: (none yet)")
         self._feedback.update(self._feedback_text())
         for name in ("right", "wrong"):
@@ -250,21 +285,22 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             return
         if self.query(PredictInput):
             return
-        field = PredictInput(placeholder="a number, e.g. 0.25")
+        field = PredictInput(placeholder="a number, e.g. 0.25 or 3.5 +- 0.5")
         self._entry.mount(field)
         field.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        value = parse_number(event.value)
-        if value is None:
-            self._feedback.update(self.app.plain(f"{event.value.strip()!r} is not a number: type one like 0.25, 3 or 1e-3 "  # type: ignore[attr-defined]
-                                                 f"(escape leaves it)."))
+        parsed = parse_prediction(event.value)
+        if parsed is None:
+            self._feedback.update(self.app.plain(f"{event.value.strip()!r} is not a number: type one like 0.25, 3 or 1e-3, "  # type: ignore[attr-defined]
+                                                 f"with your range if you like (3.5 +- 0.5); escape leaves it."))
             return
         for field in self.query(PredictInput):
             field.remove()
         self.focus()
-        self.post_message(self.Predicted(self, self.chapter_id, self.question, value, None))
+        value, low, high = parsed
+        self.post_message(self.Predicted(self, self.chapter_id, self.question, value, None, low, high))
 
     def on_entry_field_cancelled(self, event: EntryField.Cancelled) -> None:
         event.stop()

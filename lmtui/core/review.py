@@ -1,0 +1,128 @@
+"""Spaced review: when each answered question comes back, scheduled by FSRS.
+
+Every quiz and predict question the learner has answered is a card (``CardRow`` in the progress
+store). The first answer in the chapter makes it: a wrong answer (or a prediction out of tolerance)
+is rated *again* and the card is due at once; a right one is rated *good* and comes back after the
+interval FSRS gives it (days), each right review lengthening the next interval, each wrong one
+bringing the card back at once (a lapse). The ``fsrs`` package (pure Python) computes stability,
+difficulty and the next interval; it is imported only when a card is graded.
+
+Learning and relearning each have one step of zero minutes: a card answered wrong stays due until
+it is answered right, in this session; then FSRS's intervals take over. No fuzzing: the same
+answers give the same schedule (the tests and ``lmtui review --due --at`` rely on it).
+
+No Textual import here: ``lmtui review --due`` and the Review view both use it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from typing import TYPE_CHECKING
+
+from lmtui.core.progress import CardRow, ReviewEntry
+
+if TYPE_CHECKING:
+    from lmtui.core.course import Chapter, Course, Question
+
+AGAIN, GOOD = 1, 3  # FSRS ratings used: wrong, right
+DESIRED_RETENTION = 0.9
+
+
+@cache
+def scheduler():
+    from fsrs import Scheduler
+
+    return Scheduler(desired_retention=DESIRED_RETENTION, learning_steps=(timedelta(0),),
+                     relearning_steps=(timedelta(0),), enable_fuzzing=False)
+
+
+def _dt(t: float) -> datetime:
+    return datetime.fromtimestamp(t, tz=timezone.utc)
+
+
+def grade_card(card: CardRow | None, chapter: str, question: str, kind: str, fingerprint: str, correct: bool,
+               at: float | None = None) -> CardRow:
+    """The card after one grading at ``at`` (seconds since the epoch; default now): a new card for
+    a first answer (``card`` None), else the card moved on."""
+    from fsrs import Card, Rating, State
+
+    at = time.time() if at is None else at
+    if card is None:
+        fsrs_card = Card(card_id=1)  # an id, or fsrs waits a millisecond to make one
+        reps = lapses = 0
+    else:
+        fsrs_card = Card(card_id=1, state=State(card.state), step=card.step, stability=card.stability,
+                         difficulty=card.difficulty, due=_dt(card.due),
+                         last_review=_dt(card.last_review) if card.last_review is not None else None)
+        reps, lapses = card.reps, card.lapses
+    lapse = card is not None and card.state == State.Review.value and not correct
+    when = _dt(at)
+    moved, _log = scheduler().review_card(fsrs_card, Rating.Good if correct else Rating.Again, review_datetime=when)
+    due = at + (moved.due - when).total_seconds()  # exactly ``at`` when due at once
+    return CardRow(chapter, question, kind, fingerprint, int(moved.state.value), moved.step, moved.stability, moved.difficulty,
+                   due, at, reps + 1, lapses + int(lapse))
+
+
+def first_entry(card: CardRow, correct: bool, at: float, value: float | None = None, low: float | None = None,
+                high: float | None = None, measured: float | None = None) -> ReviewEntry:
+    """The review-log line for the first answer that made ``card``."""
+    return ReviewEntry(card.chapter, card.question, at, GOOD if correct else AGAIN, correct, True, None, value, low, high,
+                       measured, card.due)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A card with the question it asks now (None if the course no longer has it)."""
+
+    card: CardRow
+    chapter: Chapter | None
+    question: Question | None
+
+    @property
+    def kind(self) -> str:
+        return self.card.kind
+
+
+def due_cards(course: Course, cards: dict[tuple[str, str], CardRow], at: float | None = None) -> list[Due]:
+    """The cards due at ``at`` (default now) whose question the course still has, the longest
+    overdue first (ties: in course order)."""
+    at = time.time() if at is None else at
+    return [d for d in schedule(course, cards) if d.card.due <= at]
+
+
+def schedule(course: Course, cards: dict[tuple[str, str], CardRow]) -> list[Due]:
+    """Every card whose question the course still has, by due time, then course order."""
+    order: dict[tuple[str, str], int] = {}
+    found: dict[tuple[str, str], tuple[Chapter, Question]] = {}
+    for chapter in course.chapters:
+        for q in chapter.quiz:
+            order[(chapter.id, q.id)] = len(order)
+            found[(chapter.id, q.id)] = (chapter, q)
+    out = [Due(card, *found[key]) for key, card in cards.items() if key in found]
+    out.sort(key=lambda d: (d.card.due, order[(d.card.chapter, d.card.question)]))
+    return out
+
+
+def next_due(course: Course, cards: dict[tuple[str, str], CardRow], at: float | None = None) -> float | None:
+    """When the next card falls due after ``at`` (None if none will)."""
+    at = time.time() if at is None else at
+    later = [d.card.due for d in schedule(course, cards) if d.card.due > at]
+    return min(later) if later else None
+
+
+def when(due: float, at: float | None = None) -> str:
+    """How far ``due`` is from ``at``, in words: "now", "in 10 minutes", "in 3 days", "2 hours ago"."""
+    at = time.time() if at is None else at
+    delta = due - at
+    if abs(delta) < 60:
+        return "now"
+    span = abs(delta)
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if span >= size:
+            n = round(span / size)
+            text = f"{n} {unit}{'s' if n != 1 else ''}"
+            return f"in {text}" if delta > 0 else f"{text} ago"
+    return "now"
