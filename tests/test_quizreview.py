@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import tomllib
+
 from lmtui.tools.checker import check_main
 from lmtui.core.course import load_course
-from lmtui.tools.quizreview import figures, review
+from lmtui.tools.quizreview import cue_rates, figures, review
 
 from conftest import FIXTURES
 
@@ -14,7 +18,7 @@ def test_telltale_quiz_is_flagged(capsys):
     root = FIXTURES / "telltale"
     tells = review(load_course(root))
     kinds = sorted({t.kind for t in tells})
-    assert kinds == ["duplicate", "longest", "position", "wording"]
+    assert kinds == ["duplicate", "elaborated", "longest", "position", "wording"]
     fig = figures(load_course(root))
     assert fig.positions == (9, 0, 0, 0) and fig.longest_right == 9 and fig.choice_questions == 10
     assert check_main(str(root)) == 0  # warnings only
@@ -38,3 +42,45 @@ def test_different_formulas_are_not_duplicates(mini_course):
         '[[question]]\nid = "eta"\nprompt = "When does GD diverge?"\n'
         'choices = ["ηk > 1", "ηk > 2", "ηk < 2"]\nanswer = 2\nexplanation = "|1 - ηk| > 1"\n', encoding="utf-8")
     assert review(load_course(mini_course)) == []
+
+
+def test_surface_cues_are_flagged(capsys):
+    """Each right choice of the fixture gives itself away by a surface rule of a test-wise learner."""
+    root = FIXTURES / "surfacecues"
+    kinds = sorted({t.kind for t in review(load_course(root))})
+    assert kinds == ["concedes", "elaborated", "equation", "prompt-words", "symbols"]
+    assert check_main(str(root)) == 0  # warnings only
+    out = capsys.readouterr().out
+    assert "warning: the choice with the most clauses (commas, semicolons, 'which', 'while', ...) is right in 9 of the 9" in out
+    assert "warning: the choice with the most symbols and digits is right in 9 of the 9" in out
+    assert "warning: the choice with the most words shared with the prompt is right in 8 of the 9" in out
+    assert "01-cues.quiz.toml:57: warning: question 'only-equation': only the right choice holds an equation" in out
+    assert "01-cues.quiz.toml:64: warning: question 'honest': asks for an honest reply and only the right choice concedes" in out
+    assert check_main(str(root), strict=True) == 1
+
+
+def test_surface_cues_at_chance_are_not_flagged(tmp_path):
+    """The same quiz with each right answer moved to a plain choice (and the equation and the
+    concession shared with a wrong choice) trips none of the cues."""
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURES / "surfacecues", root)
+    quiz = root / "01-cues.quiz.toml"
+    text = quiz.read_text(encoding="utf-8")
+    moved = []
+    for block in text.split("[[question]]")[1:]:
+        choices = tomllib.loads("[[question]]" + block)["question"][0]["choices"]
+        plain = [i for i, c in enumerate(choices) if c.startswith("Another plain reply")]
+        moved.append(re.sub(r"answer = \d", f"answer = {plain[0] + 1}", block) if plain else block)
+    text = "[[question]]".join([""] + moved)
+    text = text.replace('"Somewhere to the left"', '"Somewhere with x < 0"')
+    text = text.replace('"The skeptic has misread the evidence"', '"The skeptic has a point, but not yet about large models"')
+    quiz.write_text(text, encoding="utf-8")
+    kinds = {t.kind for t in review(load_course(root))}
+    assert not kinds & {"concedes", "elaborated", "equation", "prompt-words", "symbols"}, kinds
+
+
+def test_cue_rates_count_only_where_a_cue_picks():
+    rates = cue_rates([q for c in load_course(FIXTURES / "surfacecues").chapters for q in c.quiz])
+    assert (rates["equation"].applies, rates["equation"].hits) == (1, 1)
+    assert (rates["longest"].applies, rates["longest"].hits) == (10, 0)
+    assert (rates["concedes"].applies, rates["concedes"].hits) == (1, 1)

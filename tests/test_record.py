@@ -135,7 +135,9 @@ async def test_a_schema1_store_is_migrated_with_nothing_lost(_isolated_home):
             then = snapshot[chapter][position]
             stored = app.record.answers(chapter)[then["id"]]
             assert stored.choice == then["choices"][choice - 1] and stored.correct == bool(correct)
-            question = next(q for q in app.course.by_id(chapter).quiz if q.id == then["id"])
+            question = next((q for q in app.course.by_id(chapter).quiz if q.id == then["id"]), None)
+            if question is None:  # retired since 0.1.0 (its meaning changed, so did its id): the answer is kept
+                continue
             if question.prompt == then["prompt"] and sorted(question.keys) == sorted(then["choices"]):
                 assert app.record.answer_state(chapter, question) == ("right" if correct else "wrong")
             else:  # rewritten since 0.1.0: shown as changed, not as a right or wrong mark
