@@ -28,6 +28,8 @@ CASES: list[tuple[str, dict[str, str], str]] = [
     ("lazy_rich", {"alphas": "4,16,64"}, "weight_change_slope"),
     ("scaling_law", {}, "fitted_exponent"),
     ("scaling_law", {"exponent": "1.5"}, "fitted_exponent"),
+    ("kernel_curves", {}, "decay_exponent"),
+    ("kernel_curves", {"exponent": "1.5", "target_exponent": "0.75"}, "decay_exponent"),
     ("edge_of_stability", {}, "sharpness_plateau"),
     ("edge_of_stability", {}, "plateau_ratio"),
     ("edge_of_stability", {"lr": "0.3", "samples": "200", "steps": "1500"}, "plateau_ratio"),

@@ -59,6 +59,15 @@ def n_grid(n_min: int, n_max: int) -> np.ndarray:
     return np.unique(np.round(np.geomspace(n_min, n_max, k + 1)).astype(int))
 
 
+def check_grid(values: dict[str, Any]) -> None:
+    """n_max at least 4 x n_min: a fitted exponent needs a grid of at least 5 points."""
+    if values["n_max"] < 4 * values["n_min"]:
+        raise ParamError(
+            f"n_max ({values['n_max']}) must be at least 4 x n_min ({values['n_min']}): "
+            "the fit needs a grid of at least 5 points"
+        )
+
+
 def theory_curve(ns: np.ndarray, a: float, noise: float, m_explicit: int = 20_000) -> np.ndarray:
     """Deterministic equivalent L(N) = σ² + N κ, Σ_i λ_i/(λ_i+κ) = N, over the infinite spectrum.
 
@@ -119,11 +128,7 @@ class ScalingLaw(Simulation):
 
     @classmethod
     def check(cls, values: dict[str, Any]) -> None:
-        if values["n_max"] < 4 * values["n_min"]:
-            raise ParamError(
-                f"n_max ({values['n_max']}) must be at least 4 x n_min ({values['n_min']}): "
-                "the 3-parameter fit needs a grid of at least 5 points"
-            )
+        check_grid(values)
 
     # ------------------------------------------------------------------------------------
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:

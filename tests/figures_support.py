@@ -13,6 +13,7 @@ TINY: dict[str, dict[str, str]] = {
     "deep_linear": {"target_sv": "6,3"},
     "lazy_rich": {"alphas": "1,16", "width": "64", "steps": "200"},
     "scaling_law": {"n_max": "64", "trials": "1"},
+    "kernel_curves": {"n_max": "64", "trials": "2"},
     "edge_of_stability": {"steps": "150"},
     "neural_collapse": {"steps": "300"},
     "mup_transfer": {"widths": "32,64", "log2_lrs": "-2,-1,0", "steps": "20", "coord_widths": "64,128"},

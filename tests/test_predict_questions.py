@@ -63,6 +63,8 @@ THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
                                        * (1 + (p["samples"] // 2) / (p["samples"] - p["samples"] // 2 - 1))),
     # Gromov: every neuron a single-frequency cosine, all its power in one frequency
     "predict-fourier-share": lambda p: 1.0,
+    # eigenlearning, ridgeless: excess risk ~ n^-min(r, 2(1+a)), the target's exponent r
+    "predict-kernel-target-exponent": lambda p: min(p["target_exponent"], 2 * (1 + p["exponent"])),
 }
 
 # question id -> plausible wrong answers (the misconceptions its explanation names), each of
@@ -91,6 +93,12 @@ WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
         1 - (p["samples"] // 2) / p["max_features"] + p["noise"] ** 2,  # no variance factor
     ],
     "predict-fourier-share": lambda p: [harmonic((p["p"] - 1) // 2) / ((p["p"] - 1) // 2)],  # random weights: H_K/K
+    "predict-kernel-target-exponent": lambda p: [
+        p["exponent"],  # the spectrum's exponent (right only for the isotropic target)
+        1 + p["target_exponent"],  # how fast the coefficients fall
+        1 + p["exponent"],  # how fast the eigenvalues fall
+        2 * (1 + p["exponent"]),  # the saturation
+    ],
 }
 
 
