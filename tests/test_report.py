@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -199,3 +200,88 @@ def test_json_has_every_committed_prediction(room):
         ("Ada", 2.1, 2.0, True), ("Cy", 5.0, 2.0, False)]
     assert all(p["low"] is None and p["high"] is None and p["choice"] is None for p in p1["predictions"])
     assert "predictions" not in next(q for q in data["questions"] if q["question"] == "q1")
+
+
+def _copy_store(learners: Path, name: str, to: Path) -> Path:
+    shutil.copytree(learners / name, to / name)
+    return to / name / DB_NAME
+
+
+def test_a_store_with_a_wal_and_no_shm_is_read_and_nothing_is_created_beside_it(room, tmp_path):
+    """A killed app (or a copied folder) leaves a -wal without its -shm: opening it read-only the
+    usual way would create the -shm beside it. Its answers in the WAL are still counted."""
+    course_dir, learners = room
+    key = str(course_dir.resolve())
+    source = ProgressStore(tmp_path / "source", course=key)
+    source.mark_read("first")  # in the WAL only: no checkpoint happens for a few pages
+    source.mark_read("second")
+    wal = source.path.with_name(DB_NAME + "-wal")
+    assert wal.stat().st_size > 0
+    room_dir = tmp_path / "room"
+    (room_dir / "Dee").mkdir(parents=True)
+    shutil.copyfile(source.path, room_dir / "Dee" / DB_NAME)
+    shutil.copyfile(wal, room_dir / "Dee" / (DB_NAME + "-wal"))
+    source.close()
+    before = {p.name: (p.stat().st_mtime_ns, digest(p)) for p in room_dir.iterdir()}
+    result = report_module.build_report(room_dir, load_course(course_dir), key)
+    assert [(r.learner, r.chapters_read) for r in result.learners] == [("Dee", 2)] and not result.unreadable
+    assert sorted(p.name for p in (room_dir / "Dee").iterdir()) == [DB_NAME, DB_NAME + "-wal"]
+    assert {p.name: (p.stat().st_mtime_ns, digest(p)) for p in room_dir.iterdir()} == before
+
+
+@pytest.mark.parametrize("table, column, value, why", [
+    ("chapter_read", "read_at", 1e300, "chapter_read.read_at is 1e+300, not a time"),
+    ("answer", "answered_at", "notatime", "answer.answered_at is 'notatime', not a time"),
+    ("answer", "correct", "yes", "answer.correct is 'yes', not 0 or 1"),
+    ("answer", "choice", b"\xff", "answer.choice is b'\\xff', not text"),
+])
+def test_a_store_with_bad_values_is_listed_as_damaged_and_the_others_reported(room, tmp_path, table, column, value, why):
+    course_dir, learners = room
+    key = str(course_dir.resolve())
+    for name in ("Ada", "Bob"):
+        _copy_store(learners, name, tmp_path)
+    bad = _copy_store(learners, "Ada", tmp_path / "bad").parent
+    shutil.move(bad, tmp_path / "Eve")
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "Eve" / DB_NAME)
+    conn.execute(f"UPDATE {table} SET {column} = ? WHERE course = ?", (value, key))
+    assert conn.total_changes
+    conn.commit()
+    conn.close()
+    result = report_module.build_report(tmp_path, load_course(course_dir), key)
+    assert [r.learner for r in result.learners] == ["Ada", "Bob"]
+    assert [(n, w) for n, _, w in result.unreadable] == [("Eve", f"damaged ({why})")]
+    for text in (report_module.render_text(result), report_module.render_csv(result), report_module.render_json(result)):
+        assert "Ada" in text and "Bob" in text
+    assert "Eve: " in report_module.render_text(result)
+    out = run_report(tmp_path, course_dir)
+    assert out.returncode == 0 and "Traceback" not in out.stderr and why in out.stdout
+
+
+def test_report_output_holds_no_control_character(room, tmp_path):
+    """Folder names and store fields are a learner's to choose: nothing of them reaches the
+    instructor's terminal raw, in the table, the CSV or the JSON."""
+    course_dir, learners = room
+    key = str(course_dir.resolve())
+    evil = "Ev\x1b]52;c;aGk=\x07il\u202e"
+    store = _copy_store(learners, "Cy", tmp_path)
+    shutil.move(store.parent, tmp_path / evil)
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / evil / DB_NAME)
+    conn.execute("INSERT OR REPLACE INTO state(course, key, value) VALUES (?, 'last_chapter', ?)", (key, "x\x1b[2J"))
+    conn.execute("UPDATE prediction SET choice = ? WHERE course = ?", ("c\x9b31m", key))
+    conn.commit()
+    conn.close()
+    (tmp_path / "Mal\x1b[31mlory").mkdir()
+    (tmp_path / "Mal\x1b[31mlory" / DB_NAME).write_bytes(b"\x1b]0;not a database\x07" * 40)
+    control = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    for flags in ((), ("--csv",), ("--csv", "--by-question"), ("--json",)):
+        out = run_report(tmp_path, course_dir, *flags)
+        assert out.returncode == 0, out.stderr
+        if "--by-question" not in flags:
+            assert "Ev^[]52;c;aGk=^Gil" in out.stdout and "Mal^[[31mlory" in out.stdout + out.stderr
+        assert not control.search(out.stdout.replace("\r\n", "\n") + out.stderr), (flags, out.stdout)
+    data = json.loads(run_report(tmp_path, course_dir, "--json").stdout)
+    assert data["learners"][0]["last_chapter"] == "x^[[2J"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmtui.core.progress import DB_NAME, SCHEMA_VERSION
+from lmtui.core.sanitize import clean
 
 HOME_LAYOUT = Path(".local") / "share" / "lmtui"  # the platform data folder under a Linux home
 
@@ -68,15 +69,38 @@ def wal_of(path: Path) -> Path:
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """Open ``path`` without any chance of writing to it, or beside it. While the learner's app
-    runs, its WAL files exist and ``mode=ro`` reads a consistent snapshot through them. With no
-    WAL file no writer is active, and ``mode=ro`` would create the WAL files (or fail, in a folder
-    the reader may not write): the file is read as immutable then, creating nothing."""
+    runs, its WAL files (``-wal`` and ``-shm``) exist and ``mode=ro`` reads a consistent snapshot
+    through them. With no WAL file no writer is active, and ``mode=ro`` would create the WAL files
+    (or fail, in a folder the reader may not write): the file is read as immutable then, creating
+    nothing. A ``-wal`` without its ``-shm`` (an app that was killed, a copied folder) has no writer
+    either, but holds answers not yet in the main file: ``mode=ro`` would create the ``-shm`` beside
+    it, so the pair is read from a private copy instead."""
     uri = path.resolve().as_uri()
     live = wal_of(path).exists()
+    if live and not path.with_name(path.name + "-shm").exists():
+        return _private_copy(path)
     conn = sqlite3.connect(f"{uri}?mode=ro" if live else f"{uri}?immutable=1", uri=True, timeout=10.0,
                            isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
+def _private_copy(path: Path) -> sqlite3.Connection:
+    """The store and its WAL, copied to a private folder and read from there into memory."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="lmtui-store-") as folder:
+        copy = Path(folder) / DB_NAME
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal_of(path), wal_of(copy))
+        source = sqlite3.connect(str(copy), timeout=1.0)
+        try:
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            source.backup(conn)
+        finally:
+            source.close()
     return conn
 
 
@@ -115,22 +139,29 @@ def _read_store(path: Path, course_key: str) -> StoreData:
             raise Unreadable(f"schema {row[0] if row else 'unknown'}, this lmtui reads {SCHEMA_VERSION}")
         data = StoreData()
         for chapter, at in conn.execute("SELECT chapter, read_at FROM chapter_read WHERE course=?", (course_key,)):
-            data.read[chapter] = at
+            data.read[_text(chapter, "chapter_read.chapter")] = _time(at, "chapter_read.read_at")
         for chapter, question, choice, correct, fingerprint, at, last_at in conn.execute(
                 "SELECT chapter, question, choice, correct, fingerprint, answered_at, last_at FROM answer "
                 "WHERE course=?", (course_key,)):
-            data.answers[(chapter, question)] = (choice, bool(correct), fingerprint, at, last_at)
+            data.answers[(_text(chapter, "answer.chapter"), _text(question, "answer.question"))] = (
+                _text(choice, "answer.choice"), _flag(correct, "answer.correct"), _text(fingerprint, "answer.fingerprint"),
+                _time(at, "answer.answered_at"), _time(last_at, "answer.last_at", optional=True))
         columns = {r[1] for r in conn.execute("PRAGMA table_info(prediction)")}
         low, high = next(((lo, hi) for lo, hi in RANGE_COLUMNS if lo in columns and hi in columns), ("NULL", "NULL"))
         for chapter, question, fingerprint, correct, at, measured_at, value, choice, measured, lo, hi in conn.execute(
                 "SELECT chapter, question, fingerprint, correct, predicted_at, measured_at, value, choice, measured, "
                 f"{low}, {high} FROM prediction WHERE course=?", (course_key,)):
-            graded = None if correct is None else bool(correct)
-            data.predictions[(chapter, question)] = (fingerprint, graded, at, measured_at)
+            graded = None if correct is None else _flag(correct, "prediction.correct")
+            chapter, question = _text(chapter, "prediction.chapter"), _text(question, "prediction.question")
+            fingerprint = _text(fingerprint, "prediction.fingerprint")
+            choice = None if choice is None else _text(choice, "prediction.choice")
+            data.predictions[(chapter, question)] = (fingerprint, graded, _time(at, "prediction.predicted_at"),
+                                                     _time(measured_at, "prediction.measured_at", optional=True))
             data.predicted[(chapter, question)] = Predicted(_number(value), choice, fingerprint, _number(lo), _number(hi),
                                                             _number(measured), graded)
         for key, value in conn.execute("SELECT key, value FROM state WHERE course=? AND (key='last_chapter' OR "
                                        "key LIKE 'view:%')", (course_key,)):
+            key, value = _text(key, "state.key"), _text(value, "state.value")
             if key == "last_chapter":
                 data.last_chapter = value
             else:
@@ -141,6 +172,32 @@ def _read_store(path: Path, course_key: str) -> StoreData:
         raise Unreadable(f"damaged ({e})") from e
     finally:
         conn.close()
+
+
+LATEST_TIME = 253402300799.0  # 9999-12-31: the last time a calendar date can show
+
+
+def _time(value: object, what: str, optional: bool = False) -> float | None:
+    """A stored time (seconds since the epoch) that a date can be made of; Unreadable if not."""
+    if value is None and optional:
+        return None
+    t = _number(value)
+    if t is None or not 0 <= t <= LATEST_TIME:
+        raise Unreadable(f"damaged ({what} is {clean(repr(value))[:40]}, not a time)")
+    return t
+
+
+def _text(value: object, what: str) -> str:
+    """A stored text, safe for a terminal; Unreadable if the cell holds no text."""
+    if not isinstance(value, str):
+        raise Unreadable(f"damaged ({what} is {clean(repr(value))[:40]}, not text)")
+    return clean(value)
+
+
+def _flag(value: object, what: str) -> bool:
+    if value not in (0, 1) or isinstance(value, float):
+        raise Unreadable(f"damaged ({what} is {clean(repr(value))[:40]}, not 0 or 1)")
+    return bool(value)
 
 
 def _number(value: object) -> float | None:
@@ -158,7 +215,11 @@ def find_stores(root: Path) -> list[tuple[str, Path]]:
         if not child.is_dir() or child.name.startswith("."):
             continue
         for candidate in (child / DB_NAME, child / HOME_LAYOUT / DB_NAME):
-            if candidate.is_file():
+            try:
+                here = candidate.is_file()
+            except OSError:  # a folder the reader may not enter: reported as a store it cannot open
+                here = True
+            if here:
                 found.append((child.name, candidate))
                 break
     return found

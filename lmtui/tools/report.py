@@ -8,7 +8,9 @@ may read the homes.
 
 Every store is opened read-only through lmtui.core.stores (one snapshot per store), so a report is safe
 while learners are writing; a store that cannot be read (damaged, not a database, written by
-another schema) is listed with the reason and skipped, never changed. Counted as the app counts:
+another schema, holding values that are not what the app writes) is listed with the reason and
+skipped, never changed; a report never stops at one store. Everything printed from a store or a
+folder name is safe for a terminal (lmtui.core.sanitize). Counted as the app counts:
 a learner's first answer to a question as it is now (an answer to a question edited since is not
 counted), predictions as committed and graded by their run.
 
@@ -17,12 +19,15 @@ No Textual import here.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from argparse import ArgumentParser, Namespace
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lmtui.core.sanitize import clean, clean_block, clean_path
 
 if TYPE_CHECKING:  # the parser is built on every start: the rest is imported when a report runs
     from lmtui.core.course import Course, Question
@@ -97,10 +102,14 @@ def build_report(root: Path, course: Course, course_key: str) -> Report:
             questions[(chapter.id, q.id)] = (q, QuestionRow(chapter.id, q.id, q.prompt, q.predict is not None))
     learners, unreadable = [], []
     for name, path in find_stores(root):
+        name = clean_path(name)
         try:
             data = read_store(path, course_key)
         except Unreadable as e:
-            unreadable.append((name, path, str(e)))
+            unreadable.append((name, path, clean(str(e))))
+            continue
+        except Exception as e:  # whatever else a hostile store provokes is this store's, never the report's
+            unreadable.append((name, path, clean(f"could not be read ({type(e).__name__}: {e})")))
             continue
         scores = {}
         for chapter in course.chapters:
@@ -136,8 +145,13 @@ def build_report(root: Path, course: Course, course_key: str) -> Report:
 
 
 # -- output ---------------------------------------------------------------------------------------
-def _when(t: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else "-"
+def _when(t: float | None, form: str = "%Y-%m-%d %H:%M", none: str = "-") -> str:
+    if not t:
+        return none
+    try:
+        return time.strftime(form, time.localtime(t))
+    except (OverflowError, OSError, ValueError):
+        return "?"
 
 
 def _chapter_number(course: Course, chapter_id: str) -> str:
@@ -181,8 +195,8 @@ def render_text(report: Report) -> str:
         out += _table(["question", "answered", "right", "wrong", "wrong %", "prompt"], qrows, right={1, 2, 3, 4})
     if report.unreadable:
         out += ["", f"{len(report.unreadable)} store(s) could not be read (left as they are):"]
-        out += [f"  {name}: {path}: {why}" for name, path, why in report.unreadable]
-    return "\n".join(out) + "\n"
+        out += [f"  {name}: {clean_path(path)}: {why}" for name, path, why in report.unreadable]
+    return clean_block("\n".join(out) + "\n")
 
 
 def _short(text: str, width: int) -> str:
@@ -196,21 +210,24 @@ def render_csv(report: Report, by_question: bool = False) -> str:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+
+    def row(values: list) -> None:  # every cell safe for a terminal (a CSV is often looked at with cat)
+        writer.writerow([clean(str(v)) for v in values])
+
     if by_question:
-        writer.writerow(["chapter", "question", "kind", "answered", "right", "wrong", "wrong_share", "prompt"])
+        row(["chapter", "question", "kind", "answered", "right", "wrong", "wrong_share", "prompt"])
         for q in report.questions:
-            writer.writerow([q.chapter, q.question, "predict" if q.predict else "choice", q.answered, q.right, q.wrong,
-                             f"{q.wrong_share:.3f}", q.prompt])
+            row([q.chapter, q.question, "predict" if q.predict else "choice", q.answered, q.right, q.wrong,
+                 f"{q.wrong_share:.3f}", q.prompt])
         return buffer.getvalue()
     chapters = report.course.chapters
-    writer.writerow(["learner", "chapters_read", *(f"quiz_{c.id}" for c in chapters), "quiz_right", "quiz_answered",
-                     "predictions", "within_tolerance", "last_activity"])
+    row(["learner", "chapters_read", *(f"quiz_{c.id}" for c in chapters), "quiz_right", "quiz_answered",
+         "predictions", "within_tolerance", "last_activity"])
     for r in report.learners:
-        writer.writerow([r.learner, r.chapters_read, *(f"{r.scores[c.id].correct}/{r.scores[c.id].total}"
-                                                       if r.scores[c.id].answered else "" for c in chapters),
-                         sum(s.correct for s in r.scores.values()), sum(s.answered for s in r.scores.values()),
-                         r.predictions, r.within_tolerance,
-                         time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(r.last_activity)) if r.last_activity else ""])
+        row([r.learner, r.chapters_read, *(f"{r.scores[c.id].correct}/{r.scores[c.id].total}"
+                                           if r.scores[c.id].answered else "" for c in chapters),
+             sum(s.correct for s in r.scores.values()), sum(s.answered for s in r.scores.values()),
+             r.predictions, r.within_tolerance, _when(r.last_activity, "%Y-%m-%dT%H:%M:%S", none="")])
     return buffer.getvalue()
 
 
@@ -218,7 +235,7 @@ def render_json(report: Report) -> str:
     import json
 
     chapters = report.course.chapters
-    return json.dumps({
+    text = json.dumps({
         "chapters": [{"id": c.id, "title": c.title, "questions": sum(q.predict is None for q in c.quiz)} for c in chapters],
         "learners": [{
             "learner": r.learner, "chapters_read": r.chapters_read,
@@ -230,14 +247,16 @@ def render_json(report: Report) -> str:
                        "answered": q.answered, "right": q.right, "wrong": q.wrong, "prompt": q.prompt,
                        **({"predictions": q.committed} if q.predict else {})}
                       for q in report.questions],
-        "unreadable": [{"learner": n, "store": str(p), "why": w} for n, p, w in report.unreadable],
+        "unreadable": [{"learner": n, "store": clean_path(p), "why": w} for n, p, w in report.unreadable],
     }, indent=2, ensure_ascii=False) + "\n"
+    # JSON escapes C0 controls itself; the C1 ones and bidi overrides it leaves raw (only inside strings)
+    return re.sub("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def report_main(args: Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir():
-        print(f"lmtui report: {root} is not a folder (give the learners' folder: lmtui serve --learners DIR)", file=sys.stderr)
+        print(f"lmtui report: {clean_path(root)} is not a folder (give the learners' folder: lmtui serve --learners DIR)", file=sys.stderr)
         return 2
     from lmtui.core.course import load_course
 
@@ -247,7 +266,7 @@ def report_main(args: Namespace) -> int:
     try:
         report = build_report(root, course, course_key)
     except OSError as e:
-        print(f"lmtui report: cannot read {root} ({e.strerror or e})", file=sys.stderr)
+        print(f"lmtui report: cannot read {clean_path(root)} ({e.strerror or e})", file=sys.stderr)
         return 2
     if args.json:
         sys.stdout.write(render_json(report))
@@ -256,7 +275,7 @@ def report_main(args: Namespace) -> int:
     else:
         sys.stdout.write(render_text(report))
     if not report.learners and not report.unreadable:
-        print(f"lmtui report: no learner stores under {root} (each learner is a folder with {DB_NAME})", file=sys.stderr)
+        print(f"lmtui report: no learner stores under {clean_path(root)} (each learner is a folder with {DB_NAME})", file=sys.stderr)
     elif report.unreadable and (args.json or args.csv):
         print(f"lmtui report: {len(report.unreadable)} store(s) could not be read: "
               + "; ".join(f"{n}: {w}" for n, _, w in report.unreadable), file=sys.stderr)
