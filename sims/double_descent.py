@@ -54,7 +54,9 @@ import numpy as np
 from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle
 
 TOL = 0.15  # away from the threshold: measured within this fraction of the formula
-FAR = 3  # "away from the threshold": |p - n| > FAR
+FAR = 3  # "away from the threshold": |p - n| > FAR; "near it": |p - n| <= FAR
+GONE_FRACTION = 0.5  # a ridge has removed the peak when the risk's highest point is not near p = n and the
+# risk near p = n is below this fraction of the ridge-free peak on the same training sets
 OFF_SCALE = 3.0  # the chart's risk axis ends at this many times the formula's largest finite value
 CHUNK_FLOATS = 500_000  # trials per chunk so that a chunk's design has at most this many numbers (and its work
 # between two yields stays near a tenth of a second at the largest n and D)
@@ -149,6 +151,9 @@ class DoubleDescent(Simulation):
 
         # -- measurement: trials in chunks, every p for each chunk -----------------------------------
         sums = np.zeros(D)
+        # with a ridge, the ridge-free risk near p = n on the same draws: what "the peak is gone" compares with
+        near_ps = [p for p in ps if abs(p - n) <= FAR] if lam > 0 else []
+        free_sums = np.zeros(len(near_ps))
         done_trials = 0
         chunk = max(1, min(trials, CHUNK_FLOATS // max(n * D, 1)))
         throttle = Throttle(0.05)
@@ -184,6 +189,13 @@ class DoubleDescent(Simulation):
                     w = (Xt[:, :p, :] @ alpha)[..., 0]
                 err = np.sum((beta[:p] - w) ** 2, axis=1)
                 sums[p - 1] += float(np.sum(err)) + t * (outside[p] + sigma2)
+                if near_ps and abs(p - n) <= FAR:
+                    if p < n:
+                        w0 = np.linalg.solve(gram[:, :p, :p], xty[:, :p, None])[..., 0]
+                    else:
+                        w0 = (Xt[:, :p, :] @ np.linalg.solve(K, y[..., None]))[..., 0]
+                    err0 = np.sum((beta[:p] - w0) ** 2, axis=1)
+                    free_sums[near_ps.index(p)] += float(np.sum(err0)) + t * (outside[p] + sigma2)
                 if throttle():  # a chunk at large n and D takes seconds: yield within it (the last
                     yield last  # whole chunk's state), so a stop or a key is never kept waiting
             done_trials += t
@@ -201,6 +213,7 @@ class DoubleDescent(Simulation):
         near = [r for p, r in zip(ps, risk) if abs(p - n) <= FAR]
         away = [r for p, r in zip(ps, risk) if abs(p - n) > 2 * FAR]
         spike = (max(near) / np.median(away)) if near and away else None
+        free_peak = float(np.max(free_sums / trials)) if near_ps else None
         metrics: dict[str, Any] = {
             "peak_features": peak,
             "peak_risk": float(risk.max()),
@@ -209,6 +222,8 @@ class DoubleDescent(Simulation):
             "spike_ratio": float(spike) if spike is not None else None,
             "monotone": bool(np.all(np.diff(risk) <= 1e-12)),
             "trials": trials,
+            "near_peak_risk": float(max(near)) if near else None,
+            "ridge_free_peak": free_peak,
         }
         verdict, agrees = self._verdict(metrics, n, D, lam)
         return Result(sim=self.name, params=dict(params), seed=seed, series=series, metrics=metrics,
@@ -220,12 +235,23 @@ class DoubleDescent(Simulation):
         close = (f"; away from p = n (|p - n| > {FAR}) it is within {_pct(dev)} of the formula"
                  if dev is not None else "")
         if lam > 0:
-            shape = ("falls steadily with p" if m["monotone"] else
-                     f"has no spike near p = n = {n} (highest at p = {m['peak_features']})")
-            within = f"within {_pct(dev)} of the ridge theory" if dev is not None else "no theory to compare"
+            theory = (f"{_pct(dev)} off theory (limit {_pct(TOL)})" if dev is not None
+                      else "no theory to compare")
             ok = dev is not None and dev <= TOL
-            return f"with ridge {lam:g} the peak is gone: the risk {shape}; {within}: " + (
-                "agrees" if ok else "disagrees"), ok
+            word = "agrees" if ok else "disagrees"
+            free, near = m["ridge_free_peak"], m["near_peak_risk"]
+            if free is None or near is None:
+                return f"with ridge {lam:g} the risk is highest at p = {m['peak_features']}; {theory}: {word}", ok
+            gone = DoubleDescent.peak_gone(m["peak_features"], n, near, free)
+            if gone:
+                shape = (f"the peak is gone: highest at p = {m['peak_features']}, not near n = {n}; "
+                         f"{near:.3g} near n < {GONE_FRACTION:g}x ridge-free {free:.3g}")
+            elif abs(m["peak_features"] - n) <= FAR:
+                shape = (f"the peak is lower ({near:.3g} vs {free:.3g} ridge-free) but still at p = "
+                         f"{m['peak_features']}, within {FAR} of p = n = {n}")
+            else:
+                shape = f"the risk peaks at p = {m['peak_features']}; near n {near:.3g} vs {free:.3g} ridge-free"
+            return f"ridge {lam:g}: {shape}; {theory}: {word}", ok
         if n > D:
             within = f"; the risk is within {_pct(dev)} of the formula" if dev is not None else ""
             return (f"no peak: every p is below the threshold p = n = {n} (raise max_features past it to see "
@@ -235,6 +261,12 @@ class DoubleDescent(Simulation):
         where = ("at the threshold p = n" if peak_ok else f"away from the threshold p = n = {n}")
         return (f"test risk peaks at p = {m['peak_features']} features, {where} ({n} samples){close}: "
                 + ("agrees" if ok else "disagrees")), ok
+
+    @staticmethod
+    def peak_gone(peak_features: int, n: int, near_risk: float, ridge_free_peak: float) -> bool:
+        """The claim "a ridge removed the peak": the highest risk is more than FAR features from p = n,
+        and the risk near p = n is below GONE_FRACTION of the ridge-free peak on the same draws."""
+        return abs(peak_features - n) > FAR and near_risk < GONE_FRACTION * ridge_free_peak
 
     def chart(self, data: Frame | Result, params: dict[str, Any]) -> Chart:
         n = int(params["samples"])

@@ -240,10 +240,10 @@ class EdgeOfStability(Simulation):
                        "before reaching the edge (no edge of stability at this step size)")
         elif abs(ratio - 1.0) <= TOL:
             agrees = True
-            verdict = f"{core}: agrees"
+            verdict = f"{core}, within {TOL:.0%}: agrees"
         else:
             agrees = False
-            verdict = f"{core}: disagrees (more than 5% off)"
+            verdict = f"{core}, more than {TOL:.0%} off: disagrees"
         return Result(sim=self.name, params=dict(params), seed=seed, series=series, metrics=metrics,
                       prediction=prediction, verdict=verdict, agrees=agrees)
 

@@ -318,13 +318,13 @@ class LangevinWell(Simulation):
             vb = pred.get("var_boltzmann")
             if pot == "quadratic":
                 verdict = (f"the walkers' variance settles at {var_meas:.4g}, theory T/(k(1 - eta*k/2)) = {var_pred:.4g} "
-                           f"(ratio {ratio:.3f}; Boltzmann T/k = {vb:.3g}): ")
+                           f"(ratio {ratio:.3f}, limit 1 +- {tol:.2g}; Boltzmann T/k = {vb:.3g}): ")
             else:
-                verdict = (f"the walkers' variance settles at {var_meas:.3g} vs {var_pred:.3g} for this step size "
-                           + (f"(ratio {ratio:.3f}; " if ok else "(") + f"Boltzmann {vb:.3g}): ")
+                verdict = (f"variance {var_meas:.3g} vs {var_pred:.3g} for this step "
+                           + f"(ratio {ratio:.3f}, limit 1 +- {tol:.2g}; Boltzmann {vb:.3g}): ")
             verdict += "agrees" if ok else "disagrees"
             if not ok and pot == "double_well" and abs(metrics["frac_left"] - 0.5) > 0.1:
-                verdict += f"; not yet in both wells ({metrics['frac_left']:.0%} on the left): raise steps"
+                verdict += f"; {metrics['frac_left']:.0%} in the left well: raise steps"
             if not ok and pot == "quadratic" and (1 - rho2) * steps < 10:
                 verdict += " (not yet equilibrated: raise steps)"
             metrics["var_tolerance"] = tol
