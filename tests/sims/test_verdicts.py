@@ -214,7 +214,26 @@ def check_mup_transfer(r):
         assert mup <= 1.0 and sp > mup
 
 
+def check_kernel_curves(r):
+    from lmtui.sims.kernel_curves import CURVE_TOL, SLOPE_TOL
+
+    if r.diverged:
+        assert r.verdict.startswith("failed") and r.agrees is False
+        return
+    risk = np.array(r.series["risk"])
+    mean_dev = float(np.mean(np.abs(risk / np.array(r.prediction["risk"]) - 1)))
+    assert f"within {100 * mean_dev:.0f}% of eigenlearning" in r.verdict
+    b, bt = r.metrics["decay_exponent"], r.prediction["theory_slope"]
+    ok = mean_dev <= CURVE_TOL and (b is None or bt is None or abs(b - bt) <= SLOPE_TOL)
+    assert word(r.verdict) == ("agrees" if ok else "disagrees"), r.verdict
+
+
 SETTINGS = {
+    "kernel_curves": [
+        {"n_max": "64", "trials": "8"},
+        {"n_max": "64", "trials": "1", "n_min": "4"},  # one training set: too noisy
+        {"n_max": "64", "trials": "2", "ridge": "1"},  # a large ridge: the ridgeless curve no longer applies
+    ],
     "double_descent": [
         {"samples": "20", "max_features": "40", "trials": "50"},
         {"samples": "20", "max_features": "40", "trials": "50", "ridge": "0.5"},  # lower but still there
