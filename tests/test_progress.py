@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -10,8 +11,9 @@ import sys
 import textwrap
 import time
 
+import pytest
 
-from lmtui.core.progress import DB_NAME, SCHEMA_VERSION, ProgressStore
+from lmtui.core.progress import BUSY_WAIT, DB_NAME, SCHEMA_VERSION, ProgressStore
 
 
 def test_round_trip(tmp_path):
@@ -175,3 +177,115 @@ def test_a_busy_database_is_retried_never_moved_aside(tmp_path, monkeypatch):
     assert second.moved_aside is None and second.warning is None and second.persistent
     assert second.read_chapters() == {"kept"}
     assert list(tmp_path.glob(f"{DB_NAME}.*-*")) == []
+
+
+def _timed_open(home):
+    t0 = time.monotonic()
+    store = ProgressStore(home)
+    return store, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("script, why", [
+    ("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, 'x');", "not lmtui's"),
+    ("CREATE TABLE meta(a, b); INSERT INTO meta VALUES (1, 2);", "meta table has columns a, b"),
+    ("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema_version', '3');"
+     "CREATE TABLE answer(course, chapter, question);", "answer table lacks"),
+])
+def test_a_foreign_or_malformed_schema_is_moved_aside_at_once(tmp_path, script, why):
+    """A valid SQLite file of someone else's tables (or lmtui's without their columns) would fail
+    every save: it is kept aside like a corrupt file, and a fresh store works."""
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn.executescript(script)
+    conn.commit()
+    conn.close()
+    store, took = _timed_open(tmp_path)
+    assert took < 1.5
+    assert store.persistent and store.moved_aside is not None and ".foreign-" in store.moved_aside.name
+    assert why in store.warning
+    store.mark_read("a")
+    store.record_answer("a", "q", "x", True, "fp")
+    assert ProgressStore(tmp_path).read_chapters() == {"a"}
+    kept = sqlite3.connect(store.moved_aside)
+    assert kept.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] >= 1
+
+
+def test_a_folder_named_progress_db_is_said_at_once(tmp_path):
+    (tmp_path / DB_NAME).mkdir()
+    store, took = _timed_open(tmp_path)
+    assert took < 1.5 and not store.persistent
+    assert "is a folder" in store.warning and "will not be saved" in store.warning
+    store.mark_read("a")
+    assert store.read_chapters() == {"a"} and (tmp_path / DB_NAME).is_dir()
+
+
+def _readable_store(home):
+    store = ProgressStore(home)
+    store.mark_read("kept")
+    store.record_answer("kept", "q1", "the answer", True, "fp")
+    store.close()
+
+
+def test_a_store_that_cannot_be_written_is_shown_and_said(tmp_path, monkeypatch):
+    """SQLite's own answer for a file it may only read (mode=ro gives the same errors as a
+    read-only file or file system): the progress is shown, and the learner told it is not saved."""
+    _readable_store(tmp_path)
+    real = ProgressStore._connect
+
+    def read_only(self, target):
+        if target == str(self.path):
+            target = f"{self.path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(target, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False)
+            return conn
+        return real(self, target)
+
+    monkeypatch.setattr(ProgressStore, "_connect", read_only)
+    before = (tmp_path / DB_NAME).read_bytes()
+    store, took = _timed_open(tmp_path)
+    assert took < 1.5
+    assert store.read_only and not store.persistent and store.moved_aside is None
+    assert "progress so far is shown" in store.warning and "will not be saved" in store.warning
+    assert store.read_chapters() == {"kept"} and store.answers("kept")["q1"].choice == "the answer"
+    store.mark_read("new")  # this session goes on as usual, in memory
+    assert store.read_chapters() == {"kept", "new"}
+    store.close()
+    assert (tmp_path / DB_NAME).read_bytes() == before
+
+
+def test_a_lock_held_by_another_copy_is_waited_for_briefly_then_shown_read_only(tmp_path):
+    _readable_store(tmp_path)
+    holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        store, took = _timed_open(tmp_path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert took < BUSY_WAIT * 2 + 1
+    assert store.moved_aside is None and list(tmp_path.glob(f"{DB_NAME}.*-*")) == []
+    assert "busy" in store.warning and not store.persistent
+
+
+READ_ONLY_MOUNT = textwrap.dedent(
+    """
+    import sys
+    from lmtui.core.progress import ProgressStore
+    store = ProgressStore(sys.argv[1])
+    print(sorted(store.read_chapters()), store.read_only, store.warning)
+    """
+)
+
+
+@pytest.mark.skipif(not shutil.which("unshare") or os.geteuid() != 0, reason="needs a private mount namespace")
+def test_a_store_on_a_read_only_file_system(tmp_path):
+    """A real read-only file system (a bind mount in a private mount namespace)."""
+    _readable_store(tmp_path)
+    mount = f"mount --bind -o ro {tmp_path} {tmp_path}"
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", mount], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount here: {probe.stderr.decode()[:80]}")
+    t0 = time.monotonic()
+    out = subprocess.run(["unshare", "-m", "sh", "-c", f'{mount} && exec "$0" -c "$1" "$2"', sys.executable,
+                          READ_ONLY_MOUNT, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert time.monotonic() - t0 < 10
+    assert out.stdout.startswith("['kept'] True") and "will not be saved" in out.stdout

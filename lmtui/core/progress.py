@@ -19,10 +19,14 @@
 - Schema 2 (lmtui 0.2.0): opening such a file copies it to ``progress.db.schema2-backup``, then adds
   the review tables and the range columns in one transaction; every row stays as it was. The cards
   for the answers it holds are made by the learner's record when it opens (``LearnerRecord``).
-- A file that is not a database, fails its integrity check, or was written by a newer lmtui is
-  moved aside (``progress.db.corrupt-<time>`` / ``.future-<time>``) and reported in ``warning``;
-  a fresh store is created and the app keeps working. If no file can be opened at all, progress
-  lives in memory for the session and ``warning`` says it will not be saved.
+- A file that is not a database, fails its integrity check, holds someone else's tables (or
+  lmtui's without their columns), or was written by a newer lmtui is moved aside
+  (``progress.db.corrupt-<time>`` / ``.foreign-<time>`` / ``.future-<time>``) and reported in
+  ``warning``; a fresh store is created and the app keeps working. Only a lock held by another
+  copy of the app is waited for (``BUSY_WAIT``). A file that can be read but not written (a
+  read-only file, folder or file system, a full disk) is read into memory: the learner's progress is
+  shown and ``warning`` says new answers will not be saved. If no file can be opened at all,
+  progress lives in memory for the session and ``warning`` says it will not be saved.
 
 No Textual import here: the learner-record model (``lmtui.core.record``) reads and writes through this
 class only.
@@ -38,6 +42,7 @@ from pathlib import Path
 
 SCHEMA_VERSION = 3
 DB_NAME = "progress.db"
+BUSY_WAIT = 2.0  # seconds an open waits for another copy of the app that is writing
 SCHEMA1_BACKUP = DB_NAME + ".schema1-backup"
 SCHEMA2_BACKUP = DB_NAME + ".schema2-backup"
 
@@ -93,6 +98,41 @@ ALTER TABLE prediction ADD COLUMN range_high REAL;
 """ + _SCHEMA + """
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 """
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """Whether ``error`` is another connection holding a lock (SQLITE_BUSY, SQLITE_LOCKED)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return any(word in str(error) for word in ("locked", "busy"))
+
+
+def _schema_error(error: sqlite3.OperationalError) -> bool:
+    """Whether ``error`` is about the file's tables (SQLITE_ERROR: "no such column"), not about
+    opening or locking it."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_ERROR
+    return str(error).startswith("no such")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_COLUMNS: dict[str, set[str]] = {}
+
+
+def _schema_columns() -> dict[str, set[str]]:
+    """Each table of this schema and its columns, as ``_SCHEMA`` makes them."""
+    if not _COLUMNS:
+        conn = sqlite3.connect(":memory:")
+        conn.executescript(_SCHEMA)
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+            _COLUMNS[name] = {c[1] for c in conn.execute(f"PRAGMA table_info({_quoted(name)})")}
+        conn.close()
+    return _COLUMNS
 
 
 def default_home() -> Path:
@@ -199,6 +239,7 @@ class ProgressStore:
         self.warning: str | None = None
         self.moved_aside: Path | None = None
         self.persistent = True
+        self.read_only = False  # the file could only be read: shown, and nothing new is saved
         self._conn = self._open()
 
     # -- opening ------------------------------------------------------------------------------
@@ -212,25 +253,42 @@ class ProgressStore:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             return self._in_memory(f"cannot create {self.home} ({e.strerror or e})")
+        if self.path.is_dir():
+            return self._in_memory(f"{self.path} is a folder, not a progress file")
         attempt = 0
-        busy_until = time.monotonic() + 15.0
+        busy_until = time.monotonic() + BUSY_WAIT
         while True:
+            conn = None
             try:
                 conn = self._connect(str(self.path))
-                problem = self._inspect(conn)
+                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
+                try:
+                    problem = self._inspect(conn)
+                except sqlite3.OperationalError as e:
+                    if not _schema_error(e):  # busy, or the file cannot be opened for writing
+                        raise
+                    problem = "foreign", f"not the tables lmtui writes ({e})"
                 if problem is None:
                     self._init_schema(conn)
+                    conn.execute("PRAGMA busy_timeout = 10000")
                     return conn
                 conn.close()
                 kind, why = problem
             except sqlite3.OperationalError as e:
-                # locked or busy: another copy of the app is writing. Never a reason to move the
-                # file aside (that would split one learner's progress in two); wait and retry.
-                if time.monotonic() < busy_until:
-                    time.sleep(0.05)
-                    continue
-                return self._in_memory(f"cannot open {self.path} ({e})")
+                if conn is not None:
+                    conn.close()
+                if _busy(e):
+                    # another copy of the app is writing. Never a reason to move the file aside
+                    # (that would split one learner's progress in two); wait a little and retry.
+                    if time.monotonic() < busy_until:
+                        time.sleep(0.05)
+                        continue
+                    return self._read_only(f"{self.path} is busy: another lmtui is writing it ({e})")
+                # cannot be written here: a read-only file, folder or file system, a full disk
+                return self._read_only(f"{self.path} cannot be written ({e})")
             except sqlite3.DatabaseError as e:  # "file is not a database", "malformed", ...
+                if conn is not None:
+                    conn.close()
                 kind, why = "corrupt", str(e)
             except OSError as e:
                 return self._in_memory(f"cannot open {self.path} ({e.strerror or e})")
@@ -240,20 +298,72 @@ class ProgressStore:
         return self._in_memory(self.warning or f"cannot open {self.path}")
 
     def _inspect(self, conn: sqlite3.Connection) -> tuple[str, str] | None:
-        """None if usable; else (kind, reason)."""
+        """None if usable; else (kind, reason). A file of someone else's tables, or of tables named
+        as lmtui's but lacking their columns, is "foreign": every save into it would fail."""
         ok = conn.execute("PRAGMA quick_check").fetchone()
         if not ok or ok[0] != "ok":
             return "corrupt", f"integrity check failed: {ok[0] if ok else 'no answer'}"
-        has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
-        if has_meta:
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            try:
-                version = int(row[0]) if row else SCHEMA_VERSION
-            except (TypeError, ValueError):
-                return "corrupt", f"schema_version is {row[0]!r}"
-            if version > SCHEMA_VERSION:
-                return "future", f"written by a newer lmtui (schema {version}, this one reads {SCHEMA_VERSION})"
+        tables = {name: {c[1] for c in conn.execute(f"PRAGMA table_info({_quoted(name)})")}
+                  for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            if tables:
+                return "foreign", f"tables {', '.join(sorted(tables)[:4])} are not lmtui's (no meta table)"
+            return None  # a new, empty file
+        if not {"key", "value"} <= tables["meta"]:
+            return "foreign", f"its meta table has columns {', '.join(sorted(tables['meta']))}, not key and value"
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        try:
+            version = int(row[0]) if row else SCHEMA_VERSION
+        except (TypeError, ValueError):
+            return "corrupt", f"schema_version is {row[0]!r}"
+        if version > SCHEMA_VERSION:
+            return "future", f"written by a newer lmtui (schema {version}, this one reads {SCHEMA_VERSION})"
+        if version == SCHEMA_VERSION:  # an older schema is upgraded, and its upgrade checks its tables
+            for name, columns in _schema_columns().items():
+                missing = columns - tables.get(name, columns)
+                if missing:
+                    return "foreign", f"its {name} table lacks {', '.join(sorted(missing))}"
         return None
+
+    def _read_only(self, why: str) -> sqlite3.Connection:
+        """The store as it is, read into memory, when it cannot be written: the learner's progress
+        is shown, and nothing new is saved. Without a readable file, an empty store in memory."""
+        try:
+            conn = self._snapshot()
+        except (sqlite3.Error, OSError):
+            return self._in_memory(why)
+        self.persistent = False
+        self.read_only = True
+        self.warning = f"{why}. Your progress so far is shown; new answers will not be saved this session."
+        return conn
+
+    def _snapshot(self) -> sqlite3.Connection:
+        """A copy in memory of the file, read without writing anything beside it (``immutable`` if
+        even its WAL index cannot be opened), upgraded in memory if it is of an older schema."""
+        if not self.path.is_file():
+            raise OSError("no file")
+        uri = self.path.resolve().as_uri()
+        memory = self._connect(":memory:")
+        for mode in ("mode=ro", "immutable=1"):
+            try:
+                source = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=1.0)
+                try:
+                    if self._inspect(source) is not None:
+                        raise sqlite3.DatabaseError("not a usable progress store")
+                    source.backup(memory)
+                finally:
+                    source.close()
+                break
+            except sqlite3.OperationalError:
+                if mode == "immutable=1":
+                    raise
+        # an upgrade keeps a backup copy beside a file it finds; this copy has no file to keep
+        path, self.path = self.path, self.path.with_name(f"{DB_NAME}.in-memory-{os.getpid()}-{id(self)}")
+        try:
+            self._init_schema(memory)
+        finally:
+            self.path = path
+        return memory
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
