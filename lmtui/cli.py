@@ -41,6 +41,7 @@ COMMANDS = {
     "locate": "print where the settings, the progress store and the course are",
     "serve": "serve the app in a browser (one process and one learner per visitor)",
     "report": "for instructors: every learner's progress under DIR (read-only), as a table, CSV or JSON",
+    "room": "for instructors: the room live (pace, answers, predictions; reveal runs the simulation), read-only",
 }
 _TAKES_VALUE = ("--content", "--color", "--learners")
 
@@ -101,6 +102,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from lmtui.tools.report import add_report_arguments
 
         add_report_arguments(commands["report"])
+    elif command == "room":
+        commands["room"].add_argument("dir", metavar="DIR", help="the learners' folder: one DIR/<name>/ per learner")
+        commands["room"].add_argument("--interval", type=float, default=3.0, metavar="SECONDS",
+                                      help="how often the stores are looked at")
     return parser
 
 
@@ -152,6 +157,21 @@ def locate_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def room_main(args: argparse.Namespace) -> int:
+    if not os.path.isdir(args.dir):
+        print(f"lmtui room: {args.dir} is not a folder (give the learners' folder: lmtui serve --learners DIR)",
+              file=sys.stderr)
+        return 2
+    if not 0.2 <= args.interval <= 3600:
+        print("lmtui room: --interval is in seconds, from 0.2 to 3600", file=sys.stderr)
+        return 2
+    configure_terminal(args.color)
+    from lmtui.tui.room_app import run_room
+
+    ascii_only = args.ascii or (not args.unicode and not locale_is_utf8())
+    return run_room(args.dir, content_dir=args.content, color=args.color, ascii_only=ascii_only, interval=args.interval)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(command_in(argv)).parse_args(argv)
@@ -173,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(args)
     if args.command == "locate":
         return locate_main(args)
+    if args.command == "room":
+        return room_main(args)
     configure_terminal(args.color)
     # Importing Textual and building the first screen leaves ~64k objects for the cyclic
     # collector to track, nearly all of them alive for the whole session; its scans while they

@@ -137,3 +137,122 @@ def test_histogram_goes_logarithmic_where_predictions_span_decades():
     same = histogram([3.0, 3.0], bins=2)
     assert sum(same.counts) == 2 and same.edges[0] < 3.0 < same.edges[-1]
     assert histogram([1.0, 2.0], extra=[1000.0]).log  # the measurement far away stretches the axis
+
+
+# -- the instructor's view ---------------------------------------------------------------------
+from lmtui.tui.room_app import RoomApp  # noqa: E402
+from lmtui.tui.screens.room import SpreadView  # noqa: E402
+
+from conftest import screen_text, wait_for_workers  # noqa: E402
+
+
+async def until(pilot, condition, tries: int = 60) -> bool:
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
+async def choose(pilot, words: str) -> None:
+    """Find a question the way the instructor does: / then words, enter."""
+    await pilot.press("slash", *words, "enter")
+    await pilot.pause()
+
+
+async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "4 learners" in text and "Mallory" in text and "damaged" in text  # listed, skipped
+        assert "Pace: 4 learners" in text
+        await choose(pilot, "log-log")
+        spread = app.screen.query_one(SpreadView)
+        assert spread.key == "second/slope"
+        text = screen_text(app)
+        assert "3 of 4 predicted" in text and "# predictions" in text and "the room's predictions" in text
+        assert "Measured" not in text and "measured" not in text  # nothing given away before reveal
+        await pilot.press("r")
+        await wait_for_workers(app)
+        assert await until(pilot, lambda: "Measured 2.002" in screen_text(app))
+        text = screen_text(app)
+        assert "o measured 2.002" in text and "theory 2" in text  # drawn on the histogram
+        verdict = str(spread.query_one("#verdict").content)
+        assert verdict == "Measured 2.002, theory 2: 1 of 3 within tolerance (33%)."
+        assert "error at time T" in text  # the simulation's own chart beside it
+
+
+async def test_a_store_written_while_the_room_is_open_shows(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "log-log")
+        assert "3 of 4 predicted" in screen_text(app)
+        store = ProgressStore(learners / "Dee", course=str(course.resolve()))
+        question = load_course(course).chapters[1].quiz[-1]
+        store.record_prediction("second", "slope", 2.1, None, question.fingerprint)
+        store.set_state("last_chapter", "first")
+        assert await until(pilot, lambda: "4 of 4 predicted" in screen_text(app))
+        store.close()
+        assert " 1    1    1" in screen_text(app)  # Dee is in the first chapter's text now
+
+
+async def test_a_choice_question_is_marked_only_after_reveal(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, "shrinks like")
+        text = screen_text(app)
+        assert "3 of 4 answered" in text and "right" not in text.split("shrinks like")[1].replace("r Reveal", "")
+        await pilot.press("r")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        marked = [line for line in lines if "<- right" in line]
+        assert len(marked) == 1 and "2 (67%)" in marked[0]
+        await pilot.press("r")  # hidden again, to ask once more
+        await pilot.pause()
+        assert "<- right" not in screen_text(app)
+
+
+async def test_ascii_and_no_colour(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, ascii_only=True, color=False, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "log-log")
+        await pilot.press("w", "r")
+        await wait_for_workers(app)
+        assert await until(pilot, lambda: "Measured 2.002" in screen_text(app))
+        text = screen_text(app)
+        assert text.isascii() and "h^2" in text, text
+
+
+async def test_the_palette_and_the_keys_find_questions(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        spread = app.screen.query_one(SpreadView)
+        assert spread.key == "first/q1"
+        await pilot.press("j")
+        await pilot.pause()
+        assert spread.key == "first/q2"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"modified flow against")
+        await until(pilot, lambda: "log-log" in screen_text(app))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert spread.key == "second/slope"
+        await pilot.press("slash", *"nothing like this", "escape")
+        await pilot.pause()
+        assert spread.key == "second/slope" and "1.1 quiz" in screen_text(app)  # the whole list back
+
+
+def test_room_needs_a_folder(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "lmtui", "room", str(tmp_path / "nowhere")], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "not a folder" in out.stderr

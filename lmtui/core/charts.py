@@ -621,3 +621,34 @@ def _log_label(v: float) -> str:
     if -3 <= e <= 4:
         return f"{v:.{max(0, -e)}f}"
     return f"{m:g}e{e}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bars: counts per category (a room's answers per choice)
+# ---------------------------------------------------------------------------------------------
+def render_bars(rows: Sequence[tuple[str, int]], width: int, *, mark: int | None = None, color: bool = True,
+                ascii_only: bool = False) -> str:
+    """One bar per (label, count), as long as its share of the largest count, then the count and
+    its share; row ``mark`` (0-based) ends in ``<- right`` (a word, so it reads without colour).
+    Labels that fit in a third of the width go before their bar, longer ones on a line of their
+    own above it. Every line is at most ``width`` columns."""
+    style = _Style(color, ascii_only)
+    labels = [style.text(label) for label, _ in rows]
+    total = sum(c for _, c in rows) or 1
+    tail = max((len(f" {c} ({c / total:.0%})") for _, c in rows), default=0) + (len(" <- right") if mark is not None else 0)
+    above = any(len(label) > width // 3 for label in labels)
+    label_w = 2 if above else max((len(label) for label in labels), default=0)
+    bar_w = max(1, width - label_w - 1 - tail)
+    top = max((c for _, c in rows), default=0) or 1
+    glyph = "#" if ascii_only else "\u2588"
+    out = []
+    for i, (label, (_, count)) in enumerate(zip(labels, rows)):
+        if above:
+            out.append(_shorten(label, width, style))
+        n = round(bar_w * count / top)
+        bar = glyph * n
+        if color and n:
+            bar = colorize(bar, MEASURED_COLORS[1] if i == mark else MEASURED_COLORS[0])
+        head = " " * label_w if above else label.ljust(label_w)
+        out.append(f"{head} {bar}{' ' * (bar_w - n)} {count} ({count / total:.0%})" + (" <- right" if i == mark else ""))
+    return "\n".join(out)

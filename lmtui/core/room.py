@@ -23,11 +23,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmtui.core.course import Course, Question
 from lmtui.core.progress import Prediction
 from lmtui.core.record import VIEWS, grade
 from lmtui.core.stores import StoreData, Unreadable, find_stores, read_store, signature
+
+if TYPE_CHECKING:
+    from lmtui.sims.base import Chart
 
 IDLE_AFTER = 300.0  # seconds without a write to their store before a learner counts as idle
 
@@ -129,7 +133,8 @@ class Room:
 
     def refresh(self) -> bool:
         """Follow the folder: read new stores and those whose files changed, forget those gone.
-        True if anything the room shows may have changed."""
+        True if anything the room shows may have changed. The new state is put in place at the
+        end, whole: a view reading ``seats`` from another thread meanwhile sees the old one."""
         try:
             found = find_stores(self.root)
         except OSError as e:
@@ -137,31 +142,34 @@ class Room:
             changed, self.error = error != self.error, error
             return changed
         changed = self.error is not None
-        self.error = None
+        seats, unreadable, signatures = dict(self.seats), dict(self.unreadable), dict(self._signatures)
         names = {name for name, _ in found}
-        for gone in [n for n in self._signatures if n not in names]:
-            del self._signatures[gone]
-            self.seats.pop(gone, None)
-            self.unreadable.pop(gone, None)
+        for gone in [n for n in signatures if n not in names]:
+            del signatures[gone]
+            seats.pop(gone, None)
+            unreadable.pop(gone, None)
             changed = True
         for name, path in found:
             sig = signature(path)  # before reading: a write meanwhile shows at the next refresh
-            if self._signatures.get(name) == (path, sig):
+            if signatures.get(name) == (path, sig):
                 continue
-            self._signatures[name] = (path, sig)
+            signatures[name] = (path, sig)
             changed = True
             self.reads += 1
             try:
                 data = read_store(path, self.course_key)
             except Unreadable as e:
-                self.seats.pop(name, None)
-                self.unreadable[name] = (path, str(e))
+                seats.pop(name, None)
+                unreadable[name] = (path, str(e))
                 continue
-            self.unreadable.pop(name, None)
+            unreadable.pop(name, None)
             written = max(sig[0], sig[2]) / 1e9 if sig else 0.0
-            self.seats[name] = Seat(name, path, data, written)
+            seats[name] = Seat(name, path, data, written)
         if changed:
-            self.seats = dict(sorted(self.seats.items(), key=lambda kv: kv[0].casefold()))
+            self.seats = dict(sorted(seats.items(), key=lambda kv: kv[0].casefold()))
+            self.unreadable = dict(sorted(unreadable.items(), key=lambda kv: kv[0].casefold()))
+            self._signatures = signatures
+        self.error = None
         return changed
 
     # -- what the room shows ---------------------------------------------------------------------
@@ -249,3 +257,38 @@ def histogram(values: list[float], extra: list[float] | None = None, bins: int =
     if log:
         edges = [10 ** e for e in edges]
     return Histogram(edges, counts, log)
+
+
+def spread_chart(spread: PredictSpread, measured: float | None = None, theory: float | None = None,
+                 revealed: bool = False) -> Chart | None:
+    """The room's numeric predictions as a histogram (its outline, ``#``), for
+    :func:`lmtui.core.charts.render_chart`. Revealed: the run's measurement (``o``) and the
+    theory's value (a theory line) drawn across it, the tolerance band's edges as dashed columns,
+    and the share of the room within tolerance as the caption. None if nobody typed a number."""
+    from lmtui.sims.base import Chart, Line, Panel
+
+    spec = spread.question.predict
+    shown = [v for v in (measured, theory) if revealed and v is not None]
+    hist = histogram(spread.values, extra=shown)
+    if hist is None or spec is None:
+        return None
+    xs, ys = [hist.edges[0]], [0]
+    for i, count in enumerate(hist.counts):
+        xs += [hist.edges[i], hist.edges[i + 1]]
+        ys += [count, count]
+    xs.append(hist.edges[-1])
+    ys.append(0)
+    top = max(hist.counts)
+    label = f"{spec.metric} ({spec.unit})" if spec.unit else spec.metric
+    panel = Panel("the room's predictions", label, "learners", xlog=hist.log,
+                  lines=[Line("predictions", xs, ys, marker="#", connect=True)])
+    caption = ""
+    if revealed and measured is not None:
+        panel.lines.append(Line(f"measured {measured:.4g}", [measured, measured], [0, top], marker="o", connect=True))
+        allowed = spec.tolerance * abs(measured) if spec.relative else spec.tolerance
+        panel.vlines += [(measured - allowed, spec.tolerance_text()), (measured + allowed, "")]
+        n = spread.within(measured)
+        caption = f"{n} of {spread.predicted} within tolerance ({n / spread.predicted:.0%})" if spread.predicted else ""
+    if revealed and theory is not None:
+        panel.lines.append(Line(f"theory {theory:.4g}", [theory, theory], [0, top], kind="theory"))
+    return Chart([panel], caption)

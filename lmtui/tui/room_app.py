@@ -1,0 +1,79 @@
+"""The app behind `lmtui room DIR`: the course, the room's stores under DIR, and the room screen."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual import events
+from textual.binding import Binding
+
+from lmtui.core.course import load_course
+from lmtui.core.room import Room
+from lmtui.tui import textual_fixes
+
+DEFAULT_INTERVAL = 3.0  # seconds between looks at the stores
+
+
+def _question_commands():
+    from lmtui.tui.screens.room import QuestionCommands
+
+    return QuestionCommands
+
+
+class RoomApp(textual_fixes.GuardedApp):
+    TITLE = "lmtui room"
+    COMMANDS = textual_fixes.GuardedApp.COMMANDS | {lambda: _question_commands()}
+    BINDINGS = [Binding("alt+q", "quit", "Quit", show=False, id="room-quit-alt", tooltip="quit (escape then q, typed fast)")]
+
+    def __init__(self, root: str | Path, content_dir: str | Path | None = None, ascii_only: bool = False,
+                 color: bool = True, interval: float = DEFAULT_INTERVAL, clock=time.time) -> None:
+        textual_fixes.apply_all()
+        super().__init__()
+        course = load_course(content_dir, cache=True)
+        if ascii_only:
+            from lmtui.core.asciitext import fold_model
+
+            course = fold_model(course)
+        course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
+        self.room = Room(Path(root), course, course_key, clock)
+        self.room.refresh()
+        self.interval = interval
+        self.ascii_only = ascii_only
+        self.color = color and not self.no_color
+        self.last_input = 0.0  # monotonic time of the last key: a running simulation yields to keys
+        if ascii_only:
+            from lmtui.tui.app import AsciiFilter
+
+            self.set_class(True, "-ascii")
+            self._filters.append(AsciiFilter())
+
+    def get_default_screen(self):
+        from lmtui.tui.screens.room import RoomScreen
+
+        return RoomScreen(self.interval)
+
+    def plain(self, text: str) -> str:
+        if not self.ascii_only:
+            return text
+        from lmtui.core.asciitext import fold
+
+        return fold(text)
+
+    def get_key_display(self, binding: Binding) -> str:
+        return self.plain(super().get_key_display(binding))
+
+    def chart_style(self) -> tuple[bool, bool]:
+        return self.color, self.ascii_only
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+
+def run_room(root: str, content_dir: str | None = None, color: str = "auto", ascii_only: bool = False,
+             interval: float = DEFAULT_INTERVAL) -> int:
+    app = RoomApp(root, content_dir=content_dir, ascii_only=ascii_only, color=color != "none", interval=interval)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,449 @@
+"""`lmtui room DIR`: the instructor's live view of the room's predictions.
+
+The screen follows :class:`lmtui.core.room.Room` (the learners' stores under DIR, read-only): every
+few seconds a thread re-reads only the stores whose files changed, and each part of the screen is
+updated only when what it shows changed, so an idle room sends nothing to the terminal.
+
+* the pace: how many learners are in each chapter and view, and who has been idle;
+* the question list (and search, and the command palette) over every quiz and predict question;
+* the chosen question's spread: the room's first answers per choice as bars, or its predictions as
+  a histogram. Reveal marks the right choice; for a predict question it runs the simulation at the
+  question's setting (the same runner as the figure view), its chart beside the histogram, which
+  then shows the measurement, the theory's value and the tolerance band, and says how much of the
+  room was within tolerance.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from functools import partial
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from lmtui.core.course import Question
+from lmtui.core.room import Room, spread_chart
+from lmtui.tui.widgets.simpane import ChartView
+from lmtui.tui.widgets.simrun import SimRunner
+
+VIEW_NAMES = (("text", "text"), ("figure", "fig"), ("quiz", "quiz"))
+
+
+def question_label(room: Room, chapter_id: str, question: Question) -> str:
+    chapter = room.course.by_id(chapter_id)
+    quiz = chapter.quiz if chapter is not None else []
+    n = next((i + 1 for i, q in enumerate(quiz) if q.id == question.id), 0)
+    kind = "predict" if question.predict is not None else "quiz"
+    return f"{chapter.order if chapter else chapter_id}.{n} {kind}: {' '.join(question.prompt.split())}"
+
+
+def pace_text(room: Room) -> str:
+    """Chapters with learners in them (and in which view), then who has been idle."""
+    pace = room.pace()
+    lines = [f"Pace: {pace.learners} learner{'s' * (pace.learners != 1)}"]
+    rows = [c for c in pace.chapters if c.learners]
+    if rows:
+        lines.append("ch  all " + " ".join(f"{short:>4}" for _, short in VIEW_NAMES))
+        for c in rows:
+            order = room.course.by_id(c.chapter).order  # type: ignore[union-attr]
+            lines.append(f"{order:>2} {c.learners:>4} " + " ".join(f"{c.views.get(v, 0) or '.':>4}" for v, _ in VIEW_NAMES))
+    if pace.nowhere:
+        lines.append(f"not started: {pace.nowhere}")
+    if pace.idle:
+        since = [f"{name} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}" for name, quiet in pace.idle]
+        lines.append("idle since: " + ", ".join(since))
+    return "\n".join(lines)
+
+
+class QuestionCommands(Provider):
+    """Find a question by its words, its chapter or its kind (``predict``)."""
+
+    def _entries(self):
+        screen = self.screen if isinstance(self.screen, RoomScreen) else self.app.screen_stack[0]
+        room: Room = self.app.room  # type: ignore[attr-defined]
+        for chapter_id, question in room.questions():
+            label = question_label(room, chapter_id, question)
+            yield label, partial(screen.select_question, f"{chapter_id}/{question.id}")
+
+    async def discover(self) -> Hits:
+        for label, callback in self._entries():
+            yield DiscoveryHit(label, callback)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, callback in self._entries():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), callback)
+
+
+class SpreadView(SimRunner, Vertical):
+    """The chosen question's spread, and what reveal shows."""
+
+    DEFAULT_CSS = """
+    SpreadView { width: 1fr; padding: 0 1; }
+    SpreadView > #prompt { height: auto; max-height: 4; text-style: bold; }
+    SpreadView > #info { height: auto; color: $text-muted; }
+    SpreadView > #charts { height: 1fr; layout: vertical; }
+    SpreadView > #charts.-beside { layout: horizontal; }
+    SpreadView #bars { height: 1fr; margin-top: 1; }
+    SpreadView #hist, SpreadView #sim { width: 1fr; height: 1fr; min-height: 6; }
+    SpreadView #sim { display: none; }
+    SpreadView.-run #sim { display: block; }
+    SpreadView.-choice #hist, SpreadView.-numeric #bars { display: none; }
+    SpreadView > #verdict { height: auto; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.key: str | None = None  # "chapter/question" shown
+        self.revealed: set[str] = set()
+        self.results: dict[str, tuple[float | None, float | None, object, str | None]] = {}
+        # key -> (measured, theory, chart, failure) of its run
+        self.running_key: str | None = None
+        self._shown: dict[str, object] = {}  # what each part shows now: nothing is sent twice
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="prompt", markup=False)
+        yield Static("", id="info", markup=False)
+        with Horizontal(id="charts"):
+            yield Static("", id="bars")
+            yield ChartView(id="hist")
+            yield ChartView(id="sim")
+        yield Static("", id="verdict", markup=False)
+
+    def on_resize(self) -> None:
+        charts = self.query_one("#charts")
+        charts.set_class(self.size.width >= 76, "-beside")
+
+    # -- what is shown ---------------------------------------------------------------------------
+    def _put(self, part: str, value, apply) -> None:
+        if self._shown.get(part, ()) != value:
+            self._shown[part] = value
+            apply()
+
+    def _text(self, part: str, text: str) -> None:
+        self._put(part, text, lambda: self.query_one(f"#{part}", Static).update(text))
+
+    def question(self) -> tuple[str, Question] | None:
+        if self.key is None:
+            return None
+        chapter_id, _, qid = self.key.partition("/")
+        chapter = self.app.room.course.by_id(chapter_id)  # type: ignore[attr-defined]
+        question = next((q for q in chapter.quiz if q.id == qid), None) if chapter else None
+        return (chapter_id, question) if question else None
+
+    def update_view(self) -> None:
+        """Show the chosen question as the room has it now (each part only if it changed)."""
+        app = self.app
+        room: Room = app.room  # type: ignore[attr-defined]
+        found = self.question()
+        if found is None:
+            self._text("prompt", "No question chosen: pick one in the list (/ searches, ctrl+p finds).")
+            for part in ("info", "verdict"):
+                self._text(part, "")
+            return
+        chapter_id, q = found
+        revealed = self.key in self.revealed
+        color, ascii_only = app.chart_style()  # type: ignore[attr-defined]
+        self._text("prompt", question_label(room, chapter_id, q))
+        spec = q.predict
+        numeric = spec is not None and not q.choices
+        self.set_class(not numeric, "-choice")
+        self.set_class(numeric, "-numeric")
+        self.set_class(spec is not None and (self.running_key == self.key or (revealed and self.key in self.results)),
+                       "-run")
+        reveal_key = app.screen.key_of("room-reveal")  # type: ignore[attr-defined]
+        measured = theory = None
+        failure = None
+        if spec is not None and self.key in self.results:
+            measured, theory, _, failure = self.results[self.key]
+        if spec is None:
+            spread = room.choice_spread(chapter_id, q)
+            info = f"{spread.answered} of {spread.learners} answered (first answers)"
+            rows = [(f"{i + 1} {choice}", n) for i, (choice, n) in enumerate(zip(q.choices, spread.counts))]
+            mark = q.answer - 1 if revealed else None
+            verdict = (f"Right: {q.answer}. {spread.counts[q.answer - 1]} of {spread.answered} chose it."
+                       if revealed else f"{reveal_key}: reveal the right answer")
+        else:
+            spread = room.predict_spread(chapter_id, q)
+            params = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in spec.params) or "its defaults"
+            info = f"{spread.predicted} of {spread.learners} predicted  ·  right if {spec.tolerance_text()}"
+            rows = [(f"{i + 1} {choice}", n) for i, (choice, n) in enumerate(zip(q.choices, spread.choice_counts()))]
+            mark = spec.bin_of(measured) - 1 if revealed and measured is not None and q.choices else None
+            if not revealed:
+                verdict = f"{reveal_key}: reveal (runs {spec.sim} at {params})"
+            elif failure:
+                verdict = f"The run failed: {failure}"
+            elif self.running_key == self.key:
+                verdict = "Running the simulation..."
+            elif measured is None:
+                verdict = "The run measured nothing for this question."
+            else:
+                n = spread.within(measured)
+                share = f" ({n / spread.predicted:.0%})" if spread.predicted else ""
+                theory_text = f", theory {theory:.4g}" if theory is not None else ""
+                verdict = (f"Measured {measured:.4g}{(' ' + spec.unit) if spec.unit else ''}{theory_text}: "
+                           f"{n} of {spread.predicted} within tolerance{share}.")
+        self._text("info", app.plain(info))  # type: ignore[attr-defined]
+        self._text("verdict", app.plain(verdict))  # type: ignore[attr-defined]
+        if numeric:
+            shown = revealed and self.running_key != self.key
+            chart = spread_chart(spread, measured, theory, revealed=shown)
+            key = (self.key, tuple((g.learner, g.value) for g in spread.guesses), spread.learners, shown, measured, theory)
+
+            def show_hist() -> None:
+                view = self.query_one("#hist", ChartView)
+                view.placeholder = "Nobody has predicted yet."
+                view.show(replace(chart, caption="") if chart else None)
+
+            self._put("hist", key, show_hist)
+        else:
+            width = max(20, self.query_one("#bars").size.width or 40)
+            from lmtui.core.charts import render_bars
+            from rich.text import Text
+
+            bars = render_bars([(app.plain(label), n) for label, n in rows], width, mark=mark,  # type: ignore[attr-defined]
+                               color=color, ascii_only=ascii_only)
+            self._put("bars", bars, lambda: self.query_one("#bars", Static).update(Text.from_ansi(bars)))
+        if spec is not None and self.key in self.results and self.running_key != self.key:
+            chart = self.results[self.key][2]
+            self._put("sim", (self.key, id(chart)), lambda: self.query_one("#sim", ChartView).show(chart))
+
+    def show(self, key: str) -> None:
+        self.key = key
+        self.update_view()
+
+    # -- reveal ------------------------------------------------------------------------------------
+    def reveal(self) -> None:
+        if self.key is None:
+            return
+        if self.key in self.revealed:
+            self.revealed.discard(self.key)  # hidden again (to ask the room once more)
+        else:
+            self.revealed.add(self.key)
+            found = self.question()
+            if found and found[1].predict is not None and self.key not in self.results and self.running_key is None:
+                spec = found[1].predict
+                self.running_key = self.key
+                self.start_run(spec.sim, spec.overrides, spec.seed)
+        self.update_view()
+
+    def on_sim_runner_frame_ready(self, message: SimRunner.FrameReady) -> None:
+        if self.is_current(message) and self.running_key == self.key:
+            self.query_one("#sim", ChartView).show(message.chart)
+
+    def on_sim_runner_finished(self, message: SimRunner.Finished) -> None:
+        if not self.is_current(message):
+            return
+        from lmtui.tui.widgets.predict import number
+
+        self.running = False
+        key, self.running_key = self.running_key, None
+        spec = self._spec(key)
+        result = message.result
+        measured = number(result.metrics.get(spec.metric)) if spec else None
+        name = (spec.theory or spec.metric) if spec else ""
+        theory = number(result.prediction.get(name)) if spec and name in result.prediction else None
+        self.results[key] = (measured, theory, message.chart, None)
+        self.update_view()
+
+    def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
+        if message.token != self.run_token:
+            return
+        self.running = False
+        key, self.running_key = self.running_key, None
+        self.results[key] = (None, None, None, str(message.error))
+        self.update_view()
+
+    def _spec(self, key: str | None):
+        chapter_id, _, qid = (key or "").partition("/")
+        chapter = self.app.room.course.by_id(chapter_id)  # type: ignore[attr-defined]
+        q = next((q for q in chapter.quiz if q.id == qid), None) if chapter else None
+        return q.predict if q else None
+
+
+class RoomScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-roomy")]
+    DEFAULT_CSS = """
+    RoomScreen > #status { height: 1; background: $panel; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    RoomScreen > #body { height: 1fr; }
+    RoomScreen #side { width: 32; border-right: solid $panel; }
+    RoomScreen.-roomy #side { width: 40; }
+    RoomScreen.-ascii #side { border-right: ascii $panel; }
+    RoomScreen.-wide #side { display: none; }
+    RoomScreen #pace { height: auto; max-height: 14; padding: 0 1; }
+    RoomScreen #search { display: none; height: 1; border: none; padding: 0 1; }
+    RoomScreen.-searching #search { display: block; }
+    RoomScreen #questions { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+    BINDINGS = [
+        Binding("r", "reveal", "Reveal", id="room-reveal", tooltip="reveal the answer (a predict question: run it)"),
+        Binding("slash", "search", "Search", id="room-search", tooltip="find a question by its words"),
+        Binding("w", "wide", "Wide", id="room-wide", tooltip="hide or show the side panel (more room for the charts)"),
+        Binding("escape", "close_search", "Close", show=False, id="room-close", tooltip="close the search"),
+        Binding("j", "move(1)", "Next", show=False, id="room-next", tooltip="next question"),
+        Binding("k", "move(-1)", "Previous", show=False, id="room-previous", tooltip="previous question"),
+        Binding("q", "app.quit", "Quit", id="room-quit", tooltip="quit (nothing is written anywhere)"),
+    ]
+
+    def __init__(self, interval: float = 3.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self.spread = SpreadView(id="spread")
+        self._options: list[tuple[str, str]] = []  # (id, label) of every question
+        self._shown: dict[str, str] = {}
+        self._polling = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status", markup=False)
+        with Horizontal(id="body"):
+            with Vertical(id="side"):
+                yield Static("", id="pace", markup=False)
+                search = Input(placeholder="search questions", id="search")
+                search.cursor_blink = False  # a blinking cursor would send bytes while nothing happens
+                yield search
+                yield OptionList(id="questions")
+            yield self.spread
+        yield Footer()
+
+    @property
+    def room(self) -> Room:
+        return self.app.room  # type: ignore[attr-defined]
+
+    def key_of(self, binding_id: str) -> str:
+        """The key bound to ``binding_id`` now (the keymap's, or the default), as shown."""
+        keymap = getattr(self.app, "_keymap", {}) or {}
+        binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id)
+        key = (keymap.get(binding_id) or binding.key).split(",")[0].strip()
+        return self.app.get_key_display(replace(binding, key=key, key_display=None))
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "ascii_only", False):
+            self.add_class("-ascii")
+        room = self.room
+        self._options = [(f"{c}/{q.id}", self.app.plain(question_label(room, c, q)))  # type: ignore[attr-defined]
+                         for c, q in room.questions()]
+        self._fill("")
+        self.update_all()
+        self.query_one("#questions", OptionList).focus()
+        self.set_interval(self.interval, self.poll)
+
+    def _fill(self, query: str) -> None:
+        from rich.text import Text
+
+        words = query.casefold().split()
+        options = self.query_one("#questions", OptionList)
+        options.clear_options()
+        options.add_options([Option(Text(label, no_wrap=True, overflow="ellipsis"), id=key)
+                             for key, label in self._options if all(w in label.casefold() for w in words)])
+        if options.option_count:
+            options.highlighted = 0
+
+    # -- following the room ----------------------------------------------------------------------
+    def poll(self) -> None:
+        if not self._polling:
+            self._polling = True
+            self._refresh_room()
+
+    @work(thread=True, group="room-refresh", exit_on_error=False, description="room refresh")
+    def _refresh_room(self) -> None:
+        try:
+            self.room.refresh()
+        finally:
+            self.app.call_from_thread(self._refreshed)
+
+    def _refreshed(self) -> None:
+        self._polling = False
+        self.update_all()
+
+    def update_all(self) -> None:
+        """Every part from the room as read last; a part whose text is unchanged is left alone."""
+        room = self.room
+        status = f"{len(room.seats)} learner{'s' * (len(room.seats) != 1)}"
+        if room.error:
+            status += f"  ·  {room.error}"
+        if room.unreadable:  # the reason's first words; `lmtui report` says it whole
+            status += f"  ·  {len(room.unreadable)} skipped: " + ", ".join(
+                f"{n} ({why.split(' (')[0]})" for n, (_, why) in room.unreadable.items())
+        status += f"  ·  {room.root}"
+        for part, text in (("status", status), ("pace", pace_text(room))):
+            text = self.app.plain(text)  # type: ignore[attr-defined]
+            if self._shown.get(part) != text:
+                self._shown[part] = text
+                self.query_one(f"#{part}", Static).update(text)
+        self.spread.update_view()
+
+    # -- the instructor's keys -------------------------------------------------------------------
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self.has_class("-searching") and self.query_one("#search", Input).has_focus:
+            return  # the list follows the typing; the question shown changes on enter
+        if event.option.id and event.option.id != self.spread.key:
+            self.spread.show(event.option.id)
+
+    def select_question(self, key: str) -> None:
+        """Show question ``key`` ("chapter/question"), found in the list (the search is cleared)."""
+        if self.has_class("-searching"):
+            self.action_close_search()
+        options = self.query_one("#questions", OptionList)
+        try:
+            options.highlighted = options.get_option_index(key)
+        except Exception:  # not in the list: shown all the same
+            pass
+        self.spread.show(key)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#questions", OptionList)
+        options.focus()
+        options.action_cursor_down() if step > 0 else options.action_cursor_up()
+
+    def action_reveal(self) -> None:
+        options = self.query_one("#questions", OptionList)
+        highlighted = options.highlighted_option
+        if options.has_focus and highlighted is not None and highlighted.id != self.spread.key:
+            self.spread.show(highlighted.id)  # a key typed right after a move: the question moved to
+        self.spread.reveal()
+
+    def action_wide(self) -> None:
+        self.toggle_class("-wide")
+        if self.has_class("-wide") and self.focused is not None and self.focused.id in ("questions", "search"):
+            self.set_focus(None)
+
+    def action_search(self) -> None:
+        self.remove_class("-wide")
+        self.add_class("-searching")
+        self.query_one("#search", Input).focus()
+
+    def action_close_search(self) -> None:
+        if not self.has_class("-searching"):
+            return
+        search = self.query_one("#search", Input)
+        search.value = ""
+        self.remove_class("-searching")
+        self._fill("")
+        if self.spread.key:
+            self.select_question(self.spread.key)
+        self.query_one("#questions", OptionList).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search" and self.has_class("-searching"):  # not the clearing on close
+            self._fill(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            options = self.query_one("#questions", OptionList)
+            options.focus()
+            if options.highlighted_option is not None and options.highlighted_option.id:
+                self.spread.show(options.highlighted_option.id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_search":
+            return self.has_class("-searching")
+        return True
