@@ -132,3 +132,50 @@ def test_learners_option_is_on_the_command_line():
                                        "--public-url", "https://example.test/lmtui/"])
     assert (serve.learners_dir, serve.max_visitors, serve.public_url) == ("/srv/room", 12, "https://example.test/lmtui/")
     assert Path(serve.learners_dir).is_absolute()
+
+
+@pytest.mark.parametrize("name", ["田中さん", "らーめん", "김민수", "Ελένη", "Zoë", "O'Neil-2"])
+def test_names_of_one_script_or_one_way_of_writing_are_good(name):
+    assert name_problem(normalize_name(name)) is None
+
+
+@pytest.mark.parametrize("raw, says", [
+    ("ali\u0441e", "mixes Latin and Cyrillic"),  # a Cyrillic es
+    ("\u0391lice", "mixes Greek and Latin"),  # a Greek capital alpha
+    ("Aliceー", "mixes Latin and Katakana"),
+])
+def test_names_that_mix_scripts_are_refused_with_the_reason(raw, says):
+    problem = name_problem(normalize_name(raw))
+    assert problem is not None and says in problem
+
+
+def test_a_name_in_another_width_or_case_opens_the_same_folder(tmp_path):
+    """A fullwidth "Ａlice", a styled "𝐀lice" or "ALICE" is Alice: one folder, not one that looks
+    the same in every listing."""
+    (tmp_path / "Alice").mkdir()
+    for raw in ("Ａlice", "𝐀lice", "ALICE", "alice"):
+        name = normalize_name(raw)
+        assert name_problem(name) is None
+        assert learner_home(tmp_path, name) == tmp_path / "Alice", raw
+    assert normalize_name("Ｂｏｂ") == "Bob" and learner_home(tmp_path, normalize_name("Ｂｏｂ")) == tmp_path / "Bob"
+    assert learner_home(tmp_path, "Straße") == tmp_path / "Straße"
+    (tmp_path / "STRASSE").mkdir()
+    assert learner_home(tmp_path, "straße") == tmp_path / "STRASSE"  # full case folding
+
+
+async def test_the_name_screen_refuses_a_mixed_name_and_opens_alice_for_a_fullwidth_one(tmp_path):
+    learners = tmp_path / "learners"
+    (learners / "Alice").mkdir(parents=True)
+    app = LmtuiApp(learners=learners)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"ali\u0441e", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerScreen)
+        assert "mixes Latin and Cyrillic" in str(app.screen.query_one("#learner-problem", Static).render())
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"Ａlice", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+    assert sorted(p.name for p in learners.iterdir()) == ["Alice"]
+    assert (learners / "Alice" / DB_NAME).exists()

@@ -3,8 +3,11 @@
 LMTUI_HOME. A name is not a password: anyone who types it opens that record (the screen says so).
 
 The name is checked before it becomes a folder: no path separators, no ``..``, no leading dot, no
-control or format characters, at most ``MAX_NAME`` characters. A name that differs from an existing
-learner's only in case (or Unicode form) opens that learner's folder, so "alice" finds "Alice".
+control or format characters, letters of one script only (a Cyrillic "с" among Latin letters
+makes a name that looks like another), at most ``MAX_NAME`` characters. Names are compared in
+Unicode's compatibility form, case-folded (NFKC, casefold): a name that differs from an existing
+learner's only in case, width or form opens that learner's folder, so "alice" and a fullwidth
+"Ａlice" find "Alice".
 """
 
 from __future__ import annotations
@@ -43,22 +46,55 @@ def name_problem(name: str) -> str | None:
             return "A name cannot contain control characters."
         if not (ch.isalnum() or ch in _ALLOWED_PUNCTUATION or category == "Mn"):
             return f"A name cannot contain {ch!r}: use letters, digits, spaces, . - _ '."
-    return None
+    return mixed_scripts(name)
+
+
+# Scripts that are written together: Japanese (kanji with kana) and Korean (hangul with hanja).
+_WRITTEN_TOGETHER = ({"Han", "Hiragana", "Katakana"}, {"Han", "Hangul"})
+
+
+def script_of(ch: str) -> str | None:
+    """The script of a letter, from its Unicode name ("LATIN SMALL LETTER A" -> "Latin"); None for
+    what belongs to no one script (digits, punctuation, marks)."""
+    if not ch.isalpha():
+        return None
+    word = unicodedata.name(ch, "").split(" ")[0]
+    return {"CJK": "Han", "HANGUL": "Hangul", "KATAKANA-HIRAGANA": "Katakana"}.get(word, word.title() or None)
+
+
+def mixed_scripts(name: str) -> str | None:
+    """Why ``name`` mixes scripts, or None: letters of two scripts make names that look alike
+    ("alice" with a Cyrillic "с"), so a name keeps to one (or to one way of writing a language)."""
+    scripts: dict[str, str] = {}
+    for ch in name:
+        script = script_of(ch)
+        if script is not None:
+            scripts.setdefault(script, ch)
+    if len(scripts) < 2 or any(scripts.keys() <= together for together in _WRITTEN_TOGETHER):
+        return None
+    (first, a), (second, b) = list(scripts.items())[:2]
+    return f"That name mixes {first} and {second} letters ({a} and {b}); use letters of one script."
 
 
 def normalize_name(raw: str) -> str:
-    """The name as it is checked and stored: NFC, surrounding space stripped, inner runs of space
-    collapsed to one."""
-    return " ".join(unicodedata.normalize("NFC", raw).split())
+    """The name as it is checked and stored: NFKC (a fullwidth or styled letter is the letter),
+    surrounding space stripped, inner runs of space collapsed to one."""
+    return " ".join(unicodedata.normalize("NFKC", raw).split())
+
+
+def name_key(name: str) -> str:
+    """What two names must share to be one learner: NFKC, case-folded (then NFKC again, as
+    case-folding can leave a character that has a compatibility form)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 def learner_home(learners: Path, name: str) -> Path:
-    """The folder for ``name`` under ``learners``: an existing learner whose name matches ignoring
-    case, else ``learners/name``. ``name`` must have passed ``name_problem``."""
-    wanted = name.casefold()
+    """The folder for ``name`` under ``learners``: an existing learner whose name has the same
+    :func:`name_key`, else ``learners/name``. ``name`` must have passed ``name_problem``."""
+    wanted = name_key(name)
     try:
-        for child in learners.iterdir():
-            if child.is_dir() and unicodedata.normalize("NFC", child.name).casefold() == wanted:
+        for child in sorted(learners.iterdir()):
+            if child.is_dir() and name_key(child.name) == wanted:
                 return child
     except OSError:
         pass
