@@ -108,7 +108,10 @@ class Param:
             return self._scalar(raw, self.kind == "int")
         # lists
         if isinstance(raw, str):
-            parts = [p for p in raw.replace(" ", "").split(",") if p != ""]
+            parts = [p.strip() for p in raw.split(",")]
+            for i, part in enumerate(parts, start=1):
+                if part == "":
+                    raise ParamError(f"{self.name}: item {i} of {raw!r} is empty; expected {self.range_text()}")
         elif isinstance(raw, Iterable):
             parts = list(raw)
         else:
@@ -320,6 +323,28 @@ class Simulation(ABC):
         plus an index column per nesting level (e.g. ``mode`` or ``width``). See :func:`tidy`."""
         return tidy(series, self.series_x, self.series_index)
 
+    def result_table(self, result: Result) -> list[dict[str, Any]]:
+        """Measured and theory in one tidy table: the rows of :meth:`table` for ``result.series`` and
+        for the numeric entries of ``result.prediction``, each with ``source`` = ``measured`` or
+        ``theory`` after ``y``. A theory series whose x values are only measured takes them from the
+        measurement; text and yes/no entries of the prediction (labels, flags) are not data."""
+        measured = to_plain(result.series)
+        theory = _numeric(to_plain(result.prediction))
+        for x_key in set(self.series_x.values()) - set(self.series_x):  # x columns only, never rows
+            if x_key not in theory and x_key in measured:
+                theory[x_key] = measured[x_key]
+        rows = []
+        for source, data, keys in (("measured", measured, result.series), ("theory", theory, result.prediction)):
+            part = self.table(data)
+            # a simulation's own table may leave some entries out (they index its rows): those come
+            # as plain rows of their own, so that every entry of the result is in the table
+            seen = {row["series"] for row in part} | {row["x_name"] for row in part}
+            rest = {k: v for k, v in data.items() if k in keys and k not in seen}
+            xs = {k: x for k, x in self.series_x.items() if k in rest}
+            part += tidy({**{x: data[x] for x in xs.values() if x in data}, **rest}, xs, self.series_index)
+            rows += [{**row, "source": source} for row in part]
+        return rows
+
 
 class Runner:
     """Drives a simulation generator; records elapsed time; can be stopped between frames."""
@@ -371,6 +396,16 @@ def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
     """Least-squares slope of log y against log x."""
     lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
     return float(np.polyfit(lx, ly, 1)[0])
+
+
+def _numeric(value: Any) -> Any:
+    """``value`` without its text and yes/no leaves (None where a leaf is dropped at the top)."""
+    if isinstance(value, dict):
+        kept = {k: _numeric(v) for k, v in value.items() if not isinstance(v, (str, bool))}
+        return {k: v for k, v in kept.items() if v != {}}
+    if isinstance(value, list):
+        return [_numeric(v) for v in value if not isinstance(v, (str, bool))]
+    return value
 
 
 def tidy_row(series: str, x_name: str, x: Any, y: Any, **index: Any) -> dict[str, Any]:

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from figures_support import TINY
 from lmtui.cli import main
 from lmtui.sims import registry
+from lmtui.sims.registry import NAMES
 from lmtui.sims.base import Chart, Frame, Line, Panel, Param, Result, Simulation
 
 STEPS = 12
@@ -155,9 +157,9 @@ def test_run_csv_is_a_tidy_table(toy: Toy, capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     reader = csv.reader(io.StringIO(out))
     header = next(reader)
-    assert header == ["series", "x_name", "x", "y", "component", "alpha"]
+    assert header[:7] == ["series", "source", "x_name", "x", "y", "component", "alpha"]
     rows = [dict(zip(header, r, strict=True)) for r in reader]
-    by = lambda name: [r for r in rows if r["series"] == name]  # noqa: E731
+    by = lambda name: [r for r in rows if r["series"] == name and r["source"] == "measured"]  # noqa: E731
     # every point of a series is its own row, with that series' own x
     loss = by("loss")
     assert [int(r["x"]) for r in loss] == list(range(STEPS)) and {r["x_name"] for r in loss} == {"step"}
@@ -183,7 +185,7 @@ def test_csv_help_describes_the_tidy_table(capsys: pytest.CaptureFixture[str]) -
         main(["sim", "run", "--help"])
     out = capsys.readouterr().out
     assert "tidy" in out and "series, x_name" not in out  # the columns are described one by one
-    for column in ("series", "x_name", "x, y"):
+    for column in ("series", "source", "measured", "theory", "x_name", "x, y"):
         assert column in out
 
 
@@ -326,3 +328,57 @@ def test_real_mup_transfer_csv_indexes_the_sweeps_by_width(capsys: pytest.Captur
     coord = [r for r in rows if r["series"] == "coord_change"]
     assert {(r["param"], r["layer"]) for r in coord} == {(p, lay) for p in ("sp", "mup") for lay in ("input", "hidden", "output")}
     assert {int(r["x"]) for r in coord} == {64, 128}
+
+
+def _json_keys(value: dict) -> set[str]:
+    """The entries of a --json series or prediction object that are data (not labels or flags)."""
+    return {k for k, v in value.items() if not isinstance(v, (str, bool))}
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_csv_holds_every_series_of_json_measured_and_theory(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The contract: every series --json reports, measured and theory, is in --csv under its source,
+    as rows of its own or as the x column of another series; and the theory's points are its values."""
+    args = [a for k, v in TINY[name].items() for a in ("--set", f"{k}={v}")]
+    code, out, _ = run_cli(capsys, "sim", "run", name, "--json", *args)
+    assert code == 0
+    data = json.loads(out)
+    code, out, _ = run_cli(capsys, "sim", "run", name, "--csv", *args)
+    assert code == 0
+    rows = _csv_rows(out)
+    for source, block in (("measured", data["series"]), ("theory", data["prediction"])):
+        here = [r for r in rows if r["source"] == source]
+        names, x_names = {r["series"] for r in here}, {r["x_name"] for r in here}
+        for key in _json_keys(block):
+            assert key in names or key in x_names, (source, key)
+            value = block[key]
+            if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
+                ys = [r["y"] for r in here if r["series"] == key]
+                if ys:
+                    assert [float(y) if y else None for y in ys] == pytest.approx(value), (source, key)
+    assert {r["source"] for r in rows} <= {"measured", "theory"}
+
+
+def test_double_descent_csv_has_the_belkin_hsu_xu_curve(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "double_descent", "--csv", "--set", "samples=20",
+                           "--set", "max_features=40", "--set", "trials=5")
+    assert code == 0
+    theory = [r for r in _csv_rows(out) if r["series"] == "risk" and r["source"] == "theory"]
+    assert [int(r["x"]) for r in theory] == list(range(1, 41)) and {r["x_name"] for r in theory} == {"features"}
+    # undefined next to p = n: empty cells, not a made-up number
+    assert [r["x"] for r in theory if r["y"] == ""] == ["19", "20", "21"]
+
+
+@pytest.mark.parametrize(("value", "position"), [("6,,4", 2), (",6", 1), ("6,4,", 3), ("6, ,4", 2)])
+def test_list_parameter_rejects_an_empty_item(value: str, position: int, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sim", "run", "deep_linear", "--set", f"target_sv={value}")
+    assert code == 2 and out == ""
+    assert f"item {position} of {value!r} is empty" in err and "target_sv" in err
+
+
+def test_plot_has_axis_titles(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "sim", "run", "double_descent", "--plot", "--set", "samples=20",
+                           "--set", "max_features=40", "--set", "trials=5")
+    assert code == 0
+    titles = [line for line in out.splitlines() if "features p" in line]
+    assert titles and "test risk" in titles[0]  # the y title, then the x title, under the axis

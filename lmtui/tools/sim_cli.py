@@ -29,15 +29,18 @@ PLOT_WIDTH = 80
 PLOT_HEIGHT = 22
 
 CSV_HELP = """\
---csv writes the series as a tidy (long) table: one row per point, with the columns
+--csv writes the measurement and the theory as one tidy (long) table: one row per
+point, with the columns
   series  the series' name (e.g. loss, sharpness)
+  source  measured (what the run computed) or theory (the prediction drawn beside it)
   x_name  what x is for that series (e.g. step, t, width; "index" for a position)
   x, y    the point
 and, for a nested series, one more column per level, named for what it indexes (e.g. mode for
 the singular values of deep_linear, param and width for mup_transfer's learning-rate sweeps);
 empty where it does not apply. Series of different lengths never share a row, so pandas
 (pd.read_csv, then df[df.series == "loss"]) or a spreadsheet reads it as it is. A scalar series
-has an empty x; NaN and infinities are empty cells."""
+has an empty x; NaN and infinities are empty cells. df[df.source == "theory"] is the
+prediction, e.g. the closed-form curve under the measured points."""
 
 
 def add_arguments(sim: argparse.ArgumentParser) -> None:
@@ -251,12 +254,13 @@ def _print_json(_sim: Simulation, _params: dict[str, Any], result: Result, _args
 
 
 # -- --csv --------------------------------------------------------------------------------------
-CSV_FIRST = ("series", "x_name", "x", "y")
+CSV_FIRST = ("series", "source", "x_name", "x", "y")
 
 
-def tidy_table(sim: Simulation, series: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """The header (fixed columns, then every index column in order of appearance) and the rows."""
-    rows = sim.table(series)
+def tidy_table(sim: Simulation, result: Result) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header (fixed columns, then every index column in order of appearance) and the rows,
+    measured and theory."""
+    rows = sim.result_table(result)
     extra = dict.fromkeys(k for row in rows for k in row if k not in CSV_FIRST)
     return [*CSV_FIRST, *extra], rows
 
@@ -269,7 +273,7 @@ def _cell(value: Any) -> str:
 
 
 def _print_csv(sim: Simulation, _params: dict[str, Any], result: Result, _args: argparse.Namespace) -> None:
-    header, rows = tidy_table(sim, result.series)
+    header, rows = tidy_table(sim, result)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
