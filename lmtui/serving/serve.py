@@ -10,6 +10,11 @@ visitor.
   machines and nothing points at 127.0.0.1 or 0.0.0.0; the terminal has the keyboard on load;
   nothing is fetched from outside (the font is textual-serve's own copy of Roboto Mono); a favicon.
 - ``--max-visitors N``: past N live visitors, a "the room is full" page instead of a process.
+- Each visitor is capped, so no visitor can take the room down: the terminal size, on connect and
+  on every resize, is clamped to ``MAX_COLS`` x ``MAX_ROWS``; the visitor's process (and every
+  process it starts) has a data-memory limit (``--visitor-memory``, MB) and a CPU-time limit
+  (``--visitor-cpu``, seconds), set by the shell before Python starts. A visitor over a limit is
+  ended with a message on their page; the server and the other visitors carry on.
 - App starts are let through a few at a time (one per core), so an opening rush gives the first
   visitors their course at once instead of everyone waiting for everyone; the others see their
   place in the queue.
@@ -44,6 +49,10 @@ TITLE = "lmtui: Learning Mechanics"
 STOP_GRACE = 3.0  # seconds a visitor's app has to quit by itself before it is terminated
 START_TIMEOUT = 60.0  # seconds an app start may hold its place in the start queue
 HEARTBEAT = 60.0  # seconds between websocket pings (an answer is awaited for half that)
+MIN_COLS, MIN_ROWS = 10, 5
+MAX_COLS, MAX_ROWS = 400, 200  # a 4K screen at the smallest font the page allows is less
+VISITOR_MEMORY_MB = 500  # data memory per visitor process (a visitor uses ~70 MB, a big run ~200)
+VISITOR_CPU_S = 3600  # CPU seconds per visitor process (an hour of computing in one session)
 
 log = logging.getLogger("lmtui.serving.serve")
 
@@ -60,6 +69,37 @@ def add_serve_arguments(parser: ArgumentParser) -> None:
                              "folder; `lmtui report DIR` reads them)")
     parser.add_argument("--max-visitors", metavar="N", type=int, default=None,
                         help="at most N visitors at once; the next one is told the room is full (default: no limit)")
+    parser.add_argument("--visitor-memory", metavar="MB", type=int, default=VISITOR_MEMORY_MB,
+                        help="data memory each visitor's process may use; a visitor over it is ended with a message")
+    parser.add_argument("--visitor-cpu", metavar="SECONDS", type=int, default=VISITOR_CPU_S,
+                        help="CPU time each visitor's process may use; a visitor over it is ended with a message")
+
+
+def clamp_size(width: object, height: object) -> tuple[int, int] | None:
+    """A terminal size a visitor asked for, within MIN..MAX; None if it is not two numbers."""
+    try:
+        w, h = int(width), int(height)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return max(MIN_COLS, min(MAX_COLS, w)), max(MIN_ROWS, min(MAX_ROWS, h))
+
+
+def limits_prefix(memory_mb: int | None, cpu_s: int | None) -> str:
+    """Shell commands that set the visitor's limits before its Python starts (inherited by every
+    process it starts); each is lowered to the server's own hard limit if that is lower."""
+    import resource
+
+    parts = []
+    # ulimit -d counts KB (RLIMIT_DATA bytes), ulimit -t seconds
+    for flag, kind, value, per_unit in (("-d", resource.RLIMIT_DATA, memory_mb and memory_mb * 1024, 1024),
+                                        ("-t", resource.RLIMIT_CPU, cpu_s, 1)):
+        if value is None:
+            continue
+        hard = resource.getrlimit(kind)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard // per_unit)
+        parts.append(f"ulimit {flag} {value} && ")
+    return "".join(parts)
 
 
 def is_loopback(host: str) -> bool:
@@ -78,9 +118,11 @@ def is_wildcard(host: str) -> bool:
         return host in ("", "*")
 
 
-def app_command(content: str | None = None, ascii_only: bool = False, learners: str | Path | None = None) -> str:
+def app_command(content: str | None = None, ascii_only: bool = False, learners: str | Path | None = None,
+                memory_mb: int | None = None, cpu_s: int | None = None) -> str:
     """The command each visitor's process runs: the same Python (so the same install), with -P so
-    the working folder is not on sys.path, exec'd so the visitor's process is the shell's pid."""
+    the working folder is not on sys.path, exec'd so the visitor's process is the shell's pid,
+    under the visitor's limits (:func:`limits_prefix`)."""
     parts = [sys.executable, "-P", "-m", "lmtui"]
     if content:
         parts += ["--content", str(Path(content).resolve())]
@@ -88,7 +130,7 @@ def app_command(content: str | None = None, ascii_only: bool = False, learners: 
         parts += ["--learners", str(Path(learners).resolve())]
     # a browser always shows Unicode, whatever the server's locale says
     parts.append("--ascii" if ascii_only else "--unicode")
-    return "exec " + " ".join(shlex.quote(p) for p in parts)
+    return limits_prefix(memory_mb, cpu_s) + "exec " + " ".join(shlex.quote(p) for p in parts)
 
 
 def host_warning(host: str) -> str | None:
@@ -171,6 +213,14 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             self.first_output = asyncio.Event()
+            self.stopping = False
+
+        async def set_terminal_size(self, width: int, height: int) -> None:
+            """A resize from the page, clamped like the size given on connect (a page may ask for
+            anything: 100000 x 100000 would make the app draw a screen of 10^10 cells)."""
+            size = clamp_size(width, height)
+            if size is not None:
+                await super().set_terminal_size(*size)
 
         async def on_data(self, payload: bytes) -> None:
             self.first_output.set()
@@ -184,10 +234,15 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 self.first_output.set()  # ended before drawing: do not hold the start queue
             # the app is gone (quit, or it could not start): end the page's session too, instead
             # of leaving the visitor in front of a splash box
+            code = self._process.returncode if self._process is not None else None
             if not drew:
                 log.error("a visitor's app exited before drawing anything (its error is above)")
                 with suppress(Exception):
                     await self.remote_write_bytes(START_FAILED.encode())
+            elif code and not self.stopping:  # it crashed, or went over its memory or CPU limit
+                log.error("a visitor's app ended on its own (exit status %s)", code)
+                with suppress(Exception):
+                    await self.remote_write_bytes(ENDED.encode())
             with suppress(Exception):
                 await self.remote_close()
 
@@ -199,6 +254,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             """Ask the app to quit; terminate it if it has not within STOP_GRACE; then kill."""
             if self._task is None:
                 return
+            self.stopping = True
             process = self._process
             await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
             await self.send_meta({"type": "quit"})
@@ -289,13 +345,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
             await websocket.prepare(request)
 
-            def to_int(name: str, default: int) -> int:
-                try:
-                    return max(10, min(1000, int(request.query.get(name, default))))
-                except ValueError:
-                    return default
-
-            width, height = to_int("width", 80), to_int("height", 24)
+            width, height = clamp_size(request.query.get("width", 80), request.query.get("height", 24)) or (80, 24)
             if self.room_is_full():
                 await websocket.send_bytes(room_full_text(self.max_visitors or 0).encode())
                 await websocket.close()
@@ -344,6 +394,8 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
     return LmtuiServer()
 
 
+ENDED = ("\r\n\r\n  Your lmtui session ended: it went over what this server allows one visitor (memory or "
+         "computing time), or failed. Your answers are saved: reload the page to go on.\r\n")
 START_FAILED = ("\r\n  lmtui could not start here. Please tell your instructor: the error is in the "
                 "server's output.\r\n")
 
@@ -377,7 +429,13 @@ def serve_main(args: Namespace) -> int:
     except OSError as e:
         print(f"lmtui serve: cannot create the learners folder {learners} ({e.strerror or e})", file=sys.stderr)
         return 2
-    command = app_command(getattr(args, "content", None), getattr(args, "ascii", False), learners)
+    for name in ("visitor_memory", "visitor_cpu"):
+        if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
+            print(f"lmtui serve: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return 2
+    command = app_command(getattr(args, "content", None), getattr(args, "ascii", False), learners,
+                          memory_mb=getattr(args, "visitor_memory", VISITOR_MEMORY_MB),
+                          cpu_s=getattr(args, "visitor_cpu", VISITOR_CPU_S))
     server = make_server(command, host, args.port, public_url=public_url, max_visitors=max_visitors)
     if public_url:
         where = [public_url + "/"]
