@@ -53,13 +53,13 @@ def chromium():
 class Tab:
     """One browser tab on the course; ``text`` is what its terminal shows."""
 
-    def __init__(self, browser, url: str) -> None:
+    def __init__(self, browser, url: str, path: str = "/") -> None:
         self.page = browser.new_page(viewport={"width": 1000, "height": 640})
         self.term = TerminalScreen()
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("websocket", self._watch)
-        self.page.goto(url + "/")
+        self.page.goto(url + path)
 
     def _watch(self, websocket) -> None:
         query = dict(part.split("=", 1) for part in websocket.url.split("?", 1)[-1].split("&") if "=" in part)
@@ -145,3 +145,29 @@ def test_two_learners_in_a_real_browser(chromium, tmp_path, mini_course):
         assert wait_until(lambda: not alive(seen), 20), f"apps left after their tabs closed: {alive(seen)}"
     assert not alive(served.seen_apps)
     assert sorted(p.name for p in served.learners.iterdir()) == ["Ada", "Bob"]
+
+
+def test_the_instructors_view_in_a_real_browser(chromium, tmp_path, mini_course):
+    """`lmtui serve --room`: a learner answers in one tab; the instructor's address (with its
+    token) opens the room's live view in another, which shows the answer and reveals by key."""
+    import re
+
+    with Served(tmp_path, "--room", pre=("--content", str(mini_course))) as served:
+        found = wait_until(lambda: re.search(r"instructor's view.*?: http://\S+(/room/\S+)", served.log.read_text()), 30)
+        assert found, served.log.read_text()
+        ada, _ = open_as(chromium, served, "Ada")
+        ada.keys("z")
+        ada.wait_for("Q1.")
+        ada.keys("2")
+        ada.wait_for(RIGHT_Q1)
+        room = Tab(chromium, served.url, found.group(1))
+        room.wait_for("Pace: 1 learner")
+        room.wait_for("1 of 1 answered")
+        assert "<- right" not in room.text
+        room.keys("r")
+        room.wait_for("<- right")
+        outside = [u for u in room.requests if not u.startswith((served.url, served.url.replace("http", "ws")))]
+        assert not outside, outside
+        refused = chromium.new_page()
+        assert refused.goto(served.url + "/room/not-the-token").status == 403
+        refused.close()

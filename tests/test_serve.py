@@ -214,3 +214,39 @@ def test_serving_from_the_project_folder_runs_the_installed_app(tmp_path):
         apps = served.app_pids()
     assert "ModuleNotFoundError" not in served.log.read_text()
     assert apps
+
+
+# -- the instructor's address ---------------------------------------------------------------------
+def instructor_url(served: Served) -> str:
+    found = wait_until(lambda: re.search(r"instructor's view.*?: (http://\S+/room/\S+)", served.log.read_text()), 30)
+    assert found, served.log.read_text()
+    return found.group(1)
+
+
+async def test_serve_room_opens_the_instructors_view_with_its_token_only(tmp_path):
+    from lmtui.core.progress import ProgressStore
+
+    ProgressStore(tmp_path / "learners" / "Ada").close()  # one learner already in the room
+    with Served(tmp_path, "--room") as served:
+        url = instructor_url(served)
+        token = url.rsplit("/", 1)[1]
+        assert len(token) >= 32 and url.startswith(served.url + "/room/")
+        status, page, _ = fetch(url)
+        assert status == 200 and websocket_url(page.decode()) == served.url.replace("http", "ws") + f"/room/{token}/ws"
+        for wrong in (served.url + "/room/" + token[:-1] + ("A" if token[-1] != "A" else "B"), served.url + "/room/x"):
+            assert fetch(wrong)[0] == 403, wrong
+            assert fetch(wrong + "/ws")[0] == 403  # the websocket too: no process for a wrong token
+        assert fetch(served.url + "/room/")[0] == 404 and fetch(served.url + "/room")[0] == 404
+        assert served.app_pids() == []
+        async with Visitor(url) as instructor:
+            await instructor.wait_for("Pace: 1 learner")
+            await instructor.keys("r")  # the first question's right answer, by the room's keys
+            await instructor.wait_for("<- right")
+        async with Visitor(served.url) as learner:  # the learners' address is the course, as before
+            await learner.wait_for("who is learning?")
+
+
+async def test_without_room_there_is_no_instructors_address(tmp_path):
+    with Served(tmp_path) as served:
+        assert fetch(served.url + "/room/anything")[0] == 403
+        assert "instructor" not in served.log.read_text()

@@ -15,6 +15,8 @@ visitor.
   process it starts) has a data-memory limit (``--visitor-memory``, MB) and a CPU-time limit
   (``--visitor-cpu``, seconds), set by the shell before Python starts. A visitor over a limit is
   ended with a message on their page; the server and the other visitors carry on.
+- ``--room``: the instructor's view (``lmtui room`` over these learners) at ``/room/<token>``, a
+  random secret made at each start and printed; any other token is refused (403).
 - App starts are let through a few at a time (one per core), so an opening rush gives the first
   visitors their course at once instead of everyone waiting for everyone; the others see their
   place in the queue.
@@ -33,6 +35,7 @@ import ipaddress
 import logging
 import os
 import re
+import secrets
 import shlex
 import socket
 import sys
@@ -73,6 +76,9 @@ def add_serve_arguments(parser: ArgumentParser) -> None:
                         help="data memory each visitor's process may use; a visitor over it is ended with a message")
     parser.add_argument("--visitor-cpu", metavar="SECONDS", type=int, default=VISITOR_CPU_S,
                         help="CPU time each visitor's process may use; a visitor over it is ended with a message")
+    parser.add_argument("--room", action="store_true",
+                        help="also serve the instructor's live view (lmtui room) of these learners, at an address "
+                             "holding a random secret token, printed at start")
 
 
 def clamp_size(width: object, height: object) -> tuple[int, int] | None:
@@ -131,6 +137,16 @@ def app_command(content: str | None = None, ascii_only: bool = False, learners: 
     # a browser always shows Unicode, whatever the server's locale says
     parts.append("--ascii" if ascii_only else "--unicode")
     return limits_prefix(memory_mb, cpu_s) + "exec " + " ".join(shlex.quote(p) for p in parts)
+
+
+def room_command(content: str | None, ascii_only: bool, learners: str | Path, memory_mb: int | None = None) -> str:
+    """The command behind the instructor's address: ``lmtui room`` over this server's learners,
+    under the visitors' memory limit (not their CPU-time limit: the view follows a whole session)."""
+    parts = [sys.executable, "-P", "-m", "lmtui"]
+    if content:
+        parts += ["--content", str(Path(content).resolve())]
+    parts += ["--ascii" if ascii_only else "--unicode", "room", str(Path(learners).resolve())]
+    return limits_prefix(memory_mb, None) + "exec " + " ".join(shlex.quote(p) for p in parts)
 
 
 def host_warning(host: str) -> str | None:
@@ -199,8 +215,9 @@ def _serve_static_path() -> Path:
 
 
 def make_server(command: str, host: str, port: int, public_url: str | None = None, max_visitors: int | None = None,
-                starts_at_once: int | None = None):
-    """The aiohttp server (a textual-serve Server) for ``command``; ``serve()`` runs it."""
+                starts_at_once: int | None = None, room: tuple[str, str] | None = None):
+    """The aiohttp server (a textual-serve Server) for ``command``; ``serve()`` runs it. ``room``:
+    (secret token, command) of the instructor's view, served at ``/room/<token>`` only."""
     import aiohttp_jinja2
     import jinja2
     from aiohttp import web
@@ -287,6 +304,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             self.visitors: set[VisitorService] = set()
             self._starts = asyncio.Semaphore(starts_at_once or max(1, os.cpu_count() or 1))
             self._waiting = 0
+            self.room = room
 
         async def _make_app(self) -> web.Application:
             app = web.Application()
@@ -297,6 +315,8 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 web.get("/download/{key}", self.handle_download, name="download"),
                 web.get("/favicon.ico", self.handle_favicon, name="favicon"),
                 web.static("/static", self.statics_path, show_index=False, name="static"),
+                web.get("/room/{token}", self.handle_index, name="room"),
+                web.get("/room/{token}/ws", self.handle_websocket, name="room-websocket"),
             ])
             app.on_startup.append(self.on_startup)
             app.on_shutdown.append(self.on_shutdown)
@@ -308,14 +328,23 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
         def room_is_full(self) -> bool:
             return self.max_visitors is not None and len(self.visitors) >= self.max_visitors
 
+        def instructor(self, request: web.Request) -> bool:
+            """Whether ``request`` is for the instructor's view; refused (403) without its token."""
+            if "token" not in request.match_info:
+                return False
+            if self.room is None or not secrets.compare_digest(request.match_info["token"].encode(), self.room[0].encode()):
+                raise web.HTTPForbidden(text="lmtui: this address needs the instructor's token.\n")
+            return True
+
         async def handle_favicon(self, request: web.Request) -> web.StreamResponse:
             return web.FileResponse(WEB / "favicon.ico", headers={"Cache-Control": "max-age=86400"})
 
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
+            instructor = self.instructor(request)
             base = self.base_url(request)
             context: dict[str, Any] = {"application": {"name": self.title}, "base_url": base + "/",
                                        "config": {"static": {"url": base + "/static/"}}}
-            if self.room_is_full():
+            if not instructor and self.room_is_full():
                 context["max_visitors"] = self.max_visitors
                 response = aiohttp_jinja2.render_template("room_full.html", request, context)
                 response.set_status(503)
@@ -326,7 +355,8 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             except ValueError:
                 font_size = 16
             ws_base = ("wss:" if base.startswith("https:") else "ws:") + base.split(":", 1)[1]
-            context.update(font_size=font_size, app_websocket_url=ws_base + "/ws")
+            ws_path = f"/room/{request.match_info['token']}/ws" if instructor else "/ws"
+            context.update(font_size=font_size, app_websocket_url=ws_base + ws_path)
             return aiohttp_jinja2.render_template("app_index.html", request, context)
 
         async def on_startup(self, app: web.Application) -> None:
@@ -342,16 +372,17 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             # a ping a minute, and half a minute for the answer: a room whose machine is busy
             # (everyone opening a simulation at once) keeps its learners (textual-serve's 15 s
             # dropped most of 30 visitors on 2 cores); a closed tab is seen at once anyway
+            instructor = self.instructor(request)
             websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
             await websocket.prepare(request)
 
             width, height = clamp_size(request.query.get("width", 80), request.query.get("height", 24)) or (80, 24)
-            if self.room_is_full():
+            if not instructor and self.room_is_full():
                 await websocket.send_bytes(room_full_text(self.max_visitors or 0).encode())
                 await websocket.close()
                 return websocket
             service = VisitorService(
-                self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                self.room[1] if instructor and self.room else self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                 close=websocket.close, download_manager=self.download_manager, debug=self.debug,
             )
             self.visitors.add(service)
@@ -436,7 +467,11 @@ def serve_main(args: Namespace) -> int:
     command = app_command(getattr(args, "content", None), getattr(args, "ascii", False), learners,
                           memory_mb=getattr(args, "visitor_memory", VISITOR_MEMORY_MB),
                           cpu_s=getattr(args, "visitor_cpu", VISITOR_CPU_S))
-    server = make_server(command, host, args.port, public_url=public_url, max_visitors=max_visitors)
+    room = None
+    if getattr(args, "room", False):
+        room = (secrets.token_urlsafe(24), room_command(getattr(args, "content", None), getattr(args, "ascii", False), learners,
+                                                        memory_mb=getattr(args, "visitor_memory", VISITOR_MEMORY_MB)))
+    server = make_server(command, host, args.port, public_url=public_url, max_visitors=max_visitors, room=room)
     if public_url:
         where = [public_url + "/"]
     elif is_wildcard(host):
@@ -445,5 +480,8 @@ def serve_main(args: Namespace) -> int:
         where = [f"http://{host if ':' not in host else f'[{host}]'}:{args.port}/"]
     print(f"lmtui: serving on {', '.join(where)} (Ctrl+C stops)", file=sys.stderr)
     print(f"lmtui: each learner's progress goes to {learners.resolve()}/<name>/ (lmtui report reads them)", file=sys.stderr)
+    if room is not None:
+        print(f"lmtui: the instructor's view of the room (keep this address to yourself): "
+              f"{where[0].rstrip('/')}/room/{room[0]}", file=sys.stderr)
     server.serve()
     return 0

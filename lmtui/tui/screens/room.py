@@ -25,11 +25,12 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from lmtui.core.course import Question
 from lmtui.core.room import Room, spread_chart
+from lmtui.tui import textual_fixes
 from lmtui.tui.widgets.simpane import ChartView
 from lmtui.tui.widgets.simrun import SimRunner
 
@@ -312,7 +313,7 @@ class RoomScreen(Screen[None]):
                 yield search
                 yield OptionList(id="questions")
             yield self.spread
-        yield Footer()
+        yield textual_fixes.LeanFooter(compact=True)
 
     @property
     def room(self) -> Room:
