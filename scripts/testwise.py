@@ -5,7 +5,8 @@ elaborated choice, the most symbols and digits, the longest, the one that conced
 "honest reply" items, the most words shared with the prompt) it prints, over the four-choice
 choice questions, how often the rule picks a choice (n) and how often that choice is right, then
 the score of a learner who follows the rule where it picks and guesses elsewhere (expected 1/4),
-the best such score, and the score of a learner who lets all rules vote.
+the score of one who avoids the rule's pick (guessing among the other three: a cue right far
+below chance leaks too), the best such score, and the score of a learner who lets all rules vote.
 
     python scripts/testwise.py [COURSE_DIR] [--list]
 
@@ -38,13 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     questions = [q for _, q in four]
     rates = cue_rates(questions)
     print(f"{total} four-choice questions in {root} (chance 25%)")
-    print(f"{'cue':<14}{'n':>4}{'right':>7}{'hit rate':>10}{'score':>8}")
+    print(f"{'cue':<14}{'n':>4}{'right':>7}{'hit rate':>10}{'score':>8}{'avoid':>8}")
     best = ("", 0.0)
     for name, rate in rates.items():
         score = (rate.hits + 0.25 * (total - rate.applies)) / total
-        if score > best[1]:
-            best = (name, score)
-        print(f"{name:<14}{rate.applies:>4}{rate.hits:>7}{rate.share:>10.0%}{score:>8.1%}")
+        avoid = ((rate.applies - rate.hits) / 3 + 0.25 * (total - rate.applies)) / total
+        for rule, value in ((name, score), (f"avoid {name}", avoid)):
+            if value > best[1]:
+                best = (rule, value)
+        print(f"{name:<14}{rate.applies:>4}{rate.hits:>7}{rate.share:>10.0%}{score:>8.1%}{avoid:>8.1%}")
         if args.list:
             for cid, q in four:
                 if CUES[name](q) == q.answer - 1:

@@ -41,8 +41,8 @@ THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
     # Saxe, depth N >= 3, leading order: u0^(-(N-2)/N) / ((N - 2) lambda_max)
     "predict-depth5-half-time": lambda p: (p["init_scale"] ** (-(p["depth"] - 2) / p["depth"])
                                            / ((p["depth"] - 2) * max(p["target_sv"]))),
-    # Chizat et al.: |theta - theta0| ~ 1/alpha
-    "predict-weight-change-slope": lambda p: -1.0,
+    # Chizat et al.: |theta - theta0| ~ 1/alpha, and the kernel changes to first order in it
+    "predict-kernel-change-slope": lambda p: -1.0,
     # spectrum i^-(1+a) -> loss exponent a
     "predict-scaling-exponent": lambda p: p["exponent"],
     # Cohen et al.: the sharpness hovers at 2/eta
@@ -80,14 +80,15 @@ WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
         p["init_scale"] ** (-1 / 2) / (2 * max(p["target_sv"])),  # depth 4's formula
         p["init_scale"] ** (-1 / 3) / (1 * max(p["target_sv"])),  # depth 3's formula
     ],
-    "predict-weight-change-slope": lambda p: [-0.5, 1.0, 0.0, -2.0],
+    "predict-kernel-change-slope": lambda p: [-2.0, -0.5, 1.0, 0.0],  # quadratic in the weight change; 1/sqrt; richer; none
     "predict-scaling-exponent": lambda p: [1 + p["exponent"], 1.0],  # the spectrum's exponent; the default a
-    "predict-eos-plateau": lambda p: [2 / 0.4, 1 / p["lr"], 2 * p["lr"]],  # default eta; 1/eta; "doubles"
+    "predict-eos-plateau": lambda p: [2 / 0.4, 1 / p["lr"], 2 * p["lr"],  # the defaults' plateau; 1/eta; 2 eta
+                                      (2 / 0.4) * p["lr"] / 0.4, (2 / 0.4) * p["width"] / 32],  # grows with eta; with width
     "predict-etf-eight": lambda p: [-1.0 / p["classes"], 0.0, -1.0],
-    "predict-sp-drift": lambda p: [0.0, 0.5 * math.log2(max(p["widths"]) / min(p["widths"]))],  # muP; sqrt(width)
+    "predict-sp-drift": lambda p: [0.0, 0.5 * math.log2(max(p["widths"]) / min(p["widths"])), 1.0],  # muP; sqrt(width); one octave
     "predict-modified-flow-order": lambda p: [3.0, 1.0],  # the local order; the plain flow's
     "predict-cka-slope": lambda p: [-0.5],  # the size of the fluctuations
-    "predict-dd-peak-place": lambda p: [p["max_features"] / 2, float(p["max_features"]), p["samples"] / 2],
+    "predict-dd-peak-place": lambda p: [p["max_features"] / 2, float(p["max_features"]), p["samples"] / 2, 1.0],  # 1: no noise, no peak
     "predict-dd-half-risk": lambda p: [
         p["noise"] ** 2 * (1 + (p["samples"] // 2) / (p["samples"] - p["samples"] // 2 - 1)),  # s^2 = sigma^2
         1 - (p["samples"] // 2) / p["max_features"] + p["noise"] ** 2,  # no variance factor
