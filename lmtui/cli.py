@@ -42,6 +42,8 @@ COMMANDS = {
     "serve": "serve the app in a browser (one process and one learner per visitor)",
     "report": "for instructors: every learner's progress under DIR (read-only), as a table, CSV or JSON",
     "room": "for instructors: the room live (pace, answers, predictions; reveal runs the simulation), read-only",
+    "review": "open the course on the Review view (the questions due again); --due prints them instead",
+    "progress": "print where you stand: per chapter read, quiz score, predictions, cards due; what you missed",
 }
 _TAKES_VALUE = ("--content", "--color", "--learners")
 
@@ -106,6 +108,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         commands["room"].add_argument("dir", metavar="DIR", help="the learners' folder: one DIR/<name>/ per learner")
         commands["room"].add_argument("--interval", type=float, default=3.0, metavar="SECONDS",
                                       help="how often the stores are looked at")
+    elif command == "review":
+        from lmtui.tools.standing import add_review_arguments
+
+        add_review_arguments(commands["review"])
+    elif command == "progress":
+        from lmtui.tools.standing import add_progress_arguments
+
+        add_progress_arguments(commands["progress"])
     return parser
 
 
@@ -195,6 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         return locate_main(args)
     if args.command == "room":
         return room_main(args)
+    if args.command == "progress":
+        from lmtui.tools.standing import progress_main
+
+        return progress_main(args)
+    if args.command == "review" and args.due:
+        from lmtui.tools.standing import review_due_main
+
+        return review_due_main(args)
     configure_terminal(args.color)
     # Importing Textual and building the first screen leaves ~64k objects for the cyclic
     # collector to track, nearly all of them alive for the whole session; its scans while they
@@ -207,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     from lmtui.tui.app import run_app
 
     ascii_only = args.ascii or (not args.unicode and not locale_is_utf8())
-    return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only, learners=args.learners)
+    return run_app(content_dir=args.content, color=args.color, ascii_only=ascii_only, learners=args.learners,
+                   start="review" if args.command == "review" else None)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ MAX_PAGE_BLOCKS = 100
 HEADER_KEYS = {"id", "title", "order", "figures", "summary"}
 CHOICE_KEYS = {"id", "kind", "prompt", "choices", "answer", "explanation"}
 PREDICT_KEYS = {"id", "kind", "prompt", "choices", "explanation", "sim", "params", "seed", "metric", "theory",
-                "tolerance", "bins", "unit"}
+                "tolerance", "bins", "unit", "vary"}
+MAX_VARY_VALUES = 50
 QUESTION_KINDS = ("choice", "predict")
 MAX_ID_LEN = 48
 
@@ -77,10 +78,28 @@ class Predict:
     relative: bool
     bins: tuple[float, ...] = ()
     unit: str = ""
+    # What a review may change: (parameter, the values it may take). A review runs a new setting
+    # drawn from these (and a new seed), so the learner recalls the principle, not the number.
+    # Not part of the question's fingerprint: adding or widening it keeps the learner's answers.
+    vary: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def overrides(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params}
+
+    def settings(self) -> list[dict[str, Any]]:
+        """Every setting ``vary`` allows other than the question's own: the question's parameters
+        with one varying parameter changed to one of its values (one at a time, so the learner can
+        tell what changed)."""
+        base = self.overrides
+        out: list[dict[str, Any]] = []
+        for name, values in self.vary:
+            for value in values:
+                plain = list(value) if isinstance(value, tuple) else value
+                if name in base and base[name] == plain:
+                    continue
+                out.append({**base, name: plain})
+        return out
 
     def within(self, guess: float, measured: float) -> bool:
         """Whether a numeric prediction is graded right against ``measured``."""
@@ -570,10 +589,31 @@ def _parse_predict(q: dict, name: str, at, report: _Report, choices: tuple[str, 
                 report(at("tolerance"), f"{name}: tolerance must be positive, got {value!r}")
             else:
                 tolerance, relative = float(value), how == "relative"
+    vary = _parse_vary(q, name, at, report)
     if report.count > before:
         return None
     return Predict(sim.strip(), tuple((str(k), tuple(v) if isinstance(v, list) else v) for k, v in params.items()),
-                   seed, metric.strip(), theory.strip(), tolerance, relative, bins, unit.strip())
+                   seed, metric.strip(), theory.strip(), tolerance, relative, bins, unit.strip(), vary)
+
+
+def _parse_vary(q: dict, name: str, at, report: _Report) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """``vary = { lr = [0.3, 0.4], widths = [[32, 512], [64, 1024]] }``: each parameter a review may
+    change, with the values it may take (numbers, text, or lists of numbers). Whether the simulation
+    has the parameter and takes the values is checked by `lmtui check`."""
+    raw = q.get("vary", {})
+    if not isinstance(raw, dict):
+        report(at("vary"), f"{name}: vary must be a table of parameter = [values]")
+        return ()
+    out = []
+    for key, values in raw.items():
+        if not isinstance(values, list) or not values or len(values) > MAX_VARY_VALUES or not all(
+                _number(v) or isinstance(v, str) or (isinstance(v, list) and v and all(_number(x) for x in v))
+                for v in values):
+            report(at("vary"), f"{name}: vary.{key} must be a list of 1 to {MAX_VARY_VALUES} values "
+                               f"(numbers, text, or lists of numbers)")
+            continue
+        out.append((str(key), tuple(tuple(v) if isinstance(v, list) else v for v in values)))
+    return tuple(out)
 
 
 def _load_explorer(path: Path, name: str, course: Course) -> Explorer | None:

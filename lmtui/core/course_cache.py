@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lmtui import __version__
 
-FORMAT = 1
+FORMAT = 2  # 2: predict questions' vary
 
 
 def cache_dir() -> Path | None:

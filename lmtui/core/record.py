@@ -58,6 +58,11 @@ class Outcome:
     counted: bool
 
 
+def course_key(content_dir: str | Path | None) -> str:
+    """How the progress store knows a course: "builtin", or the course folder's full path."""
+    return "builtin" if content_dir is None else str(Path(content_dir).resolve())
+
+
 def question_state(question: Question, answer: Answer | None) -> AnswerState:
     if answer is None:
         return "unanswered"

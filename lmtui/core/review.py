@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 AGAIN, GOOD = 1, 3  # FSRS ratings used: wrong, right
 DESIRED_RETENTION = 0.9
+SLACK = 0.001  # seconds: a time read back from text (--at) may differ from the stored one by float rounding
 
 
 @cache
@@ -90,7 +91,7 @@ def due_cards(course: Course, cards: dict[tuple[str, str], CardRow], at: float |
     """The cards due at ``at`` (default now) whose question the course still has, the longest
     overdue first (ties: in course order)."""
     at = time.time() if at is None else at
-    return [d for d in schedule(course, cards) if d.card.due <= at]
+    return [d for d in schedule(course, cards) if d.card.due <= at + SLACK]
 
 
 def schedule(course: Course, cards: dict[tuple[str, str], CardRow]) -> list[Due]:
@@ -109,7 +110,7 @@ def schedule(course: Course, cards: dict[tuple[str, str], CardRow]) -> list[Due]
 def next_due(course: Course, cards: dict[tuple[str, str], CardRow], at: float | None = None) -> float | None:
     """When the next card falls due after ``at`` (None if none will)."""
     at = time.time() if at is None else at
-    later = [d.card.due for d in schedule(course, cards) if d.card.due > at]
+    later = [d.card.due for d in schedule(course, cards) if d.card.due > at + SLACK]
     return min(later) if later else None
 
 
@@ -121,8 +122,27 @@ def when(due: float, at: float | None = None) -> str:
         return "now"
     span = abs(delta)
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
-        if span >= size:
+        if span >= size * 0.95:  # 23 hours and some minutes read as a day
             n = round(span / size)
             text = f"{n} {unit}{'s' if n != 1 else ''}"
             return f"in {text}" if delta > 0 else f"{text} ago"
     return "now"
+
+
+REVIEW_SEEDS = range(5)  # the seeds a review draws from (tests/test_predict_questions.py checks each)
+
+
+def draw_setting(question: Question, reps: int = 0) -> tuple[dict, int]:
+    """A new experiment for reviewing a predict question: one of the settings its ``vary`` allows
+    (never the chapter's own) and a seed, drawn from the question and how often it was reviewed,
+    so a review shown again before it is answered runs the same experiment. A question that
+    declares nothing to vary runs its own parameters with another seed."""
+    import random
+
+    spec = question.predict
+    assert spec is not None, "only a predict question runs an experiment"
+    rng = random.Random(f"{question.id}:{question.fingerprint}:{reps}")
+    settings = spec.settings()
+    if not settings:
+        return spec.overrides, rng.choice([s for s in REVIEW_SEEDS if s != spec.seed])
+    return rng.choice(settings), rng.choice(REVIEW_SEEDS)

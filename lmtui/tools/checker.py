@@ -48,6 +48,20 @@ def _param_line(path: Path, start: int, name: str) -> int:
     return start
 
 
+def _key_line(path: Path, start: int, key: str) -> int:
+    """The line of ``key = ...`` in the question starting at ``start`` (else the question's)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return start
+    for i in range(start - 1, len(lines)):
+        if i > start - 1 and lines[i].strip() == "[[question]]":
+            break
+        if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i]):
+            return i + 1
+    return start
+
+
 def predict_problems(course: Course) -> list[Problem]:
     """Predict questions checked against the simulations they name (imports numpy)."""
     from lmtui.sims.base import ParamError
@@ -76,6 +90,7 @@ def predict_problems(course: Course) -> list[Problem]:
             except ParamError as e:
                 if "unknown parameter" not in str(e):
                     out.append(Problem(path, _param_line(path, q.line, "params"), f"{where}: {e}"))
+            out += vary_problems(path, q, sim)
             reported = sim.reported_metrics()
             if p.metric not in reported:
                 out.append(Problem(path, q.line, f"{where}: {p.sim} reports no metric {p.metric!r}; it reports: "
@@ -84,6 +99,69 @@ def predict_problems(course: Course) -> list[Problem]:
                 out.append(Problem(path, q.line, f"{where}: {p.sim} reports no prediction {p.theory!r}; it reports: "
                                                  f"{', '.join(sorted(sim.reported_predictions()))}"))
     return out
+
+
+def vary_problems(path: Path, q, sim) -> list[Problem]:
+    """A predict question's ``vary``: each parameter is the simulation's, each value in its range
+    (with the question's other parameters), a setting other than the question's own, and one where
+    the theory is defined (the simulation's first frame reports the theory's value, when it does)."""
+    from lmtui.sims.base import ParamError
+
+    p = q.predict
+    out: list[Problem] = []
+    where = f"question {q.id!r}"
+    line = _key_line(path, q.line, "vary")
+    try:
+        own = sim.resolve(p.overrides)
+    except ParamError:
+        return out  # reported above
+    for key, values in p.vary:
+        try:
+            sim.param(key)
+        except ParamError as e:
+            out.append(Problem(path, line, f"{where}: vary: {e}"))
+            continue
+        for value in values:
+            plain = list(value) if isinstance(value, tuple) else value
+            shown = ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+            try:
+                setting = sim.resolve({**p.overrides, key: plain})
+            except ParamError as e:
+                out.append(Problem(path, line, f"{where}: vary.{key} = {shown}: {e}"))
+                continue
+            if setting == own:
+                out.append(Problem(path, line, f"{where}: vary.{key} = {shown} is the question's own setting "
+                                               f"(a review must run another one)"))
+                continue
+            theory = _first_theory(sim, setting, p.theory or p.metric)
+            if theory is not None and not theory:
+                out.append(Problem(path, line, f"{where}: vary.{key} = {shown}: the theory ({p.theory or p.metric}) "
+                                               f"is not defined there"))
+    if p.vary and not p.settings():
+        out.append(Problem(path, line, f"{where}: vary allows no setting other than the question's own"))
+    return out
+
+
+def _first_theory(sim, params: dict, key: str) -> bool | None:
+    """Whether the theory's value is a finite number in the run's first frame at ``params`` (None:
+    the first frame does not report it, or the run fails to start)."""
+    import math
+
+    try:
+        runner = sim.start(params, 0)
+        try:
+            frame = next(iter(runner))
+        finally:
+            runner.close()
+    except Exception:  # a run that cannot start is a problem `lmtui sim run` reports in full
+        return False
+    prediction = getattr(frame, "prediction", None) or {}
+    if key not in prediction or prediction[key] is None:
+        return None
+    try:
+        return math.isfinite(float(prediction[key]))
+    except (TypeError, ValueError):
+        return None
 
 
 def check_main(directory: str | None, strict: bool = False) -> int:

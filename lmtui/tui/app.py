@@ -33,7 +33,7 @@ from lmtui.core.config import Config, load_config
 from lmtui.core.course import Chapter, Course, load_course, page_links
 from lmtui.tui.keys import hint
 from lmtui.core.progress import ProgressStore, StoreError
-from lmtui.core.record import ChapterStatus, LearnerRecord, View
+from lmtui.core.record import ChapterStatus, LearnerRecord, View, course_key
 from lmtui.core.sanitize import clean, clean_path
 from lmtui.tui.screens.small import TooSmallScreen
 from lmtui.tui.widgets.chapter import ChapterView
@@ -94,6 +94,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         Binding("o", "links", "Links", show=False, id="links", tooltip="links on this page (chapter links open here; web links are only shown)"),
         Binding("backspace", "app.back", "Back", id="back", tooltip="back to where you were before following a chapter link"),
         Binding("escape", "close", "Close", show=False, id="close", tooltip="close what is open (the contents list, a search)"),
+        Binding("R", "app.review", "Review", show=False, id="review", tooltip="the questions due for review, across chapters"),
     ]
 
     def __init__(self, start: tuple[Chapter, int, View] | None, width: int = 0) -> None:
@@ -254,7 +255,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
     ]
 
     def __init__(self, content_dir: str | Path | None = None, home: str | Path | None = None, ascii_only: bool = False,
-                 color: bool = True, config: Config | None = None, learners: str | Path | None = None) -> None:
+                 color: bool = True, config: Config | None = None, learners: str | Path | None = None,
+                 start: str | None = None) -> None:
         textual_fixes.apply_all()  # every upstream work-around checked and installed, at start
         super().__init__()
         self.course: Course = load_course(content_dir, cache=True)
@@ -262,7 +264,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             from lmtui.core.asciitext import fold_model
 
             self.course = fold_model(self.course)
-        self._course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
+        self._course_key = course_key(content_dir)
         # with learners, the store opens once the learner has said who they are (LearnerScreen)
         self.learners = Path(learners) if learners is not None else None
         self.learner: str | None = None
@@ -275,6 +277,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
         self.last_input = 0.0  # monotonic time of the last key, paste or click
         self.current: str | None = None
         self.history: list[tuple[str, int, View]] = []  # where "back" returns to, after following links
+        self.start_view = start  # "review": open on the Review view (`lmtui review`)
         self._theme_ready = False  # set once the saved theme is applied: later changes are the learner's
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
@@ -356,6 +359,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
             return
         for message in self._startup_warnings():
             self.notify(message, severity="warning", timeout=12)
+        if self.start_view == "review":
+            self.start_view = None
+            self.action_review()
         self.check_size()
         # The first page may have come from page_cache without Rich's Markdown; the next page needs
         # it. Imported now, in a thread, while the learner reads, not on their first page turn.
@@ -527,6 +533,14 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
         self.open_palette(providers=[ThemeProvider], placeholder="Search for themes...")
 
+    def action_review(self) -> None:
+        """The Review view: the questions due again, across chapters."""
+        from lmtui.tui.screens.review import ReviewScreen
+
+        if self.record is None or isinstance(self.screen, (ReviewScreen, TooSmallScreen)):
+            return
+        self.push_screen(ReviewScreen())
+
     def action_help(self) -> None:
         from lmtui.tui.screens.help import HelpScreen
 
@@ -615,9 +629,10 @@ def _import_markdown() -> None:
     importlib.import_module("rich.markdown")
 
 
-def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False, learners: str | None = None) -> int:
+def run_app(content_dir: str | None = None, color: str = "auto", ascii_only: bool = False, learners: str | None = None,
+            start: str | None = None) -> int:
     try:
-        app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none", learners=learners)
+        app = LmtuiApp(content_dir=content_dir, ascii_only=ascii_only, color=color != "none", learners=learners, start=start)
         app.run()
     finally:
         gc.enable()  # paused by cli.main for the start-up; on again however the app ended

@@ -28,7 +28,10 @@ class ChapterCommands(Provider):
         app = self.app
         course = app.course  # type: ignore[attr-defined]
         plain = app.plain  # type: ignore[attr-defined]
-        out: list[Entry] = []
+        out: list[Entry] = [
+            Entry("Review: questions due", "review due spaced repetition cards again", "The questions due again, across chapters",
+                  app.action_review),  # type: ignore[attr-defined]
+        ]
         for chapter in course.chapters:
             label = plain(chapter.label)
             out.append(Entry(f"Chapter {label}", f"chapter {label} {chapter.id}", plain(chapter.summary) or "Open this chapter",
@@ -51,7 +54,7 @@ class ChapterCommands(Provider):
 
     async def discover(self) -> Hits:
         for entry in self._entries():
-            if entry.title.startswith("Chapter "):
+            if entry.title.startswith(("Chapter ", "Review:", "Overview:")):
                 yield DiscoveryHit(entry.title, entry.callback, help=entry.help)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:

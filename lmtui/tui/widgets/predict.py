@@ -167,13 +167,16 @@ class PredictCard(SimRunner, Widget, can_focus=True):
     def on_mount(self) -> None:
         from lmtui.sims.registry import TITLES
 
-        spec = self.spec
-        params = ", ".join(f"{k} = {self._value(v)}" for k, v in spec.params) or "the defaults"
-        title = TITLES.get(spec.sim, spec.sim)
-        self._setting.update(self.app.plain(f"Simulation: {title} ({spec.sim}); {params}; seed {spec.seed}. "  # type: ignore[attr-defined]
-                                            f"You predict: {spec.metric}."))
+        title = TITLES.get(self.spec.sim, self.spec.sim)
+        self._setting.update(self.app.plain(self.setting_text(title)))  # type: ignore[attr-defined]
         self._chart.placeholder = self.app.plain(title)  # type: ignore[attr-defined]
         self.refresh_view()
+
+    def setting_text(self, title: str) -> str:
+        """What runs: the simulation, its parameters and seed, and what the learner predicts."""
+        spec = self.spec
+        params = ", ".join(f"{k} = {self._value(v)}" for k, v in spec.params) or "the defaults"
+        return f"Simulation: {title} ({spec.sim}); {params}; seed {spec.seed}. You predict: {spec.metric}."
 
     @staticmethod
     def _value(v: Any) -> str:

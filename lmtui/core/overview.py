@@ -1,0 +1,144 @@
+"""Where the learner stands: per chapter and for the course, from the learner's record.
+
+One model for ``lmtui progress`` and the Overview view: per chapter whether it was read, the quiz's
+first-answer score, the predictions within tolerance, the review cards due; the course's totals;
+the questions missed (first answer wrong, prediction out of tolerance); and how good the learner's
+predictions are: how often the measurement fell inside the range they gave, and how far their
+point predictions were from it. No Textual import here.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+from lmtui.core.record import LearnerRecord
+from lmtui.core.review import due_cards, next_due, schedule
+
+
+@dataclass(frozen=True)
+class Missed:
+    chapter: str
+    question: str
+    kind: str  # "quiz" or "predict"
+    prompt: str
+    number: int  # the question's 1-based place in its chapter's quiz
+
+
+@dataclass
+class Calibration:
+    """How good the predictions are: ranges that held the measurement, and point errors (relative)."""
+
+    ranges: int = 0  # graded numeric predictions that carried a range
+    inside: int = 0  # of those, the measurement fell inside
+    errors: list[float] = field(default_factory=list)  # |prediction - measured| / |measured|, each graded number
+
+    @property
+    def median_error(self) -> float | None:
+        return statistics.median(self.errors) if self.errors else None
+
+    def add(self, other: Calibration) -> None:
+        self.ranges += other.ranges
+        self.inside += other.inside
+        self.errors += other.errors
+
+    def sentence(self) -> str:
+        """The learner's calibration in words."""
+        if not self.errors:
+            return "No numeric prediction has been run yet."
+        points = (f"your {len(self.errors)} numeric prediction{'s were' if len(self.errors) != 1 else ' was'} "
+                  f"off by {self.median_error:.0%} of the measurement (median)")
+        if not self.ranges:
+            return f"Point predictions: {points}. Add a range (3.5 +- 0.5) to see how often it holds the measurement."
+        return (f"The measurement fell inside your range {self.inside} time{'s' if self.inside != 1 else ''} "
+                f"of {self.ranges} ({self.inside / self.ranges:.0%}); {points}.")
+
+
+@dataclass
+class ChapterRow:
+    id: str
+    order: int
+    title: str
+    read: bool
+    quiz_right: int
+    quiz_answered: int
+    quiz_total: int
+    predict_right: int
+    predict_graded: int
+    predict_total: int
+    due: int
+    cards: int
+    calibration: Calibration = field(default_factory=Calibration)
+
+
+@dataclass
+class Overview:
+    at: float
+    chapters: list[ChapterRow]
+    missed: list[Missed]
+    calibration: Calibration
+    next_due: float | None
+
+    def total(self, name: str) -> int:
+        return sum(getattr(c, name) for c in self.chapters)
+
+    @property
+    def read(self) -> int:
+        return sum(c.read for c in self.chapters)
+
+    def to_json(self) -> dict:
+        def cal(c: Calibration) -> dict:
+            return {"ranges": c.ranges, "inside": c.inside, "numeric_graded": len(c.errors),
+                    "median_relative_error": c.median_error}
+
+        rows = []
+        for c in self.chapters:
+            row = {k: v for k, v in asdict(c).items() if k != "calibration"}
+            row["calibration"] = cal(c.calibration)
+            rows.append(row)
+        totals = {name: self.total(name) for name in ("quiz_right", "quiz_answered", "quiz_total", "predict_right",
+                                                       "predict_graded", "predict_total", "due", "cards")}
+        totals["read"] = self.read
+        totals["chapters"] = len(self.chapters)
+        return {"at": self.at, "chapters": rows, "totals": totals, "missed": [asdict(m) for m in self.missed],
+                "calibration": cal(self.calibration), "calibration_text": self.calibration.sentence(),
+                "next_due": self.next_due}
+
+
+def overview(record: LearnerRecord, at: float | None = None) -> Overview:
+    at = time.time() if at is None else at
+    cards = record.cards()
+    held: dict[str, int] = {}
+    for d in schedule(record.course, cards):
+        held[d.card.chapter] = held.get(d.card.chapter, 0) + 1
+    due_by_chapter: dict[str, int] = {}
+    for d in due_cards(record.course, cards, at):
+        due_by_chapter[d.card.chapter] = due_by_chapter.get(d.card.chapter, 0) + 1
+    rows: list[ChapterRow] = []
+    missed: list[Missed] = []
+    total = Calibration()
+    for chapter in record.course.chapters:
+        status = record.status(chapter.id)
+        cal = Calibration()
+        for n, q in enumerate(chapter.quiz, start=1):
+            if q.predict is None:
+                if record.answer_state(chapter.id, q) == "wrong":
+                    missed.append(Missed(chapter.id, q.id, "quiz", q.prompt, n))
+                continue
+            p = record.prediction(chapter.id, q)
+            if p is None or p.correct is None:
+                continue
+            if not p.correct:
+                missed.append(Missed(chapter.id, q.id, "predict", q.prompt, n))
+            if p.value is not None and p.measured is not None and not q.choices:
+                cal.errors.append(abs(p.value - p.measured) / max(abs(p.measured), 1e-12))
+                holds = p.range_holds()
+                if holds is not None:
+                    cal.ranges += 1
+                    cal.inside += int(holds)
+        total.add(cal)
+        rows.append(ChapterRow(chapter.id, chapter.order, chapter.title, status.read, status.correct, status.answered,
+                               status.total, status.predicted_right, status.predicted, status.predict_total,
+                               due_by_chapter.get(chapter.id, 0), held.get(chapter.id, 0), cal))
+    return Overview(at, rows, missed, total, next_due(record.course, cards, at))

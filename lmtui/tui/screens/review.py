@@ -1,0 +1,241 @@
+"""The Review view: the questions due again, across chapters, the longest overdue first.
+
+A quiz question is asked again as it is now; a predict question comes back as a new experiment:
+one of the settings its ``vary`` allows and a new seed (``lmtui.core.review.draw_setting``). The
+learner predicts first, the run grades it. Each grading moves the card (``LearnerRecord.review``)
+and is logged; the chapter's first answers and predictions, which make its score, are never
+touched: the cards' messages stop here, before the app's chapter handlers.
+
+A card answered wrong is due again at once: it goes to the back of this session's queue. When
+nothing is left, the view says when the next cards are due.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
+
+from lmtui.core.progress import Answer, Prediction
+from lmtui.core.record import grade
+from lmtui.core.review import Due, draw_setting, due_cards, schedule, when
+from lmtui.tui import textual_fixes
+from lmtui.tui.widgets.predict import PredictCard
+from lmtui.tui.widgets.quiz import QuestionCard
+
+UPCOMING = 5  # how many of the next cards the end of a session lists
+
+
+def _value(v) -> str:
+    return ",".join(str(x) for x in v) if isinstance(v, (list, tuple)) else str(v)
+
+
+class ReviewQuestionCard(QuestionCard):
+    """A quiz question asked again: graded here, never as the chapter's answer."""
+
+    def _feedback_text(self) -> str:
+        if self.answer is None:
+            n = len(self.question.choices)
+            key = self.app.key_hint  # type: ignore[attr-defined]
+            return f"Press {key('answer-1')}-{key(f'answer-{n}')} to answer. This review moves the card; your chapter score stays as it is."
+        return super()._feedback_text()
+
+
+class ReviewPredictCard(PredictCard):
+    """A predict question as a new experiment: its setting drawn for this review."""
+
+    def __init__(self, chapter_id: str, index: int, question, original) -> None:
+        super().__init__(chapter_id, index, question, None)
+        self.original = original  # the question as the chapter asks it
+
+    def setting_text(self, title: str) -> str:
+        own, drawn = self.original.predict, self.spec
+        changed = [f"{k} = {_value(v)}" for k, v in drawn.params if dict(own.params).get(k) != v] or ["the same parameters"]
+        chapter = ", ".join(f"{k} = {_value(v)}" for k, v in own.params) or "the defaults"
+        return (f"A new experiment: {', '.join(changed)}, seed {drawn.seed} (the chapter's: {chapter}, seed {own.seed}; "
+                f"the question's text describes the chapter's). {super().setting_text(title)}")
+
+    def _feedback_text(self) -> str:
+        if self.prediction is None and not self.error:
+            q, spec = self.question, self.spec
+            key = self.app.key_hint  # type: ignore[attr-defined]
+            how = (f"Press {key('predict-1')}-{key(f'predict-{len(q.choices)}')} to choose." if q.choices
+                   else f"Press {key('predict-type')} and type a number, with your range if you like (3.5 +- 0.5); "
+                        f"{spec.tolerance_text()} of the measurement counts as right.")
+            return f"Work it out for this setting, then commit your prediction. {how} The run grades it."
+        return super()._feedback_text()
+
+
+class ReviewScreen(Screen):
+    DEFAULT_CSS = """
+    ReviewScreen { layout: vertical; }
+    ReviewScreen > .review-title { height: 1; padding: 0 1; background: $primary-background; color: $text; text-style: bold; }
+    ReviewScreen > .review-status { height: auto; padding: 0 1; color: $text-muted; }
+    ReviewScreen > VerticalScroll { height: 1fr; padding: 0 1; }
+    ReviewScreen .review-done { padding: 1 1; }
+    """
+    BINDINGS = [
+        Binding("n", "next_card", "Next card", id="review-next", tooltip="the next card due (once this one is graded)"),
+        Binding("escape", "close", "Back", id="review-close", tooltip="back to the course"),
+    ]
+
+    def __init__(self, at: float | None = None) -> None:
+        super().__init__()
+        self.at = at  # a fixed "now" (tests); None: the clock
+        self.queue: list[Due] = []
+        self.current: Due | None = None
+        self.graded = False
+        self.done = 0
+        self.card: QuestionCard | PredictCard | None = None
+        self._title = Static("", classes="review-title", markup=False)
+        self._status = Static("", classes="review-status", markup=False)
+        self._body = VerticalScroll()
+
+    def now(self) -> float:
+        return time.time() if self.at is None else self.at
+
+    def compose(self) -> ComposeResult:
+        yield self._title
+        yield self._status
+        yield self._body
+        yield textual_fixes.LeanFooter(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        if self.app.ascii_only:  # type: ignore[attr-defined]
+            self.add_class("-ascii")
+        record = self.app.record  # type: ignore[attr-defined]
+        self.queue = due_cards(record.course, record.cards(), self.now())
+        self._show_next()
+
+    # -- the queue -------------------------------------------------------------------------------
+    def _show_next(self) -> None:
+        self.graded = False
+        self._body.remove_children()
+        self.card = None
+        self.current = self.queue.pop(0) if self.queue else None
+        if self.current is None:
+            self._show_done()
+            self.refresh_bindings()
+            return
+        due = self.current
+        chapter, question = due.chapter, due.question
+        index = chapter.quiz.index(question)
+        if question.predict is None:
+            self.card = ReviewQuestionCard(chapter.id, index, question, None)
+        else:
+            params, seed = draw_setting(question, due.card.reps)
+            drawn = replace(question, predict=replace(question.predict, params=tuple(
+                (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()), seed=seed))
+            self.card = ReviewPredictCard(chapter.id, index, drawn, question)
+        self._body.mount(self.card)
+        self.card.focus()
+        self._update_title()
+        self.refresh_bindings()
+
+    def _update_title(self) -> None:
+        due = self.current
+        left = len(self.queue)
+        if due is None:
+            self._title.update("Review")
+            return
+        self._title.update(self.app.plain(  # type: ignore[attr-defined]
+            f"Review | {due.chapter.order} {due.chapter.title} | due {when(due.card.due, self.now())} | "
+            f"{self.done} done, {left} more after this"))
+        self._status.update("")
+
+    def _show_done(self) -> None:
+        record = self.app.record  # type: ignore[attr-defined]
+        now = self.now()
+        upcoming = [d for d in schedule(record.course, record.cards()) if d.card.due > now][:UPCOMING]
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        lines = []
+        if self.done:
+            lines.append(f"Nothing more is due now: {self.done} card{'s' if self.done != 1 else ''} reviewed this session.")
+        elif not record.cards():
+            lines.append("No review cards yet: every quiz and predict question you answer in a chapter becomes one. "
+                         "A wrong first answer comes back at once; a right one after a few days.")
+        else:
+            lines.append("Nothing is due now.")
+        if upcoming:
+            lines += ["", "Next due:"]
+            for d in upcoming:
+                lines.append(f"  {when(d.card.due, now):>16}  {d.chapter.order} {d.chapter.title}: Q{d.chapter.quiz.index(d.question) + 1} "
+                             f"({d.kind})")
+        lines += ["", f"{key('review-close')}: back to the course."]
+        self._title.update("Review")
+        self._status.update("")
+        self._body.mount(Static(self.app.plain("\n".join(lines)), classes="review-done", markup=False))  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_card":
+            return self.graded and self.current is not None
+        return True
+
+    def action_next_card(self) -> None:
+        if not self.graded:
+            self.notify("Answer this card first: it is graded, then the next one comes.", timeout=3)
+            return
+        self._show_next()
+
+    def action_close(self) -> None:
+        if self.card is not None and isinstance(self.card, PredictCard):
+            self.card.cancel_run()
+        self.dismiss()
+
+    # -- gradings (stopped here: never the chapter's answers) ------------------------------------
+    def _graded(self, correct: bool, **logged) -> None:
+        record = self.app.record  # type: ignore[attr-defined]
+        due = self.current
+        try:
+            card = record.review(due.chapter, due.question, correct, at=self.now(), **logged)
+        except Exception as e:  # StoreError: the session goes on, the learner is told
+            self.notify(str(e), severity="error", timeout=6)
+            card = None
+        self.graded = True
+        self.done += 1
+        if card is not None and card.due <= self.now():
+            # wrong: due again at once, after the rest of this session's cards
+            self.queue.append(Due(card, due.chapter, due.question))
+        key = self.app.key_hint  # type: ignore[attr-defined]
+        verdict = "Right" if correct else "Not this time"
+        nxt = (f"next review {when(card.due, self.now())}" if card is not None and card.due > self.now()
+               else "it comes back in this session")
+        more = f"{key('review-next')}: next card" if self.queue else f"{key('review-next')}: finish"
+        self._status.update(self.app.plain(f"{verdict}: {nxt}. {more}."))  # type: ignore[attr-defined]
+        self.refresh_bindings()
+
+    def on_question_card_answered(self, event: QuestionCard.Answered) -> None:
+        event.stop()
+        if self.graded or self.current is None:
+            self.notify("This card is graded; the next one is a key away.", timeout=2)
+            return
+        q = event.question
+        correct = event.choice == q.answer
+        event.card.show(Answer(q.key_of(event.choice), correct, q.fingerprint))
+        self._graded(correct)
+
+    def on_predict_card_predicted(self, event: PredictCard.Predicted) -> None:
+        event.stop()
+        q = event.question
+        text = q.key_of(event.choice) if event.choice is not None else None
+        event.card.show_prediction(Prediction(event.value, text, q.fingerprint, time.time(), low=event.low, high=event.high))
+
+    def on_predict_card_measured(self, event: PredictCard.Measured) -> None:
+        event.stop()
+        card = event.card
+        p = card.prediction
+        if p is None or self.graded:
+            return
+        correct = grade(event.question, p, event.measured)
+        graded = Prediction(p.value, p.choice, p.fingerprint, p.predicted_at, event.measured, event.theory, correct,
+                            time.time(), p.low, p.high)
+        card.show_prediction(graded)
+        spec = event.question.predict
+        setting = json.dumps({"params": spec.overrides, "seed": spec.seed})
+        self._graded(correct, setting=setting, value=p.value, low=p.low, high=p.high, measured=event.measured)

@@ -1,0 +1,195 @@
+"""Spaced review through the keys: what a first answer puts in `lmtui review --due`, the Review
+view's gradings (the card moves, the chapter's score does not), and a predict question reviewed
+as a new experiment (predict first, another setting than the chapter's)."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from datetime import datetime, timezone
+
+from lmtui.cli import main
+from lmtui.tui.app import LmtuiApp
+from lmtui.tui.screens.review import ReviewPredictCard, ReviewQuestionCard, ReviewScreen
+from lmtui.tui.widgets.quiz import QuestionCard
+
+from conftest import screen_text, wait_for_workers
+
+DAY = 86400.0
+
+VARIED = '''
+[[question]]
+id = "slope"
+kind = "predict"
+prompt = "On a log-log plot of GD's distance from the modified flow against h, what slope?"
+sim = "implicit_regularization"
+params = { step_sizes = [0.005, 0.01, 0.02] }
+metric = "slope_modified"
+tolerance = { absolute = 0.15 }
+vary = { horizon = [1.0, 3.0] }
+explanation = "GD follows the modified flow to second order in h, so its error there shrinks like h^2: slope 2."
+'''
+
+
+def iso(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat()
+
+
+def due_now(course, at: float | None = None) -> list[str]:
+    """What `lmtui review --due --json [--at]` lists (run in this process, beside the app)."""
+    args = ["--content", str(course), "review", "--due", "--json"] + (["--at", iso(at)] if at else [])
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(args) == 0
+    return [d["question"] for d in json.loads(out.getvalue())["due"]]
+
+
+async def answer_in_quiz(pilot, chapter: str, presses: list[tuple[int, str]]) -> None:
+    """Answer questions of ``chapter``'s quiz with the keys: (card index, key)."""
+    app = pilot.app
+    app.open_chapter(chapter, view="quiz")
+    await pilot.pause()
+    await pilot.pause()
+    for index, key in presses:
+        cards = [c for c in app.screen.query(QuestionCard) if c.is_attached]
+        cards[index].focus()
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+
+
+async def open_review(pilot, at: float | None = None) -> ReviewScreen:
+    if at is None:
+        await pilot.press("R")
+    else:
+        pilot.app.push_screen(ReviewScreen(at=at))
+    await pilot.pause()
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen)
+    return screen
+
+
+async def test_wrong_first_answer_is_due_at_once_and_after_a_lapse_a_right_one_not_the_next_day(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await answer_in_quiz(pilot, "first", [(0, "1"), (1, "2")])  # q1 wrong, q2 right
+        assert due_now(mini_course) == ["q1"]
+        right_card = app.record.card("first", "q2")
+        assert due_now(mini_course, right_card.last_review + DAY) == ["q1"]  # q2: not the next day
+        screen = await open_review(pilot)
+        assert isinstance(screen.card, ReviewQuestionCard) and screen.card.question.id == "q1"
+        await pilot.press("2")  # right this time
+        await pilot.pause()
+        assert "Right: next review in" in str(screen._status.content)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Nothing more is due now: 1 card reviewed" in screen_text(app)
+        assert "Next due:" in screen_text(app)
+        moved = app.record.card("first", "q1")
+        assert due_now(mini_course) == [] and moved.due > moved.last_review + DAY / 2
+        await pilot.press("escape")
+        await pilot.pause()
+        # later, when it is due again, a wrong answer (a lapse) makes it due at once again
+        later = moved.due + 60
+        screen = await open_review(pilot, at=later)
+        assert screen.card.question.id == "q1"
+        await pilot.press("1")
+        await pilot.pause()
+        assert "Not this time: it comes back in this session" in str(screen._status.content)
+        lapsed = app.record.card("first", "q1")
+        assert lapsed.lapses == 1 and lapsed.due == later
+        assert due_now(mini_course, later) == ["q1"]
+        await pilot.press("n")  # the lapsed card comes back at the end of the session
+        await pilot.pause()
+        assert isinstance(screen.card, ReviewQuestionCard) and screen.card.question.id == "q1"
+
+
+async def test_a_review_answer_leaves_the_chapter_score_unchanged(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await answer_in_quiz(pilot, "first", [(0, "1")])  # wrong
+        before = app.status("first")
+        assert (before.correct, before.answered) == (0, 1)
+        await open_review(pilot)
+        await pilot.press("2")  # right in review
+        await pilot.pause()
+        assert app.status("first") == before
+        first = app.record.answers("first")["q1"]
+        assert (first.choice, first.correct, first.tries) == ("The gradient", False, 1)  # not a practice try either
+        log = app.record.store.review_log()
+        assert [(e.first, e.correct) for e in log] == [(True, False), (False, True)]
+
+
+async def test_a_predict_card_comes_back_as_a_new_experiment_predicted_first(mini_course):
+    quiz = mini_course / "02-second.quiz.toml"
+    quiz.write_text(quiz.read_text(encoding="utf-8") + VARIED, encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 40)) as pilot:
+        chapter = app.course.by_id("second")
+        question = next(q for q in chapter.quiz if q.id == "slope")
+        app.record.predict(chapter, question, value=1.0)  # out of tolerance: due at once
+        app.record.grade(chapter, question, 2.0, 2.0)
+        chapter_prediction = app.record.prediction("second", question)
+        screen = await open_review(pilot)
+        card = screen.card
+        assert isinstance(card, ReviewPredictCard)
+        assert dict(card.spec.params)["horizon"] in (1.0, 3.0) and dict(question.predict.params).get("horizon") is None
+        assert "A new experiment: horizon =" in str(card._setting.content)
+        await pilot.press("s")  # predict first: nothing runs, nothing is charted
+        await pilot.pause()
+        assert not card.running and card.result is None and not card.has_class("-charted")
+        assert "predict-run" not in [b.binding.id for b in screen.active_bindings.values()]
+        await pilot.press("enter", *"2 +- 0.1", "enter")
+        await pilot.pause()
+        assert card.running or card.result is not None
+        await wait_for_workers(app)
+        await pilot.pause()
+        await pilot.pause()
+        assert card.prediction.correct is True and (card.prediction.low, card.prediction.high) == (1.9, 2.1)
+        assert card.result.params["horizon"] == dict(card.spec.params)["horizon"]  # the drawn setting ran
+        assert screen.graded and "Right: next review in" in str(screen._status.content)
+        assert app.record.prediction("second", question) == chapter_prediction  # the chapter's stays
+        entry = app.record.store.review_log()[-1]
+        setting = json.loads(entry.setting)
+        assert setting["params"]["horizon"] == dict(card.spec.params)["horizon"] and entry.value == 2.0
+        assert entry.measured == card.prediction.measured
+
+
+def test_check_validates_vary(mini_course, capsys):
+    quiz = mini_course / "02-second.quiz.toml"
+    bad = (VARIED.replace('id = "slope"', 'id = "bad"')
+           .replace("vary = { horizon = [1.0, 3.0] }",
+                    'vary = { horizon = [0.01, 2.0], nope = [1], step_sizes = [[0.1]] }'))
+    typed = VARIED.replace('id = "slope"', 'id = "typed"').replace("vary = { horizon = [1.0, 3.0] }", 'vary = { horizon = "x" }')
+    quiz.write_text(quiz.read_text(encoding="utf-8") + VARIED + bad + typed, encoding="utf-8")
+    assert main(["check", str(mini_course)]) == 1
+    out = capsys.readouterr().out
+    assert "question 4: vary.horizon must be a list of 1 to 50 values" in out  # the loader: "typed"
+    problems = [line for line in out.splitlines() if "'bad'" in line]
+    assert any("vary.horizon = 0.01: horizon: 0.01 is out of range" in p for p in problems)
+    vary_lines = [n for n, line in enumerate(quiz.read_text(encoding="utf-8").splitlines(), 1) if line.startswith("vary =")]
+    assert all(f":{vary_lines[1]}: " in p for p in problems)  # the question's vary line
+    assert any("vary.horizon = 2.0 is the question's own setting" in p for p in problems)  # the default: not new
+    assert any("vary: unknown parameter 'nope'" in p for p in problems)
+    assert any("vary.step_sizes = 0.1" in p for p in problems)  # one step size cannot fit a slope
+    assert not [line for line in out.splitlines() if "'slope'" in line]  # the good one passes
+
+
+def test_the_draw_is_never_the_chapters_setting():
+    from lmtui.core.course import load_course
+    from lmtui.core.review import REVIEW_SEEDS, draw_setting
+
+    course = load_course()
+    for chapter in course.chapters:
+        for q in chapter.quiz:
+            if q.predict is None:
+                continue
+            for reps in range(6):
+                params, seed = draw_setting(q, reps)
+                assert seed in REVIEW_SEEDS
+                if q.predict.vary:
+                    assert params != q.predict.overrides, q.id
+                else:
+                    assert params == q.predict.overrides and seed != q.predict.seed, q.id
