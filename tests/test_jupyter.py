@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,9 +26,10 @@ pytest.importorskip("jupyter_server")
 pytest.importorskip("terminado")
 
 
-@pytest.fixture
-def jupyter(tmp_path, monkeypatch):
-    """A jupyter-server as a hub user's would be: its own home, a token, loopback only."""
+@contextmanager
+def running_jupyter(tmp_path: Path, *extra: str, base: str = "/", pythonpath: str | None = None):
+    """A jupyter-server as a hub user's would be: its own home, a token, loopback only, at the
+    base URL ``base`` (JupyterHub's is /user/<name>/); (address with the base, token, home)."""
     home = tmp_path / "hub-user"
     home.mkdir()
     token = secrets.token_hex(16)
@@ -36,14 +39,17 @@ def jupyter(tmp_path, monkeypatch):
     env.update(HOME=str(home), SHELL="/bin/sh", PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}",
                JUPYTER_CONFIG_DIR=str(home / ".jupyter"), JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), LANG="C.UTF-8", TERM="xterm-256color")
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, env.get("PYTHONPATH")]))
     log = open(tmp_path / "jupyter.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter_server", "--no-browser", *(["--allow-root"] if os.geteuid() == 0 else []), "--ip=127.0.0.1", f"--port={port}",
          "--port-retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home}",
-         "--ServerApp.terminado_settings={'shell_command': ['/bin/sh']}"],
+         f"--ServerApp.base_url={base}",
+         "--ServerApp.terminado_settings={'shell_command': ['/bin/sh']}", *extra],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=home,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}{base.rstrip('/')}"
 
     def up() -> bool:
         if proc.poll() is not None:
@@ -64,6 +70,12 @@ def jupyter(tmp_path, monkeypatch):
             proc.kill()
             proc.wait(10)
         log.close()
+
+
+@pytest.fixture
+def jupyter(tmp_path):
+    with running_jupyter(tmp_path) as running:
+        yield running
 
 
 async def drive_terminal(url: str, token: str) -> tuple[str, str]:
@@ -159,3 +171,72 @@ def test_terminal_size_comes_from_the_terminal_not_a_stale_environment(monkeypat
     finally:
         terminal.close()
         os.close(main)
+
+
+# -- JupyterLab's launcher tile (jupyter-server-proxy) -------------------------------------------
+def tile_entry_point(tmp_path: Path) -> str | None:
+    """A folder for PYTHONPATH declaring the tile's entry point as pyproject.toml does, when the
+    installed lmtui's metadata predates it (an editable install made before it was added); None
+    when the installed metadata has it. Either way the declaration tested is pyproject's."""
+    import tomllib
+    from importlib.metadata import entry_points
+
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    target = declared["project"]["entry-points"]["jupyter_serverproxy_servers"]["lmtui"]
+    installed = {e.name: e.value for e in entry_points(group="jupyter_serverproxy_servers")}
+    if installed.get("lmtui") == target:
+        return None
+    info = tmp_path / "entry" / "lmtui_tile-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lmtui-tile\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(f"[jupyter_serverproxy_servers]\nlmtui = {target}\n")
+    return str(info.parent)
+
+
+async def open_tile(url: str, token: str) -> tuple[str, str]:
+    """The launcher's servers, then the tile's page and its app over the proxied websocket."""
+    import aiohttp
+
+    headers = {"Authorization": f"token {token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.get(f"{url}/server-proxy/servers-info") as response:
+            assert response.status == 200, await response.text()
+            servers = {s["name"]: s for s in (await response.json())["server_processes"]}
+        assert servers["lmtui"]["launcher_entry"]["title"] == "lmtui"
+        async with session.get(f"{url}/lmtui/") as response:  # the tile's URL: starts lmtui serve
+            assert response.status == 200, await response.text()
+            page = await response.text()
+        async with session.get(f"{url}/lmtui/static/js/textual.js") as response:
+            assert response.status == 200  # the page's own files, through the proxy
+        ws_url = re.search(r'data-session-websocket-url="([^"]+)"', page).group(1)
+        term = TerminalScreen(100, 30)
+        ws = await session.ws_connect(ws_url + "?width=100&height=30")
+        await ws.send_str(json.dumps(["resize", {"width": 100, "height": 30}]))
+        deadline = time.monotonic() + 90
+        while "0 The Problem" not in term.text and time.monotonic() < deadline:
+            try:
+                msg = await asyncio.wait_for(ws.receive(), 1.0)
+            except asyncio.TimeoutError:
+                continue
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                term.feed(msg.data)
+            elif msg.type != aiohttp.WSMsgType.TEXT:
+                break
+        await ws.close()
+    return page, term.text
+
+
+def test_the_launcher_tile_serves_lmtui_behind_the_users_server(tmp_path):
+    """jupyter-server-proxy finds the tile by lmtui's entry point; its URL, under the user's base
+    URL as on JupyterHub, starts `lmtui serve` for that user; the page's files and websocket go
+    through the proxy; the user is the learner (no name asked), progress in their own home."""
+    pytest.importorskip("jupyter_server_proxy")
+    base = "/user/ada/"
+    with running_jupyter(tmp_path, "--ServerApp.jpserver_extensions={'jupyter_server_proxy': True}", base=base,
+                         pythonpath=tile_entry_point(tmp_path)) as (url, token, home):
+        page, screen = asyncio.run(open_tile(url, token))
+        host = url.split("/")[2]
+        assert f'data-session-websocket-url="ws://{host}{base}lmtui/ws"' in page
+        assert f'href="http://{host}{base}lmtui/static/css/xterm.css"' in page
+        assert "0 The Problem" in screen and "who is learning" not in screen
+        assert (home / ".local" / "share" / "lmtui" / "progress.db").exists()

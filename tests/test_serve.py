@@ -61,6 +61,31 @@ def test_page_address_comes_from_the_browser_unless_a_public_url_is_given():
     assert base_url_for("http", 'evil"><script>', {}, None, fallback) == fallback  # not a host: ignored
 
 
+def test_a_public_url_that_is_a_path_keeps_the_browsers_host():
+    """jupyter-server-proxy gives a prefix (the user's base URL): the page goes under it, on the
+    host and scheme the browser used (the hub's proxy says https in X-Forwarded-Proto)."""
+    assert check_public_url("/user/ada/lmtui/") == "/user/ada/lmtui"
+    for bad in ("//evil.test/x", "/a b/", '/x"><script>', "/"):
+        with pytest.raises(ValueError):
+            check_public_url(bad)
+    fallback = "http://127.0.0.1:8000"
+    assert base_url_for("http", "hub.test", {}, "/user/ada/lmtui", fallback) == "http://hub.test/user/ada/lmtui"
+    assert base_url_for("http", "hub.test", {"X-Forwarded-Proto": "https"}, "/user/ada/lmtui",
+                        fallback) == "https://hub.test/user/ada/lmtui"
+    assert base_url_for("http", None, {}, "/user/ada/lmtui", fallback) == fallback + "/user/ada/lmtui"
+
+
+def test_one_learner_takes_no_room_and_no_learners_folder(tmp_path):
+    import subprocess
+
+    for extra in (["--room"], ["--learners", str(tmp_path)]):
+        out = subprocess.run([sys.executable, "-m", "lmtui", "serve", "--one-learner", *extra], capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 2 and "--one-learner" in out.stderr
+    cmd = app_command(None, False, None)
+    assert "--learners" not in cmd and cmd.endswith("-m lmtui --unicode")
+
+
 # -- a real server ----------------------------------------------------------------------------------
 def test_public_url_is_where_the_page_points(tmp_path):
     with Served(tmp_path, "--public-url", "https://example.test/lmtui/") as served:

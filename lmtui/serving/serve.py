@@ -76,6 +76,9 @@ def add_serve_arguments(parser: ArgumentParser) -> None:
                         help="data memory each visitor's process may use; a visitor over it is ended with a message")
     parser.add_argument("--visitor-cpu", metavar="SECONDS", type=int, default=VISITOR_CPU_S,
                         help="CPU time each visitor's process may use; a visitor over it is ended with a message")
+    parser.add_argument("--one-learner", action="store_true",
+                        help="one learner (this user's own server, as on JupyterHub): no name is asked, progress "
+                             "goes where the terminal app keeps it (LMTUI_HOME or the data folder)")
     parser.add_argument("--room", action="store_true",
                         help="also serve the instructor's live view (lmtui room) of these learners, at an address "
                              "holding a random secret token, printed at start")
@@ -160,8 +163,17 @@ def host_warning(host: str) -> str | None:
     )
 
 
+_PATH = re.compile(r"^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+/?$")
+
+
 def check_public_url(url: str) -> str:
-    """``url`` normalized to end without a slash; ValueError with the reason if it is unusable."""
+    """``url`` normalized to end without a slash; ValueError with the reason if it is unusable.
+    A path alone (``/user/ada/lmtui/``: a proxy's prefix, as jupyter-server-proxy gives it) keeps
+    the browser's own scheme and host and puts the pages under that path."""
+    if url.startswith("/") and not url.startswith("//"):
+        if not _PATH.match(url):
+            raise ValueError(f"--public-url as a path must be like /some/prefix/, not {url!r}")
+        return url.rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"--public-url must be an http:// or https:// address with a host, not {url!r}")
@@ -179,16 +191,18 @@ _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d
 def base_url_for(request_scheme: str, request_host: str | None, headers: Any, public_url: str | None, fallback: str) -> str:
     """The address the page's static files and websocket hang off. --public-url if given; else the
     address the browser used (X-Forwarded-Host/-Proto from a proxy, or the Host header), which
-    reaches this server by definition; else the bind address (never a wildcard)."""
-    if public_url:
+    reaches this server by definition; else the bind address (never a wildcard). A --public-url
+    that is a path is put after the browser's scheme and host."""
+    if public_url and not public_url.startswith("/"):
         return public_url
+    path = public_url or ""
     scheme = (headers.get("X-Forwarded-Proto") or request_scheme or "http").split(",")[0].strip().lower()
     if scheme not in ("http", "https"):
         scheme = "http"
     host = (headers.get("X-Forwarded-Host") or request_host or "").split(",")[0].strip()
     if not host or not _HOST_HEADER.match(host):
-        return fallback
-    return f"{scheme}://{host}"
+        return fallback + path
+    return f"{scheme}://{host}{path}"
 
 
 def reachable_addresses(port: int) -> list[str]:
@@ -454,9 +468,15 @@ def serve_main(args: Namespace) -> int:
     warning = host_warning(host)
     if warning:
         print(warning, file=sys.stderr)
+    one_learner = getattr(args, "one_learner", False)
+    if one_learner and (getattr(args, "room", False) or getattr(args, "learners_dir", None)):
+        print("lmtui serve: --one-learner serves one learner's own progress: it takes no --learners or --room",
+              file=sys.stderr)
+        return 2
     learners = Path(args.learners_dir) if getattr(args, "learners_dir", None) else default_home() / "learners"
     try:
-        learners.mkdir(parents=True, exist_ok=True)
+        if not one_learner:
+            learners.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         print(f"lmtui serve: cannot create the learners folder {learners} ({e.strerror or e})", file=sys.stderr)
         return 2
@@ -464,7 +484,7 @@ def serve_main(args: Namespace) -> int:
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             print(f"lmtui serve: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
-    command = app_command(getattr(args, "content", None), getattr(args, "ascii", False), learners,
+    command = app_command(getattr(args, "content", None), getattr(args, "ascii", False), None if one_learner else learners,
                           memory_mb=getattr(args, "visitor_memory", VISITOR_MEMORY_MB),
                           cpu_s=getattr(args, "visitor_cpu", VISITOR_CPU_S))
     room = None
@@ -472,14 +492,21 @@ def serve_main(args: Namespace) -> int:
         room = (secrets.token_urlsafe(24), room_command(getattr(args, "content", None), getattr(args, "ascii", False), learners,
                                                         memory_mb=getattr(args, "visitor_memory", VISITOR_MEMORY_MB)))
     server = make_server(command, host, args.port, public_url=public_url, max_visitors=max_visitors, room=room)
-    if public_url:
+    if public_url and not public_url.startswith("/"):
         where = [public_url + "/"]
     elif is_wildcard(host):
         where = reachable_addresses(args.port) or [f"http://<this machine's address>:{args.port}/"]
     else:
         where = [f"http://{host if ':' not in host else f'[{host}]'}:{args.port}/"]
     print(f"lmtui: serving on {', '.join(where)} (Ctrl+C stops)", file=sys.stderr)
-    print(f"lmtui: each learner's progress goes to {learners.resolve()}/<name>/ (lmtui report reads them)", file=sys.stderr)
+    if public_url and public_url.startswith("/"):
+        print(f"lmtui: its pages say they are under {public_url}/ (a proxy that removes that prefix is in front)",
+              file=sys.stderr)
+    if one_learner:
+        print(f"lmtui: one learner; progress goes to {default_home()}", file=sys.stderr)
+    else:
+        print(f"lmtui: each learner's progress goes to {learners.resolve()}/<name>/ (lmtui report reads them)",
+              file=sys.stderr)
     if room is not None:
         print(f"lmtui: the instructor's view of the room (keep this address to yourself): "
               f"{where[0].rstrip('/')}/room/{room[0]}", file=sys.stderr)
