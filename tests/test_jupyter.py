@@ -74,7 +74,8 @@ def running_jupyter(tmp_path: Path, *extra: str, base: str = "/", pythonpath: st
 
 @pytest.fixture
 def jupyter(tmp_path):
-    with running_jupyter(tmp_path) as running:
+    # the terminals extension by name: its config file is in the Python's prefix, which a venv does not search
+    with running_jupyter(tmp_path, "--ServerApp.jpserver_extensions={'jupyter_server_terminals': True}") as running:
         yield running
 
 
