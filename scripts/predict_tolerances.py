@@ -24,6 +24,8 @@ CASES: list[tuple[str, dict[str, str], str]] = [
     ("langevin_well", {"k": "4", "temperature": "1", "lr": "0.01", "steps": "4000"}, "stationary_variance"),
     ("deep_linear", {}, "top_half_time"),
     ("deep_linear", {"depth": "4", "init_scale": "0.01"}, "top_half_time"),
+    ("deep_linear", {"depth": "3", "init": "random"}, "layer_sq_norm"),
+    ("deep_linear", {"init": "random"}, "onset_alignment"),
     ("lazy_rich", {}, "weight_change_slope"),
     ("lazy_rich", {"alphas": "4,16,64"}, "weight_change_slope"),
     ("scaling_law", {}, "fitted_exponent"),

@@ -21,6 +21,23 @@ per layer; matching the product's scale keeps init_scale comparable between the 
 prediction is the same ODE started from u0_i = sigma_i(P(0)); an early alignment phase and
 unbalanced starts shift the timings, so only the largest-first order is asserted.
 
+Balancedness. Gradient flow conserves C_l = W_{l+1}^T W_{l+1} - W_l W_l^T for every l (Saxe et al.
+2014; Du, Hu & Lee 2018), so a balanced start (C_l = 0, as the aligned init) stays balanced and each
+layer ends with singular values lambda_i^{1/L}: ||W_l||_F^2 = sum_i lambda_i^{2/L} for every l
+(``layer_sq_norm``). A small random start has C_l = O(init_scale^{2/L}), negligible once the weights
+have grown, so the same holds up to that.
+
+Silent alignment (Atanasov, Bordelon & Pehlevan 2022), depth 2, random init: while P is small the
+flow is linear, dW_1/dt = W_2^T T, dW_2/dt = T W_1^T. In the target's singular bases (columns
+b_i = W_1 v_i, a_i = W_2^T u_i) each pair obeys b_i' = lambda_i a_i, a_i' = lambda_i b_i: the
+part a_i + b_i grows as e^{lambda_i t}, a_i - b_i decays as e^{-lambda_i t}. So the first layer's
+Gram matrix W_1^T W_1 turns toward v_1 v_1^T (the top mode outgrows the others by
+e^{(lambda_1 - lambda_j) t}) while the loss has barely moved. ``onset_alignment`` is the squared
+cosine between the top eigenvector of W_1^T W_1 and v_1 when the top mode first reaches 10% of
+lambda_1; its prediction is that linear solution, from the same initial weights, at the time its
+own top mode reaches 10% (1 for the aligned init; undefined for random init at depth >= 3, whose
+early growth is not linear).
+
 steps = 0 picks the run length from the ODE: long enough for the slowest mode to reach 97%.
 """
 
@@ -33,6 +50,7 @@ from typing import Any
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
 
 from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, sample_indices
 
@@ -123,6 +141,37 @@ def crossing_times(t: np.ndarray, sv: np.ndarray, levels: np.ndarray) -> list[fl
     return out
 
 
+def top_alignment(w1: np.ndarray, v1: np.ndarray) -> float:
+    """Squared cosine between the top eigenvector of W_1^T W_1 and the direction v1."""
+    _vals, vecs = np.linalg.eigh(w1.T @ w1)
+    return float((vecs[:, -1] @ v1) ** 2)
+
+
+def linear_phase_alignment(w1: np.ndarray, w2: np.ndarray, U: np.ndarray, V: np.ndarray, lam: np.ndarray,
+                           level: float = 0.1) -> float | None:
+    """Depth 2, early (linear) flow from (W_1, W_2): the first layer's alignment with v_1 when the top
+    mode's strength a_1 . b_1 reaches ``level`` * lambda_1 (None if it never grows)."""
+    b0, a0 = w1 @ V, w2.T @ U  # columns b_i = W_1 v_i, a_i = W_2^T u_i
+
+    def state(t: float) -> tuple[np.ndarray, np.ndarray]:
+        ch, sh = np.cosh(lam * t), np.sinh(lam * t)
+        return ch * b0 + sh * a0, ch * a0 + sh * b0
+
+    def strength(t: float) -> float:
+        b, a = state(t)
+        return float(a[:, 0] @ b[:, 0]) - level * float(lam[0])
+
+    t_hi = 1.0 / float(lam[0])
+    while strength(t_hi) < 0:
+        t_hi *= 2.0
+        if t_hi > 1e4 / float(lam[0]):
+            return None
+    t_star = float(brentq(strength, 0.0, t_hi, xtol=1e-10)) if strength(0.0) < 0 else 0.0
+    b, _a = state(t_star)
+    _vals, vecs = np.linalg.eigh(b.T @ b)  # W_1^T W_1 in the basis of the v_i
+    return float(vecs[0, -1] ** 2)
+
+
 class DeepLinear(Simulation):
     name = "deep_linear"
     title = "Deep linear networks: one singular mode at a time"
@@ -133,10 +182,15 @@ class DeepLinear(Simulation):
         "top_half_time": "time t = lr*step at which the largest mode reaches half its target; theory: Saxe's "
                          "mode ODE (closed form: ln(lambda/u0 - 1)/(2 lambda) at depth 2, "
                          "u0^(-(L-2)/L)/((L-2) lambda) at depth L >= 3; prediction key top_half_time_closed_form)",
+        "layer_sq_norm": "mean over layers of ||W_l||_F^2 at the end; theory: sum_i lambda_i^(2/L) (balanced "
+                         "layers share each target singular value equally, lambda_i^(1/L) each)",
+        "onset_alignment": "squared cosine between the top eigenvector of W_1^T W_1 and the target's top input "
+                           "direction when the top mode reaches 10% of its target; theory: the early linear flow "
+                           "(depth 2; 1 for the aligned init)",
     }
-    metric_keys = ("final_loss", "max_abs_err", "modes_learned", "record_interval", "steps")
+    metric_keys = ("final_loss", "max_abs_err", "modes_learned", "record_interval", "steps", "balance_drift")
     prediction_keys = ("steps", "top_half_time_closed_form")
-    series_x = {"sv": "t", "loss": "t", "mode_strength": "t"}
+    series_x = {"sv": "t", "loss": "t", "mode_strength": "t", "alignment": "t"}
     series_index = {"sv": "rank", "mode_strength": "mode"}
     params = (
         Param("depth", "int", 2, "number of weight matrices L", min=2, max=6, step=1),
@@ -189,6 +243,13 @@ class DeepLinear(Simulation):
 
         P0 = product(Ws)
         sv0 = np.linalg.svd(P0, compute_uv=False)
+        balance0 = [Ws[l + 1].T @ Ws[l + 1] - Ws[l] @ Ws[l].T for l in range(L - 1)]
+        if params["init"] == "aligned":
+            onset_pred: float | None = 1.0
+        elif L == 2:
+            onset_pred = linear_phase_alignment(Ws[0], Ws[1], U, V, lam)
+        else:
+            onset_pred = None
         empty = {"t": [], "sv": [], "loss": []}
         yield Frame(0, max(int(params["steps"]), 1), empty, message="solving the mode ODE")
 
@@ -225,6 +286,8 @@ class DeepLinear(Simulation):
             "u0": u0s.tolist(),
             "target_sv": lam.tolist(),
             "steps": steps,
+            "layer_sq_norm": float(np.sum(lam ** (2.0 / L))),
+            "onset_alignment": onset_pred,
         }
 
         # --- gradient descent -------------------------------------------------------------------
@@ -232,16 +295,19 @@ class DeepLinear(Simulation):
         sv_s: list[list[float]] = []
         loss_s: list[float] = []
         proj_s: list[list[float]] = []
+        align_s: list[float] = []
 
-        def record(step: int, P: np.ndarray) -> None:
+        def record(step: int, P: np.ndarray, w1: np.ndarray) -> None:
+            align_s.append(top_alignment(w1, V[:, 0]))
             t_s.append(lr * step)
             sv_s.append(np.linalg.svd(P, compute_uv=False).tolist())
             proj_s.append(np.einsum("ij,ik,kj->j", U, P, V).tolist())  # u_i^T P v_i
             loss_s.append(0.5 * float(np.sum((P - T) ** 2)))
 
-        record(0, P0)
+        record(0, P0, Ws[0])
         throttle = Throttle(0.05)
-        yield Frame(0, steps, {"t": list(t_s), "sv": [list(r) for r in sv_s], "loss": list(loss_s)},
+        yield Frame(0, steps, {"t": list(t_s), "sv": [list(r) for r in sv_s], "loss": list(loss_s),
+                               "alignment": list(align_s)},
                     prediction=prediction, message=f"{steps} steps")
         throttle()
         limit = BLOWUP * float(lam[0])
@@ -268,18 +334,18 @@ class DeepLinear(Simulation):
                     if bad:
                         diverged_at = step
                         break
-                    record(step, P)
+                    record(step, P, Ws[0])
                     next_rec += 1
                     if throttle():
                         yield Frame(step, steps, {"t": list(t_s), "sv": [list(r) for r in sv_s],
-                                                  "loss": list(loss_s)},
+                                                  "loss": list(loss_s), "alignment": list(align_s)},
                                     prediction=prediction, message=f"t = {lr * step:.3g}")
                 elif step % 64 == 0 and not np.all(np.isfinite(Ws[-1])):
                     diverged_at = step
                     break
 
         n = len(t_s)
-        series = {"t": t_s, "sv": sv_s, "loss": loss_s, "mode_strength": proj_s}
+        series = {"t": t_s, "sv": sv_s, "loss": loss_s, "mode_strength": proj_s, "alignment": align_s}
         pred_out = dict(prediction)
         pred_out["sv"] = prediction["sv"][:n]
         pred_out["t"] = prediction["t"][:n]
@@ -310,7 +376,14 @@ class DeepLinear(Simulation):
         reached = [h for h in half_meas if h is not None]
         prefix = all(h is not None for h in half_meas[: len(reached)])  # the largest modes came first
         in_order = prefix and all(b >= a for a, b in zip(reached, reached[1:]))
+        onset = np.nonzero(u_emp[:, 0] >= 0.1 * lam[0])[0]
+        balance = [Ws[l + 1].T @ Ws[l + 1] - Ws[l] @ Ws[l].T for l in range(L - 1)]
+        scale = max(float(np.sum(w**2)) for w in Ws)
         metrics: dict[str, Any] = {
+            "layer_sq_norm": float(np.mean([np.sum(w**2) for w in Ws])),
+            "onset_alignment": align_s[int(onset[0])] if len(onset) else None,
+            "balance_drift": max((float(np.linalg.norm(b - b0)) for b, b0 in zip(balance, balance0)),
+                                 default=0.0) / scale,
             "half_times": half_meas,
             "half_time_rel_dev": rel_dev,
             "top_half_time": half_meas[0],
@@ -361,6 +434,12 @@ class DeepLinear(Simulation):
         modes = list(range(d)) if d <= 3 else sorted({0, (d - 1) // 2, d - 1})
         idx = sample_indices(n, 200)
         lam_sorted = sorted(params["target_sv"], reverse=True)
+        if isinstance(data, Result):
+            caption = data.verdict
+        elif n:
+            caption = f"t = {t[-1]:.3g} of {pred.get('t', [0])[-1]:.3g}: modes switch on largest first"
+        else:
+            caption = "starting..."
         p1 = Panel("singular values: GD vs Saxe's ODE", xlabel="t = lr*step", ylabel="sigma_i")
         pred_sv = pred.get("sv") or []
         pred_t = pred.get("t") or []
@@ -371,6 +450,8 @@ class DeepLinear(Simulation):
                 m = len(pred_t) if isinstance(data, Result) else min(max(n, 1), len(pred_t))
                 jj = sample_indices(m, 200)
                 p1.lines.append(Line(f"{lam_sorted[i]:g} ODE", [pred_t[j] for j in jj], [pred_sv[j][i] for j in jj], "theory"))
+        if params.get("init") == "random":
+            return Chart([p1, self._alignment_panel(data, t, idx)], caption)
         p2 = Panel("loss: GD vs mode ODE", xlabel="t = lr*step", ylabel="loss", ylog=True)
         if n:
             p2.lines.append(Line("GD loss", [t[j] for j in idx], [max(s["loss"][j], 1e-12) for j in idx], "measured"))
@@ -379,12 +460,33 @@ class DeepLinear(Simulation):
             m = len(pt) if isinstance(data, Result) else max(n, 1)
             jj = sample_indices(min(m, len(pt)), 200)
             p2.lines.append(Line("ODE loss", [pt[j] for j in jj], [max(pl[j], 1e-12) for j in jj], "theory"))
-        if isinstance(data, Result):
-            caption = data.verdict
-        elif n:
-            caption = f"t = {t[-1]:.3g} of {pred.get('t', [0])[-1]:.3g}: modes switch on largest first"
-        else:
-            caption = "starting..."
         return Chart([p1, p2], caption)
+
+    @staticmethod
+    def _alignment_panel(data: Frame | Result, t: list[float], idx: list[int]) -> Panel:
+        """Random init: the loss (as a fraction of its start) beside the first layer's alignment with
+        the target's top input direction, both on [0, 1]: alignment comes first, silently."""
+        s, pred = data.series, data.prediction or {}
+        p2 = Panel("silent alignment: loss vs W1 direction", xlabel="t = lr*step (log)", ylabel="fraction",
+                   ylim=(0.0, 1.05), xlog=True)
+        # a log time axis, sampled evenly in log t: the early phase gets its share of the width
+        positive = [j for j in range(len(t)) if t[j] > 0]
+        if positive:
+            marks = np.geomspace(t[positive[0]], t[-1], 120)
+            idx = sorted({positive[0] + int(k) for k in np.searchsorted(np.asarray(t)[positive], marks)
+                          if positive[0] + int(k) < len(t)})
+        loss = s.get("loss") or []
+        if t and loss:
+            l0 = loss[0] or 1.0
+            p2.lines.append(Line("loss/L0 GD", [t[j] for j in idx], [loss[j] / l0 for j in idx], "measured"))
+        if pred.get("loss"):
+            pt, pl = pred["t"], pred["loss"]
+            m = len(pt) if isinstance(data, Result) else max(len(t), 1)
+            jj = [j for j in sample_indices(min(m, len(pt)), 120) if pt[j] > 0]
+            p2.lines.append(Line("loss/L0 ODE", [pt[j] for j in jj], [pl[j] / (pl[0] or 1.0) for j in jj], "theory"))
+        align = s.get("alignment") or []
+        if t and len(align) == len(t):
+            p2.lines.append(Line("cos2(W1,v1)", [t[j] for j in idx], [align[j] for j in idx], "measured"))
+        return p2
 
 

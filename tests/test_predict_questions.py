@@ -34,6 +34,17 @@ def harmonic(k: int) -> float:
     return sum(1.0 / j for j in range(1, k + 1))
 
 
+def silent_alignment(p: dict[str, Any]) -> float:
+    """Depth 2, small random start, linear early flow: mode i's common part grows as e^(lambda_i t),
+    starting at power u0/2 on average; the top mode reaches 10% of lambda_1 at
+    t* = ln(0.1 lambda_1 / (u0/2)) / (2 lambda_1). A random overlap of about 1/d per mode times the
+    power ratio e^(-2 (lambda_1 - lambda_j) t*) is what keeps W_1's top direction off v_1."""
+    lam = sorted(p["target_sv"], reverse=True)
+    t_star = math.log(0.1 * lam[0] / (p["init_scale"] / 2)) / (2 * lam[0])
+    off = sum(math.exp(-2 * (lam[0] - lj) * t_star) for lj in lam[1:]) / len(lam)
+    return 1.0 - off
+
+
 # question id -> the theory's value, from the resolved parameters (defaults filled in)
 THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
     # stationary variance of the discrete Langevin recursion: T / (k (1 - eta k / 2))
@@ -65,6 +76,9 @@ THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
     "predict-fourier-share": lambda p: 1.0,
     # eigenlearning, ridgeless: excess risk ~ n^-min(r, 2(1+a)), the target's exponent r
     "predict-kernel-target-exponent": lambda p: min(p["target_exponent"], 2 * (1 + p["exponent"])),
+    # balanced layers (conserved W_{l+1}^T W_{l+1} - W_l W_l^T ~ 0) carry lambda^(1/L) each
+    "predict-layer-norms": lambda p: sum(lam ** (2 / p["depth"]) for lam in p["target_sv"]),
+    "predict-silent-alignment": lambda p: silent_alignment(p),
 }
 
 # question id -> plausible wrong answers (the misconceptions its explanation names), each of
@@ -94,6 +108,13 @@ WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
         1 - (p["samples"] // 2) / p["max_features"] + p["noise"] ** 2,  # no variance factor
     ],
     "predict-fourier-share": lambda p: [harmonic((p["p"] - 1) // 2) / ((p["p"] - 1) // 2)],  # random weights: H_K/K
+    "predict-layer-norms": lambda p: [
+        sum(p["target_sv"]),  # the depth-2 split
+        sum(lam**2 for lam in p["target_sv"]),  # the whole target in one layer
+        sum(p["target_sv"]) / p["depth"],  # the product's strength split evenly
+        sum(lam ** (1 / p["depth"]) for lam in p["target_sv"]),  # singular values, not their squares
+    ],
+    "predict-silent-alignment": lambda p: [0.3],  # "it aligns as the loss falls"
     "predict-kernel-target-exponent": lambda p: [
         p["exponent"],  # the spectrum's exponent (right only for the isotropic target)
         1 + p["target_exponent"],  # how fast the coefficients fall
@@ -179,3 +200,21 @@ def test_question_names_what_its_run_reports(qid):
         assert shown is not None, f"{qid}: the run reports no {q.predict.theory}"
         assert graded_right(q, float(shown), THEORY[qid](params)), (
             f"{qid}: the theory shown ({shown:.4g}) disagrees with the explanation's ({THEORY[qid](params):.4g})")
+
+
+# questions whose grading is also checked over seeds 0-4 (cheap runs: a few seconds each in all)
+OVER_SEEDS = ["predict-kernel-target-exponent", "predict-layer-norms", "predict-silent-alignment"]
+
+
+@pytest.mark.parametrize("qid", OVER_SEEDS)
+@pytest.mark.parametrize("seed", range(5))
+def test_theory_is_graded_right_over_seeds(qid, seed):
+    q = PREDICT[qid][1]
+    sim = get(q.predict.sim)
+    result = run_to_end(sim, q.predict.overrides, seed)
+    assert not result.diverged
+    value = float(result.metrics[q.predict.metric])
+    params = sim.resolve(q.predict.overrides)
+    assert graded_right(q, THEORY[qid](params), value), f"{qid}, seed {seed}: theory vs measured {value:.4g}"
+    for wrong in WRONG.get(qid, lambda p: [])(params):
+        assert not graded_right(q, wrong, value), f"{qid}, seed {seed}: the wrong answer {wrong:.4g} is graded right"

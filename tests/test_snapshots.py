@@ -59,7 +59,12 @@ from lmtui.core.course import load_course  # noqa: E402
 from conftest import REPO  # noqa: E402
 from figures_support import current_pane, open_figure, run_tiny  # noqa: E402
 
-FIGURES = [(c.id, str(f)) for c in load_course(REPO / "content").chapters for f in c.figures]
+# each figure once, in the first chapter that shows it (a simulation shown twice draws the same pane)
+_FIRST: dict[str, tuple[str, str]] = {}
+for _chapter in load_course(REPO / "content").chapters:
+    for _figure in _chapter.figures:
+        _FIRST.setdefault(str(_figure), (_chapter.id, str(_figure)))
+FIGURES = list(_FIRST.values())
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

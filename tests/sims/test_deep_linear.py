@@ -106,3 +106,50 @@ def test_first_frame_and_charts():
         assert len(panel.lines) <= 6
         for line in panel.lines:
             assert 0 < len(line.x) == len(line.y) <= 200
+
+
+@pytest.mark.parametrize("ov", [{}, {"depth": 3}, {"init": "random"}, {"init": "random", "depth": 3}])
+def test_balanced_layers_share_each_singular_value(ov):
+    """The conserved W_{l+1}^T W_{l+1} - W_l W_l^T is ~0 from a small or balanced start, so at
+    convergence every layer carries lambda_i^(1/L): ||W_l||_F^2 = sum_i lambda_i^(2/L)."""
+    r = run_to_end(get("deep_linear"), ov)
+    depth = ov.get("depth", 2)
+    lam = np.array([6.0, 4.0, 3.0, 2.0, 1.0, 0.5])
+    assert r.prediction["layer_sq_norm"] == pytest.approx(np.sum(lam ** (2 / depth)))
+    assert r.metrics["layer_sq_norm"] == pytest.approx(np.sum(lam ** (2 / depth)), rel=0.01)
+    assert r.metrics["balance_drift"] < 1e-3  # conserved by the flow; GD's drift is O(lr^2) per step
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_silent_alignment_matches_the_linear_phase(seed):
+    """Depth 2 from a small random start: the first layer has turned to the target's top input
+    direction before the loss has moved (the top mode at 10%), as the linear early flow predicts."""
+    r = run_to_end(get("deep_linear"), {"init": "random"}, seed=seed)
+    measured, predicted = r.metrics["onset_alignment"], r.prediction["onset_alignment"]
+    assert measured > 0.95
+    assert abs(measured - predicted) < 0.01
+    r = run_to_end(get("deep_linear"), {"init": "random", "init_scale": 0.01}, seed=seed)
+    assert abs(r.metrics["onset_alignment"] - r.prediction["onset_alignment"]) < 0.03
+    assert len(r.series["alignment"]) == len(r.series["t"])
+
+
+def test_alignment_needs_a_small_start():
+    """A larger start leaves less time before the loss moves: the alignment at onset is lower on average."""
+    small = [run_to_end(get("deep_linear"), {"init": "random"}, seed=s).metrics["onset_alignment"] for s in range(3)]
+    large = [run_to_end(get("deep_linear"), {"init": "random", "init_scale": 0.2}, seed=s).metrics["onset_alignment"]
+             for s in range(3)]
+    assert np.mean(large) < np.mean(small) - 0.2
+
+
+def test_random_init_chart_shows_the_alignment_panel():
+    sim = get("deep_linear")
+    r = run_to_end(sim, {"init": "random"})
+    chart = sim.chart(r, r.params)
+    panel = chart.panels[1]
+    assert panel.xlog and "alignment" in panel.title
+    labels = [ln.label for ln in panel.lines]
+    assert labels == ["loss/L0 GD", "loss/L0 ODE", "cos2(W1,v1)"]
+    for line in panel.lines:
+        assert all(x > 0 for x in line.x) and all(-1e-9 <= y <= 1.05 for y in line.y)
+    aligned = sim.chart(run_to_end(sim, {"target_sv": "6,3"}), sim.resolve({"target_sv": "6,3"}))
+    assert aligned.panels[1].ylog  # the aligned init keeps the loss panel
