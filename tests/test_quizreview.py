@@ -48,20 +48,21 @@ def test_surface_cues_are_flagged(capsys):
     """Each right choice of the fixture gives itself away by a surface rule of a test-wise learner."""
     root = FIXTURES / "surfacecues"
     kinds = sorted({t.kind for t in review(load_course(root))})
-    assert kinds == ["concedes", "elaborated", "equation", "prompt-words", "symbols"]
+    assert kinds == ["concedes", "convergence", "elaborated", "equation", "prompt-words", "symbols"]
     assert check_main(str(root)) == 0  # warnings only
     out = capsys.readouterr().out
     assert "warning: the choice with the most clauses (commas, semicolons, 'which', 'while', ...) is right in 9 of the 9" in out
     assert "warning: the choice with the most symbols and digits is right in 9 of the 9" in out
     assert "warning: the choice with the most words shared with the prompt is right in 8 of the 9" in out
+    assert "warning: the choice with the most words shared with the other choices is right in 8 of the 8" in out
     assert "01-cues.quiz.toml:57: warning: question 'only-equation': only the right choice holds an equation" in out
     assert "01-cues.quiz.toml:64: warning: question 'honest': asks for an honest reply and only the right choice concedes" in out
     assert check_main(str(root), strict=True) == 1
 
 
 def test_surface_cues_at_chance_are_not_flagged(tmp_path):
-    """The same quiz with each right answer moved to a plain choice (and the equation and the
-    concession shared with a wrong choice) trips none of the cues."""
+    """The same quiz with each right answer moved to a plain choice or to one of the variations (and
+    the equation and the concession shared with a wrong choice) trips none of the cues."""
     root = tmp_path / "course"
     shutil.copytree(FIXTURES / "surfacecues", root)
     quiz = root / "01-cues.quiz.toml"
@@ -70,13 +71,18 @@ def test_surface_cues_at_chance_are_not_flagged(tmp_path):
     for block in text.split("[[question]]")[1:]:
         choices = tomllib.loads("[[question]]" + block)["question"][0]["choices"]
         plain = [i for i, c in enumerate(choices) if c.startswith("Another plain reply")]
-        moved.append(re.sub(r"answer = \d", f"answer = {plain[0] + 1}", block) if plain else block)
+        if plain:
+            block = re.sub(r"answer = \d", f"answer = {plain[0] + 1}", block)
+        elif "palette" in block:  # a variation, not the choice the others vary
+            hub = int(re.search(r"answer = (\d)", block).group(1))
+            block = re.sub(r"answer = \d", f"answer = {hub % 4 + 1}", block)
+        moved.append(block)
     text = "[[question]]".join([""] + moved)
     text = text.replace('"Somewhere to the left"', '"Somewhere with x < 0"')
     text = text.replace('"The skeptic has misread the evidence"', '"The skeptic has a point, but not yet about large models"')
     quiz.write_text(text, encoding="utf-8")
     kinds = {t.kind for t in review(load_course(root))}
-    assert not kinds & {"concedes", "elaborated", "equation", "prompt-words", "symbols"}, kinds
+    assert not kinds & {"concedes", "convergence", "elaborated", "equation", "prompt-words", "symbols"}, kinds
 
 
 def test_cue_rates_count_only_where_a_cue_picks():

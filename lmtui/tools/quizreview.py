@@ -14,10 +14,11 @@ The tells:
 - *equation*: the right choice is the only one holding an equation or a relation (=, ∝, ≈, <, ...);
 - *concedes*: on an "honest reply" question, the right choice is the only one that concedes a limit
   ("not yet", "but", "only", ...);
-- *elaborated*, *symbols*, *prompt-words*: the choice with the most clauses (commas, semicolons,
-  colons, "which", "while", ...), the most symbols and digits, or the most words shared with the
-  prompt is right too often (in more than ``MAX_CUE_SHARE`` of the four-choice questions where one
-  choice has strictly the most).
+- *elaborated*, *symbols*, *prompt-words*, *convergence*: the choice with the most clauses (commas,
+  semicolons, colons, "which", "while", ...), the most symbols and digits, the most words shared with
+  the prompt, or the most words shared with the other choices (the one the wrong choices are
+  variations of) is right too often (in more than ``MAX_CUE_SHARE`` of the four-choice questions
+  where one choice has strictly the most).
 
 Each surface cue is a function from a question to the choice it picks (or None where it picks
 none): `CUES`, also used by ``scripts/testwise.py`` to play the test-wise learner.
@@ -60,7 +61,7 @@ _SPACE_PUNCT = re.compile(r"[\s.,;:!?'\"()\[\]-]+")
 class Tell:
     path: Path
     line: int
-    kind: str  # position | longest | duplicate | wording | equation | concedes | elaborated | symbols | prompt-words
+    kind: str  # position | longest | duplicate | wording | equation | concedes | elaborated | symbols | prompt-words | convergence
     message: str
 
 
@@ -164,6 +165,12 @@ def pick_prompt_words(q: Question) -> int | None:
     return _unique_max([len(_content_words(c) & asked) for c in q.choices])
 
 
+def pick_convergence(q: Question) -> int | None:
+    """The choice the others are variations of: most words shared with the other choices."""
+    words = [_content_words(c) for c in q.choices]
+    return _unique_max([sum(len(w & other) for j, other in enumerate(words) if j != i) for i, w in enumerate(words)])
+
+
 # cue name -> the choice (0-based) a test-wise reader picks by it, or None where it picks none
 CUES: dict[str, Callable[[Question], int | None]] = {
     "equation": pick_equation,
@@ -172,8 +179,9 @@ CUES: dict[str, Callable[[Question], int | None]] = {
     "longest": pick_longest,
     "concedes": pick_concedes,
     "prompt-words": pick_prompt_words,
+    "convergence": pick_convergence,
 }
-RATE_CUES = ("elaborated", "symbols", "prompt-words")  # judged course-wide; equation and concedes per question
+RATE_CUES = ("elaborated", "symbols", "prompt-words", "convergence")  # judged course-wide; equation and concedes per question
 
 
 @dataclass(frozen=True)
@@ -251,6 +259,7 @@ _CUE_TEXT = {
     "elaborated": "the most clauses (commas, semicolons, 'which', 'while', ...)",
     "symbols": "the most symbols and digits",
     "prompt-words": "the most words shared with the prompt",
+    "convergence": "the most words shared with the other choices",
 }
 
 
