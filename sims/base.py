@@ -306,6 +306,28 @@ class Simulation(ABC):
     def check(cls, values: dict[str, Any]) -> None:
         """Cross-parameter checks (e.g. n_min < n_max). Raise ParamError. Override as needed."""
 
+    # -- cost -------------------------------------------------------------------------------
+    # What a run costs, before it starts: seconds = base + per_iteration * iterations + per_flop *
+    # flops, with (iterations, flops) counted from the run's loops by ``cost_terms`` and the three
+    # coefficients fitted to measured runs of this simulation (CPU seconds of one core of a 2020s
+    # laptop; scripts/cost_model.py measures and fits them, tests/sims/test_cost.py holds them to
+    # measured time).
+    cost_coefficients: ClassVar[tuple[float, float, float]] = (0.05, 2e-6, 1e-9)
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """(iterations, flops) of a run at ``params`` (resolved): the Python-level iterations of its
+        loops and the arithmetic of its array operations, counted from the loops' sizes. A run that
+        diverges stops early: this counts the whole run."""
+        return 0.0, 0.0
+
+    @classmethod
+    def estimate_seconds(cls, params: dict[str, Any]) -> float:
+        """The run's expected duration in seconds at ``params`` (resolved), from :meth:`cost_terms`."""
+        iterations, flops = cls.cost_terms(params)
+        base, per_iteration, per_flop = cls.cost_coefficients
+        return base + per_iteration * iterations + per_flop * flops
+
     # -- running ----------------------------------------------------------------------------
     @abstractmethod
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:

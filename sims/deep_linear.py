@@ -213,6 +213,23 @@ class DeepLinear(Simulation):
                 f"({min(values['target_sv']):g}), or that mode starts already learned")
 
     # ------------------------------------------------------------------------------------------
+    cost_coefficients = (0.0341, 1.14e-06, 7.74e-10)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """Per GD step, ~3L products of d x d matrices (right products, then each layer's update
+        with its left product); steps = 0 is as many as the mode ODE says (solved here, as in run)."""
+        d, L = len(params["target_sv"]), int(params["depth"])
+        steps = int(params["steps"])
+        if steps == 0:
+            lam = sorted((float(x) for x in params["target_sv"]), reverse=True)
+            u0 = float(params["init_scale"])
+            t97 = max(mode_ode(x, u0, L)[2] for x in lam)
+            factor = 1.15 if params["init"] == "aligned" else 1.6
+            steps = int(math.ceil(factor * t97 / float(params["lr"]))) if math.isfinite(t97) else MAX_AUTO_STEPS
+            steps = max(100, min(steps, MAX_AUTO_STEPS))
+        return float(steps * 3 * L), steps * 3 * L * 2.0 * d ** 3
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         t_start = time.perf_counter()
         L = int(params["depth"])

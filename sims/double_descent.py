@@ -118,6 +118,18 @@ class DoubleDescent(Simulation):
     prediction_keys = ("beta_norm2", "threshold")
     series_x = {"risk": "features"}
 
+    cost_coefficients = (0.0319, 0.000372, 1.72e-11)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """For every training set and every p = 1..D: a p x p solve (p <= n) or an n x n one with
+        its kernel (p > n), twice with a ridge; the sets go in chunks, each a loop over p."""
+        n, D, trials = int(params["samples"]), int(params["max_features"]), int(params["trials"])
+        solves = 2 if float(params["ridge"]) > 0 else 1
+        per_set = sum(min(p, n) ** 3 / 3.0 + (2.0 * n * n * p if p > n else 2.0 * p * p) for p in range(1, D + 1))
+        chunk = max(1, min(trials, CHUNK_FLOATS // max(n * D, 1)))
+        return float(math.ceil(trials / chunk) * D), trials * (solves * per_set + 2.0 * n * D * D)
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         n, D = int(params["samples"]), int(params["max_features"])
         sigma = float(params["noise"])

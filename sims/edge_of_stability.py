@@ -145,6 +145,19 @@ class EdgeOfStability(Simulation):
         Param("samples", "int", 100, "training points n (random labels, 5 classes)", min=20, max=300, step=20),
     )
 
+    cost_coefficients = (0.0, 4.57e-05, 2.32e-11)  # fitted: scripts/cost_model.py --fit
+
+    cost_hvps = 20  # Hessian-vector products of a warm-started sharpness estimate, typically
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """A gradient of the 20-w-w-5 MLP on n points per step, and ~81 sharpness estimates of
+        ~cost_hvps Hessian-vector products (each about two gradients)."""
+        steps, n, w = int(params["steps"]), int(params["samples"]), int(params["width"])
+        grad = 6.0 * n * (D_IN * w + w * w + w * CLASSES)
+        estimates = min(steps + 1, 81)
+        return float(steps + estimates * cls.cost_hvps), (steps + 2.0 * cls.cost_hvps * estimates) * grad
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         lr = float(params["lr"])
         steps = int(params["steps"])

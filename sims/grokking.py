@@ -97,6 +97,18 @@ class Grokking(Simulation):
         Param("hidden", "int", 128, "hidden units (quadratic activation)", min=8, max=256, step=2, log=True),
     )
 
+    cost_coefficients = (0.0115, 5e-05, 1.53e-11)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """Per AdamW step, the forward and backward products of the n_tr training pairs through the
+        hidden x p readout (and the one-hot input layer); at each recorded step, all p^2 pairs."""
+        p, hid, steps = int(params["p"]), int(params["hidden"]), int(params["steps"])
+        n_tr = min(max(int(round(float(params["train_frac"]) * p * p)), 1), p * p - 1)
+        records = len(record_steps(steps))
+        return float(steps), steps * (6.0 * n_tr * hid * p + 8.0 * n_tr * hid + 12.0 * 3 * p * hid) + \
+            records * 4.0 * p * p * hid * p
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         p = int(params["p"])
         frac = float(params["train_frac"])

@@ -108,6 +108,15 @@ class ImplicitRegularization(Simulation):
             )
 
     # ------------------------------------------------------------------------------------------
+    cost_coefficients = (0.0186, 3.88e-07, 0.0)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """round(T/h) scalar GD steps for every step size h (plain Python), and the flows' ODE solves."""
+        horizon = float(params["horizon"])
+        steps = sum(max(1, int(round(horizon / float(h)))) for h in set(params["step_sizes"]))
+        return float(steps), 0.0
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         hs = sorted(set(float(h) for h in params["step_sizes"]))
         T = float(params["horizon"])

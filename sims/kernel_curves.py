@@ -112,6 +112,18 @@ class KernelCurves(Simulation):
         check_grid(values)
 
     # ------------------------------------------------------------------------------------
+    cost_coefficients = (0.0223, 0.000127, 2.4e-11)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """Per training set: n_max samples of M = 8 n_max modes, their n_max x n_max gram, and for
+        every n of the grid a Cholesky solve and the fitted modes (n x M)."""
+        n_max, trials = int(params["n_max"]), int(params["trials"])
+        m = 8 * n_max
+        ns = n_grid(int(params["n_min"]), n_max)
+        per_set = 2.0 * n_max * n_max * m + 4.0 * n_max * m + sum(n ** 3 / 3.0 + 4.0 * n * m for n in ns)
+        return float(trials * len(ns)), float(trials * per_set)
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         a, r = float(params["exponent"]), float(params["target_exponent"])
         ridge, noise = float(params["ridge"]), float(params["noise"])

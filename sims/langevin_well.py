@@ -186,6 +186,14 @@ class LangevinWell(Simulation):
         return pred
 
     # ------------------------------------------------------------------------------------------
+    cost_coefficients = (0.00196, 1.48e-05, 1.05e-09)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """One update of every walker per step (a gradient, noise, mean and variance: ~12 flops each)."""
+        steps, walkers = int(params["steps"]), int(params["walkers"])
+        return float(steps), 12.0 * steps * walkers
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         t_start = time.perf_counter()
         p = params

@@ -104,6 +104,15 @@ class LazyRich(Simulation):
     )
 
     # ------------------------------------------------------------------------------------------
+    cost_coefficients = (0.0012, 2.85e-05, 2.05e-10)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """Per GD step, every alpha's net on the N_TRAIN points: tanh, forward and three gradient
+        products over the m hidden units (~20 flops per unit and point)."""
+        m, steps, a = int(params["width"]), int(params["steps"]), len(params["alphas"])
+        return float(steps), steps * a * N_TRAIN * m * 20.0 + (N_GRID + N_TRAIN) * N_TRAIN * 3 * m * 2.0
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         t_start = time.perf_counter()
         alphas = np.asarray(params["alphas"], dtype=float)

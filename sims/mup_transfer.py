@@ -302,6 +302,18 @@ class MupTransfer(Simulation):
         if k_mup is not None:
             prediction["mup_best_log2_lr"] = [k_mup] * len(widths)
 
+    cost_coefficients = (0.0533, 0.0, 1.11e-11)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """For each width, parametrisation and learning rate, ``steps`` full-batch steps of the
+        one-hidden-layer net on N_DATA points (~6 flops per weight and point); then the coordinate
+        check's COORD_STEPS steps of the three-layer net at each coordinate width."""
+        steps, runs = int(params["steps"]), len(PARAMS) * len(params["log2_lrs"])
+        train = sum(runs * steps * 6.0 * N_DATA * (D_IN + D_OUT + 2) * int(w) for w in params["widths"])
+        coord = sum(len(PARAMS) * COORD_STEPS * 6.0 * N_COORD * int(w) * (int(w) + D_IN + D_OUT) for w in set(params["coord_widths"]))
+        return float(runs * steps * len(params["widths"]) + len(PARAMS) * COORD_STEPS * len(params["coord_widths"])), train + coord
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         widths = sorted(int(w) for w in params["widths"])
         ks = sorted(float(k) for k in params["log2_lrs"])

@@ -205,6 +205,16 @@ class NeuralCollapse(Simulation):
                 "a simplex ETF of C vectors needs C-1 dimensions"
             )
 
+    cost_coefficients = (0.0299, 4.53e-05, 1.03e-10)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """Per GD step, the logits and gradients of N = C x per_class points (through the ReLU MLP
+        for ``mlp``); ~100 recordings of the collapse statistics."""
+        c, n, d, steps = int(params["classes"]), int(params["classes"]) * int(params["per_class"]), int(params["dim"]), int(params["steps"])
+        weights = d * c + (MLP_IN * MLP_HIDDEN + MLP_HIDDEN * d if params["model"] == "mlp" else d)
+        return float(steps), steps * 6.0 * n * weights + 100 * (4.0 * n * d * d + 10.0 * d ** 3)
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         classes = int(params["classes"])
         steps = int(params["steps"])

@@ -131,6 +131,16 @@ class ScalingLaw(Simulation):
         check_grid(values)
 
     # ------------------------------------------------------------------------------------
+    cost_coefficients = (0.0, 0.000262, 2.08e-11)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """Per draw of the projection: the two N x N grams over M = 8 n_max latent features and a
+        blocked Cholesky with its inverse, built up to n_max (about 2 n_max^3 more)."""
+        n_max, trials = int(params["n_max"]), int(params["trials"])
+        m = 8 * n_max
+        return float(trials * len(n_grid(int(params["n_min"]), n_max))), trials * (4.0 * n_max * n_max * m + 2.0 * n_max ** 3)
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         a = float(params["exponent"])
         n_min, n_max = int(params["n_min"]), int(params["n_max"])

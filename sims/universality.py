@@ -172,6 +172,23 @@ class Universality(Simulation):
             raise ParamError(f"k: {values['k']} must be smaller than samples ({values['samples']})")
 
     # -----------------------------------------------------------------------------------------
+    cost_coefficients = (0.00998, 0.000535, 1.5e-11)  # fitted: scripts/cost_model.py --fit
+
+    @classmethod
+    def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
+        """For each width, seed and activation, the n x m features (in chunks) and their n x n gram;
+        per width, the CKA and kNN comparisons of every pair of nets (each ~n^2 log n)."""
+        import math
+
+        n, d, s = int(params["samples"]), int(params["dim"]), int(params["seeds_per_width"])
+        fams = len(params["families"].split(","))
+        widths = sorted({int(w) for w in params["widths"]})
+        features = sum(s * fams * (2.0 * n * d * m + 2.0 * n * n * m) for m in widths)
+        pairs = fams * (fams - 1) // 2 * s * s + fams * s * (s - 1) // 2
+        compare = len(widths) * (pairs + fams * s) * 10.0 * n * n * math.log2(n)
+        iterations = sum(s * fams * (1 + m // _CHUNK) for m in widths) + len(widths) * (pairs + fams * s)
+        return float(iterations), features + compare
+
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
         widths = sorted({int(w) for w in params["widths"]})
         fams = params["families"].split(",")

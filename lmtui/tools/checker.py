@@ -1,8 +1,8 @@
 """`lmtui check [DIR] [--strict]`: validate a course folder, one `file:line: message` per problem.
 
 Three layers: what the loader finds (structure, headers, quiz tables), what needs the simulations
-(a predict question's parameters are in range and its metric is one the simulation reports), and the
-quiz review (tells a test-wise learner could use; warnings, errors with --strict).
+(a predict question's parameters are in range, its run is estimated at most CHECK_LIMIT_S, and its
+metric is one the simulation reports), and the quiz review (tells a test-wise learner could use; warnings, errors with --strict).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from lmtui.core.course import Course, Problem, builtin_content_dir, load_course
+from lmtui.core.runcost import CHECK_LIMIT_S, describe
 from lmtui.core.sanitize import clean, clean_path
 from lmtui.tools.quizreview import figures, review
 
@@ -86,10 +87,12 @@ def predict_problems(course: Course) -> list[Problem]:
                 except ParamError as e:
                     out.append(Problem(path, _param_line(path, q.line, key), f"{where}: {e}"))
             try:
-                sim.resolve(p.overrides)
+                resolved = sim.resolve(p.overrides)
             except ParamError as e:
                 if "unknown parameter" not in str(e):
                     out.append(Problem(path, _param_line(path, q.line, "params"), f"{where}: {e}"))
+            else:
+                out += _cost_problems(path, q, sim, resolved)
             out += vary_problems(path, q, sim)
             reported = sim.reported_metrics()
             if p.metric not in reported:
@@ -98,6 +101,28 @@ def predict_problems(course: Course) -> list[Problem]:
             if p.theory and p.theory not in sim.reported_predictions():
                 out.append(Problem(path, q.line, f"{where}: {p.sim} reports no prediction {p.theory!r}; it reports: "
                                                  f"{', '.join(sorted(sim.reported_predictions()))}"))
+    return out
+
+
+def _cost_problems(path: Path, q, sim, resolved: dict) -> list[Problem]:
+    """The question's run, and each run its ``vary`` asks for, estimated at most CHECK_LIMIT_S."""
+    from lmtui.sims.base import ParamError
+
+    p = q.predict
+    settings = [("its run", resolved)]
+    for key, values in p.vary:
+        for value in values:
+            try:
+                settings.append((f"its run with {key} = {value}", sim.resolve({**p.overrides, key: value})))
+            except ParamError:
+                pass  # vary_problems reports it
+    out = []
+    for what, params in settings:
+        seconds = sim.estimate_seconds(params)
+        if seconds > CHECK_LIMIT_S:
+            out.append(Problem(path, _param_line(path, q.line, "params"),
+                               f"question {q.id!r}: {what} would take {describe(seconds)}; a predict question's run "
+                               f"must take at most {CHECK_LIMIT_S:g} s (the learner waits for it)"))
     return out
 
 

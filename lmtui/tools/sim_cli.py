@@ -59,6 +59,8 @@ def add_arguments(sim: argparse.ArgumentParser) -> None:
         help="override a parameter (repeatable); lists are comma lists: --set alphas=1,4,16",
     )
     run.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
+    run.add_argument("--no-limit", action="store_true",
+                     help="run even if the run is estimated to take longer than the limit (120 s)")
     mode = run.add_mutually_exclusive_group()
     for flag, what in (("json", "the result as one JSON object"), ("csv", "the series as a tidy CSV table (see below)"),
                        ("plot", "the chart as text, then the verdict")):
@@ -166,11 +168,27 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def _run(args: argparse.Namespace) -> None:
     sim = registry.get(args.name)
     params = sim.resolve(_overrides(args.overrides))
+    _within_limit(sim, params, getattr(args, "no_limit", False))
     result = _execute(sim, params, args.seed)
     printers: dict[str | None, Callable[[Simulation, dict[str, Any], Result, argparse.Namespace], None]] = {
         None: _print_summary, "json": _print_json, "csv": _print_csv, "plot": _print_plot,
     }
     printers[args.mode](sim, params, result, args)
+
+
+def _within_limit(sim: Simulation, params: dict[str, Any], no_limit: bool) -> None:
+    """ParamError if the run is estimated over the limit (``LMTUI_RUN_LIMIT`` if lower), unless
+    ``no_limit`` (which the limit of a served room does not give way to)."""
+    from lmtui.core.runcost import CLI_LIMIT_S, describe, run_limit
+    from lmtui.sims.base import ParamError
+
+    seconds = sim.estimate_seconds(params)
+    room = run_limit()
+    limit = CLI_LIMIT_S if room is None else min(room, CLI_LIMIT_S)
+    if seconds > limit and (not no_limit or room is not None):
+        hint = "" if room is not None else ", or --no-limit to run it anyway"
+        raise ParamError(f"this run would take {describe(seconds)}, over the limit of {limit:g} s: choose "
+                         f"smaller settings{hint}")
 
 
 def _execute(sim: Simulation, params: dict[str, Any], seed: int) -> Result:
