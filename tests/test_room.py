@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import sqlite3
 
 import pytest
 
@@ -19,12 +18,13 @@ from lmtui.core.room import Room, histogram
 
 from room_support import learner_session, room_course
 
-LEARNERS = (("Ada", "2", "1.9"), ("Bob", "1", "2.5"), ("Cy", "2", "40"), ("Dee", None, None))
+LEARNERS = (("Ada", "2", "1.9"), ("Bob", "1", "2.5 +- 0.5"), ("Cy", "2", "40"), ("Dee", None, None))
 
 
 @pytest.fixture(scope="module")
 def made_room(tmp_path_factory):
-    """Four learners through the app: Ada (right, predicts 1.9), Bob (wrong, 2.5), Cy (right, 40),
+    """Four learners through the app: Ada (right, predicts 1.9), Bob (wrong, 2.5 with a range of
+    +-0.5), Cy (right, 40),
     Dee (in the quiz, nothing answered); and Mallory's store, damaged."""
     base = tmp_path_factory.mktemp("room")
     course = room_course(base)
@@ -105,18 +105,14 @@ def test_only_changed_stores_are_read_again(made_room, tmp_path):
     assert room.refresh() is True and "Mallory" not in room.unreadable
 
 
-def test_ranges_are_read_when_the_store_keeps_them(made_room, tmp_path):
+def test_a_range_given_with_the_prediction_is_read(made_room, tmp_path):
     course, learners = copy_room(made_room, tmp_path)
-    db = sqlite3.connect(learners / "Ada" / DB_NAME)
-    with db:
-        db.execute("ALTER TABLE prediction ADD COLUMN low REAL")
-        db.execute("ALTER TABLE prediction ADD COLUMN high REAL")
-        db.execute("UPDATE prediction SET low = 1.5, high = 2.2")
-    db.close()
     room = open_room(course, learners)
     questions = dict(((c, q.id), q) for c, q in room.questions())
-    ada = next(g for g in room.predict_spread("second", questions[("second", "slope")]).guesses if g.learner == "Ada")
-    assert (ada.value, ada.low, ada.high) == (1.9, 1.5, 2.2)
+    spread = room.predict_spread("second", questions[("second", "slope")])
+    bob = next(g for g in spread.guesses if g.learner == "Bob")
+    assert (bob.value, bob.low, bob.high) == (2.5, 2.0, 3.0)
+    assert spread.ranged == 1 and spread.ranges_holding(2.0) == 1 and spread.ranges_holding(3.5) == 0
 
 
 def test_a_folder_that_goes_away_is_said_and_the_room_goes_on(made_room, tmp_path):
@@ -172,7 +168,7 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         spread = app.screen.query_one(SpreadView)
         assert spread.key == "second/slope"
         text = screen_text(app)
-        assert "3 of 4 predicted" in text and "# predictions" in text and "the room's predictions" in text
+        assert "3 of 4 predicted (1 with a range)" in text and "# predictions" in text and "the room's predictions" in text
         assert "Measured" not in text and "measured" not in text  # nothing given away before reveal
         await pilot.press("r")
         await wait_for_workers(app)
@@ -180,7 +176,7 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         text = screen_text(app)
         assert "o measured 2.002" in text and "theory 2" in text  # drawn on the histogram
         verdict = str(spread.query_one("#verdict").content)
-        assert verdict == "Measured 2.002, theory 2: 1 of 3 within tolerance (33%)."
+        assert verdict == "Measured 2.002, theory 2: 1 of 3 within tolerance (33%). 1 of 1 ranges hold it."
         assert "error at time T" in text  # the simulation's own chart beside it
 
 

@@ -105,6 +105,16 @@ class PredictSpread:
     def values(self) -> list[float]:
         return [g.value for g in self.guesses if g.value is not None]
 
+    @property
+    def ranged(self) -> int:
+        """How many gave a range with their number."""
+        return sum(g.low is not None and g.high is not None for g in self.guesses)
+
+    def ranges_holding(self, measured: float | None) -> int:
+        """How many ranges hold ``measured``."""
+        return 0 if measured is None else sum(
+            g.low is not None and g.high is not None and g.low <= measured <= g.high for g in self.guesses)
+
     def choice_counts(self) -> list[int]:
         counts = [0] * len(self.question.choices)
         for g in self.guesses:

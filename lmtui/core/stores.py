@@ -29,8 +29,8 @@ HOME_LAYOUT = Path(".local") / "share" / "lmtui"  # the platform data folder und
 # lmtui yet) reads the same, without its review cards.
 OLDEST_READABLE = 2
 
-# Optional per-prediction range columns (low, high), read when the store has them.
-RANGE_COLUMNS = (("low", "high"), ("range_low", "range_high"))
+# A numeric prediction's optional range (schema 3 on; an older store readable here has none).
+RANGE_COLUMNS = ("range_low", "range_high")
 
 
 class Unreadable(Exception):
@@ -147,7 +147,7 @@ def _read_store(path: Path, course_key: str) -> StoreData:
                 _text(choice, "answer.choice"), _flag(correct, "answer.correct"), _text(fingerprint, "answer.fingerprint"),
                 _time(at, "answer.answered_at"), _time(last_at, "answer.last_at", optional=True))
         columns = {r[1] for r in conn.execute("PRAGMA table_info(prediction)")}
-        low, high = next(((lo, hi) for lo, hi in RANGE_COLUMNS if lo in columns and hi in columns), ("NULL", "NULL"))
+        low, high = RANGE_COLUMNS if set(RANGE_COLUMNS) <= columns else ("NULL", "NULL")
         for chapter, question, fingerprint, correct, at, measured_at, value, choice, measured, lo, hi in conn.execute(
                 "SELECT chapter, question, fingerprint, correct, predicted_at, measured_at, value, choice, measured, "
                 f"{low}, {high} FROM prediction WHERE course=?", (course_key,)):

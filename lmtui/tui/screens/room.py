@@ -176,7 +176,8 @@ class SpreadView(SimRunner, Vertical):
         else:
             spread = room.predict_spread(chapter_id, q)
             params = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in spec.params) or "its defaults"
-            info = f"{spread.predicted} of {spread.learners} predicted  ·  right if {spec.tolerance_text()}"
+            ranged = f" ({spread.ranged} with a range)" if spread.ranged else ""
+            info = f"{spread.predicted} of {spread.learners} predicted{ranged}  ·  right if {spec.tolerance_text()}"
             rows = [(f"{i + 1} {choice}", n) for i, (choice, n) in enumerate(zip(q.choices, spread.choice_counts()))]
             mark = spec.bin_of(measured) - 1 if revealed and measured is not None and q.choices else None
             if not revealed:
@@ -191,8 +192,9 @@ class SpreadView(SimRunner, Vertical):
                 n = spread.within(measured)
                 share = f" ({n / spread.predicted:.0%})" if spread.predicted else ""
                 theory_text = f", theory {theory:.4g}" if theory is not None else ""
+                held = f" {spread.ranges_holding(measured)} of {spread.ranged} ranges hold it." if spread.ranged else ""
                 verdict = (f"Measured {measured:.4g}{(' ' + spec.unit) if spec.unit else ''}{theory_text}: "
-                           f"{n} of {spread.predicted} within tolerance{share}.")
+                           f"{n} of {spread.predicted} within tolerance{share}.{held}")
         self._text("info", app.plain(info))  # type: ignore[attr-defined]
         self._text("verdict", app.plain(verdict))  # type: ignore[attr-defined]
         if numeric:
