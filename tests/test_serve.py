@@ -208,7 +208,7 @@ def test_serving_from_the_project_folder_runs_the_installed_app(tmp_path):
 
     source = tmp_path / "source"  # a copy: building in the repository would leave build/ there
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", "__pycache__", "build", "*.egg-info", ".pytest_cache", "tests", "docs"))
+        ".git", ".venv", "__pycache__", "build", "*.egg-info", ".pytest_cache", "tests", "docs"))
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
                    check=True, capture_output=True, timeout=300)
@@ -220,9 +220,11 @@ def test_serving_from_the_project_folder_runs_the_installed_app(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", site,
                     *map(str, wheels.glob("*.whl"))], check=True, capture_output=True, timeout=300)
     # the dependencies come from this environment, as plain path entries: its .pth files (the
-    # editable install of lmtui) are not processed
+    # editable install of lmtui) are not processed. Every site folder counts: a virtualenv made
+    # with --system-site-packages has the dependencies in its base's folder.
+    folders = dict.fromkeys([sysconfig.get_paths()["purelib"], *(p for p in sys.path if p.endswith("-packages"))])
     (venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" /
-     "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+     "deps.pth").write_text("".join(f + "\n" for f in folders))
 
     async def visit(url: str) -> str:
         async with Visitor(url) as visitor:
