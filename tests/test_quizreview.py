@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import tomllib
@@ -11,7 +12,7 @@ from lmtui.tools.checker import check_main
 from lmtui.core.course import load_course
 from lmtui.tools.quizreview import cue_rates, figures, review
 
-from conftest import FIXTURES
+from conftest import FIXTURES, REPO
 
 
 def test_telltale_quiz_is_flagged(capsys):
@@ -90,3 +91,14 @@ def test_cue_rates_count_only_where_a_cue_picks():
     assert (rates["equation"].applies, rates["equation"].hits) == (1, 1)
     assert (rates["longest"].applies, rates["longest"].hits) == (10, 0)
     assert (rates["concedes"].applies, rates["concedes"].hits) == (1, 1)
+
+
+def test_testwise_script_scores_the_fixture(capsys):
+    """scripts/testwise.py plays the cues on a course: the fixture falls to every rule it was built for."""
+    spec = importlib.util.spec_from_file_location("testwise", REPO / "scripts" / "testwise.py")
+    testwise = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(testwise)
+    assert testwise.main([str(FIXTURES / "surfacecues")]) == 0
+    rows = {line.split()[0]: line.split()[1:4] for line in capsys.readouterr().out.splitlines()[2:9]}
+    assert rows["elaborated"] == ["9", "9", "100%"] and rows["convergence"] == ["8", "8", "100%"]
+    assert rows["longest"] == ["10", "0", "0%"]
