@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from lmtui.core.course import Question, load_course
+from lmtui.core.review import REVIEW_SEEDS
 from lmtui.sims.base import Result, run_to_end
 from lmtui.sims.registry import NAMES, get
 
@@ -218,3 +219,31 @@ def test_theory_is_graded_right_over_seeds(qid, seed):
     assert graded_right(q, THEORY[qid](params), value), f"{qid}, seed {seed}: theory vs measured {value:.4g}"
     for wrong in WRONG.get(qid, lambda p: [])(params):
         assert not graded_right(q, wrong, value), f"{qid}, seed {seed}: the wrong answer {wrong:.4g} is graded right"
+
+
+# A review runs a predict question at another setting its ``vary`` allows, with a seed of 0-4
+# (lmtui.core.review): the theory, worked out here at that setting, must be graded right there too,
+# and the misconceptions wrong. One test per setting and seed (each one run of the simulation).
+NO_VARY: set[str] = set()  # questions whose theory allows no other setting (none so far)
+VARIED = [(qid, n) for qid in sorted(PREDICT) for n in range(len(PREDICT[qid][1].predict.settings()))]
+
+
+def test_every_predict_question_varies_where_the_theory_allows():
+    assert {qid for qid, (_c, q) in PREDICT.items() if not q.predict.settings()} == NO_VARY
+
+
+@pytest.mark.parametrize("seed", REVIEW_SEEDS)
+@pytest.mark.parametrize(("qid", "n"), VARIED)
+def test_theory_is_graded_right_at_every_review_setting(qid, n, seed):
+    q = PREDICT[qid][1]
+    setting = q.predict.settings()[n]
+    sim = get(q.predict.sim)
+    result = run_to_end(sim, setting, seed)
+    assert not result.diverged, f"{qid} at {setting}, seed {seed}: diverged"
+    value = result.metrics.get(q.predict.metric)
+    assert value is not None and math.isfinite(value), f"{qid} at {setting}, seed {seed}: {q.predict.metric} = {value!r}"
+    params = sim.resolve(setting)
+    theory = THEORY[qid](params)
+    assert graded_right(q, theory, value), f"{qid} at {setting}, seed {seed}: theory {theory:.4g}, measured {value:.4g}"
+    for wrong in WRONG.get(qid, lambda p: [])(params):
+        assert not graded_right(q, wrong, value), f"{qid} at {setting}, seed {seed}: wrong {wrong:.4g} graded right"
