@@ -1,0 +1,194 @@
+"""How many learners' stores `lmtui room` follows at once, and what following them costs.
+
+For each room size (default 30 and 200 learners) it makes that many stores under a temporary
+folder with the app's own record (answers, a prediction with and without a range, a place in the
+course; the built-in course), then measures:
+
+* the model (lmtui.core.room.Room.refresh): the first read of every store; a refresh when nothing
+  changed (only stat calls); a refresh after 10% and after all of the stores were written;
+* the whole `lmtui room DIR` process in a pseudo-terminal (80x24), by its CPU time from psutil and
+  the bytes it writes: while the room is idle, and while the learners work (each learner's store
+  written every 10 s on average, by this script, as the app writes it).
+
+Figures are medians over --repeat runs. Run on a quiet machine for absolute numbers:
+
+    python scripts/bench_room.py [--learners 30 200] [--repeat 5] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import random
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+
+def make_room(root: Path, n: int, seed: int = 0) -> list[tuple[str, Path]]:
+    from lmtui.core.course import load_course
+    from lmtui.core.progress import ProgressStore
+    from lmtui.core.record import LearnerRecord
+
+    course = load_course(None)
+    rng = random.Random(seed)
+    chapters = [c for c in course.chapters if c.quiz]
+    out = []
+    for i in range(n):
+        name = f"learner{i:03d}"
+        store = ProgressStore(root / name)
+        record = LearnerRecord(course, store)
+        for chapter in rng.sample(chapters, k=min(3, len(chapters))):
+            record.mark_read(chapter.id)
+            for q in chapter.quiz:
+                if q.predict is None and q.choices:
+                    record.answer(chapter, q, rng.randint(1, len(q.choices)))
+                elif q.predict is not None and not q.choices:
+                    value = rng.lognormvariate(0, 1)
+                    if rng.random() < 0.5:
+                        record.predict(chapter, q, value=value, low=value * 0.8, high=value * 1.2)
+                    else:
+                        record.predict(chapter, q, value=value)
+            record.set_place(chapter.id, page=0, view=rng.choice(("text", "figure", "quiz")))
+        store.close()
+        out.append((name, root / name))
+    return out
+
+
+CHAPTERS: list[str] = []
+
+
+def touch(folder: Path, rng: random.Random) -> None:
+    """One learner's action as the app writes it: a move to a chapter and view (the room's pace
+    panel shows it when the counts change)."""
+    from lmtui.core.progress import ProgressStore
+
+    if not CHAPTERS:
+        from lmtui.core.course import load_course
+
+        CHAPTERS.extend(c.id for c in load_course(None).chapters)
+    store = ProgressStore(folder)
+    chapter = rng.choice(CHAPTERS)
+    store.set_state("last_chapter", chapter)
+    store.set_state(f"view:{chapter}", rng.choice(("text", "figure", "quiz")))
+    store.close()
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.1f} ms"
+
+
+def bench_model(root: Path, stores: list[tuple[str, Path]], repeat: int) -> dict[str, list[float]]:
+    from lmtui.core.course import load_course
+    from lmtui.core.room import Room
+
+    course = load_course(None)
+    rng = random.Random(1)
+    out: dict[str, list[float]] = {"first read": [], "nothing changed": [], "10% changed": [], "all changed": []}
+    for _ in range(repeat):
+        room = Room(root, course, "builtin")
+        t = time.perf_counter()
+        room.refresh()
+        out["first read"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        room.refresh()
+        out["nothing changed"].append(time.perf_counter() - t)
+        for share, key in ((0.1, "10% changed"), (1.0, "all changed")):
+            for _, folder in rng.sample(stores, k=max(1, int(len(stores) * share))):
+                touch(folder, rng)
+            t = time.perf_counter()
+            room.refresh()
+            out[key].append(time.perf_counter() - t)
+    assert len(room.seats) == len(stores), (len(room.seats), room.unreadable)
+    return out
+
+
+def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, interval: float) -> dict[str, float]:
+    """CPU share of one core and bytes per second of `lmtui room`, idle and with learners working."""
+    import psutil
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "lmtui", "room", str(root), "--interval", str(interval)],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    received = [0]
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            received[0] += len(data)
+
+    threading.Thread(target=drain, daemon=True).start()
+    ps = psutil.Process(proc.pid)
+    try:
+        time.sleep(8)  # started, every store read, first screen drawn
+
+        def window(work) -> tuple[float, float]:
+            cpu0, bytes0, t0 = sum(ps.cpu_times()[:2]), received[0], time.monotonic()
+            work()
+            dt = time.monotonic() - t0
+            return (sum(ps.cpu_times()[:2]) - cpu0) / dt, (received[0] - bytes0) / dt
+
+        idle_cpu, idle_bytes = window(lambda: time.sleep(seconds))
+        rng = random.Random(2)
+
+        def learners_working() -> None:  # each store written every 10 s on average
+            end = time.monotonic() + seconds
+            per_second = len(stores) / 10
+            while time.monotonic() < end:
+                tick = time.monotonic()
+                for _, folder in rng.sample(stores, k=max(1, round(per_second))):
+                    touch(folder, rng)
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+
+        busy_cpu, busy_bytes = window(learners_working)
+    finally:
+        os.write(master, b"q")
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return {"idle cpu": idle_cpu, "idle bytes/s": idle_bytes, "busy cpu": busy_cpu, "busy bytes/s": busy_bytes}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learners", type=int, nargs="+", default=[30, 200])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=30.0, help="each process measuring window")
+    parser.add_argument("--interval", type=float, default=3.0, help="the room's refresh interval")
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    for n in args.learners:
+        with tempfile.TemporaryDirectory(prefix="lmtui-bench-room-") as folder:
+            root = Path(folder)
+            stores = make_room(root, n)
+            model = bench_model(root, stores, args.repeat)
+            print(f"\n{n} stores: Room.refresh, median of {args.repeat}")
+            for key, values in model.items():
+                print(f"  {key:<16} {ms(values)}")
+            proc = bench_process(root, stores, args.seconds, args.interval)
+            print(f"  lmtui room, refresh every {args.interval:g} s, {args.seconds:g} s windows:")
+            print(f"    idle:                {proc['idle cpu']:.1%} of a core, {proc['idle bytes/s']:.0f} bytes/s")
+            print(f"    {n / 10:g} stores written/s: {proc['busy cpu']:.1%} of a core, {proc['busy bytes/s']:.0f} bytes/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
