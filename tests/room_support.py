@@ -1,6 +1,6 @@
 """A room of learners made through the app itself: each learner starts ``lmtui --learners DIR``
 (the pilot), gives a name, goes to the second chapter's quiz by keys, answers its choice question
-and types a prediction for its predict question, which then runs and is graded."""
+and types a prediction for its first predict question, which then runs and is graded."""
 
 from __future__ import annotations
 
@@ -10,22 +10,11 @@ from pathlib import Path
 from lmtui.tui.app import LmtuiApp
 
 from conftest import FIXTURES, wait_for_workers
-
-PREDICT = '''
-[[question]]
-id = "slope"
-kind = "predict"
-prompt = "On a log-log plot of GD's distance from the modified flow against h, what slope?"
-sim = "implicit_regularization"
-params = { step_sizes = [0.005, 0.01, 0.02] }
-metric = "slope_modified"
-tolerance = { absolute = 0.15 }
-explanation = "GD follows the modified flow to second order in h, so its error there shrinks like h^2: slope 2."
-'''
+from test_predict_card import PREDICT  # a number to predict (slope), then the same with choices
 
 
 def room_course(base: Path) -> Path:
-    """The two-chapter fixture course with a predict question after the second chapter's quiz."""
+    """The two-chapter fixture course with two predict questions after the second chapter's quiz."""
     course = base / "course"
     shutil.copytree(FIXTURES / "mini", course)
     quiz = course / "02-second.quiz.toml"
@@ -33,10 +22,12 @@ def room_course(base: Path) -> Path:
     return course
 
 
-async def learner_session(course: Path, learners: Path, name: str, answer: str | None, prediction: str | None) -> None:
+async def learner_session(course: Path, learners: Path, name: str, answer: str | None, prediction: str | None,
+                          side: str | None = None) -> None:
     """One learner's session by keys: the name, the second chapter (n), its quiz (z), ``answer``
     (a choice key) for its first question, then down to the predict question, enter, the number,
-    enter; the run is waited for, so the prediction is graded as in class."""
+    enter; the run is waited for, so the prediction is graded as in class. ``side``: the choice key
+for the next question (a prediction with choices)."""
     app = LmtuiApp(content_dir=course, learners=learners)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -59,3 +50,15 @@ async def learner_session(course: Path, learners: Path, name: str, answer: str |
             await wait_for_workers(app)
             await pilot.pause()
             await pilot.pause()
+        if side is not None:  # the predict question with choices, after it
+            await pilot.press("j", side)
+            await pilot.pause()
+            await wait_for_workers(app)
+            await pilot.pause()
+
+
+def slope_question(course: Path):
+    """The number-to-predict question of :func:`room_course`, as loaded now."""
+    from lmtui.core.course import load_course
+
+    return next(q for q in load_course(course).chapters[1].quiz if q.id == "slope")

@@ -16,21 +16,21 @@ from lmtui.core.course import load_course
 from lmtui.core.progress import DB_NAME, ProgressStore
 from lmtui.core.room import Room, histogram
 
-from room_support import learner_session, room_course
+from room_support import learner_session, room_course, slope_question
 
 LEARNERS = (("Ada", "2", "1.9"), ("Bob", "1", "2.5 +- 0.5"), ("Cy", "2", "40"), ("Dee", None, None))
 
 
 @pytest.fixture(scope="module")
 def made_room(tmp_path_factory):
-    """Four learners through the app: Ada (right, predicts 1.9), Bob (wrong, 2.5 with a range of
+    """Four learners through the app: Ada (right, predicts 1.9, and "above 1.5"), Bob (wrong, 2.5 with a range of
     +-0.5), Cy (right, 40),
     Dee (in the quiz, nothing answered); and Mallory's store, damaged."""
     base = tmp_path_factory.mktemp("room")
     course = room_course(base)
     learners = base / "learners"
     for name, answer, prediction in LEARNERS:
-        asyncio.run(learner_session(course, learners, name, answer, prediction))
+        asyncio.run(learner_session(course, learners, name, answer, prediction, side="2" if name == "Ada" else None))
     (learners / "Mallory").mkdir()
     (learners / "Mallory" / DB_NAME).write_bytes(b"not a database at all " * 50)
     return course, learners
@@ -93,7 +93,7 @@ def test_only_changed_stores_are_read_again(made_room, tmp_path):
     assert room.reads == 5
     assert room.refresh() is False and room.reads == 5  # nothing changed: nothing read
     store = ProgressStore(learners / "Dee", course=str(course.resolve()))
-    store.record_prediction("second", "slope", 2.05, None, load_course(course).chapters[1].quiz[-1].fingerprint)
+    store.record_prediction("second", "slope", 2.05, None, slope_question(course).fingerprint)
     assert room.refresh() is True and room.reads == 6
     store.close()
     questions = dict(((c, q.id), q) for c, q in room.questions())
@@ -187,8 +187,7 @@ async def test_a_store_written_while_the_room_is_open_shows(made_room, tmp_path)
         await choose(pilot, "log-log")
         assert "3 of 4 predicted" in screen_text(app)
         store = ProgressStore(learners / "Dee", course=str(course.resolve()))
-        question = load_course(course).chapters[1].quiz[-1]
-        store.record_prediction("second", "slope", 2.1, None, question.fingerprint)
+        store.record_prediction("second", "slope", 2.1, None, slope_question(course).fingerprint)
         store.set_state("last_chapter", "first")
         assert await until(pilot, lambda: "4 of 4 predicted" in screen_text(app))
         store.close()
@@ -210,6 +209,22 @@ async def test_a_choice_question_is_marked_only_after_reveal(made_room, tmp_path
         await pilot.press("r")  # hidden again, to ask once more
         await pilot.pause()
         assert "<- right" not in screen_text(app)
+
+
+async def test_a_prediction_with_choices_is_marked_by_the_run(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "below 1.5")
+        spread = app.screen.query_one(SpreadView)
+        assert spread.key == "second/side" and "1 of 4 predicted" in screen_text(app)
+        assert "<- right" not in screen_text(app)
+        await pilot.press("r")
+        await wait_for_workers(app)
+        assert await until(pilot, lambda: "<- right" in screen_text(app))
+        marked = [line for line in screen_text(app).splitlines() if "<- right" in line]
+        assert len(marked) == 1 and "1 (100%)" in marked[0]  # above 1.5: Ada's choice, and the run's
+        assert str(spread.query_one("#verdict").content) == "Measured 2.002, theory 2: 1 of 1 chose 2, where it fell (100%)."
 
 
 async def test_ascii_and_no_colour(made_room, tmp_path):

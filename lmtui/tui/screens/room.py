@@ -193,8 +193,9 @@ class SpreadView(SimRunner, Vertical):
                 share = f" ({n / spread.predicted:.0%})" if spread.predicted else ""
                 theory_text = f", theory {theory:.4g}" if theory is not None else ""
                 held = f" {spread.ranges_holding(measured)} of {spread.ranged} ranges hold it." if spread.ranged else ""
+                right = "within tolerance" if numeric else f"chose {spec.bin_of(measured)}, where it fell"
                 verdict = (f"Measured {measured:.4g}{(' ' + spec.unit) if spec.unit else ''}{theory_text}: "
-                           f"{n} of {spread.predicted} within tolerance{share}.{held}")
+                           f"{n} of {spread.predicted} {right}{share}.{held}")
         self._text("info", app.plain(info))  # type: ignore[attr-defined]
         self._text("verdict", app.plain(verdict))  # type: ignore[attr-defined]
         if numeric:
