@@ -37,6 +37,7 @@ async def test_a_hostile_resize_leaves_the_visitor_small_and_the_room_working(tm
             limit = psutil.Process(pid).rlimit(psutil.RLIMIT_DATA)
             assert limit == (MEMORY_MB * 1024 * 1024,) * 2
             assert psutil.Process(pid).rlimit(psutil.RLIMIT_CPU) == (600, 600)
+            assert psutil.Process(pid).environ().get("LMTUI_RUN_LIMIT") == "30"  # runs the app refuses over
             received = hostile.received
             await hostile.ws.send_str(json.dumps(["resize", {"width": 100000, "height": 100000}]))
             await hostile.ws.send_str(json.dumps(["resize", {"width": "x", "height": None}]))  # ignored

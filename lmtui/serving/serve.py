@@ -14,7 +14,9 @@ visitor.
   on every resize, is clamped to ``MAX_COLS`` x ``MAX_ROWS``; the visitor's process (and every
   process it starts) has a data-memory limit (``--visitor-memory``, MB) and a CPU-time limit
   (``--visitor-cpu``, seconds), set by the shell before Python starts. A visitor over a limit is
-  ended with a message on their page; the server and the other visitors carry on.
+  ended with a message on their page; the server and the other visitors carry on. A simulation
+  run estimated over ``SERVE_LIMIT_S`` is refused in a visitor's app (``LMTUI_RUN_LIMIT``, see
+  lmtui.core.runcost).
 - ``--room``: the instructor's view (``lmtui room`` over these learners) at ``/room/<token>``, a
   random secret made at each start and printed; any other token is refused (403).
 - App starts are let through a few at a time (one per core), so an opening rush gives the first
@@ -245,6 +247,14 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             super().__init__(*args, **kwargs)
             self.first_output = asyncio.Event()
             self.stopping = False
+
+        def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+            """The app's environment, with the room's limit on a simulation run's estimate."""
+            from lmtui.core.runcost import LIMIT_ENV, SERVE_LIMIT_S
+
+            environment = super()._build_environment(width, height)
+            environment.setdefault(LIMIT_ENV, f"{SERVE_LIMIT_S:g}")
+            return environment
 
         async def set_terminal_size(self, width: int, height: int) -> None:
             """A resize from the page, clamped like the size given on connect (a page may ask for

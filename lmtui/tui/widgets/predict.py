@@ -29,6 +29,7 @@ from lmtui.core.record import choice_number
 from lmtui.tui.keys import keys_of
 from lmtui.tui.widgets.entry import EntryField
 from lmtui.tui.widgets.simpane import ChartView
+from lmtui.tui.widgets.runcost import start_checked
 from lmtui.tui.widgets.simrun import SimRunner
 
 
@@ -339,7 +340,9 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             self.notify(self.predict_first_text(), timeout=3)
             return
         self.error = None
-        self.start_run(self.spec.sim, self.spec.overrides, self.spec.seed)
+        start_checked(self, self.spec.sim, self.spec.overrides, self.spec.seed, started=self._started)
+
+    def _started(self) -> None:
         self.refresh_view()
         self.call_after_refresh(self.scroll_visible, animate=False)
 

@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from lmtui.tui.widgets.entry import EntryField
+from lmtui.tui.widgets.runcost import start_checked
 from lmtui.tui.widgets.simrun import SimRunner
 
 
@@ -417,7 +418,9 @@ class SimPane(SimRunner, Widget):
             self._help_for(None, str(e))
             return
         self.stopped_at = None
-        self.start_run(self.sim, params, self.state.seed)
+        start_checked(self, self.sim, params, self.state.seed, started=self._started)
+
+    def _started(self) -> None:
         self._verdict.update("running...")
         self._verdict.set_classes("sim-verdict")
         self._refresh_status()
