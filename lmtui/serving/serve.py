@@ -275,7 +275,10 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 self.first_output.set()  # ended before drawing: do not hold the start queue
             # the app is gone (quit, or it could not start): end the page's session too, instead
             # of leaving the visitor in front of a splash box
-            code = self._process.returncode if self._process is not None else None
+            code = None
+            if self._process is not None:  # its output has ended; its exit status comes a moment later
+                with suppress(Exception):
+                    code = await asyncio.wait_for(self._process.wait(), STOP_GRACE)
             if not drew:
                 log.error("a visitor's app exited before drawing anything (its error is above)")
                 with suppress(Exception):
