@@ -41,6 +41,8 @@ CASES: list[tuple[str, dict[str, str], str]] = [
     ("neural_collapse", {}, "cos_spread"),
     ("mup_transfer", {}, "mup_drift"),
     ("mup_transfer", {}, "sp_drift"),
+    ("mup_transfer", {"optimizer": "adam"}, "sp_hidden_update_slope"),
+    ("mup_transfer", {}, "mup_output_update_slope"),
     ("mup_transfer", {"widths": "64,256,1024"}, "sp_drift"),
     ("implicit_regularization", {}, "slope_flow"),
     ("implicit_regularization", {}, "slope_modified"),

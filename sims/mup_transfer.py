@@ -32,6 +32,15 @@ width. The scaling argument predicts log-log slopes 0 for every layer in muP, an
 (0, +1, +1). Measured SP slopes fall short of these asymptotic exponents at widths <= 1024 (SGD
 output about 0.7); the acceptance test is the science notes' (muP |slope| < 0.15, SP output > 0.5).
 
+Spectral condition (Yang, Simon & Bernstein 2023, arXiv:2310.17813): feature learning at every
+width needs ||W_l|| and ||dW_l|| (operator norms) of order sqrt(fan_out/fan_in). The coordinate check
+also measures the operator norm of each layer's total 3-step update and its log-log slope against
+width: muP should give +1/2 (input, 16 -> n), 0 (hidden, n -> n), -1/2 (output, n -> 4), for SGD
+and Adam alike. SP with Adam moves every entry by about eta in a low-rank pattern, so its updates
+have norm about eta*sqrt(fan_in*fan_out): slopes +1/2, 1, +1/2 (measured 0.45-0.53, 0.93-1.00,
+0.44-0.53 over seeds 0..2; muP within 0.06 of its slopes). SP with SGD from the zero readout has
+no clean power law over 3 steps at these widths (its output overshoots at large width).
+
 Deviations from the science notes, for the 2-second budget or a cleaner reading:
 - default widths 32, 128, 512 instead of 64, 256, 1024: the same 16x range (SP optimum 0, -1, -3
   vs muP -1, -1, -1 for seeds 0..3) at about 2/3 of the cost (1.1 s instead of 1.6 s of CPU; the
@@ -180,9 +189,28 @@ def _train(XT: np.ndarray, X: np.ndarray, YT: np.ndarray, W_in: np.ndarray, W_ou
     return loss if loss < LOSS_CAP else None
 
 
+def spectral_norm(A: np.ndarray, iters: int = 40) -> float:
+    """Largest singular value (operator norm): exact for a thin matrix; otherwise power iteration on
+    AᵀA from a fixed start, which settles these few-step updates' norm to about 0.1% (their top
+    singular value stands clear of the rest) in a fraction of an exact SVD's time."""
+    if min(A.shape) <= 64:
+        return float(np.linalg.norm(A.astype(np.float64), 2))
+    v = np.linspace(1.0, 2.0, A.shape[1]).astype(A.dtype)
+    s = 0.0
+    for _ in range(iters):
+        w = A.T @ (A @ v)
+        norm = float(np.linalg.norm(w))
+        if norm == 0.0 or not math.isfinite(norm):
+            return 0.0 if norm == 0.0 else math.nan
+        v = w / DT(norm) if A.dtype == DT else w / norm
+        s = math.sqrt(norm)
+    return s
+
+
 def _coord(X: np.ndarray, Y: np.ndarray, Ws: list[np.ndarray], lrs: tuple[float, float, float],
-           opt: str) -> Generator[None, None, list[float] | None]:
-    """Coordinate check: mean |h_t - h_0| per layer (pre-activations of both hidden layers, output), t = 1..3."""
+           opt: str) -> Generator[None, None, tuple[list[float], list[float]] | None]:
+    """Coordinate check: mean |h_t - h_0| per layer (pre-activations of both hidden layers, output),
+    t = 1..3; and the operator norm of each layer's total update W_3 - W_0 (input, hidden, output)."""
     W1, W2, W3 = (W.copy() for W in Ws)
     n_data = X.shape[0]
     adam = _Adam([W1.shape, W2.shape, W3.shape]) if opt == "adam" else None
@@ -215,7 +243,8 @@ def _coord(X: np.ndarray, Y: np.ndarray, Ws: list[np.ndarray], lrs: tuple[float,
                 W -= DT(lr) * g
             yield
     out = (acc / COORD_STEPS).tolist()
-    return out if all(math.isfinite(v) for v in out) else None
+    spec = [spectral_norm(W - W0) for W, W0 in zip((W1, W2, W3), Ws)]
+    return (out, spec) if all(math.isfinite(v) for v in out + spec) else None
 
 
 def _pump(gen: Generator[None, None, Any], on_tick) -> Generator[Frame, None, Any]:
@@ -253,6 +282,12 @@ class MupTransfer(Simulation):
         "sp_drift": "octaves (steps of log2 lr) the best SP learning rate falls from the smallest to the largest "
                     "width (1/width rule: log2(largest/smallest width))",
         "mup_drift": "the same for muP (theory: 0, the best learning rate transfers)",
+        "mup_output_update_slope": "log-log slope against width of the operator norm of the output layer's "
+                                   "update in the coordinate check, muP (spectral condition: sqrt(fan_out/fan_in), "
+                                   "slope -1/2)",
+        "sp_hidden_update_slope": "the same for SP's hidden layer (theory with Adam: entries of size eta in a "
+                                  "low-rank update, eta*sqrt(fan_in*fan_out), slope 1; none given for SGD, whose "
+                                  "3-step SP updates follow no single power law at these widths)",
     }
     metric_keys = ("mup_shift", "sp_shift")
     prediction_keys = ("mup_shift", "sp_shift")
@@ -330,8 +365,9 @@ class MupTransfer(Simulation):
         throttle = Throttle(0.05)
         loss: dict[str, list[list[float | None]]] = {"sp": [], "mup": []}
         coord: dict[str, list[list[float | None]]] = {"sp": [[], [], []], "mup": [[], [], []]}
+        spectral: dict[str, list[list[float | None]]] = {"sp": [[], [], []], "mup": [[], [], []]}
         series: dict[str, Any] = {"widths": widths, "log2_lrs": ks_out, "lrs": lrs, "loss": loss,
-                                  "coord_widths": [], "coord": coord}
+                                  "coord_widths": [], "coord": coord, "update_norm": spectral}
         prediction: dict[str, Any] = {
             "mup_shift": 0.0,
             "sp_shift": math.log2(widths[-1] / widths[0]),
@@ -340,6 +376,11 @@ class MupTransfer(Simulation):
             "sp_trend": "SP optimum falls like 1/width (heuristic): best log2 lr = best at smallest width"
                         " - log2(width / smallest width)",
             "coord_slopes": self._coord_prediction(opt),
+            # spectral condition (Yang, Simon & Bernstein 2023): ||dW|| ~ sqrt(fan_out/fan_in) in muP;
+            # input d -> n, hidden n -> n, output n -> 4
+            "update_norm_slopes": {"mup": [0.5, 0.0, -0.5], "sp": [0.5, 1.0, 0.5] if opt == "adam" else None},
+            "mup_output_update_slope": -0.5,
+            "sp_hidden_update_slope": 1.0 if opt == "adam" else None,
         }
 
         def snapshot() -> dict[str, Any]:
@@ -348,6 +389,7 @@ class MupTransfer(Simulation):
                 "loss": {p: [list(r) for r in loss[p]] for p in PARAMS},
                 "coord_widths": list(series["coord_widths"]),
                 "coord": {p: [list(c) for c in coord[p]] for p in PARAMS},
+                "update_norm": {p: [list(c) for c in spectral[p]] for p in PARAMS},
             }
 
         def frame(msg: str) -> Frame:
@@ -412,19 +454,23 @@ class MupTransfer(Simulation):
                 msg = f"coordinate check {LABEL[p]} width {n}"
                 vals = yield from _pump(_coord(Xc, Yc, [W1, W2, W3], tuple(lr_c * u for u in mults), opt), tick(msg))
                 for layer in range(3):  # None only if the check blew up (not at these small fixed lrs)
-                    coord[p][layer].append(None if vals is None else vals[layer])
+                    coord[p][layer].append(None if vals is None else vals[0][layer])
+                    spectral[p][layer].append(None if vals is None else vals[1][layer])
                 done += 1
             series["coord_widths"].append(n)
             if throttle():
                 yield frame(f"coordinate check width {n}")
 
         coord_slopes: dict[str, list[float | None]] = {}
+        update_slopes: dict[str, list[float | None]] = {}
         for p in PARAMS:
             coord_slopes[p] = []
+            update_slopes[p] = []
             for layer in range(3):
-                ys = coord[p][layer]
-                good = all(v is not None and math.isfinite(v) and v > 0 for v in ys)
-                coord_slopes[p].append(loglog_slope(cws, ys) if good else None)
+                for table, out in ((coord, coord_slopes), (spectral, update_slopes)):
+                    ys = table[p][layer]
+                    good = all(v is not None and math.isfinite(v) and v > 0 for v in ys)
+                    out[p].append(loglog_slope(cws, ys) if good else None)
 
         # ---- summary -----------------------------------------------------------------------
         def shift(ks_best: list[float | None]) -> float | None:
@@ -456,6 +502,9 @@ class MupTransfer(Simulation):
             "mup_wider_better": mup_wider_better,
             "optimum_at_grid_edge": at_edge,
             "coord_slopes": coord_slopes,
+            "update_norm_slopes": update_slopes,
+            "mup_output_update_slope": update_slopes["mup"][2],
+            "sp_hidden_update_slope": update_slopes["sp"][1],
         }
         cs_m, cs_s = coord_slopes["mup"], coord_slopes["sp"]
         coord_ok = (all(s is not None and abs(s) < 0.15 for s in cs_m) and cs_s[2] is not None and cs_s[2] > 0.5)
@@ -489,7 +538,7 @@ class MupTransfer(Simulation):
     # ------------------------------------------------------------------------------------------
     def table(self, series: dict[str, Any]) -> list[dict[str, Any]]:
         """Tidy rows: final loss against log2 lr (index param, width); the coordinate check's mean
-        |h_t - h_0| against width (index param, layer)."""
+        |h_t - h_0| and each layer's update norm against width (index param, layer)."""
         rows = []
         widths, ks = series.get("widths", []), series.get("log2_lrs", [])
         for p in PARAMS:
@@ -499,6 +548,8 @@ class MupTransfer(Simulation):
         for p in PARAMS:
             for layer, vals in zip(LAYERS, series.get("coord", {}).get(p, [])):
                 rows += [tidy_row("coord_change", "width", n, v, param=p, layer=layer) for n, v in zip(cws, vals)]
+            for layer, vals in zip(LAYERS, series.get("update_norm", {}).get(p, [])):
+                rows += [tidy_row("update_norm", "width", n, v, param=p, layer=layer) for n, v in zip(cws, vals)]
         return rows
 
     # ------------------------------------------------------------------------------------------

@@ -80,6 +80,8 @@ THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
     # balanced layers (conserved W_{l+1}^T W_{l+1} - W_l W_l^T ~ 0) carry lambda^(1/L) each
     "predict-layer-norms": lambda p: sum(lam ** (2 / p["depth"]) for lam in p["target_sv"]),
     "predict-silent-alignment": lambda p: silent_alignment(p),
+    # Adam moves every entry by ~eta in a nearly rank-one sign pattern: eta*sqrt(fan_in*fan_out) = eta*n
+    "predict-adam-update-norm": lambda p: 1.0,
 }
 
 # question id -> plausible wrong answers (the misconceptions its explanation names), each of
@@ -116,6 +118,7 @@ WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
         sum(lam ** (1 / p["depth"]) for lam in p["target_sv"]),  # singular values, not their squares
     ],
     "predict-silent-alignment": lambda p: [0.3],  # "it aligns as the loss falls"
+    "predict-adam-update-norm": lambda p: [0.5, 0.0, 2.0],  # a random +-eta matrix; the muP target; Frobenius^2
     "predict-kernel-target-exponent": lambda p: [
         p["exponent"],  # the spectrum's exponent (right only for the isotropic target)
         1 + p["target_exponent"],  # how fast the coefficients fall
@@ -204,7 +207,8 @@ def test_question_names_what_its_run_reports(qid):
 
 
 # questions whose grading is also checked over seeds 0-4 (cheap runs: a few seconds each in all)
-OVER_SEEDS = ["predict-kernel-target-exponent", "predict-layer-norms", "predict-silent-alignment"]
+OVER_SEEDS = ["predict-kernel-target-exponent", "predict-layer-norms", "predict-silent-alignment",
+              "predict-adam-update-norm"]
 
 
 @pytest.mark.parametrize("qid", OVER_SEEDS)

@@ -4,6 +4,7 @@ import json
 import math
 import time
 
+import numpy as np
 import pytest
 
 from lmtui.sims import ParamError, get, run_to_end
@@ -164,3 +165,36 @@ def _check_chart(chart, r: Result) -> None:
     sp_marks = sorted(x for x, _ in chart.panels[0].vlines)
     assert sp_marks == sorted(r.prediction["sp_best_log2_lr"])
     assert [x for x, _ in chart.panels[1].vlines] == [r.prediction["mup_best_log2_lr"][0]]
+
+
+SWEEP_LIGHT = {"widths": "32,64", "log2_lrs": "-1,0", "steps": "5"}  # the coordinate check is what matters here
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_mup_updates_meet_the_spectral_condition(optimizer):
+    """Yang, Simon & Bernstein: ||dW_l|| ~ sqrt(fan_out/fan_in); input 16 -> n, hidden n -> n, output n -> 4."""
+    for seed in (0, 1):
+        r = run_to_end(get("mup_transfer"), {**SWEEP_LIGHT, "optimizer": optimizer}, seed=seed)
+        slopes = r.metrics["update_norm_slopes"]["mup"]
+        assert r.prediction["update_norm_slopes"]["mup"] == [0.5, 0.0, -0.5]
+        for measured, theory in zip(slopes, [0.5, 0.0, -0.5]):
+            assert abs(measured - theory) < 0.1, (optimizer, seed, slopes)
+        assert r.metrics["mup_output_update_slope"] == slopes[2]
+        if optimizer == "adam":  # SP with Adam: eta-sized entries in a low-rank update, eta*sqrt(fan_in*fan_out)
+            sp = r.metrics["update_norm_slopes"]["sp"]
+            assert abs(sp[1] - 1.0) < 0.15 and abs(sp[0] - 0.5) < 0.15 and abs(sp[2] - 0.5) < 0.15, sp
+        else:
+            assert r.prediction["sp_hidden_update_slope"] is None
+
+
+def test_spectral_norm_matches_numpy():
+    from lmtui.sims.mup_transfer import spectral_norm
+
+    rng = np.random.default_rng(0)
+    thin = rng.standard_normal((300, 4))
+    assert spectral_norm(thin) == pytest.approx(np.linalg.norm(thin, 2), rel=1e-12)
+    # a few steps' update: low rank plus a small full-rank part (Adam's normalization)
+    a = (rng.standard_normal((200, 12)) * np.geomspace(1, 0.2, 12)) @ rng.standard_normal((12, 300))
+    a += 0.05 * rng.standard_normal((200, 300))
+    assert spectral_norm(a) == pytest.approx(np.linalg.norm(a, 2), rel=2e-3)
+    assert spectral_norm(np.zeros((100, 70))) == 0.0
