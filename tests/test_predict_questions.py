@@ -112,7 +112,7 @@ WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
     ],
     "predict-fourier-share": lambda p: [harmonic((p["p"] - 1) // 2) / ((p["p"] - 1) // 2)],  # random weights: H_K/K
     "predict-layer-norms": lambda p: [
-        sum(p["target_sv"]),  # the depth-2 split
+        *([sum(p["target_sv"])] if p["depth"] != 2 else []),  # the depth-2 split (right at depth 2)
         sum(lam**2 for lam in p["target_sv"]),  # the whole target in one layer
         sum(p["target_sv"]) / p["depth"],  # the product's strength split evenly
         sum(lam ** (1 / p["depth"]) for lam in p["target_sv"]),  # singular values, not their squares
