@@ -249,9 +249,9 @@ async def test_the_palette_and_the_keys_find_questions(made_room, tmp_path):
         await pilot.pause()
         assert spread.key == "first/q2"
         await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"modified flow against")
-        await until(pilot, lambda: "log-log" in screen_text(app))
+        await pilot.pause(0.6)  # the room is looked at (and shown) with the palette on top
+        await pilot.press(*"log-log")
+        assert await until(pilot, lambda: "slope?" in screen_text(app))  # the palette found it
         await pilot.press("enter")
         await pilot.pause()
         assert spread.key == "second/slope"
@@ -267,3 +267,42 @@ def test_room_needs_a_folder(tmp_path):
     out = subprocess.run([sys.executable, "-m", "lmtui", "room", str(tmp_path / "nowhere")], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 2 and "not a folder" in out.stderr
+
+
+async def test_nothing_is_drawn_again_while_nothing_changes(made_room, tmp_path, monkeypatch):
+    """An idle room is looked at every interval and sends nothing: no part is updated."""
+    from textual.widgets import Static
+
+    from lmtui.tui.widgets.simpane import ChartView
+
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "log-log")
+        await pilot.pause(0.3)
+        updates, looks = [], []
+        monkeypatch.setattr(Static, "update", lambda self, *a, **k: updates.append(self))
+        monkeypatch.setattr(ChartView, "show", lambda self, *a, **k: updates.append(self))
+        refresh = Room.refresh
+        monkeypatch.setattr(Room, "refresh", lambda self: looks.append(1) or refresh(self))
+        assert await until(pilot, lambda: len(looks) >= 5)
+        await pilot.pause()
+        assert updates == []
+        store = ProgressStore(learners / "Dee", course=str(course.resolve()))
+        store.set_state("last_chapter", "first")  # a move shows in the pace panel, and only there
+        store.close()
+        assert await until(pilot, lambda: updates)
+        await pilot.pause(0.3)
+        assert {w.id for w in updates} == {"pace"}
+
+
+async def test_a_tiny_terminal_does_not_break_the_room(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(30, 8)) as pilot:
+        await choose(pilot, "log-log")
+        await pilot.press("r", "w", "w")
+        await wait_for_workers(app)
+        await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        assert await until(pilot, lambda: "Measured 2.002" in screen_text(app))

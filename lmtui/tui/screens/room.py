@@ -27,6 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from lmtui.core.course import Question
 from lmtui.core.room import Room, spread_chart
@@ -161,7 +162,7 @@ class SpreadView(SimRunner, Vertical):
         self.set_class(numeric, "-numeric")
         self.set_class(spec is not None and (self.running_key == self.key or (revealed and self.key in self.results)),
                        "-run")
-        reveal_key = app.screen.key_of("room-reveal")  # type: ignore[attr-defined]
+        reveal_key = self.screen.key_of("room-reveal")  # type: ignore[attr-defined]
         measured = theory = None
         failure = None
         if spec is not None and self.key in self.results:
@@ -359,14 +360,14 @@ class RoomScreen(Screen[None]):
 
     @work(thread=True, group="room-refresh", exit_on_error=False, description="room refresh")
     def _refresh_room(self) -> None:
-        try:
-            self.room.refresh()
-        finally:
-            self.app.call_from_thread(self._refreshed)
+        self.room.refresh()  # the stores are read off the UI thread; what they show, on it
 
-    def _refreshed(self) -> None:
-        self._polling = False
-        self.update_all()
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "room-refresh" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self._polling = False
+            if event.state == WorkerState.ERROR:
+                self.room.error = f"could not look at the stores ({event.worker.error})"
+            self.update_all()
 
     def update_all(self) -> None:
         """Every part from the room as read last; a part whose text is unchanged is left alone."""
