@@ -52,7 +52,7 @@ def open_room(course, learners) -> Room:
     return room
 
 
-def test_the_spread_of_answers_and_predictions_and_the_pace(made_room, tmp_path):
+def test_the_spread_of_answers_and_predictions_and_the_pace(made_room, tmp_path, monkeypatch):
     course, learners = copy_room(made_room, tmp_path)
     room = open_room(course, learners)
     assert list(room.seats) == ["Ada", "Bob", "Cy", "Dee"]
@@ -70,6 +70,12 @@ def test_the_spread_of_answers_and_predictions_and_the_pace(made_room, tmp_path)
     room.clock = lambda: 4e9  # far in the future: everyone has been idle, the first to stop first
     idle = room.pace(idle_after=3600).idle
     assert sorted(n for n, _ in idle) == ["Ada", "Bob", "Cy", "Dee"] and idle[0][1] >= idle[-1][1]
+    from lmtui.tui.screens import room as screen
+
+    text = screen.pace_text(room)
+    assert "idle 4, since: " in text and "Dee" in text and "more" not in text
+    monkeypatch.setattr(screen, "IDLE_NAMES", 2)
+    assert ", +2 more" in screen.pace_text(room)  # a big room's idle are counted, a few named
 
 
 def test_nothing_is_written_beside_the_stores_even_while_a_learner_writes(made_room, tmp_path):

@@ -36,6 +36,7 @@ from lmtui.tui.widgets.simpane import ChartView
 from lmtui.tui.widgets.simrun import SimRunner
 
 VIEW_NAMES = (("text", "text"), ("figure", "fig"), ("quiz", "quiz"))
+IDLE_NAMES = 6  # idle learners named in the pace panel (the rest counted)
 
 
 def question_label(room: Room, chapter_id: str, question: Question) -> str:
@@ -58,9 +59,11 @@ def pace_text(room: Room) -> str:
             lines.append(f"{order:>2} {c.learners:>4} " + " ".join(f"{c.views.get(v, 0) or '.':>4}" for v, _ in VIEW_NAMES))
     if pace.nowhere:
         lines.append(f"not started: {pace.nowhere}")
-    if pace.idle:
-        since = [f"{name} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}" for name, quiet in pace.idle]
-        lines.append("idle since: " + ", ".join(since))
+    if pace.idle:  # the longest idle first; a big room's list is cut short
+        since = [f"{name} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}"
+                 for name, quiet in pace.idle[:IDLE_NAMES]]
+        more = f", +{len(pace.idle) - IDLE_NAMES} more" if len(pace.idle) > IDLE_NAMES else ""
+        lines.append(f"idle {len(pace.idle)}, since: " + ", ".join(since) + more)
     return "\n".join(lines)
 
 
