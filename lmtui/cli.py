@@ -159,6 +159,7 @@ def locate_main(args: argparse.Namespace) -> int:
     rows = [
         ("config", f"{config}{'' if config.exists() else ' (not created yet)'}"),
         ("progress", str(default_home() / DB_NAME)),
+        ("exports", str(default_home() / "exports") + " (what the figure view exports)"),
         ("course", course),
         ("package", os.path.dirname(os.path.abspath(__file__))),
     ]

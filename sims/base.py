@@ -155,6 +155,8 @@ class Line:
 
     ``marker`` fixes the marker (e.g. ``"^"`` for diverged runs; default: by kind and order).
     ``connect`` joins a measured line's points (a sweep), drawn with its marker.
+    ``faded`` draws a measured line beneath the others in a dim colour: an earlier run kept for
+    comparison (its marker still tells it apart without colour).
     """
 
     label: str
@@ -163,6 +165,7 @@ class Line:
     kind: LineKind = "measured"
     marker: str | None = None
     connect: bool = False
+    faded: bool = False
 
 
 @dataclass

@@ -60,6 +60,7 @@ def test_locate_follows_the_environment(tmp_path, monkeypatch, capsys):
     assert main(["locate"]) == 0
     out = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines())
     assert out["progress"].strip() == str(tmp_path / "home" / "progress.db")
+    assert out["exports"].strip().startswith(str(tmp_path / "home" / "exports"))
     assert out["config"].strip() == f"{tmp_path / 'my.toml'} (not created yet)"
     assert out["course"].strip().endswith("content")
 

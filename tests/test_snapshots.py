@@ -81,3 +81,60 @@ def test_figure(snap_compare, size, chapter_id, figure):
             await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+# -- runs compared: a pinned run under a rerun, and a sweep (double descent over ridge) --
+from figures_support import TINY, set_param  # noqa: E402
+from conftest import wait_for_workers  # noqa: E402
+
+
+async def _dd_tiny(pilot):
+    await pilot.pause()
+    await open_figure(pilot, "universality", "sim:double_descent")
+    pane = current_pane(pilot.app)
+    for name, value in TINY["double_descent"].items():
+        await set_param(pilot, pane, name, value)
+    return pane
+
+
+async def _settle(pilot, pane):
+    for _ in range(100):
+        await pilot.pause()
+        await wait_for_workers(pilot.app)
+        await pilot.pause()
+        book = pane.state.book
+        if not pane.running and (book is None or book.sweep is None or book.sweep.done):
+            break
+    pane.state.result.elapsed_s = 0.5  # wall time varies from run to run
+    pane._refresh_status()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_overlay(snap_compare, size):
+    async def run_before(pilot):
+        pane = await _dd_tiny(pilot)
+        await pilot.press("s")
+        await _settle(pilot, pane)
+        await pilot.press("m")
+        await set_param(pilot, pane, "ridge", "0.5")
+        await pilot.press("s")
+        await _settle(pilot, pane)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_sweep(snap_compare, size):
+    async def run_before(pilot):
+        pane = await _dd_tiny(pilot)
+        await set_param(pilot, pane, "ridge", "0, 0.5, 5", expect_ok=False)
+        await _settle(pilot, pane)
+        if size[0] < 100:
+            await pilot.press("v")  # the second panel: peak_features against ridge
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

@@ -50,6 +50,7 @@ THEORY_MARKERS = (".", "-", ":", "~")
 VLINE_MARKER = "┆"  # a dashed column; "|" in ASCII
 MEASURED_COLORS = ("cyan+", "green+", "magenta+", "blue+", "red+", "white")
 THEORY_COLORS = ("orange+", "red+", "gray+", "orange")
+FADED_COLORS = ("gray", "gray+")  # earlier runs drawn beneath the current one
 DIVERGED_STYLE = "\x1b[1;31m"
 RESET = "\x1b[0m"
 
@@ -236,6 +237,7 @@ class _Series:
     kind: str
     marker: str | None
     connect: bool
+    faded: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ class _Trace:
     color: str
     layer: str  # "vline", "theory" (also reference lines and hlines) or "measured"
     connect: bool = False
+    faded: bool = False
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,7 @@ def _clean(line: Line, xlog: bool, ylog: bool) -> _Series:
         keep &= x > 0
     if ylog:
         keep &= y > 0
-    return _Series(line.label, x[keep], y[keep], line.kind, line.marker, line.connect)
+    return _Series(line.label, x[keep], y[keep], line.kind, line.marker, line.connect, line.faded)
 
 
 def _summary(panel: Panel, series: list[_Series], style: _Style, hint: str | None, width: int) -> str:
@@ -320,6 +323,8 @@ def _traces(panel: Panel, series: list[_Series], vlines: list[tuple[float, str]]
     theory = [(label, np.array(x_span), np.array([y, y]), None) for y, label in _hlines(panel)]
     theory += [(s.label, s.x, s.y, s.marker) for s in series if s.kind != "measured"]
     measured = [s for s in series if s.kind == "measured"]
+    # faded lines (earlier runs) are drawn first, so the current run is on top where they meet
+    measured = [s for s in measured if s.faded] + [s for s in measured if not s.faded]
     fixed = {s.marker for s in measured if s.marker}
     auto = itertools.cycle([m for m in MEASURED_MARKERS if m not in fixed] or MEASURED_MARKERS)
     out = [_Trace(label, np.array([x, x]), np.array([math.nan, math.nan]), VLINE_MARKER,
@@ -328,8 +333,10 @@ def _traces(panel: Panel, series: list[_Series], vlines: list[tuple[float, str]]
     out += [_Trace(label, x, y, marker or THEORY_MARKERS[i % len(THEORY_MARKERS)],
                    THEORY_COLORS[i % len(THEORY_COLORS)], "theory")
             for i, (label, x, y, marker) in enumerate(theory)]
-    out += [_Trace(s.label, s.x, s.y, s.marker or next(auto), MEASURED_COLORS[i % len(MEASURED_COLORS)],
-                   "measured", s.connect)
+    bright = itertools.count()
+    out += [_Trace(s.label, s.x, s.y, s.marker or next(auto),
+                   FADED_COLORS[i % len(FADED_COLORS)] if s.faded else MEASURED_COLORS[next(bright) % len(MEASURED_COLORS)],
+                   "measured", s.connect, s.faded)
             for i, s in enumerate(measured)]
     return out
 
@@ -339,7 +346,7 @@ def _legend(traces: list[_Trace], width: int, style: _Style) -> list[str]:
     order = {"measured": 0, "theory": 1, "vline": 2}
     lines: list[str] = []
     shown = 0
-    for t in sorted((t for t in traces if t.label), key=lambda t: order[t.layer]):
+    for t in sorted((t for t in traces if t.label), key=lambda t: (order[t.layer], t.faded)):
         key = style.frame(t.marker * 3 if t.layer == "theory" else t.marker)
         text = f"{key} {style.text(t.label)}"
         painted = f"{colorize(key, t.color)} {style.text(t.label)}" if style.color else text

@@ -34,6 +34,14 @@ class FigureState:
     params: dict[str, Any]
     seed: int
     result: Any = None  # lmtui.sims.base.Result: the last finished run
+    book: Any = None  # lmtui.core.runs.RunBook: runs kept, pinned and swept (made at the first run)
+
+    def runs(self):
+        if self.book is None:
+            from lmtui.core.runs import RunBook
+
+            self.book = RunBook()
+        return self.book
 
     def result_is_current(self) -> bool:
         """Whether the result on screen was computed with the parameters set now."""
@@ -135,6 +143,13 @@ class ParamRow(Widget, can_focus=True):
             super().__init__()
             self.row, self.message = row, message
 
+    class Sweep(Message):
+        """A comma list typed into a number's field: run each value in turn."""
+
+        def __init__(self, row: ParamRow, values: list[Any]) -> None:
+            super().__init__()
+            self.row, self.values = row, values
+
     def __init__(self, param, value: Any, name_width: int = 16, **kwargs) -> None:
         super().__init__(**kwargs)
         self.param, self.value = param, value
@@ -182,12 +197,18 @@ class ParamRow(Widget, can_focus=True):
         event.stop()
         from lmtui.sims.base import ParamError
 
+        from lmtui.core.runs import parse_sweep
+
         try:
-            value = self.param.validate(event.value)
+            sweep = parse_sweep(self.param, event.value)
+            value = self.param.validate(event.value) if sweep is None else None
         except ParamError as e:
             self.post_message(self.Invalid(self, str(e)))
             return
         self._close_editor()
+        if sweep is not None:
+            self.post_message(self.Sweep(self, sweep))
+            return
         self.set_value(value)
         self.post_message(self.Changed(self, value))
 
@@ -232,6 +253,10 @@ class SimPane(SimRunner, Widget):
         Binding("s", "toggle_run", "Run/stop", id="sim-run", tooltip="start or stop the simulation"),
         Binding("r", "reset", "Reset", id="sim-reset", tooltip="reset the parameters to their defaults"),
         Binding("v", "next_panel", "Panel", id="sim-panel", tooltip="next chart panel (when the terminal is too small for all)"),
+        Binding("m", "pin", "Pin", show=False, id="sim-pin", tooltip="pin this run: the next runs are drawn over it, the legend says what differs"),
+        Binding("x", "clear_runs", "Clear", show=False, id="sim-clear", tooltip="clear the pinned runs and the sweep from the chart"),
+        Binding("e", "export", "Export", show=False, id="sim-export", tooltip="export the chart, data and command lines of the runs shown (lmtui locate: exports)"),
+        Binding("y", "command_line", "Command", show=False, id="sim-command", tooltip="show the lmtui sim run command that reproduces this run"),
         Binding("down,j", "move_param(1)", "Next parameter", show=False, id="param-next", tooltip="next parameter"),
         Binding("up,k", "move_param(-1)", "Previous parameter", show=False, id="param-previous", tooltip="previous parameter"),
     ]
@@ -321,8 +346,39 @@ class SimPane(SimRunner, Widget):
             return f"parameters changed: {run} to rerun | {head}"
         if result is not None:
             tag = f"diverged at step {result.diverged_at}" if result.diverged else f"done in {result.elapsed_s:.1f}s"
-            return f"{tag} | seed {result.seed} | {head}"
+            compare = self._compare_text()
+            if compare:
+                return f"{tag} | {compare} | {head}"
+            pin = self.app.key_hint("sim-pin")  # type: ignore[attr-defined]
+            return f"{tag} | seed {result.seed} | {pin}: pin to compare | {head}"
         return f"ready ({run}: run) | seed {self.state.seed} | {head}"
+
+    def _current_run(self):
+        """The finished run on screen as a lmtui.core.runs.Run (None before the first)."""
+        from lmtui.core.runs import Run
+
+        result = self.state.result
+        if result is None:
+            return None
+        if self._result_chart is None:
+            self._result_chart = self.sim.chart(result, result.params)
+        return Run(dict(result.params), result.seed, result, self._result_chart)
+
+    def _compare_text(self) -> str:
+        """What the chart compares: a sweep's progress, or the pinned runs against this one."""
+        book = self.state.book
+        if book is None:
+            return ""
+        if book.sweep is not None:
+            return book.sweep.progress(self.sim)
+        current = self._current_run()
+        kept = book.kept_for(current) if current is not None else []
+        if not kept:
+            return "pinned: this run" if book.pinned else ""
+        from lmtui.core.runs import compare_text
+
+        clear = self.app.key_hint("sim-clear")  # type: ignore[attr-defined]
+        return f"pinned: {compare_text(self.sim, current, kept)} ({clear}: clear)"
 
     def _refresh_status(self) -> None:
         self._status.update(self._status_text(), layout=False)  # one line, always
@@ -350,6 +406,7 @@ class SimPane(SimRunner, Widget):
         from lmtui.sims.base import ParamError
 
         self._cancel()
+        self._abandon_sweep()
         if event.row.param is self.seed_param:
             self.state.seed = int(event.value)
         else:
@@ -405,6 +462,7 @@ class SimPane(SimRunner, Widget):
     def action_toggle_run(self) -> None:
         if self.running:
             self._cancel()
+            self._abandon_sweep()
             self.notify("Simulation stopped.", timeout=2)
         else:
             self._start()
@@ -418,6 +476,7 @@ class SimPane(SimRunner, Widget):
             self._help_for(None, str(e))
             return
         self.stopped_at = None
+        self._running_params, self._running_seed = params, self.state.seed
         start_checked(self, self.sim, params, self.state.seed, started=self._started)
 
     def _started(self) -> None:
@@ -436,7 +495,13 @@ class SimPane(SimRunner, Widget):
         if not self.is_current(message):
             return
         self.last_frame = message.frame
-        self._chart.show(message.chart)
+        book = self.state.book
+        chart = message.chart
+        if book is not None and (book.pinned or book.sweep is not None):
+            from lmtui.core.runs import Run
+
+            chart = book.chart(self.sim, Run(dict(self._running_params), self._running_seed, None, chart)) or chart
+        self._chart.show(chart)
         self._refresh_status()
 
     def on_sim_runner_finished(self, message: SimRunner.Finished) -> None:
@@ -445,6 +510,16 @@ class SimPane(SimRunner, Widget):
         self.running = False
         self.state.result = message.result
         self._result_chart = message.chart
+        run = self._current_run()
+        book = self.state.runs()
+        book.finished(run)
+        sweep = book.sweep
+        if sweep is not None and not sweep.done:
+            sweep.runs.append(run)
+            if not sweep.done:
+                self._show_result()
+                self._sweep_next()
+                return
         self._show_result()
 
     def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
@@ -455,6 +530,9 @@ class SimPane(SimRunner, Widget):
         self._verdict.update(self.app.plain(f"the simulation failed: {message.error}"))  # type: ignore[attr-defined]
 
     _result_chart = None
+    _shown_chart = None
+    _running_params: dict[str, Any] = {}
+    _running_seed = 0
 
     def _show_result(self) -> None:
         """The last finished result in the chart and the verdict line, marked if it is stale."""
@@ -465,10 +543,12 @@ class SimPane(SimRunner, Widget):
             self._verdict.set_classes("sim-verdict")
             self._refresh_status()
             return
-        if self._result_chart is None:
-            self._result_chart = self.sim.chart(result, result.params)
+        current = self._current_run()
+        book = self.state.book
+        chart = (book.chart(self.sim, current) if book is not None else None) or self._result_chart
+        self._shown_chart = chart
         diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
-        self._chart.show(self._result_chart, diverged)
+        self._chart.show(chart, diverged)
         self._mark_result()
 
     def _mark_result(self) -> None:
@@ -481,7 +561,7 @@ class SimPane(SimRunner, Widget):
                 verdict.set_classes("sim-verdict")
             self._refresh_status()
             return
-        if self._chart.chart is not self._result_chart:  # a stopped run's frames: the last result again
+        if self._chart.chart is not self._shown_chart:  # a stopped run's frames: the last result again
             self._show_result()
             return
         current = self.state.result_is_current()
@@ -493,3 +573,123 @@ class SimPane(SimRunner, Widget):
         verdict.set_class(current and result.agrees is False, "-disagrees")
         verdict.set_class(not current, "-stale")
         self._refresh_status()
+
+    # -- comparing, sweeping, exporting ------------------------------------------------------------
+    def action_pin(self) -> None:
+        current = self._current_run()
+        if current is None or self.running:
+            run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+            self.notify(f"Nothing to pin yet: {run} runs the simulation; pin a finished run.", timeout=3)
+            return
+        book = self.state.runs()
+        book.sweep = None
+        if book.pin(current):
+            self.notify("Run pinned: change a parameter and run again to draw over it.", timeout=3)
+        else:
+            self.notify("This run is pinned already.", timeout=2)
+        self._show_result()
+
+    def action_clear_runs(self) -> None:
+        book = self.state.book
+        if self.running and book is not None and book.sweep is not None:
+            self._cancel()
+        n = book.clear() if book is not None else 0
+        self.notify("Overlays cleared." if n else "No overlays to clear.", timeout=2)
+        if self.state.result is not None:
+            self._show_result()
+        else:
+            self._refresh_status()
+
+    def on_param_row_sweep(self, event: ParamRow.Sweep) -> None:
+        event.stop()
+        from lmtui.core.runs import Sweep
+        from lmtui.sims.base import ParamError
+
+        name = event.row.param.name
+        base = dict(self.state.params)
+        try:
+            for value in event.values:
+                self.sim.check(dict(base, **{name: value}))
+        except ParamError as e:
+            self._help_for(event.row, str(e))
+            return
+        self._cancel()
+        book = self.state.runs()
+        book.pinned.clear()
+        book.sweep = Sweep(name, list(event.values), base, self.state.seed)
+        self._help_for(event.row)
+        self._sweep_next()
+
+    def _sweep_next(self) -> None:
+        """Start the sweep's next run: its value goes into the parameter's row."""
+        sweep = self.state.book.sweep
+        params = sweep.next_params()
+        if params is None:
+            return
+        self.state.params = params
+        for row in self.query(ParamRow):
+            if row.param.name == sweep.name:
+                row.set_value(params[sweep.name])
+        self._start()
+
+    def _abandon_sweep(self) -> None:
+        """A parameter change or a stop ends a sweep: the runs it finished stay drawn."""
+        book = self.state.book
+        sweep = book.sweep if book is not None else None
+        if sweep is None or sweep.done:
+            return
+        if sweep.runs:
+            sweep.values = sweep.values[: len(sweep.runs)]
+        else:
+            book.sweep = None
+
+    def _runs_shown(self) -> list:
+        book = self.state.book
+        current = self._current_run()
+        if book is None:
+            return [current] if current is not None else []
+        return book.shown_runs(current)
+
+    def action_command_line(self) -> None:
+        from lmtui.core.runs import command_line
+
+        from lmtui.sims.base import ParamError
+
+        current = self._current_run()
+        try:
+            params, seed = ((current.params, current.seed) if current is not None
+                            else (self.sim.resolve(self.state.params), self.state.seed))
+        except ParamError as e:
+            self._help_for(None, str(e))
+            return
+        self.command = command_line(self.sim, params, seed)
+        self._help_for(None, None)
+        self._help.update(self.app.plain(self.command))  # type: ignore[attr-defined]
+        what = "this run" if current is not None else "these parameters"
+        export = self.app.key_hint("sim-export")  # type: ignore[attr-defined]
+        self.notify(f"Under the parameters: the command line for {what} ({export} exports every run shown).", timeout=4)
+
+    def action_export(self) -> None:
+        from lmtui.core.runs import export_dir, export_runs
+
+        runs = self._runs_shown()
+        chart = self._shown_chart
+        if not runs or chart is None or self.running:
+            run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+            self.notify(f"Nothing to export yet: {run} runs the simulation.", timeout=3)
+            return
+        store = getattr(self.app, "store", None)
+        if store is not None:
+            home = store.home
+        else:
+            from lmtui.core.progress import default_home
+
+            home = default_home()
+        _, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
+        try:
+            folder = export_runs(export_dir(home), self.sim, runs, chart, ascii_only=ascii_only)
+        except (OSError, ValueError) as e:
+            self.notify(f"Could not export: {e}", severity="error", timeout=6)
+            return
+        self.exported = folder
+        self.notify(self.app.plain(f"Exported {len(runs)} run{'s' if len(runs) > 1 else ''} to {folder}"), timeout=8)  # type: ignore[attr-defined]

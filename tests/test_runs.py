@@ -1,0 +1,164 @@
+"""Runs kept for comparison (lmtui.core.runs): overlays that say what differs, sweeps with the
+chapter's scalar against the swept value, and exports whose command lines reproduce each run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shlex
+
+import pytest
+
+from lmtui.cli import main
+from lmtui.core.charts import render_chart
+from lmtui.core.runs import (
+    MAX_PINS,
+    Run,
+    RunBook,
+    Sweep,
+    command_line,
+    compare_text,
+    export_runs,
+    overlay_chart,
+    parse_sweep,
+)
+from lmtui.sims import ParamError, get, run_to_end
+
+from figures_support import TINY
+
+DD = get("double_descent")
+
+
+def run(sim, **overrides) -> Run:
+    return Run.of(sim, run_to_end(sim, {**TINY[sim.name], **overrides}))
+
+
+@pytest.fixture(scope="module")
+def ridge0():
+    return run(DD)
+
+
+@pytest.fixture(scope="module")
+def ridge05():
+    return run(DD, ridge="0.5")
+
+
+def test_compare_text_names_what_differs(ridge0, ridge05):
+    assert compare_text(DD, ridge05, [ridge0]) == "ridge 0 vs 0.5"
+    other_seed = Run.of(DD, run_to_end(DD, {**TINY["double_descent"], "ridge": "0.5"}, seed=2))
+    assert compare_text(DD, other_seed, [ridge0]) == "ridge 0 vs 0.5; seed 0 vs 2"
+    assert compare_text(DD, ridge0, [ridge0]) == "same parameters and seed"
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+@pytest.mark.parametrize("color", [False, True])
+def test_overlay_draws_the_pinned_run_beneath_with_a_legend_naming_the_difference(ridge0, ridge05, color, ascii_only):
+    chart = overlay_chart(DD, ridge05, [ridge0])
+    panel = chart.panels[0]
+    measured = [ln for ln in panel.lines if ln.kind == "measured"]
+    pinned = [ln for ln in measured if ln.faded]
+    assert [ln.label for ln in pinned][0] == "measured (ridge 0)" and all("(ridge 0)" in ln.label for ln in pinned)
+    assert [ln.label for ln in measured if not ln.faded] == ["measured (ridge 0.5)"]
+    assert {ln.marker for ln in pinned}.isdisjoint({"o", None})  # the current run keeps its own marker
+    # the pinned run's own numbers, not the current one's
+    assert list(pinned[0].y) == [y for y in ridge0.result.series["risk"] if y in pinned[0].y]
+    assert chart.caption == ridge05.result.verdict  # the verdict is the current run's
+    text = render_chart(chart, 80, 22, color=color, ascii_only=ascii_only)
+    plain = text if not color else __import__("re").sub(r"\x1b\[[0-9;]*m", "", text)
+    assert "measured (ridge 0.5)" in plain and "measured (ridge 0)" in plain
+    if ascii_only:
+        assert all(ord(c) < 128 for c in plain)
+    if color:
+        assert "\x1b[" in text
+    # without anything kept the chart is the run's own
+    assert overlay_chart(DD, ridge05, []) is ridge05.chart
+    assert overlay_chart(DD, ridge05, [ridge05]) is ridge05.chart
+
+
+def test_run_book_pins_once_keeps_a_few_and_clears(ridge0, ridge05):
+    book = RunBook(keep=2)
+    for r in (ridge0, ridge05, ridge0):
+        book.finished(r)
+    assert len(book.history) == 2
+    assert book.pin(ridge0) and not book.pin(ridge0)
+    assert book.kept_for(ridge0) == [] and book.kept_for(ridge05) == [ridge0]
+    assert book.chart(DD, ridge05).panels[0].lines[0].faded
+    for seed in range(1, MAX_PINS + 2):
+        book.pin(Run(dict(ridge0.params), seed, ridge0.result, ridge0.chart))
+    assert len(book.pinned) == MAX_PINS and ridge0 not in book.pinned  # the oldest gave way
+    assert book.clear() == MAX_PINS and not book.pinned
+    assert book.chart(DD, ridge05) is ridge05.chart
+
+
+def test_parse_sweep():
+    ridge = DD.param("ridge")
+    assert parse_sweep(ridge, "0, 0.1, 0.5") == [0.0, 0.1, 0.5]
+    assert parse_sweep(ridge, "0.5") is None
+    assert parse_sweep(DD.param("samples"), "10,20") == [10, 20]
+    with pytest.raises(ParamError, match="item 2 of '0,,1' is empty"):
+        parse_sweep(ridge, "0,,1")
+    with pytest.raises(ParamError, match="out of range"):
+        parse_sweep(ridge, "0, -1")
+    with pytest.raises(ParamError, match="2 to 6 values"):
+        parse_sweep(ridge, "0,1,2,3,4,5,6")
+    assert parse_sweep(get("deep_linear").param("target_sv"), "6,3") is None  # a list is not a sweep
+
+
+def test_sweep_draws_every_run_and_the_chapters_scalar_against_the_swept_value():
+    base = DD.resolve(TINY["double_descent"])
+    sweep = Sweep("ridge", [0.0, 0.5, 5.0], base, 0)
+    while (params := sweep.next_params()) is not None:
+        sweep.runs.append(Run.of(DD, run_to_end(DD, params)))
+    assert sweep.done and [r.params["ridge"] for r in sweep.runs] == [0.0, 0.5, 5.0]
+    chart = sweep.chart(DD)
+    first = chart.panels[0]
+    labels = [ln.label for ln in first.lines if ln.kind == "measured"]
+    for value in ("0", "0.5", "5"):
+        assert f"measured (ridge {value})" in labels
+    assert not any(ln.faded for ln in first.lines)  # a sweep's runs are drawn alike
+    scalar = chart.panels[-1]
+    assert scalar.xlabel == "ridge" and scalar.ylabel == "peak_features"
+    measured = next(ln for ln in scalar.lines if ln.kind == "measured")
+    assert list(measured.x) == [0.0, 0.5, 5.0]
+    assert list(measured.y) == [r.result.metrics["peak_features"] for r in sweep.runs]
+    theory = next(ln for ln in scalar.lines if ln.kind == "theory")
+    assert list(theory.y) == [r.result.prediction["peak_features"] for r in sweep.runs]
+    assert chart.caption.startswith("sweep ridge over 0, 0.5, 5: 3/3 done")
+
+
+def test_command_line_names_what_is_not_default():
+    g = get("grokking")
+    assert command_line(g, g.defaults(), 0) == "lmtui sim run grokking --seed 0"
+    line = command_line(DD, DD.resolve({"ridge": "0.5", "samples": "20"}), 3)
+    assert line == "lmtui sim run double_descent --set samples=20 --set ridge=0.5 --seed 3"
+
+
+def test_export_writes_chart_data_and_commands_that_reproduce_each_run_exactly(tmp_path, ridge0, ridge05, capsys):
+    chart = overlay_chart(DD, ridge05, [ridge0])
+    out = export_runs(tmp_path / "exports", DD, [ridge0, ridge05], chart)
+    assert out.parent == tmp_path / "exports" and out.name.startswith("double_descent-")
+    assert {p.name for p in out.iterdir()} == {"chart.txt", "chart.svg", "data.csv", "runs.json", "commands.txt"}
+    text = (out / "chart.txt").read_text()
+    assert "measured (ridge 0)" in text and "\x1b" not in text
+    svg = (out / "chart.svg").read_text()
+    assert svg.startswith("<svg") and "measured (ridge 0.5)" in svg
+    rows = list(csv.DictReader(open(out / "data.csv")))
+    assert {r["run"] for r in rows} == {"1", "2"} and {r["source"] for r in rows} == {"measured", "theory"}
+    records = json.loads((out / "runs.json").read_text())
+    commands = (out / "commands.txt").read_text().splitlines()
+    assert [r["command"] for r in records] == commands and len(commands) == 2
+    for record, command in zip(records, commands):
+        argv = shlex.split(command)
+        assert argv[:3] == ["lmtui", "sim", "run"]
+        assert main(argv[1:] + ["--json"]) == 0
+        again = json.loads(capsys.readouterr().out)
+        assert again["series"] == record["series"]  # exactly: same numbers, same seed
+        assert again["metrics"] == record["metrics"] and again["verdict"] == record["verdict"]
+    # a second export in the same second gets its own folder
+    assert export_runs(tmp_path / "exports", DD, [ridge05], ridge05.chart, now=0) != \
+        export_runs(tmp_path / "exports", DD, [ridge05], ridge05.chart, now=0)
+
+
+def test_export_of_nothing_is_refused(tmp_path, ridge0):
+    with pytest.raises(ValueError):
+        export_runs(tmp_path, DD, [Run(ridge0.params, 0)], ridge0.chart)

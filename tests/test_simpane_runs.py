@@ -1,0 +1,134 @@
+"""The figure keeps runs to compare: pin a run, rerun with a parameter changed and both are drawn
+with a legend naming the difference (in colour and in ASCII); a comma list typed into a number's
+field sweeps it; the runs shown export to a folder with the command lines that reproduce them."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from lmtui.cli import main
+from lmtui.tui.app import LmtuiApp
+
+from conftest import screen_lines, screen_text, wait_for_workers
+from figures_support import TINY, current_pane, open_figure, set_param
+
+
+async def finish(pilot) -> None:
+    await pilot.pause()
+    await wait_for_workers(pilot.app)
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def pinned_pair(pilot):
+    """double_descent at its tiny settings, pinned, then rerun with ridge 0.5."""
+    await open_figure(pilot, "universality", "sim:double_descent")
+    pane = current_pane(pilot.app)
+    for name, value in TINY["double_descent"].items():
+        await set_param(pilot, pane, name, value)
+    await pilot.press("s")
+    await finish(pilot)
+    await pilot.press("m")
+    await pilot.pause()
+    await set_param(pilot, pane, "ridge", "0.5")
+    await pilot.press("s")
+    await finish(pilot)
+    return pane
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+async def test_pin_then_rerun_draws_both_with_the_difference_named(ascii_only):
+    app = LmtuiApp(ascii_only=ascii_only)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await pinned_pair(pilot)
+        text = screen_text(app)
+        assert "pinned: ridge 0 vs 0.5" in text
+        assert "measured (ridge 0.5)" in text and "measured (ridge 0)" in text  # the legend
+        # the verdict line is the current run's
+        assert pane.state.result.params["ridge"] == 0.5 and "ridge 0.5:" in text
+        drawn = pane._chart.chart.panels[0].lines
+        assert any(ln.faded and "(ridge 0)" in ln.label for ln in drawn)
+        if ascii_only:
+            assert all(ord(c) < 128 for c in text)
+        # x clears the overlay: the current run alone
+        await pilot.press("x")
+        await pilot.pause()
+        assert not any(ln.faded for ln in pane._chart.chart.panels[0].lines)
+        assert "pinned:" not in screen_text(app) and "measured (ridge 0)" not in screen_text(app)
+
+
+async def test_pin_before_any_run_says_so():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(app)
+        await pilot.press("m")
+        await pilot.pause()
+        assert pane.state.book is None or not pane.state.book.pinned
+        assert any("Nothing to pin" in str(n.message) for n in app._notifications)
+
+
+async def test_a_comma_list_in_a_number_field_sweeps_it():
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(app)
+        for name, value in TINY["double_descent"].items():
+            await set_param(pilot, pane, name, value)
+        await set_param(pilot, pane, "ridge", "0, 0.5, 5", expect_ok=False)
+        for _ in range(100):
+            await finish(pilot)
+            sweep = pane.state.book.sweep
+            if sweep is not None and sweep.done and not pane.running:
+                break
+        assert [r.params["ridge"] for r in sweep.runs] == [0.0, 0.5, 5.0]
+        assert pane.state.params["ridge"] == 5.0 and pane.state.result.params["ridge"] == 5.0
+        text = screen_text(app)
+        assert "sweep ridge over 0, 0.5, 5: 3/3 done" in text
+        for value in ("0", "0.5", "5"):
+            assert f"measured (ridge {value})" in text
+        assert "peak_features vs ridge" in text  # the chapter's scalar against the swept value
+        scalar = pane._chart.chart.panels[-1]
+        assert list(scalar.lines[-1].y) == [r.result.metrics["peak_features"] for r in sweep.runs]
+
+
+async def test_a_bad_sweep_is_refused_with_the_position():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(app)
+        await set_param(pilot, pane, "ridge", "0,,5", expect_ok=False)
+        shown = " ".join(ln[pane._help.region.x: pane._help.region.right].strip()
+                         for ln in screen_lines(app)[pane._help.region.y: pane._help.region.bottom])
+        assert "item 2 of '0,,5' is empty" in shown
+        assert not pane.running and (pane.state.book is None or pane.state.book.sweep is None)
+
+
+async def test_export_writes_the_runs_and_the_command_reproduces_them(tmp_path, capsys):
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await pinned_pair(pilot)
+        await pilot.press("y")
+        await pilot.pause()
+        assert pane.command == "lmtui sim run double_descent --set samples=20 --set max_features=40 " \
+                               "--set ridge=0.5 --set trials=50 --seed 0"
+        shown = " ".join(ln[pane._help.region.x: pane._help.region.right].strip()
+                         for ln in screen_lines(app)[pane._help.region.y: pane._help.region.bottom])
+        assert pane.command in shown  # on screen, whole (wrapped under the parameters)
+        await pilot.press("e")
+        await pilot.pause()
+        folder = pane.exported
+        assert folder.parent == app.store.home / "exports"
+        assert any(str(folder) in str(n.message) for n in app._notifications)
+        records = json.loads((folder / "runs.json").read_text())
+        assert [r["params"]["ridge"] for r in records] == [0.0, 0.5]
+        assert records[1]["command"] == pane.command
+        assert "measured (ridge 0)" in (folder / "chart.txt").read_text()
+    capsys.readouterr()
+    for record in records:
+        assert main(shlex.split(record["command"])[1:] + ["--json"]) == 0
+        again = json.loads(capsys.readouterr().out)
+        assert again["series"] == record["series"] and again["prediction"] == record["prediction"]
