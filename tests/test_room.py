@@ -312,3 +312,22 @@ async def test_a_tiny_terminal_does_not_break_the_room(made_room, tmp_path):
         await pilot.pause()
         await pilot.resize_terminal(120, 40)
         assert await until(pilot, lambda: "Measured 2.002" in screen_text(app))
+
+
+async def test_a_run_over_the_servers_limit_is_refused_and_can_be_tried_again(made_room, tmp_path, monkeypatch):
+    """Served, the room's runs have the room's limit like every visitor's: a refused run says so."""
+    from lmtui.core.runcost import LIMIT_ENV
+
+    course, learners = copy_room(made_room, tmp_path)
+    monkeypatch.setenv(LIMIT_ENV, "1e-9")
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "log-log")
+        spread = app.screen.query_one(SpreadView)
+        await pilot.press("r")
+        await pilot.pause()
+        assert str(spread.query_one("#verdict").content) == "The simulation has not run (r tries again)."
+        monkeypatch.delenv(LIMIT_ENV)
+        await pilot.press("r")
+        await wait_for_workers(app)
+        assert await until(pilot, lambda: "Measured 2.002" in str(spread.query_one("#verdict").content))

@@ -190,6 +190,8 @@ class SpreadView(SimRunner, Vertical):
                 verdict = f"The run failed: {failure}"
             elif self.running_key == self.key:
                 verdict = "Running the simulation..."
+            elif self.key not in self.results:
+                verdict = f"The simulation has not run ({reveal_key} tries again)."
             elif measured is None:
                 verdict = "The run measured nothing for this question."
             else:
@@ -233,15 +235,22 @@ class SpreadView(SimRunner, Vertical):
     def reveal(self) -> None:
         if self.key is None:
             return
-        if self.key in self.revealed:
+        found = self.question()
+        unrun = bool(found and found[1].predict is not None and self.key not in self.results)
+        if self.key in self.revealed and not (unrun and self.running_key is None):
             self.revealed.discard(self.key)  # hidden again (to ask the room once more)
-        else:
+        else:  # revealed, or its run (refused, or not confirmed) tried again
             self.revealed.add(self.key)
-            found = self.question()
             if found and found[1].predict is not None and self.key not in self.results and self.running_key is None:
-                spec = found[1].predict
-                self.running_key = self.key
-                self.start_run(spec.sim, spec.overrides, spec.seed)
+                from lmtui.tui.widgets.runcost import start_checked
+
+                spec, key = found[1].predict, self.key
+
+                def started() -> None:
+                    self.running_key = key
+                    self.update_view()
+
+                start_checked(self, spec.sim, spec.overrides, spec.seed, started=started)  # a long run is asked about
         self.update_view()
 
     def on_sim_runner_frame_ready(self, message: SimRunner.FrameReady) -> None:
