@@ -27,6 +27,12 @@ layer ends with singular values lambda_i^{1/L}: ||W_l||_F^2 = sum_i lambda_i^{2/
 (``layer_sq_norm``). A small random start has C_l = O(init_scale^{2/L}), negligible once the weights
 have grown, so the same holds up to that.
 
+Imbalance (Kunin et al. 2024, depth 2, aligned init): every mode starts with output-side scale a and
+input-side scale b, a^2 - b^2 = delta (conserved), ab = u0. The mode then obeys
+du/dt = sqrt(delta^2 + 4u^2)(lambda - u): the logistic at delta = 0 (a plateau, then a jump; modes
+one at a time), and for delta >> u an exponential approach at the rate ~delta for every mode at once
+(lazy). ``half_time_spread`` is t_half of the smallest mode over t_half of the largest.
+
 Silent alignment (Atanasov, Bordelon & Pehlevan 2022), depth 2, random init: while P is small the
 flow is linear, dW_1/dt = W_2^T T, dW_2/dt = T W_1^T. In the target's singular bases (columns
 b_i = W_1 v_i, a_i = W_2^T u_i) each pair obeys b_i' = lambda_i a_i, a_i' = lambda_i b_i: the
@@ -65,8 +71,10 @@ def _orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def mode_ode(lam: float, u0: float, depth: int) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
+def mode_ode(lam: float, u0: float, depth: int,
+             delta: float = 0.0) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
     """Solve du/dt = L u^{2-2/L} (lam - u), u(0) = u0: returns (u as a function of t, t_half, t_97).
+    With an imbalance delta = a^2 - b^2 (depth 2 only) the mode obeys du/dt = sqrt(delta^2 + 4u^2)(lam - u).
 
     Integrated in s = ln u (ds/dt = L u^{1-2/L} (lam - u)), rtol 1e-9, until u is within 1e-7 of
     lam (after which u = lam to that accuracy). t_half / t_97 are event times (inf if u0 >= them).
@@ -76,6 +84,8 @@ def mode_ode(lam: float, u0: float, depth: int) -> tuple[Callable[[np.ndarray], 
 
     def rhs(_t: float, s: np.ndarray) -> np.ndarray:
         u = math.exp(min(s[0], 700.0))
+        if delta > 0:
+            return np.array([math.sqrt(delta * delta + 4.0 * u * u) * (lam - u) / max(u, 1e-300)])
         return np.array([L * max(u, 1e-300) ** (1.0 - 2.0 / L) * (lam - u)])
 
     def ev_half(_t: float, s: np.ndarray) -> float:
@@ -115,8 +125,20 @@ def mode_ode(lam: float, u0: float, depth: int) -> tuple[Callable[[np.ndarray], 
     return u_of_t, t_half, t_97
 
 
-def closed_form_half_time(lam: float, u0: float, depth: int) -> float:
-    """L = 2: exact logistic half-time; L >= 3: the leading-order small-u0 form."""
+def closed_form_half_time(lam: float, u0: float, depth: int, delta: float = 0.0) -> float:
+    """L = 2: exact logistic half-time; L >= 3: the leading-order small-u0 form. With an imbalance
+    delta > 0 (depth 2), du/dt = sqrt(delta^2 + 4u^2)(lam - u) integrates (u = (delta/2) sinh theta)
+    to t_half = (F(lam/2) - F(u0)) / S, S = sqrt(4 lam^2 + delta^2),
+    F(u) = ln[(2u + r - 2 lam + S) / (2 lam + S - 2u - r)], r = sqrt(delta^2 + 4u^2),
+    which is the logistic's ln(lam/u0 - 1)/(2 lam) at delta = 0."""
+    if delta > 0:
+        S = math.sqrt(4.0 * lam * lam + delta * delta)
+
+        def F(u: float) -> float:
+            r = math.sqrt(delta * delta + 4.0 * u * u)
+            return math.log((2.0 * u + r - 2.0 * lam + S) / (2.0 * lam + S - 2.0 * u - r))
+
+        return (F(lam / 2.0) - F(u0)) / S if lam > 2 * u0 else 0.0
     if depth == 2:
         return math.log(lam / u0 - 1.0) / (2.0 * lam) if lam > 2 * u0 else 0.0
     return u0 ** (-(depth - 2) / depth) / ((depth - 2) * lam)
@@ -184,6 +206,9 @@ class DeepLinear(Simulation):
                          "u0^(-(L-2)/L)/((L-2) lambda) at depth L >= 3; prediction key top_half_time_closed_form)",
         "layer_sq_norm": "mean over layers of ||W_l||_F^2 at the end; theory: sum_i lambda_i^(2/L) (balanced "
                          "layers share each target singular value equally, lambda_i^(1/L) each)",
+        "half_time_spread": "how many times longer the smallest mode takes to reach half its target than the "
+                            "largest; theory: the mode ODE (about lambda_max/lambda_min times a log ratio when "
+                            "balanced; near 1 with a large imbalance, every mode relaxing at about the rate delta)",
         "onset_alignment": "squared cosine between the top eigenvector of W_1^T W_1 and the target's top input "
                            "direction when the top mode reaches 10% of its target; theory: the early linear flow "
                            "(depth 2; 1 for the aligned init)",
@@ -203,10 +228,15 @@ class DeepLinear(Simulation):
               min=0, max=1_000_000, step=1000),
         Param("target_sv", "float_list", (6.0, 4.0, 3.0, 2.0, 1.0, 0.5), "target singular values lambda_i",
               min=0.05, max=10.0),
+        Param("imbalance", "float", 0.0, "delta = a^2 - b^2 of every mode at the start (aligned init, depth 2): "
+              "0 balanced (rich, a staircase); large: lazy, every mode at about the rate delta",
+              min=0.0, max=20.0, step=5.0),
     )
 
     @classmethod
     def check(cls, values: dict[str, Any]) -> None:
+        if values.get("imbalance", 0.0) > 0 and (values["init"] != "aligned" or values["depth"] != 2):
+            raise ParamError("imbalance: needs init = aligned and depth = 2 (the solved single-mode case)")
         if values["init_scale"] >= 0.5 * min(values["target_sv"]):
             raise ParamError(
                 f"init_scale: {values['init_scale']:g} must be below half the smallest target_sv "
@@ -224,7 +254,7 @@ class DeepLinear(Simulation):
         if steps == 0:
             lam = sorted((float(x) for x in params["target_sv"]), reverse=True)
             u0 = float(params["init_scale"])
-            t97 = max(mode_ode(x, u0, L)[2] for x in lam)
+            t97 = max(mode_ode(x, u0, L, float(params.get("imbalance", 0.0)))[2] for x in lam)
             factor = 1.15 if params["init"] == "aligned" else 1.6
             steps = int(math.ceil(factor * t97 / float(params["lr"]))) if math.isfinite(t97) else MAX_AUTO_STEPS
             steps = max(100, min(steps, MAX_AUTO_STEPS))
@@ -241,7 +271,12 @@ class DeepLinear(Simulation):
 
         U, V = _orthogonal(rng, d), _orthogonal(rng, d)
         T = (U * lam) @ V.T
-        if params["init"] == "aligned":
+        delta = float(params.get("imbalance", 0.0))
+        if params["init"] == "aligned" and delta > 0:  # depth 2: a^2 - b^2 = delta, ab = u0 for every mode
+            b_sq = (-delta + math.sqrt(delta * delta + 4.0 * u0 * u0)) / 2.0
+            R = [_orthogonal(rng, d)]
+            Ws = [(R[0] * math.sqrt(b_sq)) @ V.T, (U * math.sqrt(b_sq + delta)) @ R[0].T]
+        elif params["init"] == "aligned":
             c = u0 ** (1.0 / L)
             R = [_orthogonal(rng, d) for _ in range(L - 1)]
             Ws = [(R[0] * c) @ V.T]
@@ -274,7 +309,7 @@ class DeepLinear(Simulation):
         u0s = np.full(d, u0) if params["init"] == "aligned" else np.maximum(sv0, 1e-300)
         probe = []
         for i in range(d):
-            probe.append(mode_ode(lam[i], u0s[i], L))
+            probe.append(mode_ode(lam[i], u0s[i], L, delta))
             yield Frame(0, max(int(params["steps"]), 1), empty, message=f"solved the ODE for mode {i + 1}/{d}")
         t_half_pred = [p[1] for p in probe]
         t97 = max(p[2] for p in probe)
@@ -296,9 +331,12 @@ class DeepLinear(Simulation):
             "sv": u_th.tolist(),
             "t": t_grid.tolist(),
             "half_times": [float(x) if math.isfinite(x) else None for x in t_half_pred],
-            "half_times_closed_form": [closed_form_half_time(lam[i], u0s[i], L) for i in range(d)],
+            "half_times_closed_form": [closed_form_half_time(lam[i], u0s[i], L, delta) for i in range(d)],
             "top_half_time": float(t_half_pred[0]) if math.isfinite(t_half_pred[0]) else None,
-            "top_half_time_closed_form": closed_form_half_time(lam[0], u0s[0], L),
+            "top_half_time_closed_form": closed_form_half_time(lam[0], u0s[0], L, delta),
+            "half_time_spread": (float(t_half_pred[-1] / t_half_pred[0])
+                                 if all(math.isfinite(x) and x > 0 for x in (t_half_pred[0], t_half_pred[-1]))
+                                 else None),
             "loss": (0.5 * np.sum((lam[None, :] - u_th) ** 2, axis=1)).tolist(),
             "u0": u0s.tolist(),
             "target_sv": lam.tolist(),
@@ -398,6 +436,8 @@ class DeepLinear(Simulation):
         scale = max(float(np.sum(w**2)) for w in Ws)
         metrics: dict[str, Any] = {
             "layer_sq_norm": float(np.mean([np.sum(w**2) for w in Ws])),
+            "half_time_spread": (half_meas[-1] / half_meas[0]
+                                 if half_meas[0] and half_meas[-1] is not None else None),
             "onset_alignment": align_s[int(onset[0])] if len(onset) else None,
             "balance_drift": max((float(np.linalg.norm(b - b0)) for b, b0 in zip(balance, balance0)),
                                  default=0.0) / scale,

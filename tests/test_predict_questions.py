@@ -46,6 +46,20 @@ def silent_alignment(p: dict[str, Any]) -> float:
     return 1.0 - off
 
 
+def imbalanced_half_time(lam: float, u0: float, delta: float) -> float:
+    """Time for du/dt = sqrt(delta^2 + 4u^2)(lam - u) to go from u0 to lam/2: with u = (delta/2) sinh(theta)
+    and t = e^theta the integrand is 2 dt / (delta + 4 lam t - delta t^2), whose partial fractions give
+    [G(lam/2) - G(u0)] / S with S = sqrt(4 lam^2 + delta^2), G(u) = ln((t(u) - t_-)/(t_+ - t(u)))."""
+    S = math.sqrt(4 * lam**2 + delta**2)
+    t_plus, t_minus = (2 * lam + S) / delta, (2 * lam - S) / delta
+
+    def G(u: float) -> float:
+        t = (2 * u + math.sqrt(delta**2 + 4 * u**2)) / delta
+        return math.log((t - t_minus) / (t_plus - t))
+
+    return (G(lam / 2) - G(u0)) / S
+
+
 # question id -> the theory's value, from the resolved parameters (defaults filled in)
 THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
     # stationary variance of the discrete Langevin recursion: T / (k (1 - eta k / 2))
@@ -80,6 +94,9 @@ THEORY: dict[str, Callable[[dict[str, Any]], float]] = {
     # balanced layers (conserved W_{l+1}^T W_{l+1} - W_l W_l^T ~ 0) carry lambda^(1/L) each
     "predict-layer-norms": lambda p: sum(lam ** (2 / p["depth"]) for lam in p["target_sv"]),
     "predict-silent-alignment": lambda p: silent_alignment(p),
+    # Kunin et al.: du/dt = sqrt(delta^2 + 4u^2)(lambda - u), half-times in closed form, weakest over strongest
+    "predict-imbalance-spread": lambda p: (imbalanced_half_time(min(p["target_sv"]), p["init_scale"], p["imbalance"])
+                                           / imbalanced_half_time(max(p["target_sv"]), p["init_scale"], p["imbalance"])),
     # Adam moves every entry by ~eta in a nearly rank-one sign pattern: eta*sqrt(fan_in*fan_out) = eta*n
     "predict-adam-update-norm": lambda p: 1.0,
 }
@@ -118,6 +135,9 @@ WRONG: dict[str, Callable[[dict[str, Any]], list[float]]] = {
         sum(lam ** (1 / p["depth"]) for lam in p["target_sv"]),  # singular values, not their squares
     ],
     "predict-silent-alignment": lambda p: [0.3],  # "it aligns as the loss falls"
+    "predict-imbalance-spread": lambda p: [  # the balanced staircase: logistic half-times
+        (math.log(min(p["target_sv"]) / p["init_scale"] - 1) / (2 * min(p["target_sv"])))
+        / (math.log(max(p["target_sv"]) / p["init_scale"] - 1) / (2 * max(p["target_sv"])))],
     "predict-adam-update-norm": lambda p: [0.5, 0.0, 2.0],  # a random +-eta matrix; the muP target; Frobenius^2
     "predict-kernel-target-exponent": lambda p: [
         p["exponent"],  # the spectrum's exponent (right only for the isotropic target)
@@ -208,7 +228,7 @@ def test_question_names_what_its_run_reports(qid):
 
 # questions whose grading is also checked over seeds 0-4 (cheap runs: a few seconds each in all)
 OVER_SEEDS = ["predict-kernel-target-exponent", "predict-layer-norms", "predict-silent-alignment",
-              "predict-adam-update-norm"]
+              "predict-adam-update-norm", "predict-imbalance-spread"]
 
 
 @pytest.mark.parametrize("qid", OVER_SEEDS)

@@ -153,3 +153,33 @@ def test_random_init_chart_shows_the_alignment_panel():
         assert all(x > 0 for x in line.x) and all(-1e-9 <= y <= 1.05 for y in line.y)
     aligned = sim.chart(run_to_end(sim, {"target_sv": "6,3"}), sim.resolve({"target_sv": "6,3"}))
     assert aligned.panels[1].ylog  # the aligned init keeps the loss panel
+
+
+def test_imbalance_half_time_closed_form_matches_the_ode():
+    from lmtui.sims.deep_linear import closed_form_half_time, mode_ode
+
+    for lam, u0, delta in [(6.0, 1e-3, 10.0), (0.5, 1e-3, 10.0), (6.0, 1e-3, 1.0), (2.0, 0.01, 5.0)]:
+        assert closed_form_half_time(lam, u0, 2, delta) == pytest.approx(mode_ode(lam, u0, 2, delta)[1], rel=1e-7)
+    # a vanishing imbalance is the logistic
+    assert closed_form_half_time(6.0, 1e-3, 2, 1e-9) == pytest.approx(math.log(6.0 / 1e-3 - 1) / 12.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("delta, spread_range", [(0.0, (7.0, 10.0)), (5.0, (1.1, 1.4)), (10.0, (1.0, 1.1))])
+def test_imbalance_turns_the_staircase_into_one_relaxation(delta, spread_range):
+    """Kunin et al.'s conserved a^2 - b^2 = delta: du/dt = sqrt(delta^2 + 4u^2)(lambda - u). Balanced, the
+    smallest mode takes ~8.6x as long as the largest; with delta >> lambda every mode relaxes at ~delta."""
+    r = run_to_end(get("deep_linear"), {"imbalance": delta})
+    assert r.agrees is True, r.verdict
+    spread, theory = r.metrics["half_time_spread"], r.prediction["half_time_spread"]
+    assert spread_range[0] < theory < spread_range[1]
+    assert spread == pytest.approx(theory, rel=0.03)
+    # the imbalance is conserved by the flow; GD's O(lr^2) steps move it by well under 1% of the weights
+    assert r.metrics["balance_drift"] < 5e-3
+
+
+def test_imbalance_needs_the_aligned_two_layer_case():
+    with pytest.raises(ParamError):
+        DeepLinear.resolve({"imbalance": 5, "init": "random"})
+    with pytest.raises(ParamError):
+        DeepLinear.resolve({"imbalance": 5, "depth": 3})
+    assert DeepLinear.resolve({"imbalance": 5})["imbalance"] == 5
