@@ -331,3 +331,22 @@ async def test_a_run_over_the_servers_limit_is_refused_and_can_be_tried_again(ma
         await pilot.press("r")
         await wait_for_workers(app)
         assert await until(pilot, lambda: "Measured 2.002" in str(spread.query_one("#verdict").content))
+
+
+async def test_words_typed_right_after_the_search_key_go_to_the_search(made_room, tmp_path):
+    """One burst (over SSH, or a fast typist): "/log" then enter arrive before the search opens;
+    the letters go to the search, none to the list (where r would reveal)."""
+    from textual import events
+
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key, char in (("slash", "/"), ("r", "r"), ("l", "l"), ("o", "o"), ("g", "g")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one("#search").value == "rlog"  # nothing revealed, nothing lost
+        await pilot.press("backspace", "backspace", "backspace", "backspace", *"log", "enter")
+        await pilot.pause()
+        spread = app.screen.query_one(SpreadView)
+        assert spread.key == "second/slope" and not spread.revealed

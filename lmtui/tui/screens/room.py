@@ -335,11 +335,19 @@ class RoomScreen(Screen[None]):
     def room(self) -> Room:
         return self.app.room  # type: ignore[attr-defined]
 
-    def key_of(self, binding_id: str) -> str:
-        """The key bound to ``binding_id`` now (the keymap's, or the default), as shown."""
+    def _binding(self, binding_id: str) -> tuple[Binding, str]:
+        """The binding ``binding_id`` and its first key now (the keymap's, or the default)."""
         keymap = getattr(self.app, "_keymap", {}) or {}
         binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id)
-        key = (keymap.get(binding_id) or binding.key).split(",")[0].strip()
+        return binding, (keymap.get(binding_id) or binding.key).split(",")[0].strip()
+
+    def search_key(self) -> str:
+        """The key that opens the search, as Textual names it."""
+        return self._binding("room-search")[1]
+
+    def key_of(self, binding_id: str) -> str:
+        """The key bound to ``binding_id`` now, as shown."""
+        binding, key = self._binding(binding_id)
         return self.app.get_key_display(replace(binding, key=key, key_display=None))
 
     def on_mount(self) -> None:
@@ -436,7 +444,8 @@ class RoomScreen(Screen[None]):
     def action_search(self) -> None:
         self.remove_class("-wide")
         self.add_class("-searching")
-        self.query_one("#search", Input).focus()
+        # focused at once: the words typed right after the key (one burst over SSH) go to the field
+        self.set_focus(self.query_one("#search", Input))
 
     def action_close_search(self) -> None:
         if not self.has_class("-searching"):
