@@ -162,3 +162,30 @@ def test_export_writes_chart_data_and_commands_that_reproduce_each_run_exactly(t
 def test_export_of_nothing_is_refused(tmp_path, ridge0):
     with pytest.raises(ValueError):
         export_runs(tmp_path, DD, [Run(ridge0.params, 0)], ridge0.chart)
+
+
+def test_the_last_run_is_kept_for_the_next_session(tmp_path, ridge05):
+    from lmtui.core.runs import LAST_DIR, load_last, save_last
+
+    assert load_last(tmp_path, DD) is None
+    assert save_last(tmp_path, DD, ridge05.result)
+    back = load_last(tmp_path, DD)
+    assert back is not None and back.to_json()["series"] == ridge05.result.to_json()["series"]
+    assert back.params == ridge05.result.params and back.verdict == ridge05.result.verdict
+    assert DD.chart(back, back.params).caption == ridge05.result.verdict
+    path = tmp_path / LAST_DIR / "double_descent.json"
+    good = path.read_text()
+    data = json.loads(good)
+    bad_series = json.dumps({**data, "series": {**data["series"], "risk": "oops"}})
+    for damaged in ("{", "[]", good.replace('"double_descent"', '"grokking"', 1),
+                    good.replace('"ridge": 0.5', '"ridge": -3'), good.replace('"seed": 0', '"seed": "x"'), bad_series):
+        path.write_text(damaged, encoding="utf-8")
+        assert damaged != good and load_last(tmp_path, DD) is None, damaged[:40]
+    path.write_bytes(b"\xff\xfe{not text")
+    assert load_last(tmp_path, DD) is None
+    assert load_last(tmp_path, get("grokking")) is None
+    (tmp_path / LAST_DIR).chmod(0o500)
+    try:
+        assert save_last(tmp_path, DD, ridge05.result) in (False, True)  # never raises (root may write anyway)
+    finally:
+        (tmp_path / LAST_DIR).chmod(0o700)

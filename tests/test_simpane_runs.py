@@ -132,3 +132,21 @@ async def test_export_writes_the_runs_and_the_command_reproduces_them(tmp_path, 
         assert main(shlex.split(record["command"])[1:] + ["--json"]) == 0
         again = json.loads(capsys.readouterr().out)
         assert again["series"] == record["series"] and again["prediction"] == record["prediction"]
+
+
+async def test_the_last_run_comes_back_in_the_next_session():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await pinned_pair(pilot)
+        series = pane.state.result.to_json()["series"]
+    again = LmtuiApp()
+    async with again.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(again)
+        assert pane.state.result is not None and pane.state.result.to_json()["series"] == series
+        assert pane.state.params["ridge"] == 0.5 and pane.state.result_is_current()
+        text = screen_text(again)
+        assert "(last session)" in text and "ridge 0.5:" in text
+        await pilot.press("s")
+        await finish(pilot)
+        assert "(last session)" not in screen_text(again)

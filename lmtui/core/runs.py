@@ -284,6 +284,65 @@ def export_dir(home: Path) -> Path:
     return Path(home) / EXPORT_DIR
 
 
+# ---------------------------------------------------------------------------------------------
+# The last run of each simulation, kept across restarts
+# ---------------------------------------------------------------------------------------------
+LAST_DIR = "last-runs"  # under the learner's home: one JSON file per simulation
+LAST_MAX_BYTES = 4_000_000  # a bigger result is not kept (and a bigger file is not read)
+
+
+def _last_path(home: Path, sim: Simulation) -> Path:
+    return Path(home) / LAST_DIR / f"{sim.name}.json"
+
+
+def save_last(home: Path, sim: Simulation, result: Result) -> bool:
+    """Keep ``result`` as the simulation's last run for the next session; False if it could not
+    be written (a read-only home, a full disk) or is too big: nothing else depends on it."""
+    import os
+
+    try:
+        text = json.dumps(result.to_json(), allow_nan=False)
+        if len(text) > LAST_MAX_BYTES:
+            return False
+        path = _last_path(home, sim)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+        return True
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def load_last(home: Path, sim: Simulation) -> Result | None:
+    """The simulation's last run from an earlier session, or None (none kept, or a file that is
+    damaged, too big, from another simulation or with parameters this version refuses)."""
+    path = _last_path(home, sim)
+    try:
+        if not path.is_file() or path.stat().st_size > LAST_MAX_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("sim") != sim.name:
+            return None
+        params = sim.resolve(data["params"])
+        seed = data["seed"]
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            return None
+        fields = {k: data.get(k) for k in ("series", "metrics", "prediction")}
+        if not all(isinstance(v, dict) for v in fields.values()):
+            return None
+        verdict, agrees, diverged_at = data.get("verdict", ""), data.get("agrees"), data.get("diverged_at")
+        if not isinstance(verdict, str) or agrees not in (True, False, None) or \
+                not (diverged_at is None or (isinstance(diverged_at, int) and not isinstance(diverged_at, bool))):
+            return None
+        result = Result(sim=sim.name, params=params, seed=seed, elapsed_s=float(data.get("elapsed_s") or 0.0),
+                        diverged_at=diverged_at, verdict=verdict, agrees=agrees, **fields)
+        sim.chart(result, params)  # a result the chart cannot draw is not shown
+        return result
+    except Exception:  # an outside file: whatever is wrong with it, the figure starts fresh
+        return None
+
+
 def text_to_svg(text: str, title: str = "") -> str:
     """Monospace text as an SVG picture (one <text> per line; spaces kept)."""
     lines = text.split("\n")

@@ -35,6 +35,7 @@ class FigureState:
     seed: int
     result: Any = None  # lmtui.sims.base.Result: the last finished run
     book: Any = None  # lmtui.core.runs.RunBook: runs kept, pinned and swept (made at the first run)
+    restored: bool = False  # the result is the last run of an earlier session
 
     def runs(self):
         if self.book is None:
@@ -276,11 +277,29 @@ class SimPane(SimRunner, Widget):
         self._help = Static("", classes="sim-help", markup=False)
         self._verdict = Static("", classes="sim-verdict", markup=False)
         saved: FigureState | None = self.app.figure_state.get((chapter_id, sim_name))  # type: ignore[attr-defined]
-        self.state = saved or FigureState(self.sim.defaults(), 0)
+        self.state = saved or self._last_session() or FigureState(self.sim.defaults(), 0)
         self.stopped_at: int | None = None  # the step a stopped run had reached
         self.replay = list(replay or [])  # keys pressed for this pane before it existed
         names = [self.seed_param.name, *(p.name for p in self.sim.params)]
         self.name_width = min(18, max(len(n) for n in names) + 1)
+
+    def _home(self):
+        store = getattr(self.app, "store", None)
+        if store is not None:
+            return store.home
+        from lmtui.core.progress import default_home
+
+        return default_home()
+
+    def _last_session(self) -> FigureState | None:
+        """The simulation's last finished run of an earlier session, shown until the next run."""
+        from lmtui.core.runs import load_last
+
+        result = load_last(self._home(), self.sim)
+        if result is None:
+            return None
+        params = {p.name: result.params[p.name] for p in self.sim.params}
+        return FigureState(params, result.seed, result, restored=True)
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -346,6 +365,8 @@ class SimPane(SimRunner, Widget):
             return f"parameters changed: {run} to rerun | {head}"
         if result is not None:
             tag = f"diverged at step {result.diverged_at}" if result.diverged else f"done in {result.elapsed_s:.1f}s"
+            if self.state.restored:
+                tag += " (last session)"
             compare = self._compare_text()
             if compare:
                 return f"{tag} | {compare} | {head}"
@@ -509,7 +530,13 @@ class SimPane(SimRunner, Widget):
             return
         self.running = False
         self.state.result = message.result
+        self.state.restored = False
         self._result_chart = message.chart
+        store = getattr(self.app, "store", None)
+        if store is None or (store.persistent and not store.read_only):  # nothing written where answers are not
+            from lmtui.core.runs import save_last
+
+            save_last(self._home(), self.sim, message.result)
         run = self._current_run()
         book = self.state.runs()
         book.finished(run)
@@ -678,13 +705,7 @@ class SimPane(SimRunner, Widget):
             run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
             self.notify(f"Nothing to export yet: {run} runs the simulation.", timeout=3)
             return
-        store = getattr(self.app, "store", None)
-        if store is not None:
-            home = store.home
-        else:
-            from lmtui.core.progress import default_home
-
-            home = default_home()
+        home = self._home()
         _, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
         try:
             folder = export_runs(export_dir(home), self.sim, runs, chart, ascii_only=ascii_only)
