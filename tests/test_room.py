@@ -350,3 +350,9 @@ async def test_words_typed_right_after_the_search_key_go_to_the_search(made_room
         await pilot.pause()
         spread = app.screen.query_one(SpreadView)
         assert spread.key == "second/slope" and not spread.revealed
+        for key, char in (("slash", "/"), ("x", "x"), ("escape", None), ("r", "r")):  # closed, then reveal
+            app.post_message(events.Key(key, char))
+        await wait_for_workers(app)
+        assert await until(pilot, lambda: spread.key in spread.revealed and "Measured" in screen_text(app))
+        await pilot.press("slash")
+        assert app.screen.query_one("#search").value == ""  # a new search starts empty

@@ -69,23 +69,30 @@ class RoomApp(textual_fixes.GuardedApp):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
             self.last_input = time.monotonic()
-        if isinstance(event, events.Key) and not event.is_forwarded and self._open_search_at_once(event.key):
+        if isinstance(event, events.Key) and not event.is_forwarded and self._search_at_once(event.key):
             return
         await super().on_event(event)
 
-    def _open_search_at_once(self, key: str) -> bool:
-        """The search key opens the search here, in arrival order: Textual queues each key at the
-        widget focused when it arrives, so the words typed right after it in one burst (over SSH,
-        or a fast typist) would go to the question list, and a letter bound there (r) would act."""
+    def _search_at_once(self, key: str) -> bool:
+        """The search key opens the search, and escape in it closes it, here, in arrival order:
+        Textual queues each key at the widget focused when it arrives, so the keys typed right
+        after in one burst (over SSH, or a fast typist) would go to the list (where r reveals)
+        instead of the search, or to the search just closed instead of the list."""
         from textual.widgets import Input
 
         from lmtui.tui.screens.room import RoomScreen
 
         screen = self.screen
-        if not isinstance(screen, RoomScreen) or isinstance(screen.focused, Input) or key != screen.search_key():
+        if not isinstance(screen, RoomScreen):
             return False
-        screen.action_search()
-        return True
+        in_search = isinstance(screen.focused, Input)
+        if not in_search and key == screen.search_key():
+            screen.action_search()
+            return True
+        if in_search and key == screen.close_key():
+            screen.action_close_search()
+            return True
+        return False
 
 
 def run_room(root: str, content_dir: str | None = None, color: str = "auto", ascii_only: bool = False,

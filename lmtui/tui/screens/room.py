@@ -345,6 +345,10 @@ class RoomScreen(Screen[None]):
         """The key that opens the search, as Textual names it."""
         return self._binding("room-search")[1]
 
+    def close_key(self) -> str:
+        """The key that closes the search, as Textual names it."""
+        return self._binding("room-close")[1]
+
     def key_of(self, binding_id: str) -> str:
         """The key bound to ``binding_id`` now, as shown."""
         binding, key = self._binding(binding_id)
@@ -444,8 +448,10 @@ class RoomScreen(Screen[None]):
     def action_search(self) -> None:
         self.remove_class("-wide")
         self.add_class("-searching")
+        search = self.query_one("#search", Input)
+        search.value = ""  # a new search (a key that reached the field as it closed is dropped)
         # focused at once: the words typed right after the key (one burst over SSH) go to the field
-        self.set_focus(self.query_one("#search", Input))
+        self.set_focus(search)
 
     def action_close_search(self) -> None:
         if not self.has_class("-searching"):
@@ -456,7 +462,7 @@ class RoomScreen(Screen[None]):
         self._fill("")
         if self.spread.key:
             self.select_question(self.spread.key)
-        self.query_one("#questions", OptionList).focus()
+        self.set_focus(self.query_one("#questions", OptionList))  # at once, as the search opened
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search" and self.has_class("-searching"):  # not the clearing on close
