@@ -11,6 +11,7 @@ import pytest
 
 from lmtui.cli import main
 from lmtui.tui.app import LmtuiApp
+from lmtui.tui.widgets.simpane import ParamRow
 
 from conftest import screen_lines, screen_text, wait_for_workers
 from figures_support import TINY, current_pane, open_figure, set_param
@@ -23,12 +24,20 @@ async def finish(pilot) -> None:
     await pilot.pause()
 
 
+def preset(pane) -> None:
+    """The tiny settings, set as the rows would set them (typing them is tested elsewhere)."""
+    for row in pane.query(ParamRow):
+        if row.param.name in TINY[pane.sim.name]:
+            value = row.param.validate(TINY[pane.sim.name][row.param.name])
+            row.set_value(value)
+            pane.state.params[row.param.name] = value
+
+
 async def pinned_pair(pilot):
-    """double_descent at its tiny settings, pinned, then rerun with ridge 0.5."""
+    """double_descent at its tiny settings, pinned, then rerun with ridge 0.5 (typed)."""
     await open_figure(pilot, "universality", "sim:double_descent")
     pane = current_pane(pilot.app)
-    for name, value in TINY["double_descent"].items():
-        await set_param(pilot, pane, name, value)
+    preset(pane)
     await pilot.press("s")
     await finish(pilot)
     await pilot.press("m")
@@ -76,8 +85,7 @@ async def test_a_comma_list_in_a_number_field_sweeps_it():
     async with app.run_test(size=(120, 40)) as pilot:
         await open_figure(pilot, "universality", "sim:double_descent")
         pane = current_pane(app)
-        for name, value in TINY["double_descent"].items():
-            await set_param(pilot, pane, name, value)
+        preset(pane)
         await set_param(pilot, pane, "ridge", "0, 0.5, 5", expect_ok=False)
         for _ in range(100):
             await finish(pilot)
