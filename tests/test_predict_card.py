@@ -136,3 +136,51 @@ async def test_predict_first_the_run_key_says_so_and_shows_nothing_until_a_predi
 def test_typed_numbers():
     assert [parse_number(t) for t in ("0.25", " .5 ", "1e-3", "2/3", "0,25", "x", "1/0", "inf")] == [
         0.25, 0.5, 0.001, 2 / 3, 0.25, None, None, None]
+
+
+async def test_a_card_takes_no_key_before_its_parts_are_mounted(mini_course):
+    """Keys faster than the quiz is built (a key storm that opens quizzes and starts runs) could
+    focus a card before its parts were mounted: enter then mounted the number field into an entry
+    row that was not there (MountError). A card takes the focus only once it is mounted; the quiz
+    focuses its first open card when they all are."""
+    from lmtui.tui.widgets.quiz import QuizPane
+
+    quiz_file = mini_course / "02-second.quiz.toml"
+    quiz_file.write_text(quiz_file.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.open_chapter("second", view="quiz")
+        quiz = app.screen.query_one(QuizPane)
+        quiz.build()  # as the quiz view does when it opens
+        cards = quiz.cards()
+        numeric = next(c for c in cards if isinstance(c, PredictCard) and not c.question.choices)
+        assert not numeric.is_mounted
+        app.screen.set_focus(numeric)  # as a key moving the focus (tab, j) would, at this moment
+        assert app.screen.focused is not numeric
+        await app._check_bindings("enter")  # an enter that arrives now goes elsewhere
+        await pilot.pause()
+        assert numeric.is_mounted and all(c.is_mounted for c in quiz.cards())
+        assert app.screen.focused in quiz.cards()  # the quiz focused its first open card
+        numeric.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert numeric.query(PredictInput)
+
+
+async def test_a_prediction_committed_as_its_card_is_removed_is_recorded_and_nothing_breaks(mini_course):
+    """The prediction's message arrives after a chapter switch removed its card: it is recorded,
+    and the card (gone) is not asked to show it (NoScreen)."""
+    quiz_file = mini_course / "02-second.quiz.toml"
+    quiz_file.write_text(quiz_file.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_predict(pilot, 0)
+        app.open_chapter("first")  # in place: the quiz's cards are removed
+        app.post_message(PredictCard.Predicted(card, "second", card.question, 2.0, None))  # sent just before
+        await pilot.pause()
+        await wait_for_workers(app)
+        await pilot.pause()
+        assert app.current == "first" and not card.is_attached
+        assert app.record.prediction("second", card.question) is not None

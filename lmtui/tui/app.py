@@ -589,7 +589,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
         except StoreError as e:
             self.notify(str(e), severity="error", timeout=6)
             made = self.record.prediction(chapter.id, event.question)
-        event.card.show_prediction(made)
+        if event.card.in_view():  # a card removed since (a chapter switch) has nothing to show
+            event.card.show_prediction(made)
         self._update_status(chapter.id)
 
     def on_predict_card_measured(self, event) -> None:
@@ -602,7 +603,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
         except StoreError as e:
             self.notify(str(e), severity="error", timeout=6)
             graded = self.record.prediction(chapter.id, event.question)
-        if graded is not None:
+        if graded is not None and event.card.in_view():
             event.card.show_prediction(graded)
         self._update_status(chapter.id)
 

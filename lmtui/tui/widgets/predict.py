@@ -155,6 +155,16 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         self._chart = ChartView()
         self._feedback = Static("", classes="q-feedback", markup=False)
 
+    def allow_focus(self) -> bool:
+        """Not before its parts are mounted: a key for a card focused in between (a quiz built
+        while keys arrive) would act on parts that are not there (enter mounts the number field
+        into its entry row)."""
+        return self.is_mounted
+
+    def in_view(self) -> bool:
+        """Still in the quiz: not removed (nor being removed) since a message of it was sent."""
+        return self.is_attached and self.display
+
     def compose(self) -> ComposeResult:
         yield self._prompt
         yield self._setting

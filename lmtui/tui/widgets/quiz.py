@@ -52,6 +52,10 @@ class QuestionCard(Widget, can_focus=True):
         self._choices = Static(self._choices_table(), classes="q-choices", markup=False)
         self._feedback = Static(self._feedback_text(), classes="q-feedback", markup=False)
 
+    def allow_focus(self) -> bool:
+        """Not before its parts are mounted (see PredictCard.allow_focus)."""
+        return self.is_mounted
+
     def compose(self) -> ComposeResult:
         yield self._prompt
         yield self._choices
@@ -208,6 +212,9 @@ class QuizPane(VerticalScroll):
             self.call_after_refresh(self.focus_first)
             return
         cards = self.cards()
+        if not all(c.is_mounted for c in cards):  # the cards take the focus once they are mounted
+            self.call_after_refresh(self.focus_first)
+            return
         unanswered = [c for c in cards if c.state in ("unanswered", "changed")]
         target = (unanswered or cards or [None])[0]
         if target is None:
