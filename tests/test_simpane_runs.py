@@ -158,3 +158,18 @@ async def test_the_last_run_comes_back_in_the_next_session():
         await pilot.press("s")
         await finish(pilot)
         assert "(last session)" not in screen_text(again)
+
+
+async def test_a_sweep_over_the_servers_limit_ends_instead_of_waiting(monkeypatch):
+    from lmtui.core.runcost import LIMIT_ENV
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(app)
+        preset(pane)
+        monkeypatch.setenv(LIMIT_ENV, "1e-9")  # every run is over it
+        await set_param(pilot, pane, "ridge", "0, 0.5", expect_ok=False)
+        await finish(pilot)
+        assert not pane.running and pane.state.book.sweep is None
+        assert "sweep" not in screen_text(app).splitlines()[1]

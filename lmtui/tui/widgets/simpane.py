@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from lmtui.tui.widgets.entry import EntryField
-from lmtui.tui.widgets.runcost import start_checked
+from lmtui.tui.widgets.runcost import ConfirmRun, start_checked
 from lmtui.tui.widgets.simrun import SimRunner
 
 
@@ -488,17 +488,19 @@ class SimPane(SimRunner, Widget):
         else:
             self._start()
 
-    def _start(self) -> None:
+    def _start(self) -> bool:
+        """Start a run at the parameters set now; False if it did not start (yet: a long run is
+        asked about first)."""
         from lmtui.sims.base import ParamError
 
         try:
             params = self.sim.resolve(self.state.params)
         except ParamError as e:
             self._help_for(None, str(e))
-            return
+            return False
         self.stopped_at = None
         self._running_params, self._running_seed = params, self.state.seed
-        start_checked(self, self.sim, params, self.state.seed, started=self._started)
+        return start_checked(self, self.sim, params, self.state.seed, started=self._started)
 
     def _started(self) -> None:
         self._verdict.update("running...")
@@ -657,7 +659,11 @@ class SimPane(SimRunner, Widget):
         for row in self.query(ParamRow):
             if row.param.name == sweep.name:
                 row.set_value(params[sweep.name])
-        self._start()
+        # refused (over the server's limit): the sweep ends with the runs it has; asked about
+        # first: it goes on when the run is confirmed (or when the learner runs it)
+        if not self._start() and not isinstance(self.app.screen, ConfirmRun):
+            self._abandon_sweep()
+            self._refresh_status()
 
     def _abandon_sweep(self) -> None:
         """A parameter change or a stop ends a sweep: the runs it finished stay drawn."""
