@@ -289,3 +289,16 @@ def test_a_store_on_a_read_only_file_system(tmp_path):
     assert out.returncode == 0, out.stderr
     assert time.monotonic() - t0 < 10
     assert out.stdout.startswith("['kept'] True") and "will not be saved" in out.stdout
+
+
+def test_stored_choices_reach_the_app_with_their_control_characters_shown(tmp_path):
+    """A store is the learner's file (or someone else's, copied in): its texts are shown safely."""
+    store = ProgressStore(tmp_path)
+    store.record_answer("ch", "q1", "clean", True, "fp")
+    store.record_answer("ch", "q1", "x\x1b]52;c;aGk=\x07", False, "fp")  # a practice try
+    store.record_prediction("ch", "p1", None, "\x1b[2Jchoice", "fp")
+    store.close()
+    again = ProgressStore(tmp_path)
+    answer = again.answers("ch")["q1"]
+    assert answer.choice == "clean" and answer.last_choice == "x^[]52;c;aGk=^G"
+    assert again.all_predictions()["ch"]["p1"].choice == "^[[2Jchoice"

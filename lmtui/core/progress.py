@@ -117,6 +117,16 @@ def _schema_error(error: sqlite3.OperationalError) -> bool:
     return str(error).startswith("no such")
 
 
+def _text(value: object) -> str | None:
+    """A stored text as the app may show it: a store is the learner's file, and what it holds
+    reaches the terminal only with its control characters shown (lmtui.core.sanitize)."""
+    if value is None:
+        return None
+    from lmtui.core.sanitize import clean
+
+    return clean(value if isinstance(value, str) else str(value))
+
+
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -547,7 +557,8 @@ class ProgressStore:
         out: dict[str, dict[str, Answer]] = {}
         for ch, q, c, ok, fp, at, tries, last, last_ok in self._read(
                 f"SELECT {self._ANSWER_COLUMNS} FROM answer WHERE course=?", (self.course,)):
-            out.setdefault(ch, {})[q] = Answer(c, bool(ok), fp, at, tries, last, None if last_ok is None else bool(last_ok))
+            out.setdefault(ch, {})[q] = Answer(_text(c), bool(ok), fp, at, tries, _text(last),
+                                               None if last_ok is None else bool(last_ok))
         return out
 
     def answers(self, chapter: str) -> dict[str, Answer]:
@@ -558,7 +569,7 @@ class ProgressStore:
         for ch, q, value, choice, fp, at, measured, theory, ok, measured_at, low, high in self._read(
                 "SELECT chapter, question, value, choice, fingerprint, predicted_at, measured, theory, correct, measured_at, "
                 "range_low, range_high FROM prediction WHERE course=?", (self.course,)):
-            out.setdefault(ch, {})[q] = Prediction(value, choice, fp, at, measured, theory, None if ok is None else bool(ok),
+            out.setdefault(ch, {})[q] = Prediction(value, _text(choice), fp, at, measured, theory, None if ok is None else bool(ok),
                                                    measured_at, low, high)
         return out
 
