@@ -4,6 +4,8 @@ grade, and the learner's record has all of it after a restart."""
 
 from __future__ import annotations
 
+import pytest
+
 from lmtui.tui.app import LmtuiApp
 from lmtui.core.progress import ProgressStore
 from lmtui.tui.widgets.predict import PredictCard, PredictInput, parse_number
@@ -32,6 +34,14 @@ choices = ["below 1.5", "above 1.5"]
 bins = [1.5]
 explanation = "Second order: about 2."
 '''
+
+
+@pytest.fixture
+def predict_course(mini_course):
+    """The mini course with the two predict questions above in its second chapter's quiz."""
+    quiz = mini_course / "02-second.quiz.toml"
+    quiz.write_text(quiz.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
+    return mini_course
 
 
 def predict_cards(app) -> list[PredictCard]:
@@ -138,16 +148,14 @@ def test_typed_numbers():
         0.25, 0.5, 0.001, 2 / 3, 0.25, None, None, None]
 
 
-async def test_a_card_takes_no_key_before_its_parts_are_mounted(mini_course):
+async def test_a_card_takes_no_key_before_its_parts_are_mounted(predict_course):
     """Keys faster than the quiz is built (a key storm that opens quizzes and starts runs) could
     focus a card before its parts were mounted: enter then mounted the number field into an entry
     row that was not there (MountError). A card takes the focus only once it is mounted; the quiz
     focuses its first open card when they all are."""
     from lmtui.tui.widgets.quiz import QuizPane
 
-    quiz_file = mini_course / "02-second.quiz.toml"
-    quiz_file.write_text(quiz_file.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
-    app = LmtuiApp(content_dir=mini_course)
+    app = LmtuiApp(content_dir=predict_course)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.open_chapter("second", view="quiz")
@@ -169,12 +177,10 @@ async def test_a_card_takes_no_key_before_its_parts_are_mounted(mini_course):
         assert numeric.query(PredictInput)
 
 
-async def test_a_prediction_committed_as_its_card_is_removed_is_recorded_and_nothing_breaks(mini_course):
+async def test_a_prediction_committed_as_its_card_is_removed_is_recorded_and_nothing_breaks(predict_course):
     """The prediction's message arrives after a chapter switch removed its card: it is recorded,
     and the card (gone) is not asked to show it (NoScreen)."""
-    quiz_file = mini_course / "02-second.quiz.toml"
-    quiz_file.write_text(quiz_file.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
-    app = LmtuiApp(content_dir=mini_course)
+    app = LmtuiApp(content_dir=predict_course)
     async with app.run_test(size=(100, 30)) as pilot:
         card = await open_predict(pilot, 0)
         app.open_chapter("first")  # in place: the quiz's cards are removed
