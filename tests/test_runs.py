@@ -189,3 +189,15 @@ def test_the_last_run_is_kept_for_the_next_session(tmp_path, ridge05):
         assert save_last(tmp_path, DD, ridge05.result) in (False, True)  # never raises (root may write anyway)
     finally:
         (tmp_path / LAST_DIR).chmod(0o700)
+
+
+def test_the_swept_scalar_is_one_the_sweep_moves():
+    from lmtui.core.runs import focus_key
+
+    g = get("grokking")
+    setting = {"p": "17", "steps": "1500", "train_frac": "0.6", "hidden": "128"}  # groks with weight decay
+    runs = [run(g, **setting, weight_decay=wd) for wd in ("0", "1")]
+    # the share at initialization is the same for every weight decay: the next key is plotted
+    assert runs[0].result.metrics["initial_fourier_share"] == runs[1].result.metrics["initial_fourier_share"]
+    assert focus_key(g, runs) == "final_test_acc"
+    assert focus_key(g, runs[:1]) == next(iter(g.predictable))

@@ -137,9 +137,16 @@ def overlay_chart(sim: Simulation, current: Run, kept: Sequence[Run], *, faded: 
     return replace(current.chart, panels=panels)
 
 
-def focus_key(sim: Simulation) -> str | None:
-    """The scalar the chapter cares about: the simulation's first predictable key."""
-    return next(iter(sim.predictable), None)
+def focus_key(sim: Simulation, runs: Sequence[Run] = ()) -> str | None:
+    """The scalar the chapter cares about: the first of the simulation's predictable keys whose
+    measured value changes over ``runs`` (a key the swept parameter cannot move, such as a value at
+    initialization, says nothing about the sweep), else the first."""
+    keys = list(sim.predictable)
+    for key in keys:
+        values = {_number(r.result.metrics.get(key)) for r in runs if r.result is not None}
+        if len({v for v in values if math.isfinite(v)}) > 1:
+            return key
+    return keys[0] if keys else None
 
 
 def _number(value: Any) -> float:
@@ -172,8 +179,8 @@ class Sweep:
 
     def scalar_panel(self, sim: Simulation) -> Panel | None:
         """The chapter's scalar, measured and predicted, against the swept value."""
-        key = focus_key(sim)
         finished = [r for r in self.runs if r.result is not None]
+        key = focus_key(sim, finished)
         if key is None or not finished:
             return None
         xs = [float(r.params[self.name]) for r in finished]
