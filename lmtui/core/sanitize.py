@@ -68,6 +68,15 @@ def clean_path(path: object) -> str:
     return clean(text)
 
 
+_JSON_LEAVES = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # what json.dumps leaves raw
+
+
+def json_safe(text: str) -> str:
+    """JSON text as ``json.dumps(..., ensure_ascii=False)`` writes it (C0 controls escaped) with DEL,
+    the C1 controls and the bidi marks escaped too (``\\u009b``): the same data, safe for a terminal."""
+    return _JSON_LEAVES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def controls_in(text: str, keep_breaks: bool = True) -> list[tuple[int, str]]:
     """(0-based column, character) of each control character in one line of ``text``; tab (and,
     with ``keep_breaks``, CR at a line's end) is not counted."""

@@ -19,7 +19,6 @@ No Textual import here.
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from argparse import ArgumentParser, Namespace
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lmtui.core.sanitize import clean, clean_block, clean_path
+from lmtui.core.sanitize import clean, clean_block, clean_path, json_safe
 
 if TYPE_CHECKING:  # the parser is built on every start: the rest is imported when a report runs
     from lmtui.core.course import Course, Question
@@ -249,8 +248,7 @@ def render_json(report: Report) -> str:
                       for q in report.questions],
         "unreadable": [{"learner": n, "store": clean_path(p), "why": w} for n, p, w in report.unreadable],
     }, indent=2, ensure_ascii=False) + "\n"
-    # JSON escapes C0 controls itself; the C1 ones and bidi overrides it leaves raw (only inside strings)
-    return re.sub("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    return json_safe(text)
 
 
 def report_main(args: Namespace) -> int:
