@@ -201,3 +201,11 @@ def test_the_swept_scalar_is_one_the_sweep_moves():
     assert runs[0].result.metrics["initial_fourier_share"] == runs[1].result.metrics["initial_fourier_share"]
     assert focus_key(g, runs) == "final_test_acc"
     assert focus_key(g, runs[:1]) == next(iter(g.predictable))
+
+
+def test_previous_is_the_latest_other_run(ridge0, ridge05):
+    book = RunBook()
+    assert book.previous(ridge05) is None
+    book.finished(ridge0)
+    book.finished(ridge05)
+    assert book.previous(ridge05) is ridge0 and book.previous(ridge0) is ridge05

@@ -173,3 +173,22 @@ async def test_a_sweep_over_the_servers_limit_ends_instead_of_waiting(monkeypatc
         await finish(pilot)
         assert not pane.running and pane.state.book.sweep is None
         assert "sweep" not in screen_text(app).splitlines()[1]
+
+
+async def test_the_run_before_can_be_pinned_afterwards():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(app)
+        preset(pane)
+        await pilot.press("M")  # nothing earlier yet
+        await pilot.pause()
+        assert pane.state.book is None or not pane.state.book.pinned
+        await pilot.press("s")
+        await finish(pilot)
+        await set_param(pilot, pane, "ridge", "5")
+        await pilot.press("s")
+        await finish(pilot)
+        await pilot.press("M")  # forgot to pin the first: the figure kept it
+        await pilot.pause()
+        assert "pinned: ridge 0 vs 5" in screen_text(app)

@@ -243,6 +243,10 @@ class RunBook:
         del self.pinned[:-MAX_PINS]
         return True
 
+    def previous(self, current: Run) -> Run | None:
+        """The latest kept run that is not ``current`` (other parameters or seed)."""
+        return next((r for r in reversed(self.history) if not r.same_as(current)), None)
+
     def clear(self) -> int:
         """Forget the pinned runs and any sweep; how many overlays went."""
         n = len(self.pinned) + (len(self.sweep.runs) if self.sweep else 0)

@@ -255,6 +255,7 @@ class SimPane(SimRunner, Widget):
         Binding("r", "reset", "Reset", id="sim-reset", tooltip="reset the parameters to their defaults"),
         Binding("v", "next_panel", "Panel", id="sim-panel", tooltip="next chart panel (when the terminal is too small for all)"),
         Binding("m", "pin", "Pin", show=False, id="sim-pin", tooltip="pin this run: the next runs are drawn over it, the legend says what differs"),
+        Binding("M", "pin_previous", "Pin previous", show=False, id="sim-pin-previous", tooltip="pin the run before this one (the figure keeps the last few): draw it under this one"),
         Binding("x", "clear_runs", "Clear", show=False, id="sim-clear", tooltip="clear the pinned runs and the sweep from the chart"),
         Binding("e", "export", "Export", show=False, id="sim-export", tooltip="export the chart, data and command lines of the runs shown (lmtui locate: exports)"),
         Binding("y", "command_line", "Command", show=False, id="sim-command", tooltip="show the lmtui sim run command that reproduces this run"),
@@ -616,6 +617,18 @@ class SimPane(SimRunner, Widget):
             self.notify("Run pinned: change a parameter and run again to draw over it.", timeout=3)
         else:
             self.notify("This run is pinned already.", timeout=2)
+        self._show_result()
+
+    def action_pin_previous(self) -> None:
+        """Pin the latest earlier run that differs from this one (for a comparison not planned ahead)."""
+        current = self._current_run()
+        book = self.state.book
+        earlier = book.previous(current) if book is not None and current is not None else None
+        if earlier is None or self.running:
+            self.notify("No earlier run with other parameters in this session.", timeout=3)
+            return
+        book.sweep = None
+        book.pin(earlier)
         self._show_result()
 
     def action_clear_runs(self) -> None:
