@@ -20,6 +20,13 @@ def word(verdict: str) -> str:
     return verdict.rsplit(":", 1)[-1].strip()
 
 
+def diverged(r) -> bool:
+    """A run that blew up says so and never agrees."""
+    if r.diverged:
+        assert r.verdict.startswith("diverged") and r.agrees is False, r.verdict
+    return r.diverged
+
+
 def check_double_descent(r):
     from lmtui.sims.double_descent import FAR, GONE_FRACTION, TOL
 
@@ -48,8 +55,7 @@ def check_double_descent(r):
 def check_grokking(r):
     from lmtui.sims.grokking import DELAY_MIN, FOURIER_MIN, GROMOV_TOL
 
-    if r.diverged:
-        assert r.verdict.startswith("diverged") and r.agrees is False
+    if diverged(r):
         return
     steps = r.series["step"]
     first = lambda key, thr: next((s for s, v in zip(steps, r.series[key]) if v >= thr), None)  # noqa: E731
@@ -73,8 +79,7 @@ def check_grokking(r):
 def check_edge_of_stability(r):
     from lmtui.sims.edge_of_stability import LATE_FRACTION, TOL
 
-    if r.diverged:
-        assert r.verdict.startswith("diverged") and r.agrees is False
+    if diverged(r):
         return
     thr = 2.0 / r.params["lr"]
     sh = np.array(r.series["sharpness"])
@@ -91,8 +96,7 @@ def check_edge_of_stability(r):
 def check_implicit_regularization(r):
     from lmtui.sims.implicit_regularization import SLOPE_TOL_GF, SLOPE_TOL_MGF
 
-    if r.diverged:
-        assert r.verdict.startswith("diverged") and r.agrees is False
+    if diverged(r):
         return
     h = r.series["h"]
     sf, sm = loglog_slope(h, r.series["err_flow"]), loglog_slope(h, r.series["err_modified"])
@@ -104,8 +108,7 @@ def check_implicit_regularization(r):
 def check_deep_linear(r):
     from lmtui.sims.deep_linear import HALF_TIME_TOL
 
-    if r.diverged:
-        assert r.verdict.startswith("diverged") and r.agrees is False
+    if diverged(r):
         return
     t = np.array(r.series["t"])
     u = np.array(r.series["mode_strength"])
@@ -130,8 +133,7 @@ def check_deep_linear(r):
 def check_lazy_rich(r):
     from lmtui.sims.lazy_rich import LIN_GAP, SLOPE_TOL
 
-    if r.diverged:
-        assert r.verdict.startswith("diverged") and r.agrees is False
+    if diverged(r):
         return
     alphas = np.array(r.series["alphas"])
     fits = np.array(r.series["fits"])
@@ -153,8 +155,7 @@ def check_lazy_rich(r):
 
 
 def check_langevin_well(r):
-    if r.diverged:
-        assert r.verdict.startswith("diverged") and r.agrees is False
+    if diverged(r):
         return
     if "var_ratio" in r.metrics:
         ratio = r.metrics["stationary_variance"] / r.metrics["var_predicted"]
@@ -167,8 +168,7 @@ def check_langevin_well(r):
 def check_neural_collapse(r):
     from lmtui.sims.neural_collapse import COLLAPSED
 
-    if r.diverged:
-        assert r.verdict.startswith("diverged") and r.agrees is False
+    if diverged(r):
         return
     final = {"nc1": r.series["nc1"][-1], "nc3": r.series["nc3"][-1],
              "cos_spread": r.series["cos_max"][-1] - r.series["cos_min"][-1]}
