@@ -158,5 +158,8 @@ async def test_escape_then_q_in_one_burst_closes_the_overlay_and_quits(overlay):
         assert app.screen is not app.main_screen
         app.post_message(key_event("escape"))
         app.post_message(key_event("q"))
-        await pilot.pause()
+        for _ in range(20):  # each key is handled once the one before it has been
+            await pilot.pause(0.02)
+            if app._exit:
+                break
         assert app._exit, "q after escape did not quit"

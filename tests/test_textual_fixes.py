@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 import pytest
 import textual
+import textual.widget
 from textual.driver import Driver
 from textual.drivers.web_driver import WebDriver
 from textual import constants, events
@@ -439,6 +440,23 @@ async def test_palette_watchers_once_its_children_are_gone(toggle, watcher):
 
 
 @covers("palette-watchers-after-dismiss")
+@covers("palette-watchers-after-dismiss")
+async def test_a_palette_closed_before_it_is_mounted():
+    name = "palette-watchers-after-dismiss"
+    async def push_and_pop(palette_class: type[CommandPalette]) -> None:
+        app = App()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            app.push_screen(palette_class())
+            app.pop_screen()  # escape, read in the same chunk as ctrl+p
+            await pilot.pause()
+            await pilot.pause()
+
+    with raises_upstream(name, IndexError, "_on_mount"):
+        await push_and_pop(CommandPalette)
+    await push_and_pop(SafeCommandPalette)
+
+
 async def test_the_app_opens_one_safe_palette():
     app = GuardedApp()
     async with app.run_test() as pilot:
@@ -679,7 +697,10 @@ async def escape_then_q_in_one_burst(app_class: type[App]) -> tuple[bool, list[s
         assert isinstance(field, Field)
         app.post_message(events.Key("escape", None))  # both arrive before the overlay handles one
         app.post_message(events.Key("q", "q"))
-        await pilot.pause()
+        for _ in range(20):  # each key is handled after the screen shows the one before it
+            await pilot.pause(0.02)
+            if app._exit:
+                break
         quit_ = bool(app._exit)
         return quit_, overlay.keys_seen, field.value
 
@@ -692,6 +713,113 @@ async def test_escape_then_q_in_one_burst_closes_the_overlay_then_quits():
         f"both keys are queued at the overlay's field and the q is typed into it (saw {seen}, typed {typed!r})")
     quit_, seen, typed = await escape_then_q_in_one_burst(GuardedApp)
     assert quit_ and seen == [] and typed == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# keys-overtake-each-other
+# ---------------------------------------------------------------------------------------------
+class Row(Static, can_focus=True):
+    pass
+
+
+class BurstApp(App):
+    """A field, a list of rows walked with down (focus moves, as lmtui's parameter list), and a
+    scrolled text moved with j (as lmtui's reader)."""
+
+    BINDINGS = [Binding("down", "next_row"), Binding("j", "scroll_text")]
+    CSS = "#text { height: 5; } Row { height: 1; }"
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        yield Input("1234", select_on_focus=True, id="field")
+        for n in range(6):
+            yield Row(f"row {n}", id=f"row{n}")
+        with VerticalScroll(id="text"):
+            yield Static("\n".join(f"line {n}" for n in range(40)))
+
+    def action_next_row(self) -> None:
+        rows = list(self.query(Row))
+        at = rows.index(self.focused) if self.focused in rows else -1
+        rows[min(at + 1, len(rows) - 1)].focus()
+
+    def action_scroll_text(self) -> None:
+        self.query_one("#text").scroll_down(animate=False)
+
+
+async def one_read(app_class: type[App], *bursts: tuple[str, list[tuple[str, str | None]]]) -> list:
+    """Keys as a terminal delivers several in one read: each burst is queued whole before the app
+    handles a key of it. After each: the field's text, the row focused, the text's scroll."""
+    app = type("Burst", (BurstApp,) if app_class is App else (app_class, BurstApp), {})()
+    out: list = []
+    async with app.run_test() as pilot:
+        for focus, keys in bursts:
+            app.query_one(focus).focus()
+            await pilot.pause()
+            for key, character in keys:
+                app.post_message(events.Key(key, character))
+            for _ in range(50):
+                await pilot.pause(0.02)
+                if not getattr(app, "_input_busy", False) and not getattr(app, "_input_waiting", None):
+                    break
+            await pilot.pause(0.1)  # and the scrolls left for after the refresh
+            await pilot.pause()
+            out.append((app.query_one("#field", Input).value, app.focused.id if app.focused else None,
+                        app.query_one("#text").scroll_y))
+    return out
+
+
+EDIT = ("#field", [("backspace", None), ("backspace", None), ("7", "7"), ("8", "8")])
+DOWNS = ("#row0", [("down", None)] * 4)
+SCROLLS = ("#row0", [("j", "j")] * 10)
+
+
+@covers("keys-overtake-each-other")
+async def test_keys_in_one_read_act_in_order_on_what_the_key_before_left():
+    name = "keys-overtake-each-other"
+    (field, _, _), (_, row, _) = await one_read(App, EDIT, DOWNS)
+    bug(field == "" and row == "row1", name,
+        f"a burst types 78 before backspace deletes it, four downs move one row (got {field!r}, {row})")
+    (field, _, _), (_, row, _) = await one_read(GuardedApp, EDIT, DOWNS)
+    assert (field, row) == ("78", "row4")
+
+
+@covers("scrolls-read-together-scroll-once")
+async def test_line_and_page_scrolls_read_together_add_up():
+    name = "scrolls-read-together-scroll-once"
+    pages = ("#row0", [("pagedown", None)] * 3)
+    with without(name):
+        [(_, _, lines)] = await one_read(App, SCROLLS)
+        [(_, _, paged)] = await one_read(PageApp, pages)
+    bug(lines == 1 and paged == 5, name, f"ten j scroll one line, three page-downs one page (got {lines}, {paged})")
+    [(_, _, lines)] = await one_read(App, SCROLLS)
+    [(_, _, paged)] = await one_read(PageApp, pages)
+    assert (lines, paged) == (10, 15)
+    [(_, _, lines)] = await one_read(GuardedApp, SCROLLS)  # and with one key at a time
+    assert lines == 10
+
+
+class PageApp(App):
+    BINDINGS = [Binding("pagedown", "page")]
+
+    def action_page(self) -> None:
+        self.query_one("#text").scroll_page_down(animate=False)
+
+
+async def test_a_key_whose_marker_is_lost_holds_up_the_next_for_a_moment_only():
+    """The marker behind a key can be lost (its widget removed on the way): the keys after it go
+    on after INPUT_STUCK seconds."""
+    app = GuardedApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app._input_busy, app._input_since = True, time.monotonic()  # a key whose marker never returns
+        seen: list[str] = []
+        app.screen.key_x = lambda: seen.append("x")  # type: ignore[attr-defined]
+        app.post_message(events.Key("x", "x"))
+        await pilot.pause(0.1)
+        assert seen == [] and len(app._input_waiting) == 1
+        await pilot.pause(tf.INPUT_STUCK + 0.3)
+        assert seen == ["x"] and not app._input_waiting
 
 
 # ---------------------------------------------------------------------------------------------
@@ -738,6 +866,10 @@ BREAKS: dict[str, list[tuple[object, str, object]]] = {
     "stalled-paste-and-late-escape": [(mod, "XTermParser", None) for mod in PARSER_DRIVERS],
     "focus-repaints-the-screen": [(Screen, "_update_focus_styles", None), (Screen, "focused", Reactive(None, layout=True))],
     "keys-queued-at-a-closing-overlay": [(Message, "is_forwarded", None), (App, "pop_screen", None)],
+    "scrolls-read-together-scroll-once": [(tf, "_SCROLL_ORIGINALS", {"scroll_to": None}),
+                                          (textual.widget.Widget, "release_anchor", lambda self: None)],
+    "keys-overtake-each-other": [(App, "on_event", lambda self, event: None), (App, "_on_key", lambda self, event: None),
+                                 (textual.widget.Widget, "focus", lambda self, scroll_visible=True: None)],
     # these two keep Textual's original (captured at import) and patch over it: a Textual without
     # it is an original of None, or one that works another way
     "web-app-outlives-its-input": [(tf, "_web_input_thread", None), (Driver, "send_message", None),

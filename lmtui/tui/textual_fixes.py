@@ -16,17 +16,19 @@ release fixes one, that test fails with the fix off: delete the fix and its test
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from textual import events
 from textual._xterm_parser import XTermParser
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette, SearchIcon
 from textual.css.query import NoMatches
 from textual.dom import NoScreen
+from textual.message import Message
 from textual.drivers import linux_driver, linux_inline_driver, web_driver
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -211,9 +213,15 @@ class SafeCommandPalette(DismissOnTop, CommandPalette):
     worker that fires while the palette is being dismissed (keys faster than the screen, found by
     the pty key storm) raises NoMatches and ends the app. Same palette, watchers that give up
     quietly once the children are gone, dismissed only while on top (``DismissOnTop``), and an
-    ASCII search icon under --ascii (Textual's is an emoji that a non-UTF-8 terminal shows as ??)."""
+    ASCII search icon under --ascii (Textual's is an emoji that a non-UTF-8 terminal shows as ??).
+    A palette closed before it was mounted skips Textual's mount, which would crash."""
 
-    def on_mount(self) -> None:
+    def _on_mount(self, event: events.Mount) -> None:
+        if self not in self.app.screen_stack[1:]:
+            # closed before it was mounted (escape right after ctrl+p): Textual's own mount looks
+            # for the screen below it on the stack, which is no longer there (IndexError)
+            event.prevent_default()
+            return
         if getattr(self.app, "ascii_only", False):
             for icon in self.query(SearchIcon):
                 icon.icon = ">"
@@ -234,6 +242,7 @@ class SafeCommandPalette(DismissOnTop, CommandPalette):
 def _requires_safe_palette() -> None:
     _require(CommandPalette, "_watch__list_visible", "_watch__show_busy", "_action_escape")
     _require(SearchIcon, "icon")
+    _require_code(CommandPalette._on_mount, "screen_stack")
 
 
 def lands_on_removed_widget(screen: Screen, event: events.MouseDown) -> bool:
@@ -344,6 +353,77 @@ def _patch_parsers() -> None:
 def _unpatch_parsers() -> None:
     for module in PARSER_DRIVERS:
         module.XTermParser = XTermParser  # type: ignore[attr-defined]
+
+
+_SCROLL_ORIGINALS = {name: Widget.__dict__.get(name) for name in
+                     ("scroll_to", "scroll_relative", "scroll_page_up", "scroll_page_down", "scroll_page_left",
+                      "scroll_page_right")}
+
+
+def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None = None, **kwargs) -> None:
+    """Textual's ``scroll_to`` applies a scroll after the next refresh (once the layout is known),
+    and sets ``scroll_target_x/y``, where the widget is going, only then; before deferring it even
+    puts the target back to where the widget is now (``release_anchor``). A line scroll computes
+    its target from ``scroll_target_y``: ten j read together all scrolled to the same target + 1,
+    one line. Here the target is set at once (the scroll itself still waits for the refresh), so
+    each scroll starts where the one before it is going."""
+    original = _SCROLL_ORIGINALS["scroll_to"]
+    if kwargs.get("immediate", False):
+        original(self, x, y, **kwargs)  # type: ignore[misc]
+        return
+    if kwargs.pop("release_anchor", True):
+        self._anchor_released = True  # what release_anchor does, less moving the target back
+    original(self, x, y, release_anchor=False, **kwargs)  # type: ignore[misc]
+    if x is not None:
+        self.scroll_target_x = x
+    if y is not None:
+        self.scroll_target_y = y
+
+
+def _scroll_relative(self: Widget, x: float | None = None, y: float | None = None, **kwargs) -> None:
+    """Textual's page and relative scrolls add to ``scroll_x/y``, where the widget is now, which a
+    scroll still waiting for the refresh has not moved: from where it is going instead."""
+    self.scroll_to(None if x is None else self.scroll_target_x + x, None if y is None else self.scroll_target_y + y,
+                   **kwargs)
+
+
+def _page(axis: str, sign: int) -> Callable:
+    def scroll_page(self: Widget, **kwargs) -> None:
+        region = self.scrollable_content_region
+        if axis == "x":
+            if kwargs.get("speed") is None and kwargs.get("duration") is None:
+                kwargs["duration"] = 0.3  # as Textual's horizontal page scrolls
+            _scroll_relative(self, x=sign * region.width, **kwargs)
+        else:
+            _scroll_relative(self, y=sign * region.height, **kwargs)
+    return scroll_page
+
+
+_SCROLL_PATCHES = {"scroll_to": scroll_to_with_target, "scroll_relative": _scroll_relative,
+                   "scroll_page_up": _page("y", -1), "scroll_page_down": _page("y", 1),
+                   "scroll_page_left": _page("x", -1), "scroll_page_right": _page("x", 1)}
+
+
+def _requires_scroll_targets() -> None:
+    _require(Widget, "scroll_target_x", "scroll_target_y", "scrollable_content_region", *_SCROLL_ORIGINALS)
+    if any(original is None for original in _SCROLL_ORIGINALS.values()):
+        raise TextualChanged("textual changed: Widget no longer defines its own scroll methods; "
+                             "review lmtui/tui/textual_fixes.py against this Textual version")
+    _require_code(_SCROLL_ORIGINALS["scroll_to"], "call_after_refresh", "_scroll_to")  # deferred
+    _require_code(Widget._scroll_to, "scroll_target_y")  # where the target is set, after the refresh
+    _require_code(Widget.release_anchor, "scroll_target_y", "_anchor_released")  # what scroll_to undoes
+    for name in ("scroll_relative", "scroll_page_up", "scroll_page_down", "scroll_page_left", "scroll_page_right"):
+        _require_code(_SCROLL_ORIGINALS[name], "scroll_to")  # Textual's, not the patch
+
+
+def _patch_scrolls() -> None:
+    for name, patch in _SCROLL_PATCHES.items():
+        setattr(Widget, name, patch)
+
+
+def _unpatch_scrolls() -> None:
+    for name, original in _SCROLL_ORIGINALS.items():
+        setattr(Widget, name, original)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,8 +538,112 @@ def _requires_quiet_focus() -> None:
                              "copy them into QuietFocusScreen.focused (lmtui/tui/textual_fixes.py)")
 
 
+INPUT_STUCK = 0.5  # seconds: a key whose marker has not come back by then is taken as handled
+# This many keys waiting is a flood, not typing (a paste without bracketed paste, a key storm, a
+# long hang): they, and the keys that follow within INPUT_FLOOD_QUIET seconds, go straight on as in
+# Textual, since one at a time, with a frame each, could not keep up.
+INPUT_BACKLOG = 16
+INPUT_FLOOD_QUIET = 0.3
+
+
+class InputHandled(Message, bubble=True):
+    """Sent behind a key (or paste) along the path Textual sends it: focused widget, each ancestor,
+    the app. Queues are first in, first out, so when it reaches the app the key before it has been
+    handled wherever it was going to be (stopped by a widget, or bound to an action at the app)."""
+
+    def __init__(self, token: int) -> None:
+        super().__init__()
+        self.token = token
+
+
 class GuardedApp(App):
-    """The app-level work-arounds, for lmtui's App to inherit."""
+    """The app-level work-arounds, for lmtui's App to inherit.
+
+    KEYS OVERTAKE EACH OTHER: Textual hands each key to the focused widget's queue and goes on to
+    the next key at once. A key a widget handles itself (a character typed into an Input) is done
+    there; a key bound to an action travels up through the queue of every ancestor and runs its
+    action only back at the app. State that an action changes is applied later still: focus moves
+    through ``call_later``. So keys that arrive in one read (typed ahead, over SSH, through tmux)
+    are handled out of order and against stale state: ``BackSpace BackSpace 7 8`` into a field
+    holding 1234 types 78 and then deletes it; four Down keys in a list move one row (each moves
+    from the same focused row). Here one key is in flight at a time: the next is handed on only
+    once the last has been handled (``InputHandled`` came back) and what it deferred to
+    ``call_later`` has run. Scrolling, deferred to after the next refresh, is made to add up by
+    ``scroll_to_with_target`` (below) without waiting for a frame per key. A flood of keys
+    (INPUT_BACKLOG waiting) goes on as in Textual: one at a time would fall further and further
+    behind.
+    """
+
+    _input_busy = False  # a key is in flight, or the screen is being refreshed after one
+    _input_token = 0  # which key: a late marker of an earlier key changes nothing
+    _input_since = 0.0
+    _input_timer = None
+    _input_flood_until = 0.0
+
+    @property
+    def _input_waiting(self) -> deque:
+        queue = self.__dict__.get("_input_queue")
+        if queue is None:
+            queue = self.__dict__["_input_queue"] = deque()
+        return queue
+
+    async def _flood(self, event: events.Event, now: float) -> None:
+        """Keys waiting, then ``event``, handed on at once (see INPUT_BACKLOG)."""
+        self._input_flood_until = now + INPUT_FLOOD_QUIET
+        self._input_busy = False
+        self._input_token += 1  # a marker still on its way changes nothing
+        waiting = self._input_waiting
+        waiting.append(event)
+        while waiting:
+            typed = waiting.popleft()
+            if not (isinstance(typed, events.Key) and self._close_overlay_at_once(typed.key)):
+                await super().on_event(typed)
+
+    async def _dispatch_typed(self, event: events.Event) -> None:
+        """Hand ``event`` on as Textual would, with an ``InputHandled`` marker behind it."""
+        self._input_busy, self._input_since = True, time.monotonic()
+        self._input_token += 1
+        token = self._input_token
+        if isinstance(event, events.Key) and self._close_overlay_at_once(event.key):
+            self._typed_done(token)
+            return
+        target = self.focused or self.screen  # where Textual sends it
+        await super().on_event(event)
+        marker = InputHandled(token)
+        marker.set_sender(self)
+        if not target.post_message(marker):  # closed meanwhile: nothing more will happen to it
+            self._typed_done(token)
+
+    def on_input_handled(self, message: InputHandled) -> None:
+        message.stop()
+        self._typed_done(message.token)
+
+    def _typed_done(self, token: int) -> None:
+        if token == self._input_token and self._input_busy:
+            self.call_later(self._typed_settled, token)  # after what the key left to run next (focus)
+
+    def _typed_settled(self, token: int) -> None:
+        """The key and what it deferred to ``call_later`` have run: the next key waiting goes on."""
+        if token != self._input_token or not self._input_busy:
+            return
+        self._input_busy = False
+        if self._input_waiting:
+            self.call_later(self._release_typed)
+
+    async def _release_typed(self) -> None:
+        if self._input_waiting and not self._input_busy:
+            await self._dispatch_typed(self._input_waiting.popleft())
+
+    def _check_stuck_input(self) -> None:
+        """A key whose marker never comes back (its widget was removed on the way) holds up the
+        keys after it for INPUT_STUCK seconds at most."""
+        self._input_timer = None
+        if not self._input_busy:
+            return
+        if time.monotonic() - self._input_since >= INPUT_STUCK:
+            self._typed_settled(self._input_token)  # taken as handled: the next key goes on
+        else:
+            self._input_timer = self.set_timer(INPUT_STUCK, self._check_stuck_input)
 
     def pop_screen(self) -> AwaitComplete:
         """Never pop the last screen. Textual's command palette can dismiss itself twice when two
@@ -471,7 +655,19 @@ class GuardedApp(App):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.MouseDown) and lands_on_removed_widget(self.screen, event):
             return
-        if isinstance(event, events.Key) and not event.is_forwarded and self._close_overlay_at_once(event.key):
+        if isinstance(event, (events.Key, events.Paste)) and not self.screen_stack:
+            return  # a key still on its way while the app shuts down: nothing left to act on
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            now = time.monotonic()
+            if now < self._input_flood_until or len(self._input_waiting) + 1 >= INPUT_BACKLOG:
+                await self._flood(event, now)
+                return
+            if self._input_busy or self._input_waiting:
+                self._input_waiting.append(event)
+                if self._input_timer is None:
+                    self._input_timer = self.set_timer(INPUT_STUCK, self._check_stuck_input)
+                return
+            await self._dispatch_typed(event)
             return
         await super().on_event(event)
 
@@ -498,6 +694,14 @@ class GuardedApp(App):
 def _requires_guarded_app() -> None:
     _require(App, "pop_screen", "on_event", "screen_stack", "push_screen")
     _require(events.Key, "is_forwarded")
+
+
+def _requires_one_key_at_a_time() -> None:
+    _require(App, "on_event", "call_after_refresh", "call_later", "focused")
+    _require(events.Event, "is_forwarded")
+    _require_code(App.on_event, "_forward_event", "_check_bindings")  # keys handed on, unawaited
+    _require_code(App._on_key, "_check_bindings")  # non-priority bindings run back at the app
+    _require_code(Widget.focus, "call_later")  # the deferred state a next key must see
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,6 +737,14 @@ FIXES: list[Fix] = [
         "JupyterLab's terminal; open)", _requires_terminal_size, _patch_terminal_size, _unpatch_terminal_size),
     Fix("keys-queued-at-a-closing-overlay",
         "related: Textualize/textual#4704 (key events sent to an inactive screen)", _requires_guarded_app),
+    Fix("keys-overtake-each-other",
+        "Textualize/textual#6605 (Input/TextArea: a bound key such as backspace runs after characters typed "
+        "after it; open). Its PR #6631 (open) runs a widget's own bindings inline: bindings of ancestors, "
+        "deferred focus and deferred scrolling still see stale state", _requires_one_key_at_a_time),
+    Fix("scrolls-read-together-scroll-once",
+        "none found for the lost line scrolls; related: Textualize/textual#1774 (scrolls made before the "
+        "layout is known, the reason scroll_to waits for the refresh)", _requires_scroll_targets, _patch_scrolls,
+        _unpatch_scrolls),
 ]
 
 _applied = False

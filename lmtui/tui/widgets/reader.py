@@ -170,6 +170,8 @@ class PageReader(VerticalScroll, can_focus=True):
         self._render_page()
         self._nav.update(self._nav_text())
         self.scroll_home(animate=False)
+        self._laying_out = True  # until the new page is laid out, its height is not known
+        self.call_after_refresh(self._laid_out)
         self.post_message(self.PageShown(self.chapter.id, page, len(self.chapter.pages)))
         self.refresh_bindings()
 
@@ -190,16 +192,33 @@ class PageReader(VerticalScroll, can_focus=True):
     def action_previous_page(self) -> None:
         self._turn(-1)
 
+    _laying_out = False
+
+    def _laid_out(self) -> None:
+        self._laying_out = False
+
+    def _after_layout(self, action) -> bool:
+        """Put ``action`` off until a page just turned to is laid out (keys typed ahead: space
+        right after ] must know whether the new page is at its bottom); True if put off."""
+        if self._laying_out:
+            self.call_after_refresh(action)
+            return True
+        return False
+
     def action_page_forward(self) -> None:
         """space: a screen down; at the bottom, on to the top of the next page."""
-        if self.scroll_y < self.max_scroll_y:
+        if self._after_layout(self.action_page_forward):
+            return
+        if self.scroll_target_y < self.max_scroll_y:  # where it is going: a scroll may be on its way
             self.scroll_page_down(animate=False)
         elif not self._turn(1):
             self.notify("End of the chapter.", timeout=2)
 
     def action_page_back(self) -> None:
         """b: a screen up; at the top, back to the end of the previous page."""
-        if self.scroll_y > 0:
+        if self._after_layout(self.action_page_back):
+            return
+        if self.scroll_target_y > 0:
             self.scroll_page_up(animate=False)
         elif self._turn(-1):
             self.call_after_refresh(self.scroll_end, animate=False)

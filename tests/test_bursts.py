@@ -1,0 +1,78 @@
+"""Keys that arrive together (typed ahead, over SSH, through tmux: several keys in one read) do
+exactly what the same keys typed one by one do. Two copies of the app run side by side in real
+pseudo-terminals; one gets each burst in a single write, the other key by key, and after every
+burst the two screens must be the same. (The cause, Textual handing on keys before the key before
+has acted, and its work-around are in lmtui/tui/textual_fixes.py, "keys-overtake-each-other".)
+
+The test starts four apps in ptys and waits for them to settle after every key: about 20 s.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ptysession import PtySession, lmtui_argv
+
+DOWN, UP, ENTER, BACKSPACE = "\x1b[B", "\x1b[A", "\r", "\x7f"
+
+# (keys sent one at a time to both apps first, the keys of the burst, what must be on screen after)
+STEPS: list[tuple[list[str], list[str], str]] = [
+    ([], ["j"] * 10, "t:Text]"),  # ten scroll keys in the text
+    (["n", "f", "f"], [DOWN] * 4, "walkers: number"),  # four rows down the parameter list, to walkers
+    ([ENTER, *"1234", ENTER, ENTER], [BACKSPACE, BACKSPACE, "7", "8", ENTER], "walkers     78"),  # a field holding 1234
+    ([], ["k", "j", "j", ENTER, BACKSPACE, "5", "0", "0", ENTER], "steps       500"),  # rows, and a new value
+    ([], ["t", "j", "j", "z", "j", "j", "f", UP, "t", "]", "j", " ", " "], "t:Text]"),  # across the views
+]
+
+
+def start(tmp_path, name: str, cols: int, rows: int) -> PtySession:
+    home = tmp_path / name
+    return PtySession(lmtui_argv(), cols=cols, rows=rows,
+                      env={"LMTUI_HOME": str(home), "LMTUI_CACHE": str(home / "cache"),
+                           "LMTUI_CONFIG": str(home / "none.toml")})
+
+
+def settle_both(*sessions: PtySession, quiet: float = 0.3, timeout: float = 15.0) -> None:
+    """Until neither app has written anything for ``quiet`` seconds."""
+    end = time.monotonic() + timeout
+    last = time.monotonic()
+    while time.monotonic() < end and time.monotonic() - last < quiet:
+        if sum(s.pump(0.02) for s in sessions):
+            last = time.monotonic()
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def test_a_burst_of_keys_shows_what_the_keys_one_by_one_show(tmp_path):
+    """At 80x24 and 120x40 at once (four apps, driven in step: the waits overlap)."""
+    together = [start(tmp_path, f"together-{c}x{r}", c, r) for c, r in SIZES]
+    one_by_one = [start(tmp_path, f"apart-{c}x{r}", c, r) for c, r in SIZES]
+    every = together + one_by_one
+    try:
+        for s in every:
+            assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+        settle_both(*every)
+        for setup, burst, expect in STEPS:
+            for key in setup:
+                for s in every:
+                    s.send(key)
+                settle_both(*every)
+            for s in together:
+                s.send("".join(burst))  # one write: the app reads them together
+            for key in burst:
+                for s in one_by_one:
+                    s.send(key)
+                settle_both(*one_by_one, quiet=0.15)
+            settle_both(*every)
+            for (cols, rows), fast, slow in zip(SIZES, together, one_by_one):
+                assert expect in slow.text(), slow.text()
+                assert fast.text() == slow.text(), (
+                    f"{cols}x{rows}, burst {burst!r}:\n--- in one write:\n{fast.text()}\n--- one by one:\n{slow.text()}")
+        assert not any(s.saw_traceback for s in every)
+        assert [s.quit() for s in every] == [0] * len(every)
+    finally:
+        for s in every:
+            s.close()
