@@ -213,7 +213,8 @@ class QuizPane(VerticalScroll):
             return
         cards = self.cards()
         if not all(c.is_mounted for c in cards):  # the cards take the focus once they are mounted
-            self.call_after_refresh(self.focus_first)
+            if self.is_attached and self.display:  # (a quiz removed meanwhile focuses nothing)
+                self.call_after_refresh(self.focus_first)
             return
         unanswered = [c for c in cards if c.state in ("unanswered", "changed")]
         target = (unanswered or cards or [None])[0]
