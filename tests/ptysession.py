@@ -95,6 +95,9 @@ class PtySession:
     def send(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
 
+    def send_bytes(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
     def resize(self, cols: int, rows: int) -> None:
         self.screen.resize(rows, cols)
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))

@@ -716,6 +716,39 @@ async def test_escape_then_q_in_one_burst_closes_the_overlay_then_quits():
 
 
 # ---------------------------------------------------------------------------------------------
+# undecodable-input-ends-the-app, panic-exits-zero
+# ---------------------------------------------------------------------------------------------
+@covers("undecodable-input-ends-the-app")
+def test_bytes_that_are_not_utf8_are_dropped_by_every_driver():
+    name = "undecodable-input-ends-the-app"
+    reads = [b"a\xe9", b"b\x80\xff", b"\xc3", b"\xa9c", b"\xf1j"]  # Latin-1, 8-bit meta, a split é
+
+    def decode_with(module) -> str:
+        decode = module.getincrementaldecoder("utf-8")().decode
+        return "".join(decode(chunk) for chunk in reads)
+
+    with without(name):
+        for module in tf.DECODING_DRIVERS:
+            with raises_upstream(name, UnicodeDecodeError):
+                decode_with(module)
+    for module in tf.DECODING_DRIVERS:
+        assert decode_with(module) == "ab\u00e9cj"  # the valid é split across two reads survives
+
+
+@covers("panic-exits-zero")
+async def test_an_app_that_panics_exits_non_zero():
+    codes = []
+    for app_class in (App, GuardedApp):
+        app = app_class()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            app.panic("the input thread failed")  # what Textual's driver does with its exception
+        codes.append(app.return_code)
+    bug(not codes[0], "panic-exits-zero", f"a panic leaves no error in the return code (got {codes[0]})")
+    assert codes[1] == 1
+
+
+# ---------------------------------------------------------------------------------------------
 # keys-overtake-each-other
 # ---------------------------------------------------------------------------------------------
 class Row(Static, can_focus=True):
@@ -868,6 +901,8 @@ BREAKS: dict[str, list[tuple[object, str, object]]] = {
     "keys-queued-at-a-closing-overlay": [(Message, "is_forwarded", None), (App, "pop_screen", None)],
     "scrolls-read-together-scroll-once": [(tf, "_SCROLL_ORIGINALS", {"scroll_to": None}),
                                           (textual.widget.Widget, "release_anchor", lambda self: None)],
+    "undecodable-input-ends-the-app": [(mod, "getincrementaldecoder", None) for mod in tf.DECODING_DRIVERS],
+    "panic-exits-zero": [(App, "panic", None), (App, "_handle_exception", lambda self, error: None)],
     "keys-overtake-each-other": [(App, "on_event", lambda self, event: None), (App, "_on_key", lambda self, event: None),
                                  (textual.widget.Widget, "focus", lambda self, scroll_visible=True: None)],
     # these two keep Textual's original (captured at import) and patch over it: a Textual without

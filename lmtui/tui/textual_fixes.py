@@ -15,6 +15,7 @@ release fixes one, that test fails with the fix off: delete the fix and its test
 
 from __future__ import annotations
 
+import codecs
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -504,6 +505,41 @@ def _unpatch_terminal_size() -> None:
     linux_driver.LinuxDriver._get_terminal_size = _terminal_size  # type: ignore[method-assign]
 
 
+# the driver modules that decode the terminal's (or the browser's) bytes as UTF-8
+DECODING_DRIVERS = [linux_driver, linux_inline_driver, web_driver]
+
+
+def lenient_incremental_decoder(encoding: str):
+    """``codecs.getincrementaldecoder`` for the drivers: bytes that are not valid UTF-8 (a Latin-1
+    terminal's é, an 8-bit Meta key, a backspace that splits a character, line noise) are dropped.
+    Textual decodes strictly in its input thread: one such byte raised UnicodeDecodeError there and
+    ended the app, exiting 0."""
+    decoder = codecs.getincrementaldecoder(encoding)
+
+    def make(errors: str = "strict"):
+        return decoder(errors="ignore")
+
+    return make
+
+
+def _requires_lenient_decoding() -> None:
+    for module in DECODING_DRIVERS:
+        _require(module, "getincrementaldecoder")
+    _require_code(linux_driver.LinuxDriver.run_input_thread, "getincrementaldecoder")
+    _require_code(linux_inline_driver.LinuxInlineDriver.run_input_thread, "getincrementaldecoder")
+    _require_code(_web_input_thread, "getincrementaldecoder")
+
+
+def _patch_decoding() -> None:
+    for module in DECODING_DRIVERS:
+        module.getincrementaldecoder = lenient_incremental_decoder  # type: ignore[attr-defined]
+
+
+def _unpatch_decoding() -> None:
+    for module in DECODING_DRIVERS:
+        module.getincrementaldecoder = codecs.getincrementaldecoder  # type: ignore[attr-defined]
+
+
 # ---------------------------------------------------------------------------------------------
 # Screens and the app
 # ---------------------------------------------------------------------------------------------
@@ -645,6 +681,12 @@ class GuardedApp(App):
         else:
             self._input_timer = self.set_timer(INPUT_STUCK, self._check_stuck_input)
 
+    def panic(self, *renderables) -> None:
+        """Textual's panic (an exception in the driver's input thread ends up here) shows the error
+        and ends the app, leaving its return code at 0: a crash looked like a clean quit."""
+        self._return_code = 1
+        super().panic(*renderables)
+
     def pop_screen(self) -> AwaitComplete:
         """Never pop the last screen. Textual's command palette can dismiss itself twice when two
         escapes are in flight (found by the pty key storm), and the second pop would end the app."""
@@ -696,6 +738,12 @@ def _requires_guarded_app() -> None:
     _require(events.Key, "is_forwarded")
 
 
+def _requires_panic_code() -> None:
+    _require(App, "panic", "return_code")
+    _require_code(App.return_code.fget, "_return_code")  # type: ignore[attr-defined]
+    _require_code(App._handle_exception, "_return_code")  # the other way an app ends on an error
+
+
 def _requires_one_key_at_a_time() -> None:
     _require(App, "on_event", "call_after_refresh", "call_later", "focused")
     _require(events.Event, "is_forwarded")
@@ -741,6 +789,10 @@ FIXES: list[Fix] = [
         "Textualize/textual#6605 (Input/TextArea: a bound key such as backspace runs after characters typed "
         "after it; open). Its PR #6631 (open) runs a widget's own bindings inline: bindings of ancestors, "
         "deferred focus and deferred scrolling still see stale state", _requires_one_key_at_a_time),
+    Fix("undecodable-input-ends-the-app",
+        "none found for the strict decoder; related: Textualize/textual#6690 (the input thread's end "
+        "goes unnoticed)", _requires_lenient_decoding, _patch_decoding, _unpatch_decoding),
+    Fix("panic-exits-zero", "none found", _requires_panic_code),
     Fix("scrolls-read-together-scroll-once",
         "none found for the lost line scrolls; related: Textualize/textual#1774 (scrolls made before the "
         "layout is known, the reason scroll_to waits for the refresh)", _requires_scroll_targets, _patch_scrolls,
