@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.filter import LineFilter
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         super().__init__(classes=self.breakpoint_class(width) if width else None)
         self.start = start
         self._toc: TableOfContents | None = None
+        self._focus_before_toc: Widget | None = None  # where the keys go back to when it closes
 
     @classmethod
     def breakpoint_class(cls, width: int) -> str:
@@ -182,6 +184,9 @@ class MainScreen(textual_fixes.QuietFocusScreen):
             self.toggle_class("-show-toc")
             visible = self.has_class("-show-toc")
         if visible:
+            focused = self.focused
+            if focused is not None and (self._toc is None or self._toc not in focused.ancestors_with_self):
+                self._focus_before_toc = focused
             toc = self.toc
             toc.populate()
             self.app.update_styles(toc)  # apply the class now, so the list can take focus
@@ -211,9 +216,11 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         return views[0] if views else None
 
     def focus_chapter(self) -> None:
+        """Back to the chapter from the contents list: where the learner was, in the view shown."""
         view = self.chapter_view
         if view is not None:
-            view.show(view.view)
+            view.refocus(self._focus_before_toc)
+        self._focus_before_toc = None
 
     def action_show_view(self, view: View) -> None:
         chapter_view = self.chapter_view

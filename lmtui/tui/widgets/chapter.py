@@ -99,7 +99,7 @@ class FigureDeck(Container, can_focus=True):
         self.call_after_refresh(self.focus_default)
 
     def _focus_while_loading(self) -> None:
-        if self.loading_sim is not None:
+        if self.loading_sim is not None and self.display:
             self.focus()
 
     class SimLoaded(Message):
@@ -148,6 +148,8 @@ class FigureDeck(Container, can_focus=True):
             self._show(self.index + 1)
 
     def focus_default(self) -> None:
+        if not self.display:  # the learner has moved on to another view meanwhile
+            return
         for child in self.children:
             focus = getattr(child, "focus_default", None)
             if focus is not None:
@@ -270,8 +272,12 @@ class ChapterView(Widget):
         self._enter(view)
         self.post_message(self.ViewChanged(self.chapter.id, view))
 
-    def _enter(self, view: View) -> None:
-        if not self.is_attached:
+    def _enter(self, view: View, tries: int = 3) -> None:
+        if not self.is_attached or view != self.view:
+            return
+        widget = {"text": self._text, "figure": self._deck, "quiz": self._quiz}[view]
+        if not widget.is_mounted and tries:  # mounted only now (the first time it is shown)
+            self.call_after_refresh(self._enter, view, tries - 1)
             return
         if view == "figure":
             self._deck.build()
@@ -283,6 +289,14 @@ class ChapterView(Widget):
         else:
             self.reader.focus()
         self.refresh_title()
+
+    def refocus(self, widget: Widget | None) -> None:
+        """Back from an overlay (the contents list): the focus where it was, in the view shown;
+        the view's first place if that widget is gone."""
+        if widget is not None and widget.is_attached and self in widget.ancestors and widget.focusable:
+            widget.focus(scroll_visible=False)
+        else:
+            self._enter(self.view)
 
     def show(self, view: View) -> None:
         if view == "figure" and self.view == "figure":

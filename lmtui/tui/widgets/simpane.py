@@ -327,7 +327,8 @@ class SimPane(SimRunner, Widget):
             self._show_result()
         rows = self.query(ParamRow)
         self._help_for(rows.first() if rows else None)
-        if not isinstance(self.app.focused, Input):  # never from a field being typed in
+        deck_shown = self.parent is None or self.parent.display  # not if the learner went to another view
+        if deck_shown and not isinstance(self.app.focused, Input):  # never from a field being typed in
             self.focus_default()  # the deck shows the pane when it is ready: it takes the keys
         if self.replay:
             self.call_after_refresh(self._replay)
