@@ -41,6 +41,9 @@ from lmtui.tui.widgets.chapter import ChapterView
 from lmtui.tui.widgets.reader import PageReader
 
 MIN_WIDTH, MIN_HEIGHT = 48, 14
+# keys Textual shows as a glyph, spelled out under --ascii
+ASCII_KEY_WORDS = {"enter": "enter", "escape": "esc", "up": "up", "down": "down", "left": "left", "right": "right",
+                   "backspace": "backspace", "tab": "tab", "delete": "del"}
 WIDE = 100  # at or above this many columns the table of contents stays open
 
 
@@ -295,8 +298,20 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self._filters.append(AsciiFilter())
 
     def get_key_display(self, binding: Binding) -> str:
+        """The key as shown. Under --ascii, keys Textual draws as a glyph are spelled out (enter,
+        esc, up, down, left, right, backspace): folded, its ⏎ became ?, which is the help key."""
         display = super().get_key_display(binding)
-        return self.plain(display)  # <- and ->, not ? and ?
+        if not self.ascii_only:
+            return display
+        if not binding.key_display:
+            modifiers, key = binding.parse_key()
+            word = ASCII_KEY_WORDS.get(key)
+            if word is not None:
+                return "+".join([*modifiers, word])
+        folded = self.plain(display)
+        if "?" in folded and "?" not in display:  # a glyph with no ASCII spelling: the key's name
+            return binding.key.split(",")[0]
+        return folded
 
     def plain(self, text: str) -> str:
         """``text`` as it may be shown: spelled out in ASCII under --ascii, else unchanged."""
