@@ -42,7 +42,7 @@ async def soak(cycles: int) -> None:
                     await open_figure(pilot, chapter.id, str(figure))
                     if figure.kind == "sim":
                         await run_tiny(pilot, current_pane(app))
-            app.figure_state.clear()  # the session keeps the last result per figure; start each cycle equal
+            app.services.forget_figures()  # the session keeps the last result per figure; start each cycle equal
             gc.collect()
             rss.append(proc.memory_info().rss / 2**20)
             print(f"cycle {cycle + 1:3d}: RSS {rss[-1]:6.1f} MB  ({time.perf_counter() - t0:6.1f} s)", flush=True)

@@ -353,11 +353,13 @@ def test_connected_measurement_joins_its_points_and_a_fixed_marker_is_used() -> 
 async def test_chart_view_shows_the_hint_whole_with_a_long_title() -> None:
     from textual.app import App
 
+    from lmtui.tui.services import Services
     from lmtui.tui.widgets.simpane import ChartView
 
     class ChartApp(App):
-        def chart_style(self) -> tuple[bool, bool]:
-            return (False, False)
+        def __init__(self) -> None:
+            super().__init__()
+            self.services = Services(self, color=False)
 
         def compose(self):
             yield ChartView()

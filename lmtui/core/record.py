@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
-from lmtui.core.course import Chapter, Course, Predict, Question
+from lmtui.core.course import Chapter, Course, Question
 from lmtui.core.progress import Answer, CardRow, LegacyAnswer, Prediction, ProgressStore, ReviewEntry
 
 View = Literal["text", "figure", "quiz"]
@@ -294,7 +294,7 @@ class LearnerRecord:
         if chapter_id is None:
             return None, 0, "text"
         view = self.store.get_state(f"view:{chapter_id}", "text")
-        return chapter_id, self.page(chapter_id), view if view in VIEWS else "text"  # type: ignore[return-value]
+        return chapter_id, self.page(chapter_id), cast(View, view) if view in VIEWS else "text"
 
     def page(self, chapter_id: str) -> int:
         raw = self.store.get_state(f"page:{chapter_id}", "0") or "0"
@@ -324,7 +324,9 @@ class LearnerRecord:
 
 def grade(question: Question, prediction: Prediction, measured: float | None) -> bool:
     """Whether ``prediction`` is right against what the run ``measured``."""
-    spec: Predict = question.predict  # type: ignore[assignment]
+    spec = question.predict
+    if spec is None:
+        raise ValueError(f"question {question.id} is not a predict question")
     if measured is None:
         return False
     if spec.bins:

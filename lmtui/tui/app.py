@@ -2,8 +2,10 @@
 
 One-way data flow: ``load_course`` gives the validated course model, ``LearnerRecord`` the
 learner's record (over ``ProgressStore``), ``lmtui.sims`` the simulations. Widgets get what they
-show as constructor attributes and post messages up (a page was shown, a question answered, the
-view changed); only the app writes to the record.
+show as constructor attributes, and what they need from the app through ``services`` (the one
+contract between the app and its views: lmtui.tui.services); they post messages up (a page was
+shown, a question answered, the view changed). Only the app writes to the record, and each write
+goes out as the ``record_changed`` signal the views that show the record subscribe to.
 
 Start-up pays for the first frame only: the main screen composes the chapter the learner left
 directly (no second mount pass), the table of contents fills in after the first frame on narrow
@@ -13,9 +15,8 @@ terminals, and the figure and quiz views are built the first time they are shown
 from __future__ import annotations
 
 import gc
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from textual import events
 from textual.app import ComposeResult, SystemCommand
@@ -32,11 +33,11 @@ if TYPE_CHECKING:
 from lmtui.tui import textual_fixes
 from lmtui.core.config import Config, load_config
 from lmtui.core.course import Chapter, Course, load_course, page_links
-from lmtui.tui.keys import hint
 from lmtui.core.progress import ProgressStore, StoreError
 from lmtui.core.record import ChapterStatus, LearnerRecord, View, course_key
 from lmtui.core.sanitize import clean, clean_path
 from lmtui.tui.screens.small import TooSmallScreen
+from lmtui.tui.services import RecordChange, Services, services
 from lmtui.tui.widgets.chapter import ChapterView
 from lmtui.tui.widgets.reader import PageReader
 
@@ -101,10 +102,11 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         Binding("R", "app.review", "Review", show=False, id="review", tooltip="the questions due for review, across chapters"),
     ]
 
-    def __init__(self, start: tuple[Chapter, int, View] | None, width: int = 0) -> None:
+    def __init__(self, owner: LmtuiApp, start: tuple[Chapter, int, View] | None, width: int = 0) -> None:
         # the breakpoint class for the width the app starts at, set before the first styling pass:
         # Textual sets it on the first resize, which otherwise restyles the whole screen once more
         super().__init__(classes=self.breakpoint_class(width) if width else None)
+        self.owner = owner  # the app this screen is the main screen of
         self.start = start
         self._toc: TableOfContents | None = None
         self._focus_before_toc: Widget | None = None  # where the keys go back to when it closes
@@ -114,7 +116,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         return [name for at, name in cls.HORIZONTAL_BREAKPOINTS if width >= at][-1]
 
     def compose(self) -> ComposeResult:
-        app: LmtuiApp = self.app  # type: ignore[assignment]
+        app = self.owner
         with Horizontal():
             if app.size.width >= WIDE:  # shown from the start; narrower, it is made after the first frame
                 yield self._make_toc()
@@ -138,20 +140,20 @@ class MainScreen(textual_fixes.QuietFocusScreen):
             footer.refresh(recompose=True)  # not a recomposing reactive in Textual's Footer
 
     def on_mount(self) -> None:
-        if self.app.ascii_only:  # type: ignore[attr-defined]
+        if services(self).ascii_only:
             self.add_class("-ascii")
         if self._toc is not None:
             self._toc.populate()
         else:
             self.set_timer(0.2, lambda: self.toc.populate())  # hidden at this width: after the first frame
-        self.call_after_refresh(self.app.after_first_frame)  # type: ignore[attr-defined]
+        self.call_after_refresh(self.owner.after_first_frame)
 
     @property
     def active_bindings(self):
         """What the footer offers: the live bindings, less those that would do nothing useful here
         (n on the last chapter still answers, with a note, but is not offered)."""
         bindings = super().active_bindings
-        app: LmtuiApp = self.app  # type: ignore[assignment]
+        app = self.owner
         hidden = {"app.next_chapter"} if app.at_last_chapter() else set()
         if not app.history:
             hidden.add("app.back")
@@ -163,7 +165,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
     def _make_toc(self) -> TableOfContents:
         from lmtui.tui.widgets.toc import TableOfContents
 
-        app: LmtuiApp = self.app  # type: ignore[assignment]
+        app = self.owner
         self._toc = TableOfContents(app.course.chapters, app.statuses(), id="toc")
         self._toc.current = app.current
         return self._toc
@@ -171,9 +173,16 @@ class MainScreen(textual_fixes.QuietFocusScreen):
     @property
     def toc(self) -> TableOfContents:
         """The contents list, made (and mounted) the first time it is needed on a narrow screen."""
-        if self._toc is None:
-            self.query_one(Horizontal).mount(self._make_toc(), before=0)
-        return self._toc  # type: ignore[return-value]
+        if self._toc is not None:
+            return self._toc
+        toc = self._make_toc()
+        self.query_one(Horizontal).mount(toc, before=0)
+        return toc
+
+    def show_current_chapter(self, chapter_id: str) -> None:
+        """Mark the open chapter in the contents (a list not made yet starts at the current chapter)."""
+        if self._toc is not None:
+            self._toc.show_current(chapter_id)
 
     def toc_overlay_shown(self) -> bool:
         return self.has_class("-show-toc") and not self.has_class("-wide")
@@ -210,7 +219,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
 
     def on_table_of_contents_chapter_chosen(self, event) -> None:
         self.remove_class("-show-toc")
-        self.app.open_chapter(event.chapter_id)  # type: ignore[attr-defined]
+        self.owner.open_chapter(event.chapter_id)
 
     # -- chapter ---------------------------------------------------------------------------------
     @property
@@ -243,7 +252,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
 
     def _follow_link(self, href: str | None) -> None:
         if href:
-            self.app.follow_link(href)  # type: ignore[attr-defined]
+            self.owner.follow_link(href)
 
     def show_broken(self, message: str) -> None:
         host = self.query_one("#chapter-host")
@@ -279,12 +288,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
         self.learners = Path(learners) if learners is not None else None
         self.learner: str | None = None
         self.store: ProgressStore | None = None
-        self.record: LearnerRecord | None = None
         self.config = config if config is not None else load_config()
         self.ascii_only = ascii_only
-        self.color = color and not self.no_color
-        self.figure_state: dict[tuple[str, str], Any] = {}
-        self.last_input = 0.0  # monotonic time of the last key, paste or click
+        self.services = Services(self, ascii_only=ascii_only, color=color and not self.no_color)
         self.current: str | None = None
         self.history: list[tuple[str, int, View]] = []  # where "back" returns to, after following links
         self.start_view = start  # "review": open on the Review view (`lmtui review`)
@@ -308,29 +314,20 @@ class LmtuiApp(textual_fixes.GuardedApp):
             word = ASCII_KEY_WORDS.get(key)
             if word is not None:
                 return "+".join([*modifiers, word])
-        folded = self.plain(display)
+        folded = self.services.plain(display)
         if "?" in folded and "?" not in display:  # a glyph with no ASCII spelling: the key's name
             return binding.key.split(",")[0]
         return folded
 
-    def plain(self, text: str) -> str:
-        """``text`` as it may be shown: spelled out in ASCII under --ascii, else unchanged."""
-        if not self.ascii_only:
-            return text
-        from lmtui.core.asciitext import fold
-
-        return fold(text)
-
-    def key_hint(self, binding_id: str, every: bool = False) -> str:
-        """The key(s) bound to ``binding_id`` now, as shown (a rebinding shows everywhere)."""
-        return hint(self, binding_id, every)
-
-    # -- rendering settings for charts -----------------------------------------------------------
-    def chart_style(self) -> tuple[bool, bool]:
-        return self.color, self.ascii_only
-
     # -- progress --------------------------------------------------------------------------------
+    @property
+    def record(self) -> LearnerRecord | None:
+        """The learner's record (None until the learner has said who they are)."""
+        return self.services.record
+
     def status(self, chapter_id: str) -> ChapterStatus:
+        if self.record is None:
+            return ChapterStatus(False, 0, 0, 0)
         return self.record.status(chapter_id)
 
     def statuses(self) -> dict[str, ChapterStatus]:
@@ -342,7 +339,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
     def open_store(self, home: str | Path | None) -> None:
         """The learner's store and record, and the theme they chose last time."""
         self.store = ProgressStore(home, course=self._course_key)
-        self.record = LearnerRecord(self.course, self.store, self._course_key)
+        self.services.record = LearnerRecord(self.course, self.store, self._course_key)
         self._theme_ready = False
         theme = self.store.get_state("theme") or self.config.theme
         if theme and theme in self.available_themes:
@@ -361,13 +358,13 @@ class LmtuiApp(textual_fixes.GuardedApp):
     # -- lifecycle -------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
         if self.record is None:  # one record per learner: the course opens once the name is known
-            return MainScreen(None, self.size.width)
+            return MainScreen(self, None, self.size.width)
         chapter_id, page, view = self.record.place()
         chapter = self.course.by_id(chapter_id) if chapter_id else None
         self.current = chapter.id if chapter else None
         if chapter is not None:
             self.sub_title = chapter.title
-        return MainScreen((chapter, page, view) if chapter else None, self.size.width)
+        return MainScreen(self, (chapter, page, view) if chapter else None, self.size.width)
 
     def after_first_frame(self) -> None:
         """What the first frame does not need: warnings (as toasts), the size check; and the
@@ -429,7 +426,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
-            self.last_input = time.monotonic()  # a running simulation pauses for the learner
+            self.services.input_seen()  # a running simulation pauses for the learner
         await super().on_event(event)
         if isinstance(event, events.Resize):
             # whatever screen is on top (the command palette included: its option list crashes
@@ -479,8 +476,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
                                    figure=figure))
         self.current = chapter_id
         self.sub_title = chapter.title
-        if screen._toc is not None:  # a list not made yet starts at the current chapter
-            screen._toc.show_current(chapter_id)
+        screen.show_current_chapter(chapter_id)
         self._save(self.record.set_place, chapter_id, view=view)
         if self.at_last_chapter() != was_last:  # the footer offers n again, or stops offering it
             screen.refresh_bindings()
@@ -582,8 +578,6 @@ class LmtuiApp(textual_fixes.GuardedApp):
         self._save(self.record.set_place, event.chapter_id, view=event.view)
 
     def on_question_card_answered(self, event) -> None:
-        from lmtui.tui.widgets.quiz import QuizPane
-
         chapter = self.course.by_id(event.chapter_id)
         if chapter is None:
             return
@@ -594,11 +588,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.notify(str(e), severity="error", timeout=6)
         stored = self.record.answers(chapter.id).get(event.question.id)
         practice = None if outcome is None or outcome.counted else (event.choice, outcome.correct)
-        card = event.card
-        quiz = card.parent
-        if stored is not None and isinstance(quiz, QuizPane):
-            quiz.show_answer(card, stored, practice)
-        self._update_status(chapter.id)
+        if stored is not None:
+            event.card.show(stored, practice)
+        self._update_status(chapter.id, event.question.id)
 
     def on_predict_card_predicted(self, event) -> None:
         """The learner committed a prediction: record it (the first one counts), then the card runs."""
@@ -613,7 +605,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             made = self.record.prediction(chapter.id, event.question)
         if event.card.in_view():  # a card removed since (a chapter switch) has nothing to show
             event.card.show_prediction(made)
-        self._update_status(chapter.id)
+        self._update_status(chapter.id, event.question.id)
 
     def on_predict_card_measured(self, event) -> None:
         """The run ended: grade the prediction against the measurement (once) and show it."""
@@ -627,19 +619,12 @@ class LmtuiApp(textual_fixes.GuardedApp):
             graded = self.record.prediction(chapter.id, event.question)
         if graded is not None and event.card.in_view():
             event.card.show_prediction(graded)
-        self._update_status(chapter.id)
+        self._update_status(chapter.id, event.question.id)
 
-    def _update_status(self, chapter_id: str) -> None:
-        status = self.record.status(chapter_id)
-        try:
-            screen = self.main_screen
-        except LookupError:
-            return
-        if screen._toc is not None:  # a list not made yet reads the record when it is
-            screen._toc.update_status(chapter_id, status)
-        view = screen.chapter_view
-        if view is not None and view.chapter.id == chapter_id:
-            view.quiz.show_status(status)
+    def _update_status(self, chapter_id: str, question_id: str | None = None) -> None:
+        """Tell the views what changed in the record (a list not made yet reads it when it is)."""
+        if self.record is not None:
+            self.services.record_changes(RecordChange(chapter_id, self.record.status(chapter_id), question_id))
 
     def on_unmount(self) -> None:
         if self.store is not None:

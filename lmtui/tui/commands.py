@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from lmtui.tui.services import services
 
 
 @dataclass(frozen=True)
@@ -18,27 +21,29 @@ class Entry:
     title: str  # what is shown
     terms: str  # what is matched (the title and the names behind it)
     help: str
-    callback: object
+    callback: Callable[[], Any]
 
 
 class ChapterCommands(Provider):
     def _entries(self) -> list[Entry]:
         from lmtui.sims.registry import TITLES
+        from lmtui.tui.app import LmtuiApp
 
         app = self.app
-        course = app.course  # type: ignore[attr-defined]
-        plain = app.plain  # type: ignore[attr-defined]
+        if not isinstance(app, LmtuiApp):  # the palette of the course app only
+            return []
+        course, plain = app.course, services(app).plain
         out: list[Entry] = [
             Entry("Review: questions due", "review due spaced repetition cards again", "The questions due again, across chapters",
-                  app.action_review),  # type: ignore[attr-defined]
+                  app.action_review),
         ]
         for chapter in course.chapters:
             label = plain(chapter.label)
             out.append(Entry(f"Chapter {label}", f"chapter {label} {chapter.id}", plain(chapter.summary) or "Open this chapter",
-                             partial(app.open_chapter, chapter.id)))  # type: ignore[attr-defined]
+                             partial(app.open_chapter, chapter.id)))
             if chapter.quiz:
                 out.append(Entry(f"Quiz: {label}", f"quiz {label}", f"{len(chapter.quiz)} questions",
-                                 partial(app.open_chapter, chapter.id, view="quiz")))  # type: ignore[attr-defined]
+                                 partial(app.open_chapter, chapter.id, view="quiz")))
             for n, ref in enumerate(chapter.figures):
                 if ref.kind == "sim":
                     title, kind = TITLES.get(ref.name, ref.name), "simulation"
@@ -46,20 +51,17 @@ class ChapterCommands(Provider):
                     explorer = course.explorers.get(ref.name)
                     title, kind = (explorer.title if explorer else ref.name), "explorable figure"
                 out.append(Entry(f"Figure: {plain(title)}", f"figure {plain(title)} {ref.name} {ref.name.replace('_', ' ')}",
-                                 f"{kind} in chapter {label}", partial(self._open_figure, chapter.id, n)))
+                                 f"{kind} in chapter {label}", partial(app.open_chapter, chapter.id, view="figure", figure=n)))
         return out
-
-    def _open_figure(self, chapter_id: str, index: int) -> None:
-        self.app.open_chapter(chapter_id, view="figure", figure=index)  # type: ignore[attr-defined]
 
     async def discover(self) -> Hits:
         for entry in self._entries():
             if entry.title.startswith(("Chapter ", "Review:", "Overview:")):
-                yield DiscoveryHit(entry.title, entry.callback, help=entry.help)  # type: ignore[arg-type]
+                yield DiscoveryHit(entry.title, entry.callback, help=entry.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for entry in self._entries():
             score = max(matcher.match(entry.title), matcher.match(entry.terms) * 0.9)
             if score > 0:
-                yield Hit(score, matcher.highlight(entry.title), entry.callback, help=entry.help)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(entry.title), entry.callback, help=entry.help)

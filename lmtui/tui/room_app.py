@@ -11,6 +11,7 @@ from textual.binding import Binding
 from lmtui.core.course import load_course
 from lmtui.core.room import Room
 from lmtui.tui import textual_fixes
+from lmtui.tui.services import Services
 
 DEFAULT_INTERVAL = 3.0  # seconds between looks at the stores
 
@@ -40,8 +41,7 @@ class RoomApp(textual_fixes.GuardedApp):
         self.room.refresh()
         self.interval = interval
         self.ascii_only = ascii_only
-        self.color = color and not self.no_color
-        self.last_input = 0.0  # monotonic time of the last key: a running simulation yields to keys
+        self.services = Services(self, ascii_only=ascii_only, color=color and not self.no_color)
         if ascii_only:
             from lmtui.tui.app import AsciiFilter
 
@@ -51,24 +51,14 @@ class RoomApp(textual_fixes.GuardedApp):
     def get_default_screen(self):
         from lmtui.tui.screens.room import RoomScreen
 
-        return RoomScreen(self.interval)
-
-    def plain(self, text: str) -> str:
-        if not self.ascii_only:
-            return text
-        from lmtui.core.asciitext import fold
-
-        return fold(text)
+        return RoomScreen(self.room, self.interval)
 
     def get_key_display(self, binding: Binding) -> str:
-        return self.plain(super().get_key_display(binding))
-
-    def chart_style(self) -> tuple[bool, bool]:
-        return self.color, self.ascii_only
+        return self.services.plain(super().get_key_display(binding))
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
-            self.last_input = time.monotonic()
+            self.services.input_seen()
         if isinstance(event, events.Key) and not event.is_forwarded and self._search_at_once(event.key):
             return
         await super().on_event(event)

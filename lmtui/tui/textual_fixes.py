@@ -179,11 +179,11 @@ def _requires_option_list() -> None:
 
 
 def _patch_option_list() -> None:
-    OptionList._move_page = _guarded_move_page  # type: ignore[method-assign]
+    setattr(OptionList, "_move_page", _guarded_move_page)
 
 
 def _unpatch_option_list() -> None:
-    OptionList._move_page = _ORIGINAL_MOVE_PAGE  # type: ignore[method-assign]
+    setattr(OptionList, "_move_page", _ORIGINAL_MOVE_PAGE)
 
 
 class DismissOnTop:
@@ -197,6 +197,10 @@ class DismissOnTop:
     arrives (see ``GuardedApp._close_overlay_at_once``)."""
 
     CLOSE_KEYS: tuple[str, ...] = ("escape",)
+
+    def action_close(self) -> None:
+        """Close the overlay (a screen says here what closing it means, if more than dismissing)."""
+        self.dismiss()
 
     def dismiss(self, result=None) -> AwaitComplete:
         if not self.is_active:  # type: ignore[attr-defined]
@@ -348,12 +352,12 @@ def _requires_parser() -> None:
 
 def _patch_parsers() -> None:
     for module in PARSER_DRIVERS:
-        module.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
+        setattr(module, "XTermParser", PasteSafeParser)
 
 
 def _unpatch_parsers() -> None:
     for module in PARSER_DRIVERS:
-        module.XTermParser = XTermParser  # type: ignore[attr-defined]
+        setattr(module, "XTermParser", XTermParser)
 
 
 _SCROLL_ORIGINALS = {name: Widget.__dict__.get(name) for name in
@@ -459,11 +463,11 @@ def _patch_web_input_exit() -> None:
             if not self.exit_event.is_set():  # not stop_application_mode: the input is gone
                 self.send_message(messages.ExitApp())
 
-    web_driver.WebDriver.run_input_thread = run_input_thread  # type: ignore[method-assign]
+    setattr(web_driver.WebDriver, "run_input_thread", run_input_thread)
 
 
 def _unpatch_web_input_exit() -> None:
-    web_driver.WebDriver.run_input_thread = _web_input_thread  # type: ignore[method-assign]
+    setattr(web_driver.WebDriver, "run_input_thread", _web_input_thread)
 
 
 _terminal_size = linux_driver.LinuxDriver.__dict__.get("_get_terminal_size")
@@ -498,11 +502,11 @@ def _patch_terminal_size() -> None:
                 return columns, lines
         return original(self)
 
-    linux_driver.LinuxDriver._get_terminal_size = _get_terminal_size  # type: ignore[method-assign]
+    setattr(linux_driver.LinuxDriver, "_get_terminal_size", _get_terminal_size)
 
 
 def _unpatch_terminal_size() -> None:
-    linux_driver.LinuxDriver._get_terminal_size = _terminal_size  # type: ignore[method-assign]
+    setattr(linux_driver.LinuxDriver, "_get_terminal_size", _terminal_size)
 
 
 # the driver modules that decode the terminal's (or the browser's) bytes as UTF-8
@@ -721,7 +725,7 @@ class GuardedApp(App):
         closes an overlay closes it here, in arrival order, so the next key meets the screen below."""
         screen = self.screen
         if isinstance(screen, DismissOnTop) and key in screen.CLOSE_KEYS:
-            screen.action_close()  # type: ignore[attr-defined]
+            screen.action_close()
             return True
         return False
 

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from lmtui.tui.keys import bindings
+from lmtui.tui.services import services
 from lmtui.tui.textual_fixes import DismissOnTop
 
 INTRO = ("Everything works from the keyboard; the footer shows the keys that work where you are. Progress "
@@ -24,11 +25,12 @@ def sections(app) -> list[tuple[str, list[tuple[str, str, str]]]]:
     out = []
     for title, group in bindings():
         numbered = {b.id for b in group if b.id[-1].isdigit() and b.id[-2] == "-"}  # answer-1 .. answer-4
-        rows = [(app.key_hint(b.id, every=True), b.tooltip or b.description, b.id) for b in group if b.id not in numbered]
+        key = services(app).key_hint
+        rows = [(key(b.id, every=True), b.tooltip or b.description, b.id) for b in group if b.id not in numbered]
         for prefix in dict.fromkeys(i[:-2] for i in sorted(numbered)):  # one row per family of number keys
             family = [b for b in group if b.id in numbered and b.id[:-2] == prefix]
             what = "answer the marked question" if prefix == "answer" else (family[0].tooltip or family[0].description)
-            rows.insert(0, (" ".join(app.key_hint(b.id) for b in family), f"{what} (choice 1-{len(family)})",
+            rows.insert(0, (" ".join(key(b.id) for b in family), f"{what} (choice 1-{len(family)})",
                             f"{family[0].id}..{family[-1].id[-1]}"))
         if title == "Anywhere":
             rows.insert(0, ("ctrl+p", "command palette: find a chapter, figure or quiz", "-"))

@@ -22,6 +22,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from lmtui.tui.services import services
 from lmtui.tui.textual_fixes import DismissOnTop
 
 MAX_NAME = 40
@@ -137,7 +138,7 @@ class LearnerScreen(DismissOnTop, Screen[tuple[str, Path]]):
             )
 
     def on_mount(self) -> None:
-        if getattr(self.app, "ascii_only", False):
+        if services(self).ascii_only:
             self.add_class("-ascii")
         self.query_one(Input).focus()
 

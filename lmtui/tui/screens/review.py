@@ -23,9 +23,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from lmtui.core.progress import Answer, Prediction
-from lmtui.core.record import grade
+from lmtui.core.record import LearnerRecord, grade
 from lmtui.core.review import Due, draw_setting, due_cards, schedule, when
 from lmtui.tui import textual_fixes
+from lmtui.tui.services import services
 from lmtui.tui.widgets.predict import PredictCard
 from lmtui.tui.widgets.quiz import QuestionCard
 
@@ -42,7 +43,7 @@ class ReviewQuestionCard(QuestionCard):
     def _feedback_text(self) -> str:
         if self.answer is None:
             n = len(self.question.choices)
-            key = self.app.key_hint  # type: ignore[attr-defined]
+            key = services(self).key_hint
             return f"Press {key('answer-1')}-{key(f'answer-{n}')} to answer. This review moves the card; your chapter score stays as it is."
         return super()._feedback_text()
 
@@ -64,7 +65,7 @@ class ReviewPredictCard(PredictCard):
     def _feedback_text(self) -> str:
         if self.prediction is None and not self.error:
             q, spec = self.question, self.spec
-            key = self.app.key_hint  # type: ignore[attr-defined]
+            key = services(self).key_hint
             how = (f"Press {key('predict-1')}-{key(f'predict-{len(q.choices)}')} to choose." if q.choices
                    else f"Press {key('predict-type')} and type a number, with your range if you like (3.5 +- 0.5); "
                         f"{spec.tolerance_text()} of the measurement counts as right.")
@@ -97,6 +98,13 @@ class ReviewScreen(Screen):
         self._status = Static("", classes="review-status", markup=False)
         self._body = VerticalScroll()
 
+    @property
+    def record(self) -> LearnerRecord:
+        record = services(self).record
+        if record is None:
+            raise LookupError("review needs the learner's record")
+        return record
+
     def now(self) -> float:
         return time.time() if self.at is None else self.at
 
@@ -107,9 +115,9 @@ class ReviewScreen(Screen):
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        if self.app.ascii_only:  # type: ignore[attr-defined]
+        if services(self).ascii_only:
             self.add_class("-ascii")
-        record = self.app.record  # type: ignore[attr-defined]
+        record = self.record
         self.queue = due_cards(record.course, record.cards(), self.now())
         self._show_next()
 
@@ -144,16 +152,16 @@ class ReviewScreen(Screen):
         if due is None:
             self._title.update("Review")
             return
-        self._title.update(self.app.plain(  # type: ignore[attr-defined]
+        self._title.update(services(self).plain(
             f"Review | {due.chapter.order} {due.chapter.title} | due {when(due.card.due, self.now())} | "
             f"{self.done} done, {left} more after this"))
         self._status.update("")
 
     def _show_done(self) -> None:
-        record = self.app.record  # type: ignore[attr-defined]
+        record = self.record
         now = self.now()
         upcoming = [d for d in schedule(record.course, record.cards()) if d.card.due > now][:UPCOMING]
-        key = self.app.key_hint  # type: ignore[attr-defined]
+        key = services(self).key_hint
         lines = []
         if self.done:
             lines.append(f"Nothing more is due now: {self.done} card{'s' if self.done != 1 else ''} reviewed this session.")
@@ -170,7 +178,7 @@ class ReviewScreen(Screen):
         lines += ["", f"{key('review-close')}: back to the course."]
         self._title.update("Review")
         self._status.update("")
-        self._body.mount(Static(self.app.plain("\n".join(lines)), classes="review-done", markup=False))  # type: ignore[attr-defined]
+        self._body.mount(Static(services(self).plain("\n".join(lines)), classes="review-done", markup=False))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_card":
@@ -185,12 +193,12 @@ class ReviewScreen(Screen):
 
     def action_close(self) -> None:
         if self.card is not None and isinstance(self.card, PredictCard):
-            self.card.cancel_run()
+            self.card.runner.stop()
         self.dismiss()
 
     # -- gradings (stopped here: never the chapter's answers) ------------------------------------
     def _graded(self, correct: bool, **logged) -> None:
-        record = self.app.record  # type: ignore[attr-defined]
+        record = self.record
         due = self.current
         try:
             card = record.review(due.chapter, due.question, correct, at=self.now(), **logged)
@@ -202,12 +210,12 @@ class ReviewScreen(Screen):
         if card is not None and card.due <= self.now():
             # wrong: due again at once, after the rest of this session's cards
             self.queue.append(Due(card, due.chapter, due.question))
-        key = self.app.key_hint  # type: ignore[attr-defined]
+        key = services(self).key_hint
         verdict = "Right" if correct else "Not this time"
         nxt = (f"next review {when(card.due, self.now())}" if card is not None and card.due > self.now()
                else "it comes back in this session")
         more = f"{key('review-next')}: next card" if self.queue else f"{key('review-next')}: finish"
-        self._status.update(self.app.plain(f"{verdict}: {nxt}. {more}."))  # type: ignore[attr-defined]
+        self._status.update(services(self).plain(f"{verdict}: {nxt}. {more}."))
         self.refresh_bindings()
 
     def on_question_card_answered(self, event: QuestionCard.Answered) -> None:

@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 from lmtui.core.course import Question
 from lmtui.core.room import Room, spread_chart
 from lmtui.tui import textual_fixes
+from lmtui.tui.services import services
 from lmtui.tui.widgets.simpane import ChartView
 from lmtui.tui.widgets.simrun import SimRunner
 
@@ -55,7 +56,8 @@ def pace_text(room: Room) -> str:
     if rows:
         lines.append("ch  all " + " ".join(f"{short:>4}" for _, short in VIEW_NAMES))
         for c in rows:
-            order = room.course.by_id(c.chapter).order  # type: ignore[union-attr]
+            chapter = room.course.by_id(c.chapter)
+            order = chapter.order if chapter is not None else c.chapter
             lines.append(f"{order:>2} {c.learners:>4} " + " ".join(f"{c.views.get(v, 0) or '.':>4}" for v, _ in VIEW_NAMES))
     if pace.nowhere:
         lines.append(f"not started: {pace.nowhere}")
@@ -72,7 +74,9 @@ class QuestionCommands(Provider):
 
     def _entries(self):
         screen = self.screen if isinstance(self.screen, RoomScreen) else self.app.screen_stack[0]
-        room: Room = self.app.room  # type: ignore[attr-defined]
+        if not isinstance(screen, RoomScreen):
+            return
+        room = screen.room
         for chapter_id, question in room.questions():
             label = question_label(room, chapter_id, question)
             yield label, partial(screen.select_question, f"{chapter_id}/{question.id}")
@@ -89,7 +93,7 @@ class QuestionCommands(Provider):
                 yield Hit(score, matcher.highlight(label), callback)
 
 
-class SpreadView(SimRunner, Vertical):
+class SpreadView(Vertical):
     """The chosen question's spread, and what reveal shows."""
 
     DEFAULT_CSS = """
@@ -106,8 +110,10 @@ class SpreadView(SimRunner, Vertical):
     SpreadView > #verdict { height: auto; }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, room: Room, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.room = room
+        self.runner = SimRunner(self)
         self.key: str | None = None  # "chapter/question" shown
         self.revealed: set[str] = set()
         self.results: dict[str, tuple[float | None, float | None, object, str | None]] = {}
@@ -141,14 +147,13 @@ class SpreadView(SimRunner, Vertical):
         if self.key is None:
             return None
         chapter_id, _, qid = self.key.partition("/")
-        chapter = self.app.room.course.by_id(chapter_id)  # type: ignore[attr-defined]
+        chapter = self.room.course.by_id(chapter_id)
         question = next((q for q in chapter.quiz if q.id == qid), None) if chapter else None
         return (chapter_id, question) if question else None
 
     def update_view(self) -> None:
         """Show the chosen question as the room has it now (each part only if it changed)."""
-        app = self.app
-        room: Room = app.room  # type: ignore[attr-defined]
+        room, seen = self.room, services(self)
         found = self.question()
         if found is None:
             self._text("prompt", "No question chosen: pick one in the list (/ searches, ctrl+p finds).")
@@ -157,7 +162,7 @@ class SpreadView(SimRunner, Vertical):
             return
         chapter_id, q = found
         revealed = self.key in self.revealed
-        color, ascii_only = app.chart_style()  # type: ignore[attr-defined]
+        color, ascii_only = seen.chart_style()
         self._text("prompt", question_label(room, chapter_id, q))
         spec = q.predict
         numeric = spec is not None and not q.choices
@@ -165,7 +170,8 @@ class SpreadView(SimRunner, Vertical):
         self.set_class(numeric, "-numeric")
         self.set_class(spec is not None and (self.running_key == self.key or (revealed and self.key in self.results)),
                        "-run")
-        reveal_key = self.screen.key_of("room-reveal")  # type: ignore[attr-defined]
+        screen = self.screen
+        reveal_key = screen.key_of("room-reveal") if isinstance(screen, RoomScreen) else "r"
         measured = theory = None
         failure = None
         if spec is not None and self.key in self.results:
@@ -202,8 +208,8 @@ class SpreadView(SimRunner, Vertical):
                 right = "within tolerance" if numeric else f"chose {spec.bin_of(measured)}, where it fell"
                 verdict = (f"Measured {measured:.4g}{(' ' + spec.unit) if spec.unit else ''}{theory_text}: "
                            f"{n} of {spread.predicted} {right}{share}.{held}")
-        self._text("info", app.plain(info))  # type: ignore[attr-defined]
-        self._text("verdict", app.plain(verdict))  # type: ignore[attr-defined]
+        self._text("info", seen.plain(info))
+        self._text("verdict", seen.plain(verdict))
         if numeric:
             shown = revealed and self.running_key != self.key
             chart = spread_chart(spread, measured, theory, revealed=shown)
@@ -220,7 +226,7 @@ class SpreadView(SimRunner, Vertical):
             from lmtui.core.charts import render_bars
             from rich.text import Text
 
-            bars = render_bars([(app.plain(label), n) for label, n in rows], width, mark=mark,  # type: ignore[attr-defined]
+            bars = render_bars([(seen.plain(label), n) for label, n in rows], width, mark=mark,
                                color=color, ascii_only=ascii_only)
             self._put("bars", bars, lambda: self.query_one("#bars", Static).update(Text.from_ansi(bars)))
         if spec is not None and self.key in self.results and self.running_key != self.key:
@@ -250,19 +256,18 @@ class SpreadView(SimRunner, Vertical):
                     self.running_key = key
                     self.update_view()
 
-                start_checked(self, spec.sim, spec.overrides, spec.seed, started=started)  # a long run is asked about
+                start_checked(self, self.runner, spec.sim, spec.overrides, spec.seed, started=started)  # a long run is asked about
         self.update_view()
 
-    def on_sim_runner_frame_ready(self, message: SimRunner.FrameReady) -> None:
-        if self.is_current(message) and self.running_key == self.key:
+    def on_sim_runner_frame(self, message: SimRunner.Frame) -> None:
+        if self.runner.is_current(message) and self.running_key == self.key:
             self.query_one("#sim", ChartView).show(message.chart)
 
     def on_sim_runner_finished(self, message: SimRunner.Finished) -> None:
-        if not self.is_current(message):
+        if not self.runner.ended(message):
             return
         from lmtui.tui.widgets.predict import number
 
-        self.running = False
         key, self.running_key = self.running_key, None
         spec = self._spec(key)
         result = message.result
@@ -273,16 +278,15 @@ class SpreadView(SimRunner, Vertical):
         self.update_view()
 
     def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
-        if message.token != self.run_token:
+        if not self.runner.ended(message):
             return
-        self.running = False
         key, self.running_key = self.running_key, None
         self.results[key] = (None, None, None, str(message.error))
         self.update_view()
 
     def _spec(self, key: str | None):
         chapter_id, _, qid = (key or "").partition("/")
-        chapter = self.app.room.course.by_id(chapter_id)  # type: ignore[attr-defined]
+        chapter = self.room.course.by_id(chapter_id)
         q = next((q for q in chapter.quiz if q.id == qid), None) if chapter else None
         return q.predict if q else None
 
@@ -311,10 +315,11 @@ class RoomScreen(Screen[None]):
         Binding("q", "app.quit", "Quit", id="room-quit", tooltip="quit (nothing is written anywhere)"),
     ]
 
-    def __init__(self, interval: float = 3.0) -> None:
+    def __init__(self, room: Room, interval: float = 3.0) -> None:
         super().__init__()
+        self.room = room
         self.interval = interval
-        self.spread = SpreadView(id="spread")
+        self.spread = SpreadView(room, id="spread")
         self._options: list[tuple[str, str]] = []  # (id, label) of every question
         self._shown: dict[str, str] = {}
         self._polling = False
@@ -330,10 +335,6 @@ class RoomScreen(Screen[None]):
                 yield OptionList(id="questions")
             yield self.spread
         yield textual_fixes.LeanFooter(compact=True)
-
-    @property
-    def room(self) -> Room:
-        return self.app.room  # type: ignore[attr-defined]
 
     def _binding(self, binding_id: str) -> tuple[Binding, str]:
         """The binding ``binding_id`` and its first key now (the keymap's, or the default)."""
@@ -355,11 +356,11 @@ class RoomScreen(Screen[None]):
         return self.app.get_key_display(replace(binding, key=key, key_display=None))
 
     def on_mount(self) -> None:
-        if getattr(self.app, "ascii_only", False):
+        seen = services(self)
+        if seen.ascii_only:
             self.add_class("-ascii")
         room = self.room
-        self._options = [(f"{c}/{q.id}", self.app.plain(question_label(room, c, q)))  # type: ignore[attr-defined]
-                         for c, q in room.questions()]
+        self._options = [(f"{c}/{q.id}", seen.plain(question_label(room, c, q))) for c, q in room.questions()]
         self._fill("")
         self.update_all()
         self.query_one("#questions", OptionList).focus()
@@ -404,7 +405,7 @@ class RoomScreen(Screen[None]):
                 f"{n} ({why.split(' (')[0]})" for n, (_, why) in room.unreadable.items())
         status += f"  ·  {room.root}"
         for part, text in (("status", status), ("pace", pace_text(room))):
-            text = self.app.plain(text)  # type: ignore[attr-defined]
+            text = services(self).plain(text)
             if self._shown.get(part) != text:
                 self._shown[part] = text
                 self.query_one(f"#{part}", Static).update(text)

@@ -16,6 +16,7 @@ from textual.widgets import ContentSwitcher, Static
 from lmtui.core.course import Chapter, Course
 from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import VIEWS, ChapterStatus, View
+from lmtui.tui.services import services
 from lmtui.tui.widgets.quiz import QuizPane
 from lmtui.tui.widgets.reader import PageReader, page_lines
 
@@ -249,11 +250,11 @@ class ChapterView(Widget):
             self._enter(view)
 
     def _title(self) -> str:
-        app = self.app
+        key = services(self).key_hint
         tabs = []
         for v in VIEWS:
             name = {"text": "Text", "figure": self._deck.figure_label(), "quiz": "Quiz"}[v]
-            label = f"{app.key_hint(VIEW_BINDINGS[v])}:{name}"  # type: ignore[attr-defined]
+            label = f"{key(VIEW_BINDINGS[v])}:{name}"
             tabs.append(f"[{label}]" if v == self.view else f" {label} ")
         return f"{self.chapter.order} {self.chapter.title} | {''.join(tabs)} {self.page_text}"
 
@@ -364,7 +365,7 @@ class ChapterView(Widget):
         hit = self.hits[self.hit or 0]
         self.reader.set_search(self.needle, page=hit.page, match=hit.index)
         pages = len({h.page for h in self.hits})
-        key = self.app.key_hint  # type: ignore[attr-defined]
+        key = services(self).key_hint
         self.search.show_info(f"match {(self.hit or 0) + 1}/{len(self.hits)} on {pages} page(s); "
                               f"{key('search-next')}/{key('search-previous')}: next/previous, {key('close')}: end")
 

@@ -4,7 +4,7 @@ The card shows the setting (the simulation and its parameters) and asks for a nu
 enter) or, for a question with choices, a choice (1-4). Predict first: before a committed prediction
 the card cannot run (the run key only says so) and shows no chart of its setting. The first committed prediction goes up as
 ``PredictCard.Predicted``; the app records it and hands the card the prediction in force, and the
-card runs the simulation (the same engine as the figure view, with its live chart) at the
+card runs the simulation (its own ``SimRunner``, as the figure view's, with its live chart) at the
 question's parameters. When the run ends the card posts ``PredictCard.Measured``; the app grades
 the prediction in the learner's record and hands it back: the card then shows the prediction, the
 theory's value, the measurement, whether it was within tolerance, and the explanation.
@@ -27,6 +27,7 @@ from lmtui.core.course import Question
 from lmtui.core.progress import Prediction
 from lmtui.core.record import choice_number
 from lmtui.tui.keys import keys_of
+from lmtui.tui.services import services
 from lmtui.tui.widgets.entry import EntryField
 from lmtui.tui.widgets.simpane import ChartView
 from lmtui.tui.widgets.runcost import start_checked
@@ -103,7 +104,7 @@ class PredictInput(EntryField):
     ]
 
 
-class PredictCard(SimRunner, Widget, can_focus=True):
+class PredictCard(Widget, can_focus=True):
     DEFAULT_CSS = """
     PredictCard { height: auto; padding: 0 1; margin-bottom: 1; border-left: blank; }
     PredictCard:focus, PredictCard:focus-within { border-left: thick $accent; background: $boost; }
@@ -154,6 +155,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         self._choices = Static("", classes="q-choices", markup=False)
         self._chart = ChartView()
         self._feedback = Static("", classes="q-feedback", markup=False)
+        self.runner = SimRunner(self)
 
     def allow_focus(self) -> bool:
         """Not before its parts are mounted: a key for a card focused in between (a quiz built
@@ -179,8 +181,9 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         from lmtui.sims.registry import TITLES
 
         title = TITLES.get(self.spec.sim, self.spec.sim)
-        self._setting.update(self.app.plain(self.setting_text(title)))  # type: ignore[attr-defined]
-        self._chart.placeholder = self.app.plain(title)  # type: ignore[attr-defined]
+        plain = services(self).plain
+        self._setting.update(plain(self.setting_text(title)))
+        self._chart.placeholder = plain(title)
         self.refresh_view()
 
     def setting_text(self, title: str) -> str:
@@ -222,7 +225,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
 
     def _feedback_text(self) -> str:
         q, spec, p = self.question, self.spec, self.prediction
-        key = self.app.key_hint  # type: ignore[attr-defined]
+        key, plain = services(self).key_hint, services(self).plain
         if self.error:
             return f"The simulation failed: {self.error}. Your prediction is kept; {key('predict-run')} tries again."
         if p is None:
@@ -235,8 +238,8 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         yours = p.choice if q.choices else shown_prediction(p, spec.unit)
         if p.correct is None:
             if self.running:
-                return f"Your prediction: {self.app.plain(yours)}. Running the simulation..."  # type: ignore[attr-defined]
-            return f"Your prediction: {self.app.plain(yours)}. {key('predict-run')} runs the simulation to grade it."  # type: ignore[attr-defined]
+                return f"Your prediction: {plain(yours)}. Running the simulation..."
+            return f"Your prediction: {plain(yours)}. {key('predict-run')} runs the simulation to grade it."
         verdict = f"{spec.tolerance_text()}: right" if p.correct else f"not {spec.tolerance_text()}"
         if q.choices:
             head = f"[{'right' if p.correct else 'wrong'}] You predicted: {yours}. Measured {spec.metric} = {shown(p.measured, spec.unit)}"
@@ -244,7 +247,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             head = (f"[{'right' if p.correct else 'wrong'}] You predicted {shown_prediction(p, spec.unit)}; "
                     f"the theory says {shown(p.theory, spec.unit)}; the run measured {shown(p.measured, spec.unit)}: "
                     f"{verdict}{range_note(p)}")
-        return self.app.plain(f"{head}. {q.explanation}")  # type: ignore[attr-defined]
+        return plain(f"{head}. {q.explanation}")
 
     def refresh_view(self) -> None:
         state = self.state
@@ -266,7 +269,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             return not self.question.choices and self.prediction is None
         if action == "choose":
             return (bool(self.question.choices) and self.prediction is None
-                    and int(parameters[0]) <= len(self.question.choices))  # type: ignore[call-overload]
+                    and int(str(parameters[0])) <= len(self.question.choices))
         if action == "next_panel":
             return self._chart.chart is not None and self._chart.single
         if action == "run":  # predict first: nothing to run (or see) before a committed prediction
@@ -282,8 +285,8 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             self.notify(self.predict_first_text(), timeout=3)
 
     def predict_first_text(self) -> str:
-        how = (f"{self.app.key_hint('predict-1')}-{len(self.question.choices)}" if self.question.choices  # type: ignore[attr-defined]
-               else self.app.key_hint("predict-type"))  # type: ignore[attr-defined]
+        key = services(self).key_hint
+        how = f"{key('predict-1')}-{len(self.question.choices)}" if self.question.choices else key("predict-type")
         return f"Predict first ({how}): the simulation runs once your prediction is in."
 
     def action_next_panel(self) -> None:
@@ -292,7 +295,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
     # -- the learner's actions ----------------------------------------------------------------------
     def action_predict(self) -> None:
         if self.question.choices:
-            self.notify(f"Choose with {self.app.key_hint('predict-1')}-{len(self.question.choices)}.", timeout=2)  # type: ignore[attr-defined]
+            self.notify(f"Choose with {services(self).key_hint('predict-1')}-{len(self.question.choices)}.", timeout=2)
             return
         if self.prediction is not None:
             self.notify("Your first prediction is the one that counts.", timeout=2)
@@ -307,8 +310,8 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         event.stop()
         parsed = parse_prediction(event.value)
         if parsed is None:
-            self._feedback.update(self.app.plain(f"{event.value.strip()!r} is not a number: type one like 0.25, 3 or 1e-3, "  # type: ignore[attr-defined]
-                                                 f"with your range if you like (3.5 +- 0.5); escape leaves it."))
+            self._feedback.update(services(self).plain(f"{event.value.strip()!r} is not a number: type one like 0.25, 3 or "
+                                                       f"1e-3, with your range if you like (3.5 +- 0.5); escape leaves it."))
             return
         for field in self.query(PredictInput):
             field.remove()
@@ -325,7 +328,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
 
     def action_choose(self, n: int) -> None:
         if not self.question.choices:
-            self.notify(f"This question wants a number: {self.app.key_hint('predict-type')} to type it.", timeout=2)  # type: ignore[attr-defined]
+            self.notify(f"This question wants a number: {services(self).key_hint('predict-type')} to type it.", timeout=2)
             return
         if n > len(self.question.choices):
             self.notify(f"This question has {len(self.question.choices)} choices.", severity="warning", timeout=2)
@@ -350,21 +353,27 @@ class PredictCard(SimRunner, Widget, can_focus=True):
             self.notify(self.predict_first_text(), timeout=3)
             return
         self.error = None
-        start_checked(self, self.spec.sim, self.spec.overrides, self.spec.seed, started=self._started)
+        start_checked(self, self.runner, self.spec.sim, self.spec.overrides, self.spec.seed, started=self._started)
 
     def _started(self) -> None:
         self.refresh_view()
         self.call_after_refresh(self.scroll_visible, animate=False)
 
-    def on_sim_runner_frame_ready(self, message: SimRunner.FrameReady) -> None:
-        if self.is_current(message):
-            self.last_frame = message.frame
+    @property
+    def running(self) -> bool:
+        return self.runner.running
+
+    def on_unmount(self) -> None:
+        self.runner.stop()
+
+    def on_sim_runner_frame(self, message: SimRunner.Frame) -> None:
+        if self.runner.is_current(message):
+            self.runner.last_frame = message.frame
             self._chart.show(message.chart)
 
     def on_sim_runner_finished(self, message: SimRunner.Finished) -> None:
-        if not self.is_current(message):
+        if not self.runner.ended(message):
             return
-        self.running = False
         self.result = result = message.result
         self._chart.show(message.chart, f"DIVERGED at step {result.diverged_at}" if result.diverged else None)
         spec = self.spec
@@ -374,8 +383,7 @@ class PredictCard(SimRunner, Widget, can_focus=True):
         self.post_message(self.Measured(self, self.chapter_id, self.question, measured, theory))
 
     def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
-        if message.token != self.run_token:
+        if not self.runner.ended(message):
             return
-        self.running = False
         self.error = str(message.error)
         self.refresh_view()

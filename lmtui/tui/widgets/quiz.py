@@ -2,7 +2,8 @@
 
 Attributes down, messages up: a card shows the stored answer it is given (``show``) and posts
 ``QuestionCard.Answered`` when the learner presses a number; the app records it in the learner's
-record and hands the card the stored answer back. The first answer counts; later presses are
+record and hands the card the stored answer back. The score line follows the record's
+``record_changed`` signal. The first answer counts; later presses are
 practice, shown as such. After an answer the right choice is marked in the list in text, and the
 focused card carries a visible bar (so NO_COLOR and --ascii show which question 1-4 will answer).
 """
@@ -20,6 +21,7 @@ from textual.widgets import Static
 from lmtui.core.course import Chapter, Question
 from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import ChapterStatus, choice_number, question_state
+from lmtui.tui.services import RecordChange, services
 
 YOURS, RIGHT = ">", "*"
 
@@ -100,12 +102,12 @@ class QuestionCard(Widget, can_focus=True):
         q, a = self.question, self.answer
         n = len(q.choices)
         state = self.state
-        key = self.app.key_hint  # type: ignore[attr-defined]
+        key = services(self).key_hint
         keys = f"{key('answer-1')}-{key(f'answer-{n}')}"
         if state == "unanswered":
             return f"Press {keys} to answer. Your first answer is the one that counts."
         if state == "changed":
-            return (f"The question changed since you answered (you chose: {self.app.plain(a.choice)}). "  # type: ignore[attr-defined]
+            return (f"The question changed since you answered (you chose: {services(self).plain(a.choice)}). "
                     f"Press {keys} to answer it as it is now.")
         chosen = choice_number(q, a.choice)
         if state == "right":
@@ -194,17 +196,28 @@ class QuizPane(VerticalScroll):
         changed = f", {s.changed} to answer again (changed)" if s.changed else ""
         predicted = (f"; predictions: {s.predicted_right}/{s.predict_total} right, {s.predicted}/{s.predict_total} run"
                      if s.predict_total else "")
-        key = self.app.key_hint  # type: ignore[attr-defined]
+        key = services(self).key_hint
         return (f"Quiz: {s.correct}/{s.total} right, {s.answered}/{s.total} answered{changed}{predicted}. "
                 f"{key('quiz-next')}: next question, {key('answer-1')}-{key('answer-4')}: answer the marked one.")
+
+    def on_mount(self) -> None:
+        seen = services(self)
+        seen.record_changed.subscribe(self, self._record_changed)
+        if seen.record is not None:  # the chapter may have been read while the quiz was not shown
+            self.show_status(seen.record.status(self.chapter.id))
+
+    def _record_changed(self, change: RecordChange) -> None:
+        if change.chapter_id != self.chapter.id:
+            return
+        record = services(self).record
+        if record is not None and change.question_id is not None:  # for cards made later
+            self.answers = dict(record.answers(self.chapter.id))
+            self.predictions = dict(record.predictions(self.chapter.id))
+        self.show_status(change.status)
 
     def show_status(self, status: ChapterStatus) -> None:
         self.status = status
         self._score.update(self._score_text())
-
-    def show_answer(self, card: QuestionCard, answer: Answer, practice: tuple[int, bool] | None) -> None:
-        self.answers[card.question.id] = answer
-        card.show(answer, practice)
 
     def focus_first(self) -> None:
         if not self.built:

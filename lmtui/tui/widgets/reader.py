@@ -28,6 +28,7 @@ from textual.widgets import Static
 
 from lmtui.core import page_cache
 from lmtui.core.course import Chapter
+from lmtui.tui.services import services
 
 if TYPE_CHECKING:
     from lmtui.tui.widgets.search import Highlighted
@@ -151,7 +152,7 @@ class PageReader(VerticalScroll, can_focus=True):
 
     def _nav_text(self) -> str:
         n = len(self.chapter.pages)
-        key = self.app.key_hint  # type: ignore[attr-defined]
+        key = services(self).key_hint
         if self.page + 1 < n:
             return f"-- page {self.page + 1}/{n}: {key('next-page')} next page: {self.chapter.pages[self.page + 1].title} --"
         return (f"-- page {n}/{n}, end of chapter: {key('view-figure')} figure, {key('view-quiz')} quiz, "
@@ -186,7 +187,7 @@ class PageReader(VerticalScroll, can_focus=True):
 
     def action_next_page(self) -> None:
         if not self._turn(1):
-            self.notify(f"Last page of this chapter: {self.app.key_hint('next-chapter')} goes to the next chapter.",  # type: ignore[attr-defined]
+            self.notify(f"Last page of this chapter: {services(self).key_hint('next-chapter')} goes to the next chapter.",
                         timeout=3)
 
     def action_previous_page(self) -> None:

@@ -12,9 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from lmtui.tui.textual_fixes import DismissOnTop
+from lmtui.tui.widgets.simrun import SimRunner
 
 
 class ConfirmRun(DismissOnTop, ModalScreen[bool]):
@@ -43,7 +45,7 @@ class ConfirmRun(DismissOnTop, ModalScreen[bool]):
         return self.app.get_key_display(replace(binding, key=key, key_display=None))
 
     def compose(self) -> ComposeResult:
-        start, cancel = (self._hint(b) for b in self.BINDINGS)  # type: ignore[arg-type]
+        start, cancel = (self._hint(b) for b in self.BINDINGS if isinstance(b, Binding))
         with Vertical():
             yield Static(f"This run would take {self.estimate} (its estimate from the settings). Smaller "
                          f"settings run faster.\n\n{start}: start it   {cancel}: not now", markup=False)
@@ -59,16 +61,16 @@ class ConfirmRun(DismissOnTop, ModalScreen[bool]):
         self.dismiss(False)
 
 
-def start_checked(runner: Any, sim: Any, params: dict[str, Any], seed: int,
+def start_checked(owner: Widget, runner: SimRunner, sim: Any, params: dict[str, Any], seed: int,
                   started: Callable[[], None] | None = None) -> bool:
-    """Start ``sim`` on the SimRunner widget ``runner`` (as ``runner.start_run``), unless its
+    """Start ``sim`` on ``owner``'s SimRunner ``runner``, unless its
     estimate is over the served room's limit (refused, with a message) or over ASK_ABOVE_S (asked
     first: it starts on yes). ``started`` is called once the run has started. True if it started now."""
     from lmtui.core.runcost import ASK_ABOVE_S, describe, run_limit
     from lmtui.sims.base import ParamError
 
     def start() -> None:
-        runner.start_run(sim, params, seed)
+        runner.start(sim, params, seed)
         if started is not None:
             started()
 
@@ -85,11 +87,11 @@ def start_checked(runner: Any, sim: Any, params: dict[str, Any], seed: int,
         return True
     limit = run_limit()
     if limit is not None and seconds > limit:
-        runner.notify(f"This run would take {describe(seconds)}; this server allows {describe(limit)} per run. "
+        owner.notify(f"This run would take {describe(seconds)}; this server allows {describe(limit)} per run. "
                       f"Choose smaller settings.", severity="warning", timeout=6)
         return False
     if seconds > ASK_ABOVE_S:
-        runner.app.push_screen(ConfirmRun(describe(seconds)), lambda yes: start() if yes and runner.is_attached else None)
+        owner.app.push_screen(ConfirmRun(describe(seconds)), lambda yes: start() if yes and owner.is_attached else None)
         return False
     start()
     return True

@@ -1,8 +1,8 @@
 """A live simulation: keyboard-edited parameters, a streamed chart, theory beside measurement.
 
 Data flow: the pane owns the parameter values (attributes down to the rows); rows post
-``ParamRow.Changed`` up; ``s`` runs the simulation through the shared engine (``SimRunner``:
-streamed frames, cancelled by a parameter change, a stop or leaving the chapter). What is on screen
+``ParamRow.Changed`` up; ``s`` runs the simulation through the pane's ``SimRunner`` (streamed
+frames, cancelled by a parameter change, a stop or leaving the chapter). What is on screen
 is always labelled: a result whose parameters have changed since is marked stale, a stopped run
 leaves the last finished result in view, and the last finished result survives leaving the chapter.
 """
@@ -10,7 +10,7 @@ leaves the last finished result in view, and the last finished result survives l
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -22,32 +22,12 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from lmtui.tui.services import FigureState, services
 from lmtui.tui.widgets.entry import EntryField
 from lmtui.tui.widgets.runcost import ConfirmRun, start_checked
 from lmtui.tui.widgets.simrun import SimRunner
 
-
-@dataclass
-class FigureState:
-    """What comes back when the learner returns to a chapter in the same session."""
-
-    params: dict[str, Any]
-    seed: int
-    result: Any = None  # lmtui.sims.base.Result: the last finished run
-    book: Any = None  # lmtui.core.runs.RunBook: runs kept, pinned and swept (made at the first run)
-    restored: bool = False  # the result is the last run of an earlier session
-
-    def runs(self):
-        if self.book is None:
-            from lmtui.core.runs import RunBook
-
-            self.book = RunBook()
-        return self.book
-
-    def result_is_current(self) -> bool:
-        """Whether the result on screen was computed with the parameters set now."""
-        r = self.result
-        return r is not None and r.seed == self.seed and all(r.params.get(k) == v for k, v in self.params.items())
+__all__ = ["ChartView", "FigureState", "ParamInput", "ParamRow", "SimPane"]
 
 
 class ChartView(Widget):
@@ -80,7 +60,7 @@ class ChartView(Widget):
             return Text(self.placeholder, style="dim")
         key = (id(self.chart), width, height, self.panel)
         if key != self._cache:
-            color, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
+            color, ascii_only = services(self).chart_style()
             chart = replace(self.chart, caption="")  # the verdict line below the chart says it
             single = not panels_fit(chart, width, height, self.diverged)
             if single != self.single:
@@ -178,7 +158,7 @@ class ParamRow(Widget, can_focus=True):
         if self.editing:
             return
         if self.param.kind in ("int_list", "float_list"):
-            edit = self.app.key_hint("param-edit")  # type: ignore[attr-defined]
+            edit = services(self).key_hint("param-edit")
             self.post_message(self.Invalid(self, f"{self.param.name} is a list: press {edit} and type e.g. {self.param.format(self.value)}"))
             return
         new = self.param.nudge(self.value, direction)
@@ -234,7 +214,7 @@ class ParamRow(Widget, can_focus=True):
             self._value_label.display = True
 
 
-class SimPane(SimRunner, Widget):
+class SimPane(Widget):
     DEFAULT_CSS = """
     SimPane { height: 1fr; layout: vertical; }
     SimPane > .sim-status { height: 1; padding: 0 1; background: $boost; }
@@ -277,8 +257,8 @@ class SimPane(SimRunner, Widget):
         self._chart = ChartView()
         self._help = Static("", classes="sim-help", markup=False)
         self._verdict = Static("", classes="sim-verdict", markup=False)
-        saved: FigureState | None = self.app.figure_state.get((chapter_id, sim_name))  # type: ignore[attr-defined]
-        self.state = saved or self._last_session() or FigureState(self.sim.defaults(), 0)
+        self.state = services(self).figure_state(chapter_id, sim_name) or self._last_session() or FigureState(self.sim.defaults(), 0)
+        self.runner = SimRunner(self)
         self.stopped_at: int | None = None  # the step a stopped run had reached
         self.replay = list(replay or [])  # keys pressed for this pane before it existed
         names = [self.seed_param.name, *(p.name for p in self.sim.params)]
@@ -317,10 +297,10 @@ class SimPane(SimRunner, Widget):
         yield self._verdict
 
     def on_mount(self) -> None:
-        run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
-        self._chart.placeholder = self.app.plain(  # type: ignore[attr-defined]
-            f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}\n\nPress {run} to run the simulation.")
-        self.app.figure_state[(self.chapter_id, self.sim.name)] = self.state  # type: ignore[attr-defined]
+        seen = services(self)
+        self._chart.placeholder = seen.plain(f"{self.sim.title}\n{self.sim.citation}\n{self.sim.description}\n\n"
+                                             f"Press {seen.key_hint('sim-run')} to run the simulation.")
+        self._keep_state()
         if not self.is_attached:  # replaced before it finished mounting (fast keys)
             return
         if self.state.result is not None:
@@ -351,14 +331,14 @@ class SimPane(SimRunner, Widget):
 
     # -- text ------------------------------------------------------------------------------------
     def _status_text(self) -> str:
-        head = self.app.plain(self.sim.title)  # type: ignore[attr-defined]
-        run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+        seen = services(self)
+        head, run = seen.plain(self.sim.title), seen.key_hint("sim-run")
         if self.running:
-            frame = self.last_frame
+            frame = self.runner.last_frame
             step, total = (frame.step, frame.total) if frame is not None else (0, 1)
             filled = int(10 * step / total) if total else 0
             bar = "#" * filled + "-" * (10 - filled)
-            return f"running [{bar}] {step}/{total} {time.monotonic() - self.started_at:.1f}s seed {self.state.seed} ({run}: stop)"
+            return f"running [{bar}] {step}/{total} {time.monotonic() - self.runner.started_at:.1f}s seed {self.state.seed} ({run}: stop)"
         result = self.state.result
         if self.stopped_at is not None:
             shown = "; the last finished run is shown" if result is not None else ""
@@ -372,7 +352,7 @@ class SimPane(SimRunner, Widget):
             compare = self._compare_text()
             if compare:
                 return f"{tag} | {compare} | {head}"
-            pin = self.app.key_hint("sim-pin")  # type: ignore[attr-defined]
+            pin = services(self).key_hint("sim-pin")
             return f"{tag} | seed {result.seed} | {pin}: pin to compare | {head}"
         return f"ready ({run}: run) | seed {self.state.seed} | {head}"
 
@@ -400,7 +380,7 @@ class SimPane(SimRunner, Widget):
             return "pinned: this run" if book.pinned else ""
         from lmtui.core.runs import compare_text
 
-        clear = self.app.key_hint("sim-clear")  # type: ignore[attr-defined]
+        clear = services(self).key_hint("sim-clear")
         return f"pinned: {compare_text(self.sim, current, kept)} ({clear}: clear)"
 
     def _refresh_status(self) -> None:
@@ -410,9 +390,9 @@ class SimPane(SimRunner, Widget):
         help_line = self._help
         help_line.set_class(error is not None, "-error")
         if error is not None:
-            help_line.update(self.app.plain(error))  # type: ignore[attr-defined]
+            help_line.update(services(self).plain(error))
         elif row is not None:
-            help_line.update(self.app.plain(f"{row.param.name}: {row.param.help} [{row.param.range_text()}]"))  # type: ignore[attr-defined]
+            help_line.update(services(self).plain(f"{row.param.name}: {row.param.help} [{row.param.range_text()}]"))
 
     # -- parameters -------------------------------------------------------------------------------
     def on_descendant_focus(self, event) -> None:
@@ -440,6 +420,7 @@ class SimPane(SimRunner, Widget):
                 self._help_for(event.row, str(e))
                 return
             self.state.params = candidate
+        self._keep_state()
         self._help_for(event.row)
         self._mark_result()
 
@@ -475,13 +456,26 @@ class SimPane(SimRunner, Widget):
         self._cancel()
         self.state.params = self.sim.defaults()
         self.state.seed = 0
+        self._keep_state()
         for row in self.query(ParamRow):
             row.set_value(self.state.seed if row.param is self.seed_param else self.state.params[row.param.name])
         self._help_for(None, None)
         self.notify("Parameters reset to defaults.", timeout=2)
         self._mark_result()
 
+    def _keep_state(self) -> None:
+        """The figure as it is now, for when the learner comes back to it this session."""
+        services(self).keep_figure_state(self.chapter_id, self.sim.name, self.state)
+
     # -- running ---------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.runner.running
+
+    def on_unmount(self) -> None:
+        self.runner.stop()
+        self._keep_state()  # the runs kept and pinned since the last change too
+
     def action_toggle_run(self) -> None:
         if self.running:
             self._cancel()
@@ -502,7 +496,7 @@ class SimPane(SimRunner, Widget):
             return False
         self.stopped_at = None
         self._running_params, self._running_seed = params, self.state.seed
-        return start_checked(self, self.sim, params, self.state.seed, started=self._started)
+        return start_checked(self, self.runner, self.sim, params, self.state.seed, started=self._started)
 
     def _started(self) -> None:
         self._verdict.update("running...")
@@ -511,15 +505,15 @@ class SimPane(SimRunner, Widget):
 
     def _cancel(self) -> None:
         """Stop a run in progress: the last finished result (if any) comes back into view."""
-        frame = self.last_frame
-        if self.cancel_run():
+        frame = self.runner.last_frame
+        if self.runner.stop():
             self.stopped_at = frame.step if frame is not None else 0
             self._mark_result()
 
-    def on_sim_runner_frame_ready(self, message: SimRunner.FrameReady) -> None:
-        if not self.is_current(message):
+    def on_sim_runner_frame(self, message: SimRunner.Frame) -> None:
+        if not self.runner.is_current(message):
             return
-        self.last_frame = message.frame
+        self.runner.last_frame = message.frame
         book = self.state.book
         chart = message.chart
         if book is not None and (book.pinned or book.sweep is not None):
@@ -530,11 +524,11 @@ class SimPane(SimRunner, Widget):
         self._refresh_status()
 
     def on_sim_runner_finished(self, message: SimRunner.Finished) -> None:
-        if not self.is_current(message):
+        if not self.runner.ended(message):
             return
-        self.running = False
         self.state.result = message.result
         self.state.restored = False
+        self._keep_state()
         self._result_chart = message.chart
         store = getattr(self.app, "store", None)
         if store is None or (store.persistent and not store.read_only):  # nothing written where answers are not
@@ -554,11 +548,10 @@ class SimPane(SimRunner, Widget):
         self._show_result()
 
     def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
-        if message.token != self.run_token:
+        if not self.runner.ended(message):
             return
-        self.running = False
         self._refresh_status()
-        self._verdict.update(self.app.plain(f"the simulation failed: {message.error}"))  # type: ignore[attr-defined]
+        self._verdict.update(services(self).plain(f"the simulation failed: {message.error}"))
 
     _result_chart = None
     _shown_chart = None
@@ -596,7 +589,7 @@ class SimPane(SimRunner, Widget):
             self._show_result()
             return
         current = self.state.result_is_current()
-        text = self.app.plain(result.verdict or "")  # type: ignore[attr-defined]
+        text = services(self).plain(result.verdict or "")
         if not current:
             text = f"(an earlier run, other parameters) {text}"
         verdict.update(text)
@@ -609,7 +602,7 @@ class SimPane(SimRunner, Widget):
     def action_pin(self) -> None:
         current = self._current_run()
         if current is None or self.running:
-            run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+            run = services(self).key_hint("sim-run")
             self.notify(f"Nothing to pin yet: {run} runs the simulation; pin a finished run.", timeout=3)
             return
         book = self.state.runs()
@@ -711,9 +704,9 @@ class SimPane(SimRunner, Widget):
             return
         self.command = command_line(self.sim, params, seed)
         self._help_for(None, None)
-        self._help.update(self.app.plain(self.command))  # type: ignore[attr-defined]
+        self._help.update(services(self).plain(self.command))
         what = "this run" if current is not None else "these parameters"
-        export = self.app.key_hint("sim-export")  # type: ignore[attr-defined]
+        export = services(self).key_hint("sim-export")
         self.notify(f"Under the parameters: the command line for {what} ({export} exports every run shown).", timeout=4)
 
     def action_export(self) -> None:
@@ -722,15 +715,15 @@ class SimPane(SimRunner, Widget):
         runs = self._runs_shown()
         chart = self._shown_chart
         if not runs or chart is None or self.running:
-            run = self.app.key_hint("sim-run")  # type: ignore[attr-defined]
+            run = services(self).key_hint("sim-run")
             self.notify(f"Nothing to export yet: {run} runs the simulation.", timeout=3)
             return
         home = self._home()
-        _, ascii_only = self.app.chart_style()  # type: ignore[attr-defined]
+        _, ascii_only = services(self).chart_style()
         try:
             folder = export_runs(export_dir(home), self.sim, runs, chart, ascii_only=ascii_only)
         except (OSError, ValueError) as e:
             self.notify(f"Could not export: {e}", severity="error", timeout=6)
             return
         self.exported = folder
-        self.notify(self.app.plain(f"Exported {len(runs)} run{'s' if len(runs) > 1 else ''} to {folder}"), timeout=8)  # type: ignore[attr-defined]
+        self.notify(services(self).plain(f"Exported {len(runs)} run{'s' if len(runs) > 1 else ''} to {folder}"), timeout=8)

@@ -1,4 +1,5 @@
-"""The table of contents: chapters with read marks and quiz scores."""
+"""The table of contents: chapters with read marks and quiz scores (following the record's
+``record_changed`` signal)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.widgets import Label, ListItem, ListView
 
 from lmtui.core.course import Chapter
 from lmtui.core.record import ChapterStatus
+from lmtui.tui.services import RecordChange, services
 
 
 class TocItem(ListItem):
@@ -68,6 +70,7 @@ class TableOfContents(ListView):
     _populate_on_mount = False
 
     def on_mount(self) -> None:
+        services(self).record_changed.subscribe(self, self._record_changed)
         if self._populate_on_mount:  # asked to fill in before it was mounted
             self.populate()
 
@@ -106,6 +109,9 @@ class TableOfContents(ListView):
             item.set_class(item.chapter.id == chapter_id, "-current")
             if item.chapter.id == chapter_id:
                 self.index = i
+
+    def _record_changed(self, change: RecordChange) -> None:
+        self.update_status(change.chapter_id, change.status)
 
     def update_status(self, chapter_id: str, status: ChapterStatus) -> None:
         self.statuses[chapter_id] = status

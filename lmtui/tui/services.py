@@ -1,0 +1,115 @@
+"""What the views get from the app they run in, in one typed way: ``services(widget)``.
+
+The app makes one :class:`Services` at start and keeps it as ``app.services``. A view asks it for
+how to show text (``plain``: spelled out in ASCII under --ascii), which keys are bound now
+(``key_hint``), how to draw charts (``chart_style``), the learner's record (read only: the app
+writes it), the figures' state within the session, and the simulation worker. Changes to the
+record go out as one signal, ``record_changed``, that every view showing the record subscribes
+to (the contents' marks, the quiz's score line); no view reaches into another.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.dom import DOMNode
+from textual.signal import Signal
+
+if TYPE_CHECKING:
+    from lmtui.core.record import ChapterStatus, LearnerRecord
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """What changed in the learner's record: ``chapter_id``'s status now, and the question
+    answered or predicted (None for a chapter read)."""
+
+    chapter_id: str
+    status: ChapterStatus
+    question_id: str | None = None
+
+
+@dataclass
+class FigureState:
+    """A figure as the learner left it: what comes back when they return to it."""
+
+    params: dict[str, Any]
+    seed: int
+    result: Any = None  # lmtui.sims.base.Result: the last finished run
+    book: Any = None  # lmtui.core.runs.RunBook: runs kept, pinned and swept (made at the first run)
+    restored: bool = False  # the result is the last run of an earlier session
+
+    def runs(self):
+        if self.book is None:
+            from lmtui.core.runs import RunBook
+
+            self.book = RunBook()
+        return self.book
+
+    def result_is_current(self) -> bool:
+        """Whether the result on screen was computed with the parameters set now."""
+        r = self.result
+        return r is not None and r.seed == self.seed and all(r.params.get(k) == v for k, v in self.params.items())
+
+
+class Services:
+    """The app's side of the contract with its views (see the module docstring)."""
+
+    def __init__(self, app: App[Any], *, ascii_only: bool = False, color: bool = True) -> None:
+        self._app = app
+        self.ascii_only, self.color = ascii_only, color
+        self.record: LearnerRecord | None = None  # None until the learner has said who they are
+        self.record_changed: Signal[RecordChange] = Signal(app, "record-changed")
+        self._figures: dict[tuple[str, str], FigureState] = {}
+        self.last_input = 0.0  # monotonic time of the learner's last key, paste or click
+
+    # -- showing ---------------------------------------------------------------------------------
+    def plain(self, text: str) -> str:
+        """``text`` as it may be shown: spelled out in ASCII under --ascii, else unchanged."""
+        if not self.ascii_only:
+            return text
+        from lmtui.core.asciitext import fold
+
+        return fold(text)
+
+    def key_hint(self, binding_id: str, every: bool = False) -> str:
+        """The key(s) bound to ``binding_id`` now, as shown (a rebinding shows everywhere)."""
+        from lmtui.tui.keys import hint
+
+        return hint(self._app, binding_id, every)
+
+    def chart_style(self) -> tuple[bool, bool]:
+        """(colour, ASCII only) for drawing charts."""
+        return self.color, self.ascii_only
+
+    # -- the learner's record --------------------------------------------------------------------
+    def record_changes(self, change: RecordChange) -> None:
+        """Tell every subscribed view (the app calls this after each write)."""
+        self.record_changed.publish(change)
+
+    # -- figures within the session ---------------------------------------------------------------
+    def figure_state(self, chapter_id: str, sim_name: str) -> FigureState | None:
+        """A copy of the figure's state as last kept, if any."""
+        saved = self._figures.get((chapter_id, sim_name))
+        return replace(saved, params=dict(saved.params)) if saved is not None else None
+
+    def keep_figure_state(self, chapter_id: str, sim_name: str, state: FigureState) -> None:
+        self._figures[(chapter_id, sim_name)] = replace(state, params=dict(state.params))
+
+    def forget_figures(self) -> None:
+        self._figures.clear()
+
+    def input_seen(self) -> None:
+        self.last_input = time.monotonic()
+
+
+def services(node: DOMNode | App[Any]) -> Services:
+    """The services of the app ``node`` runs in (an app with a ``services`` attribute)."""
+    app = node if isinstance(node, App) else node.app
+    found = getattr(app, "services", None)
+    if not isinstance(found, Services):
+        raise LookupError(f"{type(app).__name__} offers no lmtui services: give it a `services = Services(app)`")
+    return found
