@@ -360,7 +360,7 @@ def _unpatch_parsers() -> None:
         setattr(module, "XTermParser", XTermParser)
 
 
-_SCROLL_ORIGINALS = {name: Widget.__dict__.get(name) for name in
+_SCROLL_ORIGINALS: dict[str, Callable[..., None]] = {name: Widget.__dict__.get(name) for name in
                      ("scroll_to", "scroll_relative", "scroll_page_up", "scroll_page_down", "scroll_page_left",
                       "scroll_page_right")}
 
@@ -374,11 +374,11 @@ def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None 
     each scroll starts where the one before it is going."""
     original = _SCROLL_ORIGINALS["scroll_to"]
     if kwargs.get("immediate", False):
-        original(self, x, y, **kwargs)  # type: ignore[misc]
+        original(self, x, y, **kwargs)
         return
     if kwargs.pop("release_anchor", True):
         self._anchor_released = True  # what release_anchor does, less moving the target back
-    original(self, x, y, release_anchor=False, **kwargs)  # type: ignore[misc]
+    original(self, x, y, release_anchor=False, **kwargs)
     if x is not None:
         self.scroll_target_x = x
     if y is not None:
@@ -536,12 +536,12 @@ def _requires_lenient_decoding() -> None:
 
 def _patch_decoding() -> None:
     for module in DECODING_DRIVERS:
-        module.getincrementaldecoder = lenient_incremental_decoder  # type: ignore[attr-defined]
+        setattr(module, "getincrementaldecoder", lenient_incremental_decoder)
 
 
 def _unpatch_decoding() -> None:
     for module in DECODING_DRIVERS:
-        module.getincrementaldecoder = codecs.getincrementaldecoder  # type: ignore[attr-defined]
+        setattr(module, "getincrementaldecoder", codecs.getincrementaldecoder)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -744,7 +744,7 @@ def _requires_guarded_app() -> None:
 
 def _requires_panic_code() -> None:
     _require(App, "panic", "return_code")
-    _require_code(App.return_code.fget, "_return_code")  # type: ignore[attr-defined]
+    _require_code(getattr(App.return_code, "fget"), "_return_code")
     _require_code(App._handle_exception, "_return_code")  # the other way an app ends on an error
 
 
