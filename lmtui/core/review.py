@@ -107,6 +107,14 @@ def schedule(course: Course, cards: dict[tuple[str, str], CardRow]) -> list[Due]
     return out
 
 
+def due_now(record) -> int:
+    """How many of the learner's cards are due now (0 without a record or a card)."""
+    if record is None:
+        return 0
+    cards = record.cards()
+    return len(due_cards(record.course, cards)) if cards else 0
+
+
 def next_due(course: Course, cards: dict[tuple[str, str], CardRow], at: float | None = None) -> float | None:
     """When the next card falls due after ``at`` (None if none will)."""
     at = time.time() if at is None else at

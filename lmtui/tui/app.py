@@ -100,6 +100,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         Binding("backspace", "app.back", "Back", id="back", tooltip="back to where you were before following a chapter link"),
         Binding("escape", "close", "Close", show=False, id="close", tooltip="close what is open (the contents list, a search)"),
         Binding("R", "app.review", "Review", show=False, id="review", tooltip="the questions due for review, across chapters"),
+        Binding("O", "app.overview", "Overview", show=False, id="overview", tooltip="where you stand: scores, predictions, cards due, what you missed"),
     ]
 
     def __init__(self, owner: LmtuiApp, start: tuple[Chapter, int, View] | None, width: int = 0) -> None:
@@ -167,6 +168,7 @@ class MainScreen(textual_fixes.QuietFocusScreen):
 
         app = self.owner
         self._toc = TableOfContents(app.course.chapters, app.statuses(), id="toc")
+        self._toc.set_totals(app.due_count())
         self._toc.current = app.current
         return self._toc
 
@@ -335,6 +337,12 @@ class LmtuiApp(textual_fixes.GuardedApp):
         if self.record is None:
             return {c.id: ChapterStatus(False, 0, 0, 0) for c in self.course.chapters}
         return self.record.statuses()
+
+    def due_count(self) -> int:
+        """Review cards due now (none before the learner has answered anything)."""
+        from lmtui.core.review import due_now
+
+        return due_now(self.record)
 
     def open_store(self, home: str | Path | None) -> None:
         """The learner's store and record, and the theme they chose last time."""
@@ -550,6 +558,32 @@ class LmtuiApp(textual_fixes.GuardedApp):
         from textual.theme import ThemeProvider
 
         self.open_palette(providers=[ThemeProvider], placeholder="Search for themes...")
+
+    def action_overview(self) -> None:
+        """The Overview: per chapter and in all, what you did and what you missed."""
+        from lmtui.tui.screens.overview import OverviewScreen
+
+        if self.record is None or isinstance(self.screen, (OverviewScreen, TooSmallScreen)):
+            return
+        self.push_screen(OverviewScreen())
+
+    def open_question(self, chapter_id: str, question_id: str, tries: int = 8, settle: int = 2, first: bool = True) -> None:
+        """Open ``chapter_id``'s quiz with the card of ``question_id`` focused. The quiz builds its
+        cards when first shown and then focuses its first unanswered one: this waits a few
+        refreshes for the cards, and focuses the asked one again once the quiz has settled."""
+        if first:
+            self.open_chapter(chapter_id, view="quiz")
+        view = self.main_screen.chapter_view
+        cards = view.quiz.cards() if view is not None and view.chapter.id == chapter_id else []
+        target = next((c for c in cards if c.question.id == question_id), None)  # type: ignore[attr-defined]
+        if target is not None:
+            if self.focused is not target:
+                target.focus()
+                target.scroll_visible(animate=False, top=True)
+            if settle > 0:
+                self.call_after_refresh(self.open_question, chapter_id, question_id, tries, settle - 1, False)
+        elif tries > 0:
+            self.call_after_refresh(self.open_question, chapter_id, question_id, tries - 1, settle, False)
 
     def action_review(self) -> None:
         """The Review view: the questions due again, across chapters."""

@@ -36,6 +36,8 @@ class ChapterCommands(Provider):
         out: list[Entry] = [
             Entry("Review: questions due", "review due spaced repetition cards again", "The questions due again, across chapters",
                   app.action_review),
+            Entry("Overview: where you stand", "overview progress score missed predictions calibration",
+                  "Per chapter: read, quiz, predictions, cards due; what you missed", app.action_overview),
         ]
         for chapter in course.chapters:
             label = plain(chapter.label)

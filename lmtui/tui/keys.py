@@ -27,7 +27,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Anywhere", ("lmtui.tui.app:LmtuiApp", "lmtui.tui.app:MainScreen")),
     Section("Reading", ("lmtui.tui.widgets.reader:PageReader", "lmtui.tui.widgets.search:SearchBar")),
     Section("Quiz", ("lmtui.tui.widgets.quiz:QuizPane", "lmtui.tui.widgets.quiz:QuestionCard", "lmtui.tui.widgets.predict:PredictCard")),
-    Section("Review", ("lmtui.tui.screens.review:ReviewScreen",)),
+    Section("Review and overview", ("lmtui.tui.screens.review:ReviewScreen", "lmtui.tui.screens.overview:OverviewScreen")),
     Section("Simulations", ("lmtui.tui.widgets.simpane:SimPane", "lmtui.tui.widgets.simpane:ParamRow")),
     Section("Lists and figures", ("lmtui.tui.widgets.toc:TableOfContents", "lmtui.tui.widgets.explorer:ExplorerView",
                                   "lmtui.tui.widgets.explorer:_ItemList", "lmtui.tui.widgets.explorer:_Detail")),

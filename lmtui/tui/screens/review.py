@@ -26,7 +26,7 @@ from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import LearnerRecord, grade
 from lmtui.core.review import Due, draw_setting, due_cards, schedule, when
 from lmtui.tui import textual_fixes
-from lmtui.tui.services import services
+from lmtui.tui.services import RecordChange, services
 from lmtui.tui.widgets.predict import PredictCard
 from lmtui.tui.widgets.quiz import QuestionCard
 
@@ -142,9 +142,14 @@ class ReviewScreen(Screen):
                 (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()), seed=seed))
             self.card = ReviewPredictCard(chapter.id, index, drawn, question)
         self._body.mount(self.card)
-        self.card.focus()
+        self.call_after_refresh(self._focus_card, self.card)
         self._update_title()
         self.refresh_bindings()
+
+    def _focus_card(self, card) -> None:
+        """The card takes the keys once it is mounted (unless the next one has replaced it)."""
+        if card is self.card and card.is_attached:
+            card.focus()
 
     def _update_title(self) -> None:
         due = self.current
@@ -207,6 +212,8 @@ class ReviewScreen(Screen):
             card = None
         self.graded = True
         self.done += 1
+        # the chapter's status is unchanged; the views that count cards due follow the change
+        services(self).record_changes(RecordChange(due.chapter.id, record.status(due.chapter.id), due.question.id))
         if card is not None and card.due <= self.now():
             # wrong: due again at once, after the rest of this session's cards
             self.queue.append(Due(card, due.chapter, due.question))

@@ -1,5 +1,6 @@
 """The table of contents: chapters with read marks and quiz scores (following the record's
-``record_changed`` signal)."""
+``record_changed`` signal), a legend over them and the course's totals under them (in the list's
+top and bottom borders)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.widgets import Label, ListItem, ListView
 
 from lmtui.core.course import Chapter
 from lmtui.core.record import ChapterStatus
+from lmtui.core.review import due_now
 from lmtui.tui.services import RecordChange, services
 
 
@@ -45,8 +47,11 @@ class TableOfContents(ListView):
     """Chapter list. Posts :class:`TableOfContents.ChapterChosen` when the learner picks one."""
 
     DEFAULT_CSS = """
-    TableOfContents { height: 1fr; border-right: solid $primary-darken-2; }
+    TableOfContents { height: 1fr; border-right: solid $primary-darken-2; border-top: solid $primary-darken-2;
+        border-bottom: solid $primary-darken-2; border-title-color: $text-muted; border-subtitle-color: $text-muted;
+        border-title-align: right; border-subtitle-align: right; }
     """
+    LEGEND = "read quiz-right p:predicted-right"
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="list-down", tooltip="down the table of contents"),
         Binding("k", "cursor_up", "Up", show=False, id="list-up", tooltip="up the table of contents"),
@@ -66,6 +71,8 @@ class TableOfContents(ListView):
         self.current: str | None = None
         self.populated = False
         self._stale = False
+        self.border_title = self.LEGEND
+        self.set_totals()
 
     _populate_on_mount = False
 
@@ -111,10 +118,25 @@ class TableOfContents(ListView):
                 self.index = i
 
     def _record_changed(self, change: RecordChange) -> None:
-        self.update_status(change.chapter_id, change.status)
+        self.update_status(change.chapter_id, change.status, due_now(services(self).record))
 
-    def update_status(self, chapter_id: str, status: ChapterStatus) -> None:
+    def update_status(self, chapter_id: str, status: ChapterStatus, due: int | None = None) -> None:
         self.statuses[chapter_id] = status
         for item in self.query(TocItem):
             if item.chapter.id == chapter_id:
                 item.set_status(status)
+        self.set_totals(due)
+
+    def set_totals(self, due: int | None = None) -> None:
+        """The course's totals under the list: chapters read, first answers right, predictions
+        right, and the review cards due (when known)."""
+        s = list(self.statuses.values())
+        read = sum(x.read for x in s)
+        text = f"all: {read}/{len(s)} {sum(x.correct for x in s)}/{sum(x.total for x in s)}"
+        if any(x.predict_total for x in s):
+            text += f" p{sum(x.predicted_right for x in s)}/{sum(x.predict_total for x in s)}"
+        if due is not None:
+            self.due = due
+        if getattr(self, "due", 0):
+            text += f", {self.due} due"
+        self.border_subtitle = text

@@ -1,0 +1,79 @@
+"""The Overview (O, the palette) and `lmtui progress`: the same figures; the missed questions a key
+press away; how good the predictions are, in a sentence and a chart."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+
+from lmtui.cli import main
+from lmtui.core.course import load_course
+from lmtui.core.overview import overview
+from lmtui.core.progress import ProgressStore
+from lmtui.core.record import LearnerRecord
+from lmtui.tui.app import LmtuiApp
+from lmtui.tui.screens.overview import OverviewScreen
+
+from conftest import screen_text
+from review_support import NOW, seed_store
+
+
+def progress_json(at: float | None = None) -> dict:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["progress", "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
+def test_calibration_counts_ranges_and_point_errors():
+    seed_store()
+    view = overview(LearnerRecord(load_course(), ProgressStore()), NOW)
+    cal = view.calibration
+    assert (cal.ranges, cal.inside) == (2, 1) and len(cal.errors) == 3
+    assert abs(cal.median_error - 0.05 / 1.05) < 1e-9  # errors: 0.05/1.05, 1/3, 0
+    assert cal.sentence().startswith("The measurement fell inside your range 1 time of 2 (50%)")
+    assert [m.kind for m in view.missed].count("predict") == 2 and [m.kind for m in view.missed].count("quiz") == 1
+
+
+async def test_the_overview_shows_what_lmtui_progress_prints_and_opens_a_missed_question():
+    seed_store()
+    data = progress_json()
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("O")
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        text = screen_text(app)
+        t = data["totals"]
+        assert f"{t['quiz_right']}/{t['quiz_answered']} of {t['quiz_total']}" in text
+        assert f"{t['predict_right']}/{t['predict_graded']} of {t['predict_total']}" in text
+        assert data["calibration_text"][:40] in text.replace("\n ", " ")
+        assert "inside your range" in text and "point error" in text  # the chart
+        assert len(screen.view.missed) == len(data["missed"]) == 3
+        await pilot.press("down", "enter")  # the second missed question (the list starts on the first)
+        missed = data["missed"][1]
+        for _ in range(20):  # the quiz builds its cards, then the asked one takes the focus
+            await pilot.pause()
+            if getattr(app.focused, "question", None) is not None and app.focused.question.id == missed["question"]:
+                break
+        assert not isinstance(app.screen, OverviewScreen)
+        assert app.current == missed["chapter"]
+        focused = app.focused
+        assert getattr(focused, "question", None) is not None and focused.question.id == missed["question"]
+
+
+async def test_the_contents_list_has_a_legend_and_the_totals():
+    seed_store()
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        toc = app.main_screen.toc
+        assert "read" in toc.border_title and "quiz" in toc.border_title
+        s = app.statuses()
+        assert toc.border_subtitle.startswith(f"all: 1/{len(s)} 1/{sum(x.total for x in s.values())}")
+        assert app.due_count() == 6  # every card (2 answers, 4 predictions): long past T0
+        assert toc.border_subtitle.endswith(", 6 due")
