@@ -193,3 +193,34 @@ def test_the_draw_is_never_the_chapters_setting():
                     assert params != q.predict.overrides, q.id
                 else:
                     assert params == q.predict.overrides and seed != q.predict.seed, q.id
+
+
+def test_report_shows_each_learners_review_columns(tmp_path):
+    from lmtui.core.course import load_course
+    from lmtui.core.progress import ProgressStore
+    from lmtui.core.record import LearnerRecord
+
+    course = load_course()
+    chapter = next(c for c in course.chapters if sum(q.predict is None for q in c.quiz) >= 2)
+    q1, q2 = [q for q in chapter.quiz if q.predict is None][:2]
+    ann = LearnerRecord(course, ProgressStore(tmp_path / "ann"))
+    ann.answer(chapter, q1, q1.answer % len(q1.choices) + 1)  # wrong: due now
+    ann.answer(chapter, q2, q2.answer % len(q2.choices) + 1)  # wrong
+    card = ann.card(chapter.id, q1.id)
+    ann.review(chapter, q1, True, at=card.due)  # reviewed right: no longer due
+    ann.review(chapter, q2, False, at=card.due)  # reviewed wrong (a moment ago): still due
+    ann.store.close()
+    LearnerRecord(course, ProgressStore(tmp_path / "bob")).store.close()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["report", str(tmp_path), "--json"]) == 0
+    learners = {r["learner"]: r["review"] for r in json.loads(out.getvalue())["learners"]}
+    assert learners["ann"] == {"cards_due": 1, "reviewed": 2, "reviews": 2, "retained": 1}
+    assert learners["bob"] == {"cards_due": 0, "reviewed": 0, "reviews": 0, "retained": 0}
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["report", str(tmp_path)]) == 0
+    text = out.getvalue()
+    assert "due  reviewed  retained" in text
+    ann_row = next(line for line in text.splitlines() if line.startswith("ann"))
+    assert ann_row.split()[-5:-2] == ["1", "2", "50%"]

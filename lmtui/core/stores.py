@@ -61,6 +61,8 @@ class StoreData:
     predicted: dict[tuple[str, str], Predicted] = field(default_factory=dict)  # the same, with what was predicted
     last_chapter: str | None = None
     views: dict[str, str] = field(default_factory=dict)  # chapter id -> the view it was last in
+    cards: dict[tuple[str, str], float] = field(default_factory=dict)  # (chapter, question) -> when due (schema 3)
+    reviews: list[tuple[str, str, bool]] = field(default_factory=list)  # review answers: (chapter, question, right)
 
 
 def wal_of(path: Path) -> Path:
@@ -159,6 +161,14 @@ def _read_store(path: Path, course_key: str) -> StoreData:
                                                      _time(measured_at, "prediction.measured_at", optional=True))
             data.predicted[(chapter, question)] = Predicted(_number(value), choice, fingerprint, _number(lo), _number(hi),
                                                             _number(measured), graded)
+        if "card" in tables:  # schema 3: review cards and the reviews that moved them
+            for chapter, question, due in conn.execute("SELECT chapter, question, due FROM card WHERE course=?", (course_key,)):
+                if _number(due) is not None:
+                    data.cards[(chapter, question)] = float(due)
+        if "review_log" in tables:
+            for chapter, question, correct in conn.execute(
+                    "SELECT chapter, question, correct FROM review_log WHERE course=? AND first=0", (course_key,)):
+                data.reviews.append((chapter, question, bool(correct)))
         for key, value in conn.execute("SELECT key, value FROM state WHERE course=? AND (key='last_chapter' OR "
                                        "key LIKE 'view:%')", (course_key,)):
             key, value = _text(key, "state.key"), _text(value, "state.value")

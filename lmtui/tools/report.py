@@ -63,6 +63,13 @@ class LearnerRow:
     within_tolerance: int  # of those, graded right by their run
     last_activity: float | None
     last_chapter: str | None
+    cards_due: int = 0  # review cards due now, for questions the course has
+    reviewed: int = 0  # questions reviewed at least once
+    reviews: int = 0  # review answers
+    retained: int = 0  # of those, right
+
+    def retained_text(self) -> str:
+        return f"{self.retained / self.reviews:.0%}" if self.reviews else "-"
 
 
 @dataclass
@@ -137,8 +144,12 @@ def build_report(root: Path, course: Course, course_key: str) -> Report:
         times = [*data.read.values(), *(a[3] for a in data.answers.values()), *(a[4] for a in data.answers.values() if a[4]),
                  *(p[2] for p in data.predictions.values()), *(p[3] for p in data.predictions.values() if p[3])]
         known = {c.id for c in course.chapters}
+        now = time.time()
+        reviews = [r for r in data.reviews if (r[0], r[1]) in questions]
         learners.append(LearnerRow(name, len(set(data.read) & known), scores, made, within,
-                                   max(times) if times else None, data.last_chapter))
+                                   max(times) if times else None, data.last_chapter,
+                                   sum(1 for key, due in data.cards.items() if key in questions and due <= now),
+                                   len({(r[0], r[1]) for r in reviews}), len(reviews), sum(r[2] for r in reviews)))
     rows = sorted((row for _, row in questions.values()), key=lambda r: (-r.wrong_share, -r.wrong, r.chapter, r.question))
     return Report(course, learners, rows, unreadable)
 
@@ -174,17 +185,21 @@ def render_text(report: Report) -> str:
     total_predict = sum(1 for c in chapters for q in c.quiz if q.predict is not None)
     out = [f"{len(report.learners)} learner(s); {len(chapters)} chapters, {total_mc} quiz questions"
            + (f", {total_predict} predictions" if total_predict else "")]
-    headers = ["learner", "read"] + [str(i) for i in range(len(chapters))] + ["quiz", "predicted", "within", "last activity"]
+    headers = ["learner", "read"] + [str(i) for i in range(len(chapters))] + ["quiz", "predicted", "within", "due", "reviewed", "retained",
+                                                                          "last activity"]
     rows = []
     for r in report.learners:
         right = sum(s.correct for s in r.scores.values())
         rows.append([r.learner, f"{r.chapters_read}/{len(chapters)}", *(r.scores[c.id].text() for c in chapters),
-                     f"{right}/{total_mc}", str(r.predictions), str(r.within_tolerance), _when(r.last_activity)])
+                     f"{right}/{total_mc}", str(r.predictions), str(r.within_tolerance), str(r.cards_due), str(r.reviewed),
+                     r.retained_text(), _when(r.last_activity)])
     out += [""] + _table(headers, rows, right=set(range(1, len(headers) - 1)))
     import textwrap
 
     legend = ("quiz score per chapter: first answers right / questions (- none answered). Chapters: "
               + ", ".join(f"{i} {c.title}" for i, c in enumerate(chapters)) + ".")
+    legend += (" due: review cards due now; reviewed: questions reviewed at least once; retained: review answers "
+               "right.")
     out += textwrap.wrap(legend, 100)
     answered = [q for q in report.questions if q.answered]
     if answered:
@@ -221,12 +236,13 @@ def render_csv(report: Report, by_question: bool = False) -> str:
         return buffer.getvalue()
     chapters = report.course.chapters
     row(["learner", "chapters_read", *(f"quiz_{c.id}" for c in chapters), "quiz_right", "quiz_answered",
-         "predictions", "within_tolerance", "last_activity"])
+         "predictions", "within_tolerance", "cards_due", "reviewed", "reviews", "retained", "last_activity"])
     for r in report.learners:
         row([r.learner, r.chapters_read, *(f"{r.scores[c.id].correct}/{r.scores[c.id].total}"
                                            if r.scores[c.id].answered else "" for c in chapters),
              sum(s.correct for s in r.scores.values()), sum(s.answered for s in r.scores.values()),
-             r.predictions, r.within_tolerance, _when(r.last_activity, "%Y-%m-%dT%H:%M:%S", none="")])
+             r.predictions, r.within_tolerance, r.cards_due, r.reviewed, r.reviews, r.retained,
+             _when(r.last_activity, "%Y-%m-%dT%H:%M:%S", none="")])
     return buffer.getvalue()
 
 
@@ -240,6 +256,7 @@ def render_json(report: Report) -> str:
             "learner": r.learner, "chapters_read": r.chapters_read,
             "quiz": {cid: {"right": s.correct, "answered": s.answered, "total": s.total} for cid, s in r.scores.items()},
             "predictions": r.predictions, "within_tolerance": r.within_tolerance,
+            "review": {"cards_due": r.cards_due, "reviewed": r.reviewed, "reviews": r.reviews, "retained": r.retained},
             "last_activity": r.last_activity, "last_chapter": r.last_chapter,
         } for r in report.learners],
         "questions": [{"chapter": q.chapter, "question": q.question, "kind": "predict" if q.predict else "choice",
