@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shlex
+from dataclasses import replace
 
 import pytest
 
@@ -209,3 +210,21 @@ def test_previous_is_the_latest_other_run(ridge0, ridge05):
     book.finished(ridge0)
     book.finished(ridge05)
     assert book.previous(ridge05) is ridge0 and book.previous(ridge0) is ridge05
+
+
+@pytest.mark.parametrize("kept", [1, 2])
+def test_every_measured_line_of_a_comparison_has_its_own_marker(kept):
+    """Without colour the marker is all that tells the lines apart: in every panel, each of the
+    current run's lines (one per alpha; weights, kernel and |f - f_lin|) and each kept run's get a
+    marker of its own."""
+    import re
+
+    sim = get("lazy_rich")
+    runs = [run(sim, alphas="0.5,1,4,16", steps=str(steps)) for steps in (200, 300, 400)[: kept + 1]]
+    chart = overlay_chart(sim, runs[-1], runs[:-1])
+    for panel in chart.panels:
+        measured = [ln for ln in panel.lines if ln.kind == "measured"]
+        text = render_chart(replace(chart, panels=[panel]), 120, 60, color=False, ascii_only=True)
+        entries = re.findall(r"(?:^|   )(\S) (\S[^()\n]*? \(steps \d+\))", text, re.M)
+        assert len(entries) == len(measured) >= 3 * (kept + 1), text
+        assert len({marker for marker, _ in entries}) == len(entries), entries

@@ -7,8 +7,8 @@ module, which is what lets theory and measurement stay visible together:
 
 * theory and reference lines and ``hlines`` are joined lines (markers ``. - : ~``); where two of
   them run through the same cells they alternate, so both show. ``vlines`` are dashed columns.
-* measured lines are markers (``o x * # @ %``: never ``+``, which is what the frame's ticks become
-  in ASCII) drawn on top, and *sparse* where they are dense: with k measured lines and a theory
+* measured lines are markers (``o x * # @ %``, then ``& = $ < > v w z s n`` when a comparison
+  draws more lines; never ``+``, which is what the frame's ticks become in ASCII) drawn on top, and *sparse* where they are dense: with k measured lines and a theory
   beneath, each keeps one marker in every k + 1 columns, the lines offset from each other, so
   where a measurement lies on its theory (or on another measurement) the result reads
   ``o.x.o.x`` and every glyph is there. Spikes survive (a column's extremes are kept). Where two
@@ -45,7 +45,9 @@ COMFORT_H = 11  # a panel shorter than this drops its axis-label line and keeps 
 CAPTION_LINES = 2
 MAX_STRIDE = 5  # a dense measured line keeps at least one marker in this many columns
 
-MEASURED_MARKERS = ("o", "x", "*", "#", "@", "%")
+# one per measured line: a comparison of four runs of four lines each still tells every line apart
+# without colour
+MEASURED_MARKERS = ("o", "x", "*", "#", "@", "%", "&", "=", "$", "<", ">", "v", "w", "z", "s", "n")
 THEORY_MARKERS = (".", "-", ":", "~")
 VLINE_MARKER = "┆"  # a dashed column; "|" in ASCII
 MEASURED_COLORS = ("cyan+", "green+", "magenta+", "blue+", "red+", "white")

@@ -16,6 +16,7 @@ sweeps over one parameter, and export to a folder. Headless: the figure view kee
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import shlex
@@ -32,7 +33,6 @@ from lmtui.sims.base import Chart, Line, Panel, Param, ParamError, Result, Simul
 KEEP = 5  # finished runs kept per simulation in a session
 MAX_PINS = 3  # pinned runs drawn at once (the oldest gives way)
 SWEEP_MAX = 6  # values in one sweep
-PIN_MARKERS = ("*", "#", "@", "%", "&", "=")  # kept runs' measured markers; the current run keeps o, x
 EXPORT_DIR = "exports"  # under the learner's home (beside the progress store)
 EXPORT_SIZE = (100, 32)  # the text chart's columns and rows
 
@@ -111,6 +111,8 @@ def _merge_ylim(a: tuple[float, float] | None, b: tuple[float, float] | None) ->
 def overlay_chart(sim: Simulation, current: Run, kept: Sequence[Run], *, faded: bool = True) -> Chart:
     """The current run's chart with the kept runs' measurements drawn beneath it (``faded``) or
     beside it (a sweep: ``faded=False``), every measured line labelled with what differs."""
+    from lmtui.core.charts import MEASURED_MARKERS
+
     assert current.chart is not None
     kept = [k for k in kept if k.chart is not None and not k.same_as(current)]
     if not kept:
@@ -121,7 +123,11 @@ def overlay_chart(sim: Simulation, current: Run, kept: Sequence[Run], *, faded: 
     for i, panel in enumerate(current.chart.panels):
         lines = []  # the kept runs' measurements first (drawn beneath), oldest first
         ylim = panel.ylim
-        markers = iter(PIN_MARKERS * 4)
+        # kept runs' lines take markers after o and x (the current run's first two), skipping
+        # those the simulation fixes (best, diverged); the current run's lines then take the
+        # first ones left, so no two lines share one
+        fixed = {ln.marker for ln in panel.lines if ln.marker}
+        markers = itertools.cycle([m for m in MEASURED_MARKERS[2:] if m not in fixed])
         for j, run in enumerate(kept):
             theirs = run.chart.panels[i] if i < len(run.chart.panels) else None  # type: ignore[union-attr]
             if theirs is None or theirs.title != panel.title:
