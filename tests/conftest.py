@@ -54,11 +54,26 @@ def mini_course(tmp_path) -> Path:
     return dst
 
 
-async def wait_for_workers(app) -> None:
+async def wait_for_workers(app, timeout: float = 60.0) -> None:
+    """Until the app's thread workers are done and its simulation process has no run going."""
+    import asyncio
+    import time
+
     from textual.worker import WorkerCancelled
 
     with suppress(WorkerCancelled):
         await app.workers.wait_for_complete()
+    def running() -> bool:
+        simulations = getattr(getattr(app, "services", None), "_simulations", None)
+        if simulations is not None and simulations.busy:
+            return True
+        return any(getattr(getattr(w, "runner", None), "running", False) for s in app.screen_stack for w in s.walk_children())
+
+    await asyncio.sleep(0.02)
+    deadline = time.monotonic() + timeout
+    while running() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.05)  # the last messages reach their widgets
 
 
 def screen_lines(app) -> list[str]:

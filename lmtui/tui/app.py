@@ -433,8 +433,6 @@ class LmtuiApp(textual_fixes.GuardedApp):
         raise LookupError("no main screen")
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
-            self.services.input_seen()  # a running simulation pauses for the learner
         await super().on_event(event)
         if isinstance(event, events.Resize):
             # whatever screen is on top (the command palette included: its option list crashes
@@ -661,6 +659,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.services.record_changes(RecordChange(chapter_id, self.record.status(chapter_id), question_id))
 
     def on_unmount(self) -> None:
+        self.services.close()
         if self.store is not None:
             self.store.close()
 

@@ -56,9 +56,10 @@ class RoomApp(textual_fixes.GuardedApp):
     def get_key_display(self, binding: Binding) -> str:
         return self.services.plain(super().get_key_display(binding))
 
+    def on_unmount(self) -> None:
+        self.services.close()
+
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
-            self.services.input_seen()
         if isinstance(event, events.Key) and not event.is_forwarded and self._search_at_once(event.key):
             return
         await super().on_event(event)

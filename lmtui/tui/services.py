@@ -3,14 +3,14 @@
 The app makes one :class:`Services` at start and keeps it as ``app.services``. A view asks it for
 how to show text (``plain``: spelled out in ASCII under --ascii), which keys are bound now
 (``key_hint``), how to draw charts (``chart_style``), the learner's record (read only: the app
-writes it), the figures' state within the session, and the simulation worker. Changes to the
+writes it), the figures' state within the session, and the simulation process
+(``simulations``, started the first time a figure or a predict question needs it). Changes to the
 record go out as one signal, ``record_changed``, that every view showing the record subscribes
 to (the contents' marks, the quiz's score line); no view reaches into another.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from textual.signal import Signal
 
 if TYPE_CHECKING:
     from lmtui.core.record import ChapterStatus, LearnerRecord
+    from lmtui.tui.simworker import SimWorker
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Services:
         self.record: LearnerRecord | None = None  # None until the learner has said who they are
         self.record_changed: Signal[RecordChange] = Signal(app, "record-changed")
         self._figures: dict[tuple[str, str], FigureState] = {}
-        self.last_input = 0.0  # monotonic time of the learner's last key, paste or click
+        self._simulations: SimWorker | None = None
 
     # -- showing ---------------------------------------------------------------------------------
     def plain(self, text: str) -> str:
@@ -102,8 +103,20 @@ class Services:
     def forget_figures(self) -> None:
         self._figures.clear()
 
-    def input_seen(self) -> None:
-        self.last_input = time.monotonic()
+    # -- the simulation process -------------------------------------------------------------------
+    @property
+    def simulations(self) -> SimWorker:
+        """The app's simulation process (started by its first warm-up or run)."""
+        if self._simulations is None:
+            from lmtui.tui.simworker import SimWorker
+
+            self._simulations = SimWorker()
+        return self._simulations
+
+    def close(self) -> None:
+        """The app is ending: its simulation process ends too."""
+        if self._simulations is not None:
+            self._simulations.close()
 
 
 def services(node: DOMNode | App[Any]) -> Services:

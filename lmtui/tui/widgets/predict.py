@@ -185,6 +185,8 @@ class PredictCard(Widget, can_focus=True):
         self._setting.update(plain(self.setting_text(title)))
         self._chart.placeholder = plain(title)
         self.refresh_view()
+        if self.prediction is None or self.prediction.correct is None:  # a run is to come
+            self.runner.warm(self.spec.sim)
 
     def setting_text(self, title: str) -> str:
         """What runs: the simulation, its parameters and seed, and what the learner predicts."""

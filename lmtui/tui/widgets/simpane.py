@@ -303,6 +303,7 @@ class SimPane(Widget):
         self._keep_state()
         if not self.is_attached:  # replaced before it finished mounting (fast keys)
             return
+        self.runner.warm(self.sim)  # the simulation process, ready before the first s
         if self.state.result is not None:
             self._show_result()
         rows = self.query(ParamRow)

@@ -1,12 +1,13 @@
-"""One engine for running a simulation for a view: the figure view's SimPane and the quiz's
-predict cards each own a ``SimRunner``, so they stream, pause for keys and cancel the same way.
+"""One engine for running a simulation for a view: the figure view's SimPane, the quiz's predict
+cards and the room's spread each own a ``SimRunner``, so they stream and stop the same way.
 
-``start`` starts a thread worker that drives the simulation's frame generator and posts to the
-owner at most one ``Frame`` per FRAME_INTERVAL (an SSH link is not flooded), then ``Finished``
-with the result and its chart; a failure posts ``Failed``. ``stop`` ends it at the next frame (the
-simulations yield every ~50 ms). Every message carries the run's token, so a late message from a
-stopped run is dropped (``is_current``). The worker belongs to the owner: leaving the chapter
-removes the owner and cancels the run.
+The simulation runs in the app's simulation process (``services(owner).simulations``, started
+the first time one is needed), never in the interface's: keys are answered at once however long
+it computes. ``start`` asks for a run; the owner gets ``Frame`` (at most one per 0.25 s, and a
+newer one replaces one not yet shown), then ``Finished`` with the result and its chart, or
+``Failed`` (the simulation raised, or its process died or hung: a new one serves the next run).
+``stop`` ends it. Every message carries the run's token, so a late message from a stopped run is
+dropped (``is_current``). Removing the owner stops its run.
 """
 
 from __future__ import annotations
@@ -16,17 +17,8 @@ from typing import Any
 
 from textual.message import Message
 from textual.widget import Widget
-from textual.worker import Worker, get_current_worker
 
 from lmtui.tui.services import services
-
-FRAME_INTERVAL = 0.25  # seconds between chart updates while running (<= 4 frames/s)
-# Keys come first: the simulation thread holds Python's GIL for most of its run, and the UI thread
-# would get half of it at best. For this long after a key (or until the key burst ends, at most
-# INPUT_MAX_PAUSE) the simulation waits at its next frame.
-INPUT_GRACE = 0.15
-INPUT_MAX_PAUSE = 2.0
-GROUP = "sim"
 
 
 class SimRunner:
@@ -58,31 +50,28 @@ class SimRunner:
         self.token = 0
         self.started_at = 0.0
         self.last_frame: Any = None  # the latest frame shown (lmtui.sims.base.Frame)
-        self._worker: Worker[None] | None = None
+
+    def warm(self, sim: Any = None) -> None:
+        """Start the simulation process now (with ``sim``'s module), so a run starts at once."""
+        services(self.owner).simulations.warm(sim if isinstance(sim, str) or sim is None else sim.name)
 
     def start(self, sim, params: dict[str, Any], seed: int) -> int:
-        """Start ``sim`` (a Simulation, or a registry name: then its module is imported and
-        ``params`` resolved in the worker, off the UI thread) at ``params`` and ``seed``; returns
-        the run's token."""
+        """Start ``sim`` (a Simulation or a registry name; ``params`` are resolved in the
+        simulation process) at ``params`` and ``seed``; returns the run's token."""
         self.stop()
-        self.token += 1
         self.running = True
         self.started_at = time.monotonic()
         self.last_frame = None
-        token = self.token
-        self._worker = self.owner.run_worker(lambda: self._run(sim, params, seed, token), thread=True, group=GROUP,
-                                             exit_on_error=False, description="simulation")
-        return token
+        name = sim if isinstance(sim, str) else sim.name
+        self.token = services(self.owner).simulations.run(self._deliver, name, dict(params), seed)
+        return self.token
 
     def stop(self) -> bool:
         """Stop the run in progress, if any; True if there was one."""
         if not self.running:
             return False
         self.running = False
-        self.token += 1  # whatever the old run still posts is dropped
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
+        services(self.owner).simulations.stop(self.token)
         return True
 
     def is_current(self, message: Frame | Finished | Failed) -> bool:
@@ -90,42 +79,17 @@ class SimRunner:
 
     def ended(self, message: Finished | Failed) -> bool:
         """Take the end of a run: True (and not running any more) if it is the current run's."""
-        if message.token != self.token:
+        if not self.is_current(message):
             return False
         self.running = False
-        self._worker = None
         return True
 
-    def _run(self, sim, params: dict[str, Any], seed: int, token: int) -> None:
-        worker = get_current_worker()
+    def _deliver(self, kind: str, token: int, payload: tuple) -> None:
+        """From the simulation process's reader thread: the run's news, as the owner's messages."""
         owner = self.owner
-        seen = services(owner)
-        try:
-            if isinstance(sim, str):
-                from lmtui.sims.registry import get
-
-                sim = get(sim)
-                params = sim.resolve(params)
-            runner = sim.start(params, seed)
-            last_post = 0.0
-            try:
-                for frame in runner:
-                    if worker.is_cancelled:
-                        return
-                    now = time.monotonic()
-                    if now - seen.last_input < INPUT_GRACE:
-                        paused = now
-                        while (now := time.monotonic()) - seen.last_input < INPUT_GRACE and now - paused < INPUT_MAX_PAUSE:
-                            if worker.is_cancelled:
-                                return
-                            time.sleep(0.01)
-                    if now - last_post >= FRAME_INTERVAL:
-                        last_post = now
-                        owner.post_message(self.Frame(token, sim.chart(frame, params), frame))
-            finally:
-                runner.close()
-            if worker.is_cancelled or runner.result is None:
-                return
-            owner.post_message(self.Finished(token, runner.result, sim.chart(runner.result, params)))
-        except Exception as error:  # a simulation that fails is reported, never takes the app down
-            owner.post_message(self.Failed(token, error))
+        if kind == "frame":
+            owner.post_message(self.Frame(token, payload[0], payload[1]))
+        elif kind == "done":
+            owner.post_message(self.Finished(token, payload[0], payload[1]))
+        elif kind == "failed":
+            owner.post_message(self.Failed(token, RuntimeError(payload[0])))

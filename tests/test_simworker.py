@@ -1,0 +1,81 @@
+"""Simulations run in the app's own simulation process: started when a figure needs it (a plain
+start has none), ended with the app; one that dies or hangs mid-run is reported on the figure and
+replaced by the next run, and the app goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import psutil
+
+from lmtui.tui.app import LmtuiApp
+
+from conftest import wait_for_workers
+from figures_support import current_pane, open_figure, run_tiny, set_param
+
+
+async def until(condition, timeout: float = 20.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition() and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+async def start_long_run(pilot, hang_after: float | None = None):
+    await open_figure(pilot, "lm-mech-interp", "sim:grokking")
+    pane = current_pane(pilot.app)
+    if hang_after is not None:
+        pilot.app.services.simulations.hang_after = hang_after
+    await set_param(pilot, pane, "steps", "10000")  # ~10 s: long enough to break it mid-run
+    await pilot.press("s")
+    assert await until(lambda: pane.runner.last_frame is not None), "no frame from the simulation process"
+    return pane
+
+
+async def test_a_plain_start_has_no_simulation_process_and_a_figure_starts_one_that_ends_with_the_app():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.services._simulations is None
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        assert await until(lambda: app.services.simulations.pid is not None)
+        process = psutil.Process(app.services.simulations.pid)
+        assert process.ppid() == os.getpid()
+    assert await until(lambda: not process.is_running() or process.status() == psutil.STATUS_ZOMBIE, 5)
+
+
+async def test_a_simulation_process_killed_mid_run_is_reported_and_replaced():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await start_long_run(pilot)
+        first = app.services.simulations.pid
+        os.kill(first, signal.SIGKILL)
+        assert await until(lambda: not pane.running)
+        await pilot.pause()
+        assert "the simulation process ended" in str(pane._verdict.content)
+        assert app.is_running and app._exception is None
+        await run_tiny(pilot, pane)  # the next run: a new process
+        assert pane.state.result is not None and app.services.simulations.pid not in (None, first)
+        assert app.services.simulations.started == 2
+
+
+async def test_a_hung_simulation_process_is_ended_and_replaced():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await start_long_run(pilot, hang_after=2.0)
+        hung = app.services.simulations.pid
+        os.kill(hung, signal.SIGSTOP)  # alive, silent
+        try:
+            assert await until(lambda: not pane.running)
+            await pilot.pause()
+            assert "stopped answering" in str(pane._verdict.content)
+        finally:
+            if psutil.pid_exists(hung):
+                os.kill(hung, signal.SIGKILL)
+        await run_tiny(pilot, pane)
+        assert pane.state.result is not None and app.services.simulations.pid != hung
+        await wait_for_workers(app)
