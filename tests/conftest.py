@@ -69,7 +69,7 @@ async def wait_for_workers(app, timeout: float = 60.0) -> None:
             return True
         return any(getattr(getattr(w, "runner", None), "running", False) for s in app.screen_stack for w in s.walk_children())
 
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)  # a run asked for by the messages in flight has started
     deadline = time.monotonic() + timeout
     while running() and time.monotonic() < deadline:
         await asyncio.sleep(0.02)

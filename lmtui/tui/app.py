@@ -573,7 +573,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.open_chapter(chapter_id, view="quiz")
         view = self.main_screen.chapter_view
         cards = view.quiz.cards() if view is not None and view.chapter.id == chapter_id else []
-        target = next((c for c in cards if c.question.id == question_id), None)  # type: ignore[attr-defined]
+        target = next((c for c in cards if c.question.id == question_id), None)
         if target is not None:
             if self.focused is not target:
                 target.focus()

@@ -164,7 +164,10 @@ class OverviewScreen(Screen):
         if isinstance(event.item, MissedItem):
             m = event.item.missed
             self.dismiss()
-            self.app.open_question(m.chapter, m.question)  # type: ignore[attr-defined]
+            from lmtui.tui.app import LmtuiApp
+
+            if isinstance(self.app, LmtuiApp):
+                self.app.open_question(m.chapter, m.question)
 
     def action_close(self) -> None:
         self.dismiss()

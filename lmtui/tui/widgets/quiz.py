@@ -10,6 +10,8 @@ focused card carries a visible bar (so NO_COLOR and --ascii show which question 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +24,9 @@ from lmtui.core.course import Chapter, Question
 from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import ChapterStatus, choice_number, question_state
 from lmtui.tui.services import RecordChange, services
+
+if TYPE_CHECKING:
+    from lmtui.tui.widgets.predict import PredictCard
 
 YOURS, RIGHT = ">", "*"
 
@@ -184,7 +189,7 @@ class QuizPane(VerticalScroll):
                 widgets.append(PredictCard(self.chapter.id, i, q, self.predictions.get(q.id)))
         self.mount_all(widgets)
 
-    def cards(self) -> list[Widget]:
+    def cards(self) -> list[QuestionCard | PredictCard]:
         from lmtui.tui.widgets.predict import PredictCard
 
         return [c for c in self.children if isinstance(c, (QuestionCard, PredictCard))]
