@@ -91,3 +91,28 @@ async def test_closing_an_overlay_returns_to_where_the_learner_was(view, overlay
         await settle(pilot)
         assert place(app) == before
         assert footer(app) == keys
+
+
+async def test_the_question_j_and_k_mark_is_the_one_in_view():
+    """Each j or k marks a question and brings it into view: the whole card when it fits, else its
+    top (the view went twice as far as it should once a scroll was still on its way, and the marked
+    question, the one 1-4 answers, could be off the screen)."""
+    from lmtui.tui.widgets.predict import PredictCard
+    from lmtui.tui.widgets.quiz import QuestionCard
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_chapter(app.course.chapters[4].id, view="quiz")  # long cards, predict ones among them
+        await settle(pilot, 6)
+        quiz = app.focused.parent
+        for key in ["j"] * 6 + ["k"] * 2 + ["j"]:
+            await pilot.press(key)
+            await settle(pilot)
+            card = app.focused
+            assert isinstance(card, (QuestionCard, PredictCard)) and card.parent is quiz, card
+            top = card.virtual_region.y - quiz.scroll_y
+            window = quiz.scrollable_content_region.height
+            assert 0 <= top < window, (card.question.id, top, quiz.scroll_y)
+            if card.outer_size.height <= window:
+                assert top + card.outer_size.height <= window, (card.question.id, top, quiz.scroll_y)

@@ -362,7 +362,7 @@ def _unpatch_parsers() -> None:
 
 _SCROLL_ORIGINALS: dict[str, Callable[..., None]] = {name: Widget.__dict__.get(name) for name in
                      ("scroll_to", "scroll_relative", "scroll_page_up", "scroll_page_down", "scroll_page_left",
-                      "scroll_page_right")}
+                      "scroll_page_right", "scroll_to_region")}
 
 
 def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None = None, **kwargs) -> None:
@@ -387,9 +387,25 @@ def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None 
 
 def _scroll_relative(self: Widget, x: float | None = None, y: float | None = None, **kwargs) -> None:
     """Textual's page and relative scrolls add to ``scroll_x/y``, where the widget is now, which a
-    scroll still waiting for the refresh has not moved: from where it is going instead."""
+    scroll still waiting for the refresh has not moved: from where it is going instead (except in
+    ``scroll_to_region``, which measured its distance from where the widget is now)."""
+    if getattr(self, "_region_scroll", False):
+        _SCROLL_ORIGINALS["scroll_relative"](self, x, y, **kwargs)
+        return
     self.scroll_to(None if x is None else self.scroll_target_x + x, None if y is None else self.scroll_target_y + y,
                    **kwargs)
+
+
+def _scroll_to_region(self: Widget, *args, **kwargs):
+    """Textual's ``scroll_to_region`` (behind ``scroll_visible`` and focus) measures how far to
+    scroll from where the widget is now and scrolls by that much: from there, then, not from where
+    a scroll still waiting is going (a j in the quiz scrolled twice as far, by its focus and its
+    scroll_visible, and the question it marked went off the screen)."""
+    self._region_scroll = True
+    try:
+        return _SCROLL_ORIGINALS["scroll_to_region"](self, *args, **kwargs)
+    finally:
+        self._region_scroll = False
 
 
 def _page(axis: str, sign: int) -> Callable:
@@ -406,7 +422,8 @@ def _page(axis: str, sign: int) -> Callable:
 
 _SCROLL_PATCHES = {"scroll_to": scroll_to_with_target, "scroll_relative": _scroll_relative,
                    "scroll_page_up": _page("y", -1), "scroll_page_down": _page("y", 1),
-                   "scroll_page_left": _page("x", -1), "scroll_page_right": _page("x", 1)}
+                   "scroll_page_left": _page("x", -1), "scroll_page_right": _page("x", 1),
+                   "scroll_to_region": _scroll_to_region}
 
 
 def _requires_scroll_targets() -> None:
@@ -419,6 +436,7 @@ def _requires_scroll_targets() -> None:
     _require_code(Widget.release_anchor, "scroll_target_y", "_anchor_released")  # what scroll_to undoes
     for name in ("scroll_relative", "scroll_page_up", "scroll_page_down", "scroll_page_left", "scroll_page_right"):
         _require_code(_SCROLL_ORIGINALS[name], "scroll_to")  # Textual's, not the patch
+    _require_code(_SCROLL_ORIGINALS["scroll_to_region"], "scroll_offset", "scroll_relative")  # measured from now
 
 
 def _patch_scrolls() -> None:
