@@ -750,8 +750,8 @@ class GuardedApp(App):
     def open_palette(self, **kwargs) -> None:
         """One palette at a time, and the palette that survives fast keys (a plain CommandPalette
         crashed the shared key storm: two escapes in flight dismissed it twice)."""
-        if any(isinstance(s, CommandPalette) for s in self.screen_stack):
-            return
+        if any(isinstance(s, CommandPalette) for s in (*self.screen_stack, *self.children)):
+            return  # one is open, or closed but not yet gone (a second would reuse its id)
         self.push_screen(SafeCommandPalette(**kwargs))
 
 
