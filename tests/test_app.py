@@ -158,6 +158,14 @@ async def test_help_screen_opens_and_closes():
 
         text = help_text(app)
         assert "ctrl+p" in text and "1 2 3 4" in text and "[next-chapter]" in text
+        scroll = app.screen.query_one("VerticalScroll")
+        for key, where in [("G", scroll.max_scroll_y), ("g", 0), ("space", scroll.scrollable_content_region.height)]:
+            await pilot.press(key)  # the help pages as the chapters do
+            await pilot.pause()
+            assert scroll.scroll_y == where, key
+        await pilot.press("b")
+        await pilot.pause()
+        assert scroll.scroll_y == 0 < scroll.max_scroll_y
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

@@ -80,6 +80,11 @@ class HelpScreen(DismissOnTop, ModalScreen[None]):
         Binding(",".join(CLOSE_KEYS), "close", "Close", id="close-help"),
         Binding("j,down", "scroll_down", "Scroll", show=False, id="help-down"),
         Binding("k,up", "scroll_up", "Scroll", show=False, id="help-up"),
+        # the reader's paging keys, so the help reads as the chapters do
+        Binding("space", "page_down", "Page down", show=False, id="help-page-down"),
+        Binding("b", "page_up", "Page up", show=False, id="help-page-up"),
+        Binding("g", "top", "Top", show=False, id="help-top"),
+        Binding("G", "bottom", "Bottom", show=False, id="help-bottom"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -94,3 +99,15 @@ class HelpScreen(DismissOnTop, ModalScreen[None]):
 
     def action_scroll_up(self) -> None:
         self.query_one(VerticalScroll).scroll_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.query_one(VerticalScroll).scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self.query_one(VerticalScroll).scroll_page_up(animate=False)
+
+    def action_top(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one(VerticalScroll).scroll_end(animate=False)
