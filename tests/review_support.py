@@ -48,18 +48,23 @@ def _first_correct(record: LearnerRecord, chapter: str, question: str) -> bool:
     return bool(record.predictions(chapter)[question].correct)
 
 
-PREDICTS = "".join(f'''
+def slope_question(qid: str, vary: str = "{ horizon = [1.0, 3.0] }") -> str:
+    """A numeric predict question on the implicit-regularization simulation (slope 2), as TOML."""
+    return f'''
 [[question]]
 id = "{qid}"
 kind = "predict"
 prompt = "On a log-log plot of GD's distance from the modified flow against h, what slope ({qid})?"
 sim = "implicit_regularization"
 params = {{ step_sizes = [0.005, 0.01, 0.02] }}
-vary = {{ horizon = [1.0, 3.0] }}
+vary = {vary}
 metric = "slope_modified"
 tolerance = {{ absolute = 0.15 }}
 explanation = "GD follows the modified flow to second order in h: slope 2."
-''' for qid in ("slope", "slope-again", "slope-third")) + '''
+'''
+
+
+PREDICTS = "".join(slope_question(qid) for qid in ("slope", "slope-again", "slope-third")) + '''
 [[question]]
 id = "side"
 kind = "predict"

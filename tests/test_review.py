@@ -15,21 +15,11 @@ from lmtui.tui.screens.review import ReviewPredictCard, ReviewQuestionCard, Revi
 from lmtui.tui.widgets.quiz import QuestionCard
 
 from conftest import screen_text, wait_for_workers
+from review_support import slope_question
 
 DAY = 86400.0
 
-VARIED = '''
-[[question]]
-id = "slope"
-kind = "predict"
-prompt = "On a log-log plot of GD's distance from the modified flow against h, what slope?"
-sim = "implicit_regularization"
-params = { step_sizes = [0.005, 0.01, 0.02] }
-metric = "slope_modified"
-tolerance = { absolute = 0.15 }
-vary = { horizon = [1.0, 3.0] }
-explanation = "GD follows the modified flow to second order in h, so its error there shrinks like h^2: slope 2."
-'''
+VARIED = slope_question("slope")
 
 
 def iso(t: float) -> str:
@@ -159,10 +149,8 @@ async def test_a_predict_card_comes_back_as_a_new_experiment_predicted_first(min
 
 def test_check_validates_vary(mini_course, capsys):
     quiz = mini_course / "02-second.quiz.toml"
-    bad = (VARIED.replace('id = "slope"', 'id = "bad"')
-           .replace("vary = { horizon = [1.0, 3.0] }",
-                    'vary = { horizon = [0.01, 2.0], nope = [1], step_sizes = [[0.1]] }'))
-    typed = VARIED.replace('id = "slope"', 'id = "typed"').replace("vary = { horizon = [1.0, 3.0] }", 'vary = { horizon = "x" }')
+    bad = slope_question("bad", "{ horizon = [0.01, 2.0], nope = [1], step_sizes = [[0.1]] }")
+    typed = slope_question("typed", '{ horizon = "x" }')
     quiz.write_text(quiz.read_text(encoding="utf-8") + VARIED + bad + typed, encoding="utf-8")
     assert main(["check", str(mini_course)]) == 1
     out = capsys.readouterr().out

@@ -37,28 +37,21 @@ def _quiz_path(chapter) -> Path:
 
 def _param_line(path: Path, start: int, name: str) -> int:
     """The line of ``params`` (or of the parameter's own key) in the question starting at ``start``."""
+    return _key_line(path, start, "params", name)
+
+
+def _key_line(path: Path, start: int, *keys: str) -> int:
+    """The first line setting one of ``keys`` (``key = ...``) in the question starting at
+    ``start`` (else the question's own line)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return start
+    pattern = re.compile(rf"^\s*({'|'.join(re.escape(k) for k in keys)})\s*=")
     for i in range(start - 1, len(lines)):
         if i > start - 1 and lines[i].strip() == "[[question]]":
             break
-        if re.match(rf"^\s*(params\s*=|{re.escape(name)}\s*=)", lines[i]):
-            return i + 1
-    return start
-
-
-def _key_line(path: Path, start: int, key: str) -> int:
-    """The line of ``key = ...`` in the question starting at ``start`` (else the question's)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return start
-    for i in range(start - 1, len(lines)):
-        if i > start - 1 and lines[i].strip() == "[[question]]":
-            break
-        if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i]):
+        if pattern.match(lines[i]):
             return i + 1
     return start
 
