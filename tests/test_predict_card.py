@@ -135,13 +135,12 @@ async def test_predict_first_the_run_key_says_so_and_shows_nothing_until_a_predi
         assert "Predict first" in list(app._notifications)[-1].message
         assert card.prediction is None and app.record.prediction("second", card.question) is None
         await pilot.press("enter", *"2", "enter")  # the prediction is in: now it runs
-        for _ in range(40):  # keys are handed on one at a time; the run starts once its cost is known
+        for _ in range(60):  # keys are handed on one at a time; the run starts once its cost is known
+            await wait_for_workers(app)
             await pilot.pause()
-            if card.running or card.result is not None:
+            if card.result is not None and card.prediction.correct is not None:
                 break
-        assert card.prediction is not None and (card.running or card.result is not None)
-        await wait_for_workers(app)
-        await pilot.pause()
+        assert card.result is not None and card.prediction.correct is not None  # it ran and graded
         footer = [b.binding.id for b in app.screen.active_bindings.values()]
         assert "predict-run" in footer  # run again, to see it
 

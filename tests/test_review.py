@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from lmtui.cli import main
 from lmtui.tui.app import LmtuiApp
 from lmtui.tui.screens.review import ReviewPredictCard, ReviewQuestionCard, ReviewScreen
+from lmtui.tui.widgets.predict import PredictInput
 from lmtui.tui.widgets.quiz import QuestionCard
 
 from conftest import screen_text, wait_for_workers
@@ -131,7 +132,12 @@ async def test_a_predict_card_comes_back_as_a_new_experiment_predicted_first(min
         await pilot.pause()
         assert not card.running and card.result is None and not card.has_class("-charted")
         assert "predict-run" not in [b.binding.id for b in screen.active_bindings.values()]
-        await pilot.press("enter", *"2 +- 0.1", "enter")
+        await pilot.press("enter")
+        for _ in range(20):  # the entry field mounts, then takes the typing
+            await pilot.pause()
+            if card.query(PredictInput) and app.focused is card.query_one(PredictInput):
+                break
+        await pilot.press(*"2 +- 0.1", "enter")
         for _ in range(60):  # the keys, the run (started once its cost is known), then its grading
             await wait_for_workers(app)
             await pilot.pause()
