@@ -76,6 +76,20 @@ async def wait_for_workers(app, timeout: float = 60.0) -> None:
     await asyncio.sleep(0.05)  # the last messages reach their widgets
 
 
+async def until(pilot, condition, timeout: float = 60.0) -> bool:
+    """Let the app run until ``condition()`` holds (or ``timeout`` seconds pass); whether it held.
+    For what arrives after a run in the simulation process, whose start and end no fixed number of
+    pauses can foresee on a loaded machine."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.05)
+    return True
+
+
 def screen_lines(app) -> list[str]:
     """What the terminal shows now, one string per row (from Textual's own screenshot)."""
     import html

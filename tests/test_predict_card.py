@@ -10,7 +10,7 @@ from lmtui.tui.app import LmtuiApp
 from lmtui.core.progress import ProgressStore
 from lmtui.tui.widgets.predict import PredictCard, PredictInput, parse_number
 
-from conftest import screen_text, wait_for_workers
+from conftest import screen_text, until, wait_for_workers
 
 PREDICT = '''
 [[question]]
@@ -109,10 +109,7 @@ async def test_a_choice_prediction_is_graded_by_the_measured_bin(mini_course):
     async with app.run_test(size=(100, 40)) as pilot:
         card = await open_predict(pilot, 1)
         await pilot.press("1")  # below 1.5: wrong, the slope is about 2
-        await pilot.pause()
-        await wait_for_workers(app)
-        await pilot.pause()
-        await pilot.pause()
+        await until(pilot, lambda: card.prediction is not None and card.prediction.correct is not None)
         assert card.prediction.choice == "below 1.5" and card.prediction.correct is False
         rows = str(card._feedback.content)
         assert "[wrong] You predicted: below 1.5" in rows
