@@ -179,6 +179,7 @@ class Panel:
     xlog: bool = False
     ylog: bool = False
     ylim: tuple[float, float] | None = None
+    ycounts: bool = False  # y is a count (learners, runs): ticks at whole numbers only
 
 
 @dataclass

@@ -375,3 +375,18 @@ async def test_chart_view_shows_the_hint_whole_with_a_long_title() -> None:
         view.next_panel()
         await pilot.pause()
         assert view.render().plain.split("\n")[0].strip() == "error vs n [v: panel 2/2]"
+
+
+@pytest.mark.parametrize("top", [1, 3, 40])
+def test_a_count_axis_has_whole_number_ticks(top):
+    """A histogram of learners (the room's predictions) says 0, 1, 2 learners, never 0.1 or 0.5."""
+    import re
+
+    from lmtui.sims.base import Chart, Line, Panel
+
+    panel = Panel("counts", "x", "learners", ycounts=True,
+                  lines=[Line("predictions", [0, 1, 1, 2, 2, 3], [0, 0, top, top, 0, 0], marker="#", connect=True)])
+    for rows in (12, 24, 40):
+        text = render_chart(Chart([panel]), 60, rows, color=False)
+        ticks = re.findall(r"^\s*(\S+)┤", text, re.M)
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), (rows, ticks)

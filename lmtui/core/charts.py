@@ -569,12 +569,15 @@ def _axis(lo: float, hi: float, log: bool, target: int) -> _Axis:
 
 def _y_axis(panel: Panel, ys: np.ndarray, target: int) -> _Axis:
     """The y axis over the data, or exactly over ``panel.ylim`` when that is usable on this axis."""
+    lo = hi = math.nan
     if panel.ylim is not None:
         lo, hi = (float(v) for v in panel.ylim)
-        if lo < hi and (lo > 0 or not panel.ylog):
-            return _axis(lo, hi, panel.ylog, target)
-    ys = ys[np.isfinite(ys)]
-    return _axis(float(ys.min()), float(ys.max()), panel.ylog, target)
+    if not (lo < hi and (lo > 0 or not panel.ylog)):
+        ys = ys[np.isfinite(ys)]
+        lo, hi = float(ys.min()), float(ys.max())
+    if panel.ycounts and not panel.ylog and hi - lo > 1e-9:
+        return _linear_axis(lo, hi, target, min_step=1.0)
+    return _axis(lo, hi, panel.ylog, target)
 
 
 _NICE = (1.0, 2.0, 5.0)
@@ -593,12 +596,13 @@ def _nice_steps(raw: float):
             k, i = k - 1, len(_NICE) - 1
 
 
-def _linear_axis(lo: float, hi: float, target: int) -> _Axis:
-    """Ticks at multiples of a 1, 2 or 5 x 10^k step inside [lo, hi]: about ``target``, at least 2."""
+def _linear_axis(lo: float, hi: float, target: int, min_step: float = 0.0) -> _Axis:
+    """Ticks at multiples of a 1, 2 or 5 x 10^k step (at least ``min_step``) inside [lo, hi]:
+    about ``target``, at least 2."""
     need = min(3, target)
-    for step in _nice_steps((hi - lo) / max(target - 1, 1)):
+    for step in _nice_steps(max((hi - lo) / max(target - 1, 1), min_step)):
         first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-        if last - first + 1 >= need or step < (hi - lo) * 1e-6:
+        if last - first + 1 >= need or step < (hi - lo) * 1e-6 or step / 2 < min_step:
             break
     ticks = [k * step + 0.0 for k in range(first, last + 1)]
     if not 1e-3 <= max(abs(lo), abs(hi)) < 1e6:

@@ -290,7 +290,7 @@ def spread_chart(spread: PredictSpread, measured: float | None = None, theory: f
     ys.append(0)
     top = max(hist.counts)
     label = f"{spec.metric} ({spec.unit})" if spec.unit else spec.metric
-    panel = Panel("the room's predictions", label, "learners", xlog=hist.log,
+    panel = Panel("the room's predictions", label, "learners", xlog=hist.log, ycounts=True,
                   lines=[Line("predictions", xs, ys, marker="#", connect=True)])
     caption = ""
     if revealed and measured is not None:
