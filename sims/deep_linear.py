@@ -467,6 +467,12 @@ class DeepLinear(Simulation):
             limit = f" (limit {HALF_TIME_TOL:.0%} or {dt_rec:.2g} in t)"
             rest = (f"; all {d} half-times within {100 * worst:.1f}% of the ODE{limit}" if len(within) == d
                     else f"; {len(within)} half-times within {100 * worst:.1f}% of the ODE{limit}" if within else "")
+            # a half-time shorter than two recording intervals is read off too few points to judge
+            coarse = sum(1 for hp in t_half_pred if math.isfinite(hp) and hp < 2 * dt_rec)
+            if coarse:
+                agrees = None
+                rest = (f"; recorded every {dt_rec:.2g} in t, too coarse to judge {coarse} of {d} half-times "
+                        f"(under {2 * dt_rec:.2g}): fewer steps or a smaller lr")
             sharp = " (sharp jumps: lower lr)" if max_err > 0.10 else ""
             verdict = f"{top}{rest}{sharp}{more}" + ("" if agrees is None else ": agrees" if agrees else ": disagrees")
         else:
