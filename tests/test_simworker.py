@@ -79,3 +79,45 @@ async def test_a_hung_simulation_process_is_ended_and_replaced():
         await run_tiny(pilot, pane)
         assert pane.state.result is not None and app.services.simulations.pid != hung
         await wait_for_workers(app)
+
+
+def test_a_run_started_during_an_idle_wait_is_not_taken_for_a_hang() -> None:
+    """The reader waits 1 s at a time while idle; a run that starts in that wait and has sent
+    nothing when it ends (a process still importing) is given HANG_AFTER, not ended at once."""
+    from lmtui.tui.simworker import SimWorker
+
+    worker = SimWorker()
+    got: list[str] = []
+
+    class Process:
+        killed = False
+        returncode = 0
+
+        def poll(self):
+            return None
+
+        def kill(self):
+            self.killed = True
+
+        def wait(self, timeout=None):
+            return 0
+
+    class Conn:
+        polls = 0
+
+        def poll(self, timeout):
+            self.polls += 1
+            if self.polls == 1:  # idle: a run starts meanwhile, and nothing arrives yet
+                worker._runs[1] = lambda kind, token, payload: got.append(kind)
+                return False
+            if self.polls == 2:
+                return True
+            raise EOFError
+
+        def recv(self):
+            return ("done", 1, None)
+
+    process = Process()
+    worker._process = process
+    worker._read(process, Conn())
+    assert got == ["done"] and not process.killed

@@ -91,8 +91,11 @@ class SimWorker:
         why = ""
         while True:
             try:
-                if not conn.poll(self.hang_after if self._runs else 1.0):
-                    if self._runs and process is self._process:
+                # a run that starts during an idle wait gets a full wait of its own before its
+                # process counts as hung
+                busy = bool(self._runs)
+                if not conn.poll(self.hang_after if busy else 1.0):
+                    if busy and self._runs and process is self._process:
                         why = f"the simulation stopped answering for {self.hang_after:.0f} s and was ended"
                         process.kill()
                         break
