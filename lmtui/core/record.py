@@ -310,6 +310,50 @@ class LearnerRecord:
         if view is not None:
             self._set_state(f"view:{chapter_id}", view)
 
+    # -- where the learner was inside a chapter: figure, scroll, each figure's settings ----------
+    def figure(self, chapter_id: str) -> int:
+        """The figure last shown in the chapter (the view wraps it to the figures there are)."""
+        return self._int_state(f"figure:{chapter_id}")
+
+    def set_figure(self, chapter_id: str, index: int) -> None:
+        self._set_state(f"figure:{chapter_id}", str(max(0, int(index))))
+
+    def scroll(self, chapter_id: str, page: int) -> int:
+        """The line the text was scrolled to, if the learner left the chapter on ``page``."""
+        raw = self.store.get_state(f"scroll:{chapter_id}") or ""
+        at, _, line = raw.partition(":")
+        return self._int(line) if self._int(at, -1) == page else 0
+
+    def set_scroll(self, chapter_id: str, page: int, line: int) -> None:
+        self._set_state(f"scroll:{chapter_id}", f"{max(0, int(page))}:{max(0, int(line))}")
+
+    def figure_settings(self, chapter_id: str, sim: str) -> tuple[dict[str, str], str | None]:
+        """The parameters (as typed: name -> text) and seed the learner last set on a figure; the
+        caller validates them against the simulation as it is now and drops what does not apply."""
+        try:
+            data = json.loads(self.store.get_state(f"settings:{chapter_id}:{sim}") or "{}")
+        except ValueError:
+            return {}, None
+        if not isinstance(data, dict):
+            return {}, None
+        params = data.get("params")
+        params = {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {}
+        seed = data.get("seed")
+        return params, (str(seed) if seed is not None else None)
+
+    def set_figure_settings(self, chapter_id: str, sim: str, params: dict[str, str], seed: str) -> None:
+        self._set_state(f"settings:{chapter_id}:{sim}", json.dumps({"params": params, "seed": seed}, sort_keys=True))
+
+    def _int_state(self, key: str) -> int:
+        return max(0, self._int(self.store.get_state(key) or "0"))
+
+    @staticmethod
+    def _int(raw: str, default: int = 0) -> int:
+        try:
+            return int(raw)
+        except ValueError:
+            return default
+
     def _set_state(self, key: str, value: str) -> None:
         """Write through, but only what changed (a chapter switch or a page turn is a key press:
         no needless transaction)."""

@@ -125,7 +125,8 @@ class MainScreen(textual_fixes.QuietFocusScreen):
                 if self.start is not None:
                     chapter, page, view = self.start
                     yield ChapterView(chapter, app.course, app.record.answers(chapter.id), app.record.status(chapter.id),
-                                      page=page, view=view, predictions=app.record.predictions(chapter.id))
+                                      page=page, view=view, predictions=app.record.predictions(chapter.id),
+                                      figure=app.record.figure(chapter.id), scroll=app.record.scroll(chapter.id, page))
                 elif app.record is not None:  # (none yet: the learner is saying who they are)
                     yield Static(app.no_chapters_text(), classes="broken", markup=False)
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=app.size.width >= WIDE)
@@ -386,6 +387,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             return
         for message in self._startup_warnings():
             self.notify(message, severity="warning", timeout=12)
+        self.set_interval(2.0, self.save_scroll)  # the line of the page, should the app not end by q
         if self.start_view == "review":
             self.start_view = None
             self.action_review()
@@ -449,9 +451,9 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.pop_screen()
 
     # -- navigation ------------------------------------------------------------------------------
-    def open_chapter(self, chapter_id: str, page: int | None = None, view: View = "text", figure: int = 0) -> None:
-        """Show ``chapter_id`` at ``page`` (default: where the learner left it) in ``view`` (with
-        its figure number ``figure`` first)."""
+    def open_chapter(self, chapter_id: str, page: int | None = None, view: View = "text", figure: int | None = None) -> None:
+        """Show ``chapter_id`` at ``page`` (default: where the learner left it, and scrolled as it
+        was) in ``view`` (with its figure number ``figure`` first; default: the one last shown)."""
         from lmtui.tui.screens.help import HelpScreen
         from lmtui.tui.screens.links import LinksScreen
 
@@ -474,12 +476,17 @@ class LmtuiApp(textual_fixes.GuardedApp):
         predictions = self.record.predictions(chapter_id)
         was_last = self.at_last_chapter()
         current = screen.chapter_view
+        self.save_scroll()
+        if figure is None:
+            figure = self.record.figure(chapter_id)
+        scroll = self.record.scroll(chapter_id, page)
         if current is not None and current.is_mounted and current.parent is host:
-            current.load(chapter, answers, status, page=page, view=view, predictions=predictions, figure=figure)
+            current.load(chapter, answers, status, page=page, view=view, predictions=predictions, figure=figure,
+                         scroll=scroll)
         else:
             host.remove_children()
             host.mount(ChapterView(chapter, self.course, answers, status, page=page, view=view, predictions=predictions,
-                                   figure=figure))
+                                   figure=figure, scroll=scroll))
         self.current = chapter_id
         self.sub_title = chapter.title
         screen.show_current_chapter(chapter_id)
@@ -609,6 +616,26 @@ class LmtuiApp(textual_fixes.GuardedApp):
     def on_chapter_view_view_changed(self, event: ChapterView.ViewChanged) -> None:
         self._save(self.record.set_place, event.chapter_id, view=event.view)
 
+    def on_figure_deck_figure_shown(self, event) -> None:
+        self._save(self.record.set_figure, event.chapter_id, event.index)
+
+    def on_sim_pane_settings_changed(self, event) -> None:
+        self._save(self.record.set_figure_settings, event.chapter_id, event.sim, event.params, event.seed)
+
+    async def action_quit(self) -> None:
+        self.save_scroll()
+        await super().action_quit()
+
+    def save_scroll(self) -> None:
+        """Keep the line the text is scrolled to (when leaving the chapter, and at the end)."""
+        try:
+            view = self.main_screen.chapter_view
+        except LookupError:
+            return
+        if view is not None and self.record is not None and view.reader.is_mounted:
+            reader = view.reader
+            self._save(self.record.set_scroll, view.chapter.id, reader.page, int(reader.scroll_y))
+
     def on_question_card_answered(self, event) -> None:
         chapter = self.course.by_id(event.chapter_id)
         if chapter is None:
@@ -659,6 +686,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.services.record_changes(RecordChange(chapter_id, self.record.status(chapter_id), question_id))
 
     def on_unmount(self) -> None:
+        self.save_scroll()
         self.services.close()
         if self.store is not None:
             self.store.close()

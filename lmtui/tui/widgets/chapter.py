@@ -81,6 +81,7 @@ class FigureDeck(Container, can_focus=True):
             self.mount(Static("This chapter has no figure.", classes="figure-empty", markup=False))
             return
         self.index = index % len(figures)
+        self.post_message(self.FigureShown(self.chapter.id, self.index))
         ref = figures[self.index]
         if ref.kind == "explorer":
             explorer = self.course.explorers.get(ref.name)
@@ -102,6 +103,13 @@ class FigureDeck(Container, can_focus=True):
     def _focus_while_loading(self) -> None:
         if self.loading_sim is not None and self.display:
             self.focus()
+
+    class FigureShown(Message):
+        """The figure the learner is at (kept for next time)."""
+
+        def __init__(self, chapter_id: str, index: int) -> None:
+            super().__init__()
+            self.chapter_id, self.index = chapter_id, index
 
     class SimLoaded(Message):
         def __init__(self, name: str, token: int) -> None:
@@ -183,7 +191,7 @@ class ChapterView(Widget):
 
     def __init__(self, chapter: Chapter, course: Course, answers: dict[str, Answer], status: ChapterStatus | None = None,
                  page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None, figure: int = 0,
-                 **kwargs) -> None:
+                 scroll: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter, self.course, self.answers, self.start_page = chapter, course, answers, page
         self.set_reactive(ChapterView.view, view if view in VIEWS else "text")
@@ -193,7 +201,7 @@ class ChapterView(Widget):
         self.needle = ""
         # the parts are kept, not queried: a chapter replaced mid-mount (keys faster than the
         # screen) must not look for children that are already gone
-        self.reader = PageReader(chapter, page, id="reader")
+        self.reader = PageReader(chapter, page, scroll=scroll, id="reader")
         self._search: SearchBar | None = None  # made the first time the learner searches
         self._deck = FigureDeck(chapter, course, figure, id="figure")
         self._quiz = QuizPane(chapter, answers, status, predictions, id="quiz")
@@ -235,13 +243,14 @@ class ChapterView(Widget):
         return self._deck
 
     def load(self, chapter: Chapter, answers: dict[str, Answer], status: ChapterStatus | None = None,
-             page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None, figure: int = 0) -> None:
+             page: int = 0, view: View = "text", predictions: dict[str, Prediction] | None = None, figure: int = 0,
+             scroll: int = 0) -> None:
         """Show another chapter in place. Mounting a whole new view costs a dozen widgets, their
         styles, a focus move and a footer rebuild; in place, a chapter switch in the text view
         updates two Statics."""
         self.chapter, self.answers, self.page_text = chapter, answers, ""
         self._end_search()
-        self.reader.show_chapter(chapter, page)
+        self.reader.show_chapter(chapter, page, scroll)
         self._deck.reset(chapter, figure)
         self._quiz.reset(chapter, answers, status, predictions)
         if view != self.view:

@@ -124,9 +124,10 @@ class PageReader(VerticalScroll, can_focus=True):
     class SearchWanted(Message):
         """``/``: the chapter view opens its search bar."""
 
-    def __init__(self, chapter: Chapter, page: int = 0, **kwargs) -> None:
+    def __init__(self, chapter: Chapter, page: int = 0, scroll: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chapter = chapter
+        self._restore = scroll  # the line to scroll to once the first page shown is laid out
         self.set_reactive(PageReader.page, max(0, min(page, len(chapter.pages) - 1)))
         self.needle = ""  # the active search, if any
         self.current_match: int | None = None  # index of the current match on this page
@@ -141,6 +142,14 @@ class PageReader(VerticalScroll, can_focus=True):
 
     def on_mount(self) -> None:
         self.post_message(self.PageShown(self.chapter.id, self.page, len(self.chapter.pages)))
+        self._restore_scroll()
+
+    def _restore_scroll(self) -> None:
+        line, self._restore = self._restore, 0
+        if line > 0:
+            self._laying_out = True
+            self.call_after_refresh(self._laid_out)
+            self._after_layout(lambda: self.scroll_to(y=line, animate=False))
 
     def _render_page(self) -> None:
         self._body.update(self.chapter.pages[self.page].markdown, self.needle, self.current_match)
@@ -158,12 +167,14 @@ class PageReader(VerticalScroll, can_focus=True):
         return (f"-- page {n}/{n}, end of chapter: {key('view-figure')} figure, {key('view-quiz')} quiz, "
                 f"{key('next-chapter')} next chapter --")
 
-    def show_chapter(self, chapter: Chapter, page: int = 0) -> None:
-        """Show ``chapter`` at ``page`` (a chapter switch in place)."""
+    def show_chapter(self, chapter: Chapter, page: int = 0, scroll: int = 0) -> None:
+        """Show ``chapter`` at ``page``, scrolled to line ``scroll`` (a chapter switch in place)."""
         self.chapter = chapter
         self.needle, self.current_match = "", None
         self.set_reactive(PageReader.page, max(0, min(page, len(chapter.pages) - 1)))
         self.watch_page(self.page)
+        self._restore = scroll
+        self._restore_scroll()
 
     def watch_page(self, page: int) -> None:
         if not self.is_attached:
@@ -196,7 +207,10 @@ class PageReader(VerticalScroll, can_focus=True):
     _laying_out = False
 
     def _laid_out(self) -> None:
-        self._laying_out = False
+        if self._body._lines is None and self._body._text is not None:  # not drawn at a width yet
+            self.call_after_refresh(self._laid_out)
+        else:
+            self._laying_out = False
 
     def _after_layout(self, action) -> bool:
         """Put ``action`` off until a page just turned to is laid out (keys typed ahead: space
@@ -224,7 +238,17 @@ class PageReader(VerticalScroll, can_focus=True):
         elif self._turn(-1):
             self.call_after_refresh(self.scroll_end, animate=False)
 
+    def action_scroll_down(self) -> None:
+        if not self._after_layout(self.action_scroll_down):
+            super().action_scroll_down()
+
+    def action_scroll_up(self) -> None:
+        if not self._after_layout(self.action_scroll_up):
+            super().action_scroll_up()
+
     def action_half(self, direction: int) -> None:
+        if self._after_layout(lambda: self.action_half(direction)):
+            return
         self.scroll_relative(y=direction * max(1, self.scrollable_content_region.height // 2), animate=False)
 
     def action_top(self) -> None:

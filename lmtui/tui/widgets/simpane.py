@@ -257,8 +257,11 @@ class SimPane(Widget):
         self._chart = ChartView()
         self._help = Static("", classes="sim-help", markup=False)
         self._verdict = Static("", classes="sim-verdict", markup=False)
-        self.state = services(self).figure_state(chapter_id, sim_name) or self._last_session() or FigureState(self.sim.defaults(), 0)
+        saved = services(self).figure_state(chapter_id, sim_name)
+        self.state = saved or self._last_session() or FigureState(self.sim.defaults(), 0)
         self.runner = SimRunner(self)
+        if saved is None:
+            self._apply_stored_settings()
         self.stopped_at: int | None = None  # the step a stopped run had reached
         self.replay = list(replay or [])  # keys pressed for this pane before it existed
         names = [self.seed_param.name, *(p.name for p in self.sim.params)]
@@ -281,6 +284,47 @@ class SimPane(Widget):
             return None
         params = {p.name: result.params[p.name] for p in self.sim.params}
         return FigureState(params, result.seed, result, restored=True)
+
+    class SettingsChanged(Message):
+        """The learner set a parameter or the seed (kept for next time, as typed)."""
+
+        def __init__(self, chapter_id: str, sim: str, params: dict[str, str], seed: str) -> None:
+            super().__init__()
+            self.chapter_id, self.sim, self.params, self.seed = chapter_id, sim, params, seed
+
+    def _apply_stored_settings(self) -> None:
+        """The parameters and seed set on this figure in an earlier session, each checked against
+        the simulation as it is now: a parameter it no longer has, or a value it no longer
+        accepts, keeps its default."""
+        from lmtui.sims.base import ParamError
+
+        record = services(self).record
+        if record is None:
+            return
+        stored, seed_text = record.figure_settings(self.chapter_id, self.sim.name)
+        if not stored and seed_text is None:
+            return
+        params = dict(self.state.params)
+        for param in self.sim.params:
+            if param.name in stored:
+                try:
+                    params[param.name] = param.validate(stored[param.name])
+                except (ParamError, ValueError, TypeError):
+                    pass
+        try:
+            self.sim.check(params)
+        except ParamError:
+            return
+        self.state.params = params
+        if seed_text is not None:
+            try:
+                self.state.seed = int(self.seed_param.validate(seed_text))
+            except (ParamError, ValueError, TypeError):
+                pass
+
+    def _settings_changed(self) -> None:
+        params = {p.name: p.format(self.state.params[p.name]) for p in self.sim.params if p.name in self.state.params}
+        self.post_message(self.SettingsChanged(self.chapter_id, self.sim.name, params, str(self.state.seed)))
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -424,6 +468,7 @@ class SimPane(Widget):
         self._keep_state()
         self._help_for(event.row)
         self._mark_result()
+        self._settings_changed()
 
     def on_param_row_invalid(self, event: ParamRow.Invalid) -> None:
         event.stop()
@@ -463,6 +508,7 @@ class SimPane(Widget):
         self._help_for(None, None)
         self.notify("Parameters reset to defaults.", timeout=2)
         self._mark_result()
+        self._settings_changed()
 
     def _keep_state(self) -> None:
         """The figure as it is now, for when the learner comes back to it this session."""
