@@ -147,7 +147,10 @@ async def test_a_key_pressed_while_the_simulation_loads_is_not_lost(monkeypatch)
         deck = app.main_screen.chapter_view.deck
         assert deck.loading_sim == "langevin_well"
         await pilot.press("s")
-        await pilot.pause()
+        for _ in range(20):  # a key goes on once the key before it has been handled
+            await pilot.pause(0.02)
+            if deck.pending:
+                break
         assert deck.pending == ["s"]
         gate.set()
         await wait_for_workers(app)

@@ -477,7 +477,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
         was_last = self.at_last_chapter()
         current = screen.chapter_view
         self.save_scroll()
-        if figure is None:
+        if figure is None:  # the figure last shown in the chapter (in an earlier session too)
             figure = self.record.figure(chapter_id)
         scroll = self.record.scroll(chapter_id, page)
         if current is not None and current.is_mounted and current.parent is host:

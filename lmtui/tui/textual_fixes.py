@@ -637,6 +637,7 @@ class GuardedApp(App):
     _input_since = 0.0
     _input_timer = None
     _input_flood_until = 0.0
+    _input_event: events.Event | None = None
 
     @property
     def _input_waiting(self) -> deque:
@@ -661,6 +662,7 @@ class GuardedApp(App):
         """Hand ``event`` on as Textual would, with an ``InputHandled`` marker behind it."""
         self._input_busy, self._input_since = True, time.monotonic()
         self._input_token += 1
+        self._input_event = event
         token = self._input_token
         if isinstance(event, events.Key) and self._close_overlay_at_once(event.key):
             self._typed_done(token)
@@ -734,6 +736,10 @@ class GuardedApp(App):
             await self._dispatch_typed(event)
             return
         await super().on_event(event)
+        if event is self._input_event and self._input_busy:
+            # the key came back up to the app and its binding (if any) has run: handled. Its marker
+            # may never come (the key's action removed the widgets on its way, as f does a figure's)
+            self._typed_done(self._input_token)
 
     def _close_overlay_at_once(self, key: str) -> bool:
         """Textual queues each key at the focused widget of the screen on top when the key
