@@ -147,7 +147,7 @@ async def test_a_key_pressed_while_the_simulation_loads_is_not_lost(monkeypatch)
         deck = app.main_screen.chapter_view.deck
         assert deck.loading_sim == "langevin_well"
         await pilot.press("s")
-        for _ in range(20):  # a key goes on once the key before it has been handled
+        for _ in range(50):  # a key goes on once the key before it has been handled
             await pilot.pause(0.02)
             if deck.pending:
                 break
