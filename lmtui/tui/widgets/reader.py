@@ -239,12 +239,17 @@ class PageReader(VerticalScroll, can_focus=True):
             self.call_after_refresh(self.scroll_end, animate=False)
 
     def action_scroll_down(self) -> None:
-        if not self._after_layout(self.action_scroll_down):
+        if not self._after_layout(lambda: self._line(1)):
             super().action_scroll_down()
 
     def action_scroll_up(self) -> None:
-        if not self._after_layout(self.action_scroll_up):
+        if not self._after_layout(lambda: self._line(-1)):
             super().action_scroll_up()
+
+    def _line(self, direction: int) -> None:
+        """j or k put off until the page was laid out (no binding to fall through to by then)."""
+        if self.allow_vertical_scroll:
+            (self.scroll_down if direction > 0 else self.scroll_up)(animate=False)
 
     def action_half(self, direction: int) -> None:
         if self._after_layout(lambda: self.action_half(direction)):
