@@ -133,11 +133,21 @@ async def test_a_key_pressed_while_the_simulation_loads_is_not_lost(monkeypatch)
     real_get = registry.get
 
     def slow_get(name):
-        gate.wait(5)
+        # held until the test lets it go: on a loaded machine Pilot.press (which waits for the
+        # screen to settle) can take several seconds, and a load that ended on its own meanwhile
+        # would hand the kept s on to the pane before the test looks for it
+        gate.wait(60)
         return real_get(name)
 
     monkeypatch.setattr(registry, "get", slow_get)
     app = LmtuiApp()
+    try:
+        await _press_s_while_loading(app, gate)
+    finally:
+        gate.set()
+
+
+async def _press_s_while_loading(app, gate) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.open_chapter("seven-desiderata", view="figure")  # its figure 1 is an explorer
