@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """How many learners one machine holds: N copies of lmtui at once, each in its own pty (as N SSH
 logins would be). Prints memory per copy (RSS after start and after each opened its first
-simulation figure) and key latency measured with all N running, median over copies: idle (j/k on
-the text view), and busy (up/down between parameters of an idle simulation pane while every third
+simulation figure, summed over the copy's process tree: the interface and its simulation
+process) and key latency measured with all N running, median over copies: idle (j/k on the text
+view), and busy (up/down between parameters of an idle simulation pane while every third
 copy is running its simulation, as in a workshop where some learners press s at once).
 Run by hand: python scripts/many_copies.py --copies 10 20 30
 """
@@ -23,8 +24,10 @@ from ptysession import PtySession, lmtui_argv  # noqa: E402
 
 
 def rss_mb(session: PtySession) -> float:
+    """The copy's memory: the interface and its simulation process (once one is started)."""
     try:
-        return psutil.Process(session.proc.pid).memory_info().rss / 2**20
+        proc = psutil.Process(session.proc.pid)
+        return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
     except psutil.Error:
         return float("nan")
 
@@ -64,6 +67,10 @@ def run(n: int) -> None:
         s.send("f")
     for s in sessions:
         s.wait_for("ready (s: run)", timeout=120)
+    settle = time.perf_counter() + 5  # each figure starts its simulation process as it opens: let them load
+    while time.perf_counter() < settle:
+        for s in sessions:
+            s.pump(0.01)
     sim_rss = [rss_mb(s) for s in sessions]
     total_mb = psutil.virtual_memory().used / 2**20
     runners = sessions[::3]
