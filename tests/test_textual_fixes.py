@@ -791,12 +791,17 @@ async def one_read(app_class: type[App], *bursts: tuple[str, list[tuple[str, str
             await pilot.pause()
             for key, character in keys:
                 app.post_message(events.Key(key, character))
-            for _ in range(50):
+            # until every key is through and what they left for after the refresh (scrolls, focus)
+            # has settled: the same state three reads running, however loaded the machine
+            seen: list = []
+            for _ in range(150):
                 await pilot.pause(0.02)
-                if not getattr(app, "_input_busy", False) and not getattr(app, "_input_waiting", None):
+                if getattr(app, "_input_busy", False) or getattr(app, "_input_waiting", None):
+                    seen.clear()
+                    continue
+                seen.append((app.query_one("#field", Input).value, app.focused, app.query_one("#text").scroll_y))
+                if len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]:
                     break
-            await pilot.pause(0.1)  # and the scrolls left for after the refresh
-            await pilot.pause()
             out.append((app.query_one("#field", Input).value, app.focused.id if app.focused else None,
                         app.query_one("#text").scroll_y))
     return out

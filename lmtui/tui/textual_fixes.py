@@ -378,11 +378,19 @@ def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None 
         return
     if kwargs.pop("release_anchor", True):
         self._anchor_released = True  # what release_anchor does, less moving the target back
-    original(self, x, y, release_anchor=False, **kwargs)
+    kwargs.pop("immediate", None)
     if x is not None:
         self.scroll_target_x = x
     if y is not None:
         self.scroll_target_y = y
+
+    def to_the_newest_target() -> None:
+        # Scrolls deferred one behind another each go where the newest is going: one that ran
+        # late with its own older target put the target back, and the next key counted from there.
+        original(self, None if x is None else self.scroll_target_x, None if y is None else self.scroll_target_y,
+                 release_anchor=False, immediate=True, **kwargs)
+
+    self.call_after_refresh(to_the_newest_target)
 
 
 def _scroll_relative(self: Widget, x: float | None = None, y: float | None = None, **kwargs) -> None:
