@@ -39,9 +39,12 @@ async def open_figure(pilot, chapter_id: str, figure: str):
     await pilot.pause()
     chapter = app.course.by_id(chapter_id)
     target = [str(f) for f in chapter.figures].index(figure)
-    await pilot.press("f")
+    await pilot.press("f")  # the figure shown last in this chapter (resumed), or the first
     await pilot.pause()
-    for _ in range(target):
+    for _ in range(len(chapter.figures)):
+        deck = [d for d in app.screen.query(FigureDeck) if d.is_attached][-1]
+        if deck.index == target:
+            break
         await pilot.press("f")
         await pilot.pause()
     await wait_for_workers(app)  # the simulation module loads in a worker
