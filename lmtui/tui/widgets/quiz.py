@@ -225,14 +225,15 @@ class QuizPane(VerticalScroll):
         self._score.update(self._score_text())
 
     def focus_first(self) -> None:
+        if not (self.is_attached and self.display):  # the learner has moved on to another view meanwhile
+            return
         if not self.built:
             self.build()
             self.call_after_refresh(self.focus_first)
             return
         cards = self.cards()
         if not all(c.is_mounted for c in cards):  # the cards take the focus once they are mounted
-            if self.is_attached and self.display:  # (a quiz removed meanwhile focuses nothing)
-                self.call_after_refresh(self.focus_first)
+            self.call_after_refresh(self.focus_first)
             return
         unanswered = [c for c in cards if c.state in ("unanswered", "changed")]
         target = (unanswered or cards or [None])[0]
