@@ -525,8 +525,9 @@ def _draw_data(canvas: _Canvas, traces: list[_Trace]) -> None:
 
 
 def _join(matrix, color: bool) -> str:
-    """The matrix as text, joined in runs of equal colour rather than plotext's per-cell loop:
-    the same ANSI text in about 60% of the time, and plain text with no colour."""
+    """The matrix as text, joined in runs of equal colour rather than plotext's per-cell loop
+    (the same ANSI text, its colour codes worked out once per run instead of once per cell), and
+    plain text with no colour."""
     m = matrix
     if not color:
         return "\n".join("".join(m.marker[row]) for row in m.Rows[::-1])

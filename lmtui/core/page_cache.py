@@ -1,7 +1,7 @@
 """Pages as drawn: the lines of a page of Markdown at a width, kept so it is drawn once.
 
 Drawing a page takes Rich's Markdown: a Markdown parser (markdown-it) and, through Rich's syntax
-module, Pygments, about a sixth of the app's start-up, and a few ms per page after that. So:
+module, Pygments: a large share of the app's start-up, and real work for every page after that. So:
 
 - **In memory**, the pages drawn in this session (a page turned back to, a chapter switched back
   to, a search cleared, the find-in-chapter pass over every page) are not drawn again.
