@@ -56,7 +56,7 @@ START_TIMEOUT = 60.0  # seconds an app start may hold its place in the start que
 HEARTBEAT = 60.0  # seconds between websocket pings (an answer is awaited for half that)
 MIN_COLS, MIN_ROWS = 10, 5
 MAX_COLS, MAX_ROWS = 400, 200  # a 4K screen at the smallest font the page allows is less
-VISITOR_MEMORY_MB = 500  # data memory per visitor process (a visitor uses ~70 MB, a big run ~200)
+VISITOR_MEMORY_MB = 500  # data memory per visitor process: the app with the largest simulation run, and headroom
 VISITOR_CPU_S = 3600  # CPU seconds per visitor process (an hour of computing in one session)
 
 log = logging.getLogger("lmtui.serving.serve")
@@ -397,8 +397,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             # a ping a minute, and half a minute for the answer: a room whose machine is busy
-            # (everyone opening a simulation at once) keeps its learners (textual-serve's 15 s
-            # dropped most of 30 visitors on 2 cores); a closed tab is seen at once anyway
+            # (everyone opening a simulation at once) keeps its learners, where textual-serve's
+            # 15 s heartbeat drops a visitor whose ping is answered late; a closed tab is seen at
+            # once anyway
             instructor = self.instructor(request)
             websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
             await websocket.prepare(request)
