@@ -215,11 +215,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return review_due_main(args)
     configure_terminal(args.color)
-    # Importing Textual and building the first screen leaves ~64k objects for the cyclic
-    # collector to track, nearly all of them alive for the whole session; its scans while they
-    # are made (~130 collections, one of them full) were ~45 ms of the first frame. It is off
-    # until the first frame is on screen: LmtuiApp.after_first_frame (or run_app, if the app
-    # ends before that) turns it back on.
+    # Importing Textual and building the first screen makes tens of thousands of objects for the
+    # cyclic collector to track, nearly all of them alive for the whole session; its scans while
+    # they are made (over a hundred collections, one of them full) would only delay the first
+    # frame. It is off until the first frame is on screen: LmtuiApp.after_first_frame (or
+    # run_app, if the app ends before that) turns it back on.
     import gc
 
     gc.disable()
