@@ -31,7 +31,7 @@ SIM_BINDINGS = ("sim-run", "sim-reset", "sim-panel", "param-up", "param-down", "
 class FigureDeck(Container, can_focus=True):
     """The chapter's figures, one at a time; built the first time the figure view is shown.
 
-    A simulation's module (numpy, scipy) loads in a worker, about a second the first time. Keys
+    A simulation's module (numpy, scipy) loads in a worker, which takes a while the first time. Keys
     meant for the simulation pressed meanwhile (s to run, a parameter step) are kept and replayed
     to the pane once it is there, so an early s is not lost."""
 
@@ -118,7 +118,7 @@ class FigureDeck(Container, can_focus=True):
 
     @work(thread=True, exclusive=True, group="figure-load", exit_on_error=False)
     def _load_sim(self, name: str, token: int) -> None:
-        """numpy/scipy and the simulation module load off the UI thread (about a second, once).
+        """numpy/scipy and the simulation module load off the UI thread (once per process: it is slow).
 
         The result goes back as a message, never call_from_thread: that blocks this thread until
         the UI runs the callback, and an app that is quitting never does, so it would hang on exit.

@@ -2,8 +2,8 @@
 
 A page is rendered by Rich's Markdown inside one Static. Textual's Markdown widget makes every
 block and list item a widget of its own: a page then costs hundreds of style applications to
-mount and restyles them all on every focus change (about 0.4 s per chapter switch on a 2-core
-machine, where one renderable takes a few ms). Links are reached from the keyboard with o.
+mount and restyles them all on every focus change, where one renderable is one widget to style.
+Links are reached from the keyboard with o.
 
 j/k scroll, space/b page down/up and continue onto the next/previous page at the ends, ] and [
 turn pages, g/G (home/end) go to the top/bottom, ctrl+d/ctrl+u move half a screen, / finds in the
@@ -40,7 +40,7 @@ class PageBody(Widget):
     """A page of Markdown, drawn once per width and served line by line.
 
     A Static renders its Rich renderable again for every height query and every layout pass (two
-    or three times for one page: about a quarter of the work of lmtui's first frame). Here the
+    or three times for one page, each a whole Markdown render). Here the
     lines are kept until the text or the width changes, and a page without search marks is looked
     up in ``page_cache`` first (drawn before in this session, or the page the last run ended on:
     then the first frame needs no Markdown parser). ``marked`` is the search-marked renderable of

@@ -105,8 +105,8 @@ class TableOfContents(ListView):
 
     def show_current(self, chapter_id: str) -> None:
         """Mark ``chapter_id`` as the open chapter. While the list is hidden (narrow terminals)
-        this waits until it is shown: moving the highlight restyles rows and scrolls, a third of a
-        chapter switch's time on a small machine, for rows nobody sees."""
+        this waits until it is shown: moving the highlight restyles rows and scrolls, work a
+        chapter switch would otherwise do for rows nobody sees."""
         self.current = chapter_id
         if self.styles.display == "none":
             self._stale = True
