@@ -132,9 +132,9 @@ class MainScreen(textual_fixes.QuietFocusScreen):
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=app.size.width >= WIDE)
 
     def on_resize(self, event: events.Resize) -> None:
-        # The palette hint is docked over the right end of the footer: below WIDE columns it hid
-        # "q Quit ? Help" in the figure view, and its edge let a stray letter of them show
-        # through. Narrower terminals find ctrl+p in the help (?).
+        # The palette hint is docked over the right end of the footer: below WIDE columns it would
+        # hide "q Quit ? Help" in the figure view, with a stray letter of them showing past its
+        # edge. Narrower terminals find ctrl+p in the help (?).
         footer = self.query_one(textual_fixes.LeanFooter)
         show = event.size.width >= WIDE
         if footer.show_command_palette != show:
@@ -308,7 +308,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
     def get_key_display(self, binding: Binding) -> str:
         """The key as shown. Under --ascii, keys Textual draws as a glyph are spelled out (enter,
-        esc, up, down, left, right, backspace): folded, its ⏎ became ?, which is the help key."""
+        esc, up, down, left, right, backspace): folded, ⏎ would become ?, which is the help key."""
         display = super().get_key_display(binding)
         if not self.ascii_only:
             return display
@@ -548,8 +548,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette is for finding your way in the course. Textual's defaults also offer Quit,
-        Maximize, Keys and Screenshot; a few stray letters and enter in the palette (found by the
-        shared key storm) then quit the app or write SVG files into the learner's folder. Kept:
+        Maximize, Keys and Screenshot, where a few stray letters and enter (keys typed ahead into
+        a palette just opened) quit the app or write SVG files into the learner's folder. Kept:
         help and the theme."""
         yield SystemCommand("Help", "Keys and how the course works", self.action_help)
         yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)

@@ -72,7 +72,7 @@ _loaded: dict[str, Binding] = {}
 
 def by_id_or_none(binding_id: str) -> Binding | None:
     """The binding with ``binding_id``, looked up among the modules imported so far first: a hint
-    on the first frame must not import every widget module (about 40 ms of a start)."""
+    on the first frame must not import every widget module (a start pays only for what it shows)."""
     if binding_id not in _loaded:
         for load in (False, True):
             _loaded.update((b.id, b) for _, group in _collect(load) for b in group if b.id)

@@ -93,9 +93,11 @@ class LeanInput(Input):
     """Textual's Input subscribes to its screen's ``text_selection_started_signal`` on mount and
     never unsubscribes. The signal keeps subscribers in a WeakKeyDictionary whose values are
     closures over the Input itself, so the key never dies: every Input ever mounted on a long-lived
-    screen stays in memory (found by scripts/soak.py: 21 parameter fields, ~0.5 MB, per pass
-    through the course). Unsubscribed on unmount, as Textual's Footer does for its own signal.
-    Upstream: the same family as Textualize/textual#6666 (subscriptions outliving their widget)."""
+    screen stays in memory (every parameter field of every figure opened, for the whole session;
+    scripts/soak.py shows the growth over passes through the course). Unsubscribed on unmount, as
+    Textual's Footer does for its own signal; tests/test_textual_fixes.py frees a removed Input with
+    the fix on and not with Textual's own. Upstream: the same family as Textualize/textual#6666
+    (subscriptions outliving their widget)."""
 
     def _on_unmount(self) -> None:
         with suppress(NoScreen):  # no screen left to unsubscribe from: nothing holds us
@@ -116,9 +118,12 @@ class LeanFooter(Footer):
       A rebuild mounts a dozen widgets and re-lays-out the screen: most of the cost of a key
       press. Here it rebuilds only when what it shows changes.
     * Each FooterKey is ``data_bind``-ed to the footer's ``compact``, which never changes: without
-      pruning, every key ever shown stays in memory (Textualize/textual#6666; found by
-      scripts/soak.py: about 1,300 dead keys and ~45 MB per pass through the course). Pruned after
-      each rebuild.
+      pruning, every key ever shown stays in memory, a few more with every focus move
+      (Textualize/textual#6666; scripts/soak.py shows the growth over passes through the course).
+      Pruned after each rebuild.
+
+    The off/on test counts the rebuilds over focus moves that do and do not change the keys shown,
+    and the dead keys still alive after them.
     """
 
     _shown: tuple | None = None
@@ -163,8 +168,9 @@ _ORIGINAL_MOVE_PAGE = getattr(OptionList, "_move_page", None)  # Textual's own, 
 def _guarded_move_page(self: OptionList, direction: int) -> None:
     """``OptionList._move_page`` indexes ``_index_to_line``, filled only once the list has been
     rendered at a non-zero height: PageUp/PageDown in the command palette before that (no matches
-    yet, or a terminal a few rows tall) raised KeyError and took the app down (found by random-key
-    testing; see textual-notes, "a crash to design around")."""
+    yet, or a terminal a few rows tall) raises KeyError and takes the app down. Guarded: a page key
+    with no lines to page through does nothing. The tests press page keys in a list never rendered
+    at a height and in the palette of a terminal three rows tall."""
     if (self.highlighted or 0) not in self._index_to_line or not self._lines:
         return
     _ORIGINAL_MOVE_PAGE(self, direction)  # type: ignore[misc]
@@ -188,10 +194,11 @@ def _unpatch_option_list() -> None:
 
 class DismissOnTop:
     """For overlay screens. Textual's dismiss resolves the screen's result and pops whatever screen
-    is on top. A key already in flight when the too-small notice covered an overlay dismissed the
-    overlay but popped the notice, and the next one resolved an already-resolved result future:
-    InvalidStateError ended the app (found by the seeded key storm). Dismissing a screen that is
-    not on top is a no-op here; once dismissed, a screen is off the stack, so it is dismissed once.
+    is on top. A key already in flight when the too-small notice covers an overlay dismisses the
+    overlay but pops the notice, and the next one resolves an already-resolved result future:
+    InvalidStateError ends the app. Dismissing a screen that is not on top is a no-op here; once
+    dismissed, a screen is off the stack, so it is dismissed once. The tests dismiss an overlay
+    under a notice, and one overlay twice (two escapes in flight).
 
     ``CLOSE_KEYS`` and ``action_close`` let the app close the overlay the moment such a key
     arrives (see ``GuardedApp._close_overlay_at_once``)."""
@@ -215,10 +222,10 @@ def _requires_dismiss_on_top() -> None:
 
 class SafeCommandPalette(DismissOnTop, CommandPalette):
     """Textual's palette queries its own children in reactive watchers; a timer or a search
-    worker that fires while the palette is being dismissed (keys faster than the screen, found by
-    the pty key storm) raises NoMatches and ends the app. Same palette, watchers that give up
-    quietly once the children are gone, dismissed only while on top (``DismissOnTop``), and an
-    ASCII search icon under --ascii (Textual's is an emoji that a non-UTF-8 terminal shows as ??).
+    worker that fires while the palette is being dismissed (keys faster than the screen) raises
+    NoMatches and ends the app. Same palette, watchers that give up quietly once the children are
+    gone, dismissed only while on top (``DismissOnTop``), and an ASCII search icon under --ascii
+    (Textual's is an emoji that a non-UTF-8 terminal shows as ??).
     A palette closed before it was mounted skips Textual's mount, which would crash."""
 
     def _on_mount(self, event: events.Mount) -> None:
@@ -253,8 +260,8 @@ def _requires_safe_palette() -> None:
 def lands_on_removed_widget(screen: Screen, event: events.MouseDown) -> bool:
     """Textual starts a text selection on mouse-down from the compositor's map; a click that lands,
     before the next refresh, on a widget just removed (a chapter switch, a figure swap) finds no
-    parent and raises AttributeError in ``Screen._forward_event`` (found by the pty key storm). Such
-    a click has nothing to act on: the caller drops it."""
+    parent and raises AttributeError in ``Screen._forward_event``. Such a click has nothing to act
+    on: the caller drops it."""
     try:
         widget, offset = screen.get_widget_and_offset_at(event.x, event.y)
     except Exception:  # outside the map while resizing: let Textual handle (and ignore) it
@@ -283,19 +290,22 @@ class PasteSafeParser(XTermParser):
     """Two faults of Textual's XTermParser, which every driver feeds the terminal's bytes to.
 
     STALLED PASTE: a bracketed-paste start whose end never comes (a garbled sequence over a flaky
-    link, or random bytes: found by the pty key storm) switches the parser into paste mode for
-    good, and every later key, q included, is swallowed as pasted text. A real paste arrives as one
-    continuous stream, and terminals strip control characters from pasted text (the paste-injection
-    defence), so: an open paste is closed (by feeding the end marker) when a lone ESC arrives by
-    itself, which is a key press; or, as a backstop, after PASTE_STALL seconds with no input,
-    checked on the parser's regular tick (every 0.1 s).
+    link, or random bytes) switches the parser into paste mode for good, and every later key, q
+    included, is swallowed as pasted text. A real paste arrives as one continuous stream, and
+    terminals strip control characters from pasted text (the paste-injection defence), so: an open
+    paste is closed (by feeding the end marker) when a lone ESC arrives by itself, which is a key
+    press; or, as a backstop, after PASTE_STALL seconds with no input, checked on the parser's
+    regular tick (every 0.1 s).
 
     ESC_THEN_KEY: after an ESC, Textual waits ESCDELAY (0.1 s) for the rest of a sequence, timed
     from when its input thread *reads* the ESC. When the app is busy the thread reads late, so an
     escape and the key typed after it (escape, then q to quit) arrive within that window and are
-    merged into alt+q: nothing happens (found by the shared key storm's "escape, escape, escape,
-    q" ending). A terminal writes alt+key as one chunk, so a read that ends in a lone ESC followed
-    by a read that does not continue a sequence is two keys: the escape is flushed first.
+    merged into alt+q: nothing happens, and a learner's "escape, escape, q" does not quit. A
+    terminal writes alt+key as one chunk, so a read that ends in a lone ESC followed by a read that
+    does not continue a sequence is two keys: the escape is flushed first.
+
+    The tests feed the parser a paste start that never ends, then keys; and an escape and a key in
+    two reads, within ESCDELAY of each other.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -476,7 +486,7 @@ def _requires_web_input_exit() -> None:
 def _patch_web_input_exit() -> None:
     """When a visitor's input ends (the server was killed, or closed the pipe) with the app still
     running, nothing can ever reach the app again: it ends, as a hang-up ends a terminal app.
-    Without this every visitor's app outlived a killed `lmtui serve`, re-parented to init with
+    Without this every visitor's app outlives a killed `lmtui serve`, re-parented to init with
     its progress store open."""
     from textual import messages
 
@@ -510,8 +520,8 @@ def _patch_terminal_size() -> None:
     """Textual's LinuxDriver sizes the screen with ``shutil.get_terminal_size``, which believes
     COLUMNS and LINES from the environment before the terminal itself. JupyterLab's terminal
     (terminado) sets them once, to 80x25, when the shell starts, and a shell such as sh never
-    updates them: lmtui in a JupyterHub terminal drew 25 rows on a 24-row terminal (its top line
-    scrolled away) and never followed a resize, since each SIGWINCH read the same stale numbers.
+    updates them: an app in a JupyterHub terminal draws 25 rows on a 24-row terminal (its top line
+    scrolls away) and never follows a resize, since each SIGWINCH reads the same stale numbers.
     The terminal's own size first; the environment only when there is no terminal to ask."""
     import os
     import sys
@@ -542,8 +552,8 @@ DECODING_DRIVERS = [linux_driver, linux_inline_driver, web_driver]
 def lenient_incremental_decoder(encoding: str):
     """``codecs.getincrementaldecoder`` for the drivers: bytes that are not valid UTF-8 (a Latin-1
     terminal's é, an 8-bit Meta key, a backspace that splits a character, line noise) are dropped.
-    Textual decodes strictly in its input thread: one such byte raised UnicodeDecodeError there and
-    ended the app, exiting 0."""
+    Textual decodes strictly in its input thread: one such byte raises UnicodeDecodeError there and
+    ends the app, exiting 0."""
     decoder = codecs.getincrementaldecoder(encoding)
 
     def make(errors: str = "strict"):
@@ -715,13 +725,13 @@ class GuardedApp(App):
 
     def panic(self, *renderables) -> None:
         """Textual's panic (an exception in the driver's input thread ends up here) shows the error
-        and ends the app, leaving its return code at 0: a crash looked like a clean quit."""
+        and ends the app, leaving its return code at 0: a crash looks like a clean quit."""
         self._return_code = 1
         super().panic(*renderables)
 
     def pop_screen(self) -> AwaitComplete:
         """Never pop the last screen. Textual's command palette can dismiss itself twice when two
-        escapes are in flight (found by the pty key storm), and the second pop would end the app."""
+        escapes are in flight, and the second pop would end the app."""
         if len(self.screen_stack) <= 1:
             return AwaitComplete.nothing()
         return super().pop_screen()
@@ -753,7 +763,7 @@ class GuardedApp(App):
         """Textual queues each key at the focused widget of the screen on top when the key
         arrives, and only there turns it into an action. Escape then q, typed quickly or read late
         by a busy app, therefore both land in the palette (or the help, or the links): the escape
-        closes it and the q is typed into it, or lost (found by the shared key storm). A key that
+        closes it and the q is typed into it, or lost. A key that
         closes an overlay closes it here, in arrival order, so the next key meets the screen below."""
         screen = self.screen
         if isinstance(screen, DismissOnTop) and key in screen.CLOSE_KEYS:
@@ -762,8 +772,8 @@ class GuardedApp(App):
         return False
 
     def open_palette(self, **kwargs) -> None:
-        """One palette at a time, and the palette that survives fast keys (a plain CommandPalette
-        crashed the shared key storm: two escapes in flight dismissed it twice)."""
+        """One palette at a time, and the palette that survives fast keys (two escapes in flight
+        dismiss a plain CommandPalette twice, which ends the app)."""
         if any(isinstance(s, CommandPalette) for s in (*self.screen_stack, *self.children)):
             return  # one is open, or closed but not yet gone (a second would reuse its id)
         self.push_screen(SafeCommandPalette(**kwargs))
