@@ -9,6 +9,8 @@ from lmtui.core.progress import ProgressStore
 from lmtui.core.record import LearnerRecord, course_key
 from lmtui.core.review import grade_card
 
+from predict_support import SIDE, slope_question
+
 T0 = 1_760_000_000.0  # when the answers were given (fixed: the screens say "due 10 minutes ago")
 NOW = T0 + 600
 
@@ -48,34 +50,9 @@ def _first_correct(record: LearnerRecord, chapter: str, question: str) -> bool:
     return bool(record.predictions(chapter)[question].correct)
 
 
-def slope_question(qid: str, vary: str = "{ horizon = [1.0, 3.0] }") -> str:
-    """A numeric predict question on the implicit-regularization simulation (slope 2), as TOML."""
-    return f'''
-[[question]]
-id = "{qid}"
-kind = "predict"
-prompt = "On a log-log plot of GD's distance from the modified flow against h, what slope ({qid})?"
-sim = "implicit_regularization"
-params = {{ step_sizes = [0.005, 0.01, 0.02] }}
-vary = {vary}
-metric = "slope_modified"
-tolerance = {{ absolute = 0.15 }}
-explanation = "GD follows the modified flow to second order in h: slope 2."
-'''
+VARY = "{ horizon = [1.0, 3.0] }"  # the values a review of the snapshot course's slope questions draws from
 
-
-PREDICTS = "".join(slope_question(qid) for qid in ("slope", "slope-again", "slope-third")) + '''
-[[question]]
-id = "side"
-kind = "predict"
-prompt = "Is the slope below 1.5, or above?"
-sim = "implicit_regularization"
-params = { step_sizes = [0.005, 0.01, 0.02] }
-metric = "slope_modified"
-choices = ["below 1.5", "above 1.5"]
-bins = [1.5]
-explanation = "Second order: about 2."
-'''
+PREDICTS = "".join(slope_question(qid, VARY, label=qid) for qid in ("slope", "slope-again", "slope-third")) + SIDE
 
 
 def snapshot_course(mini_course):

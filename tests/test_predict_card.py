@@ -11,34 +11,12 @@ from lmtui.core.progress import ProgressStore
 from lmtui.tui.widgets.predict import PredictCard, PredictInput, parse_number
 
 from conftest import screen_text, until, wait_for_workers
-
-PREDICT = '''
-[[question]]
-id = "slope"
-kind = "predict"
-prompt = "On a log-log plot of GD's distance from the modified flow against h, what slope?"
-sim = "implicit_regularization"
-params = { step_sizes = [0.005, 0.01, 0.02] }
-metric = "slope_modified"
-tolerance = { absolute = 0.15 }
-explanation = "GD follows the modified flow to second order in h, so its error there shrinks like h^2: slope 2."
-
-[[question]]
-id = "side"
-kind = "predict"
-prompt = "Is the error to the modified flow's slope below 1.5, or above?"
-sim = "implicit_regularization"
-params = { step_sizes = [0.005, 0.01, 0.02] }
-metric = "slope_modified"
-choices = ["below 1.5", "above 1.5"]
-bins = [1.5]
-explanation = "Second order: about 2."
-'''
+from predict_support import PREDICT
 
 
 @pytest.fixture
 def predict_course(mini_course):
-    """The mini course with the two predict questions above in its second chapter's quiz."""
+    """The mini course with the two predict questions of ``predict_support`` in its second chapter's quiz."""
     quiz = mini_course / "02-second.quiz.toml"
     quiz.write_text(quiz.read_text(encoding="utf-8") + PREDICT, encoding="utf-8")
     return mini_course

@@ -16,11 +16,12 @@ from lmtui.tui.widgets.predict import PredictInput
 from lmtui.tui.widgets.quiz import QuestionCard
 
 from conftest import screen_text, wait_for_workers
-from review_support import slope_question
+from predict_support import slope_question
+from review_support import VARY
 
 DAY = 86400.0
 
-VARIED = slope_question("slope")
+VARIED = slope_question("slope", VARY)
 
 
 def iso(t: float) -> str:
