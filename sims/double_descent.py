@@ -40,7 +40,8 @@ verdict compares the average with the formula (tolerance 15%; 400 trials put it 
 
 Cost: the designs are drawn in chunks of trials; for p < n the normal equations use the prefix of
 the full Gram matrix XᵀX, for p ≥ n the kernel form ŵ = X_pᵀ(X_pX_pᵀ + λI)⁻¹y with X_pX_pᵀ grown one
-column at a time, all solved batched over the trials. The default run takes well under a second.
+column at a time, all solved batched over the trials, so the default run is well within the
+default budget (about 2 s of one core).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ GONE_FRACTION = 0.5  # a ridge has removed the peak when the risk's highest poin
 # risk near p = n is below this fraction of the ridge-free peak on the same training sets
 OFF_SCALE = 3.0  # the chart's risk axis ends at this many times the formula's largest finite value
 CHUNK_FLOATS = 500_000  # trials per chunk so that a chunk's design has at most this many numbers (and its work
-# between two yields stays near a tenth of a second at the largest n and D)
+# between two yields stays short at the largest n and D)
 
 
 def bhx_risk(p: int, n: int, signal_in: float, signal_out: float, sigma2: float) -> float | None:

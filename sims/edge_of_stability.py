@@ -13,14 +13,15 @@ finite-difference HVP): the Hessian-vector product here is exact, by forward-ove
 differentiation written out by hand (Pearlmutter's R-operator) for this two-hidden-layer net. It
 reuses the activations of the gradient at the same point, costs about one gradient, and has no ε
 noise; it agrees with central differences to ~1e-8. tanh is evaluated as 1 − 2/(e^{2x} + 1), which is
-several times faster than ``np.tanh`` in float64 on this machine.
+faster than ``np.tanh`` in float64 (scalar code on AVX2 machines).
 
-Smaller default than the science notes (n = 200, 1500 steps) so that the default run takes about a
-second: n = 100, 800 steps, η = 0.4 (2/η = 5). Progressive sharpening reaches 2/η around step 150–300,
-overshoots (a catapult), and the sharpness then hovers at 2/η while the loss keeps falling
-non-monotonically. With n = 100 the net can fit the labels before sharpening to 2/η when η ≤ 0.3 (the
-sharpness then stays below 2/η: no edge of stability at that step size, the science notes' teaching
-point); more samples make the sharpening stronger.
+Smaller default than the science notes (n = 200, 1500 steps) so that the default run stays well
+within the default budget (about 2 s of one core): n = 100, 800 steps, η = 0.4 (2/η = 5).
+Progressive sharpening reaches 2/η around step 150–300, overshoots (a catapult), and the sharpness
+then hovers at 2/η while the loss keeps falling non-monotonically. With n = 100 the net can fit the
+labels before sharpening to 2/η when η ≤ 0.3 (the sharpness then stays below 2/η: no edge of
+stability at that step size, the science notes' teaching point); more samples make the sharpening
+stronger.
 
 Series: ``step`` and ``loss`` every step; ``sharpness`` at the steps in ``sharpness_step`` (every
 steps/80 steps). ``sharpness_final_mean`` averages the sharpness records from the last 40% of steps.

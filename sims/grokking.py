@@ -21,9 +21,9 @@ With weight decay > 0 generalisation is expected to come long after memorisation
 
 Speed: float32 throughout (the matmuls are the cost; float32 roughly halves them and does not
 change the curves), the one-hot input layer's gradient is a sparse product, and all parameters
-live in one flat buffer so AdamW is a handful of vector operations. science.md's 3000 steps take
-~2.1 s of CPU here, over the ~2 s default budget, so the default is 2500 steps (~1.7 s) with every
-other setting as verified: test accuracy passes 0.95 at steps 1500-2000 (8 of 8 seeds tried), so the
+live in one flat buffer so AdamW is a handful of vector operations. science.md's 3000 steps are
+just over the default budget (about 2 s of one core), so the default is 2500 steps with every other
+setting as verified: test accuracy passes 0.95 at steps 1500-2000 (in each of 8 seeds), so the
 default still shows the whole delayed rise; the tests run the full 3000. Divergence: with lr * wd > 2 the decoupled decay factor
 |1 - lr wd| exceeds 1 and the weights blow up geometrically; a run stops at the first non-finite
 loss and reports ``diverged_at``.

@@ -57,7 +57,7 @@ def _tanh_uniform(w: np.ndarray, b: np.ndarray, x0: float, dx: float, n: int) ->
     """tanh(w x_i + b) on the uniform grid x_i = x0 + i dx, shape (A, n, m), with 2 exp calls per unit.
 
     exp(2 z_i) = exp(2 (w x0 + b)) * exp(2 w dx)^i, so the transcendental work is per unit, not per
-    (unit, point) (numpy's float64 tanh/exp are scalar on AVX2 machines and dominated the run time);
+    (unit, point) (numpy's float64 tanh/exp are scalar on AVX2 machines and would dominate the run time);
     the powers are built by doubling. tanh = 1 - 2 / (exp(2z) + 1), accurate to ~1e-15 here. Falls
     back to np.tanh when |z| could exceed 20 (then exp(2z) could under/overflow).
     """

@@ -41,16 +41,16 @@ have norm about eta*sqrt(fan_in*fan_out): slopes +1/2, 1, +1/2 (measured 0.45-0.
 0.44-0.53 over seeds 0..2; muP within 0.06 of its slopes). SP with SGD from the zero readout has
 no clean power law over 3 steps at these widths (its output overshoots at large width).
 
-Deviations from the science notes, for the 2-second budget or a cleaner reading:
+Deviations from the science notes, for the default budget (about 2 s of one core) or a cleaner reading:
 - default widths 32, 128, 512 instead of 64, 256, 1024: the same 16x range (SP optimum 0, -1, -3
-  vs muP -1, -1, -1 for seeds 0..3) at about 2/3 of the cost (1.1 s instead of 1.6 s of CPU; the
-  width-1024 runs dominate). muP still equals SP at the base width 64 (try widths=64,256,1024, the
-  science notes' setting: SP -1, -2, -4, muP -1, -1, -1; the tests run it).
+  vs muP -1, -1, -1 for seeds 0..3) at about 2/3 of the cost (the width-1024 runs dominate). muP
+  still equals SP at the base width 64 (try widths=64,256,1024, the science notes' setting: SP -1,
+  -2, -4, muP -1, -1, -1; the tests run it).
 - default learning-rate grid log2 eta = -5..1 instead of -4..6: above 2^0 every width diverges
   within a few steps (no information), and the SP optimum at width 1024 is 2^-4, at the edge of a
   -4..6 grid; -5..1 keeps it interior (for most seeds).
-- float32 arithmetic and tanh via exp (about 3x faster than float64 np.tanh); the losses here are
-  >= 1e-5, far above float32 resolution.
+- float32 arithmetic and tanh via exp (faster than float64 np.tanh, scalar code on AVX2 machines);
+  the losses here are >= 1e-5, far above float32 resolution.
 - with Adam the learning rate is eta = 2^k / 16 (k = log2_lrs), so the same default grid covers
   Adam's useful range 2^-9..2^-3. Adam fits this task to ~1e-5 within 100 steps (the pitfall noted
   in science.md; even random labels are memorized), so its optimum is flat and noisy; with
@@ -92,7 +92,7 @@ LAYERS = ("input", "hidden", "output")
 
 
 def _tanh(x: np.ndarray) -> np.ndarray:
-    """tanh(x) = 2 / (1 + exp(-2x)) - 1 as a new array (2-3x faster than np.tanh for these sizes)."""
+    """tanh(x) = 2 / (1 + exp(-2x)) - 1 as a new array (faster than np.tanh for these sizes)."""
     y = np.multiply(x, -2.0)
     np.exp(y, out=y)
     y += 1.0
@@ -141,7 +141,7 @@ def _train(XT: np.ndarray, X: np.ndarray, YT: np.ndarray, W_in: np.ndarray, W_ou
     """Full-batch training of f(x) = tanh(x W_in) W_out; yields now and then; returns the final loss or None.
 
     Works in the transposed layout (activations n x N, preallocated buffers, the factor -2 of the
-    tanh folded into the inputs): about 10% faster than the textbook layout for these shapes.
+    tanh folded into the inputs): the faster of the two layouts for these shapes.
     """
     V = np.ascontiguousarray(W_in.T)  # (n, d)
     U = np.ascontiguousarray(W_out.T)  # (k, n)

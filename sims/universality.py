@@ -28,7 +28,8 @@ the measurement is computed from the finite Grams; same-family pairs tend to 1 w
 the O(1/m) expansion does not hold yet; with fewer than two such widths, over all widths).
 
 Cost: Gram matrices are built in column chunks (<= 1024 features, symmetric rank-k products), one
-frame per chunk; defaults (5 widths up to 2048, 3 seeds, ReLU and erf) take ~1 s.
+frame per chunk; the defaults (5 widths up to 2048, 3 seeds, ReLU and erf) stay well within the
+default budget (about 2 s of one core).
 """
 
 from __future__ import annotations
