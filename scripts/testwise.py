@@ -3,11 +3,11 @@
 For each rule (the cues of lmtui.tools.quizreview: the only choice holding an equation, the most
 elaborated choice, the most symbols and digits, the longest, the one that concedes a limit on
 "honest reply" items, the most words shared with the prompt, the most words shared with the other
-choices) it prints, over the four-choice
-choice questions, how often the rule picks a choice (n) and how often that choice is right, then
-the score of a learner who follows the rule where it picks and guesses elsewhere (expected 1/4),
-the score of one who avoids the rule's pick (guessing among the other three: a cue right far
-below chance leaks too), the best such score, and the score of a learner who lets all rules vote.
+choices) it prints, over the four-choice questions, how often the rule picks a choice (n) and how
+often that choice is right, then the score of a learner who follows the rule where it picks and
+guesses elsewhere (expected 1/4), the score of one who avoids the rule's pick (guessing among the
+other three: a cue right far below chance leaks too), the best such score, and the score of a
+learner who lets all rules vote.
 
     python scripts/testwise.py [COURSE_DIR] [--list]
 
