@@ -118,7 +118,8 @@ async def test_click_on_a_widget_removed_before_the_next_refresh(monkeypatch):
 @pytest.mark.parametrize("opener", ["action_command_palette", "search_themes"])
 async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette(opener):
     """Textual's dismiss pops the top screen whatever it is: an escape reaching the palette while
-    the too-small notice covers it used to pop the notice, and the next one crashed the app."""
+    the too-small notice covers it would pop the notice, and the next one would crash the app
+    (lmtui.tui.textual_fixes, "dismiss-pops-the-top-screen")."""
     from textual.command import CommandPalette
 
     from lmtui.tui.screens.small import TooSmallScreen
@@ -149,7 +150,8 @@ async def test_escapes_in_flight_while_the_too_small_notice_covers_the_palette(o
 @pytest.mark.parametrize("overlay", ["palette", "help", "links"])
 async def test_escape_then_q_in_one_burst_closes_the_overlay_and_quits(overlay):
     """Both keys arrive before the overlay has handled the first (typed quickly over SSH, or read
-    late by a busy app); Textual queues both at the overlay, and the q used to be lost in it."""
+    late by a busy app); Textual queues both at the overlay, where the q would be lost
+    (lmtui.tui.textual_fixes, "keys-queued-at-a-closing-overlay")."""
     app = LmtuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()

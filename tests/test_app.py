@@ -314,8 +314,9 @@ async def test_page_keys_in_an_empty_command_palette_do_not_crash():
 
 
 async def test_footer_keys_fit_at_80_columns_and_the_palette_hint_shows_when_wide():
-    """The palette hint is docked over the footer's right end; at 80 columns it used to cover
-    q Quit and ? Help in the figure view. Every key shown must fit the width."""
+    """The palette hint is docked over the footer's right end; at 80 columns it would cover
+    q Quit and ? Help in the figure view, so it shows only when wide. Every key shown must fit the
+    width."""
     from lmtui.tui.textual_fixes import LeanFooter
 
     app = LmtuiApp()

@@ -4,7 +4,8 @@ pseudo-terminals; one gets each burst in a single write, the other key by key, a
 burst the two screens must be the same. (The cause, Textual handing on keys before the key before
 has acted, and its work-around are in lmtui/tui/textual_fixes.py, "keys-overtake-each-other".)
 
-The test starts four apps in ptys and waits for them to settle after every key: about 20 s.
+The test starts four apps in ptys and waits for them to settle after every key, which makes it one
+of the slower tests.
 """
 
 from __future__ import annotations

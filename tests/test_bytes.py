@@ -1,7 +1,7 @@
 """Any byte sequence from the terminal is survivable: bytes that are not UTF-8 (each of 0x80-0xFF,
 random binary) are dropped, the app keeps answering its keys, and q still quits with status 0.
 (The strict decoder in Textual's input thread and its work-around: lmtui/tui/textual_fixes.py,
-"undecodable-input-ends-the-app".) One app in a pty, about 8 s."""
+"undecodable-input-ends-the-app".) One app in a pty, fed every high byte (a key after each), then random binary."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def test_settings_file(tmp_path):
 
 def test_the_collector_is_paused_for_the_start_and_on_again_after_the_first_frame(mini_course, monkeypatch):
     """cli.main turns the cyclic garbage collector off before Textual is imported (its scans of
-    the objects a start makes were ~45 ms of the first frame); the app turns it back on once the
+    the objects a start makes would only delay the first frame); the app turns it back on once the
     first frame is drawn, and run_app does however the app ends, so no session runs without it."""
     import asyncio
     import gc

@@ -1,4 +1,4 @@
-"""Every chapter's live figure, driven from the keyboard (issue: simulations live in the chapters)."""
+"""Every chapter's live figure, driven from the keyboard: every simulation lives in a chapter."""
 
 from __future__ import annotations
 

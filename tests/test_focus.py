@@ -95,8 +95,9 @@ async def test_closing_an_overlay_returns_to_where_the_learner_was(view, overlay
 
 async def test_the_question_j_and_k_mark_is_the_one_in_view():
     """Each j or k marks a question and brings it into view: the whole card when it fits, else its
-    top (the view went twice as far as it should once a scroll was still on its way, and the marked
-    question, the one 1-4 answers, could be off the screen)."""
+    top (with Textual's own scrolling the view goes twice as far as it should while a scroll is
+    still on its way, and the marked question, the one 1-4 answers, can be off the screen:
+    lmtui.tui.textual_fixes, "scrolls-read-together-scroll-once")."""
     from lmtui.tui.widgets.predict import PredictCard
     from lmtui.tui.widgets.quiz import QuestionCard
 

@@ -25,7 +25,7 @@ def feed_reads(*reads: str) -> list[str]:
 
 
 def test_escape_then_q_in_separate_reads_are_two_keys():
-    # a busy app's input thread read the escapes late, all at once; q came in the next read
+    # a busy app's input thread reads the escapes late, all at once; q comes in the next read
     assert feed_reads("l\x1b\x1b\x1b", "q") == ["l", "escape", "escape", "escape", "q"]
     assert feed_reads("\x1b", "q") == ["escape", "q"]
 

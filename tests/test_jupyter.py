@@ -146,7 +146,7 @@ def test_lmtui_in_a_jupyter_terminal(jupyter):
 
 def test_terminal_size_comes_from_the_terminal_not_a_stale_environment(monkeypatch):
     """JupyterLab's terminal (terminado) puts COLUMNS=80 LINES=25 in the shell's environment once;
-    Textual believed them over the terminal (textual_fixes: terminal-size-from-stale-environment).
+    Textual believes them over the terminal (textual_fixes: terminal-size-from-stale-environment).
     A real pty of 24 rows and 100 columns, with those variables set."""
     import fcntl
     import pty

@@ -1,6 +1,6 @@
 """Key names drawn in the glyph set in use: under --ascii (and LANG=C, which means --ascii) enter
 is `enter`, escape `esc`, arrows are words; never a glyph that is also another key (a folded ⏎
-was `?`, the help key)."""
+would be `?`, the help key)."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ async def test_prune_drops_only_closed_watchers():
 
 async def test_parameter_fields_are_freed_after_editing():
     """Each edit builds an Input and removes it on enter. Textual's Input never leaves its
-    screen's text-selection signal, so every one stayed alive; LeanInput leaves it."""
+    screen's text-selection signal, so every one would stay alive; LeanInput leaves it."""
     earlier = {id(field) for field in _live(Input)}  # other tests' apps may not be collected yet
     app = LmtuiApp()
     async with app.run_test(size=(100, 30)) as pilot:

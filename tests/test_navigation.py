@@ -1,5 +1,5 @@
-"""Keys a less or vim reader expects, and navigation that keeps its place (issue: figures and keys a
-learner can read and trust)."""
+"""Keys a less or vim reader expects, and navigation that keeps its place: keys a learner can read
+and trust."""
 
 from __future__ import annotations
 

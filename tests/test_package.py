@@ -1,7 +1,7 @@
 """What a learner installs is what the tests test: the sdist and the wheel `pip install .` builds.
 
 The rest of the suite runs on the editable install, which reads the checkout; a file the package
-forgets (content/figures once) is invisible there. These tests build the sdist and, from it, the
+forgets (a data folder such as content/figures) is invisible there. These tests build the sdist and, from it, the
 wheel, compare both with the checkout file by file, install the wheel on its own (no editable
 install, nothing from the checkout on the path) and run it from an unrelated folder: `lmtui check`
 passes, and in a real pty every chapter opens and every figure of every chapter loads.
@@ -55,7 +55,7 @@ def test_the_wheel_ships_every_file_of_the_course_and_the_app(dist):
     missing = sorted(expected - names)
     assert missing == [], f"in the repository but not in the wheel: {missing}"
     assert any(n.endswith("/licenses/LICENSE") for n in names)
-    assert "lmtui/content/figures/timeline.toml" in names and "lmtui/tui/app.tcss" in names  # the two that went missing before
+    assert "lmtui/content/figures/timeline.toml" in names and "lmtui/tui/app.tcss" in names  # data files, not modules: easy to leave out
 
 
 def test_the_sdist_ships_the_sources_and_the_tests(dist):

@@ -126,10 +126,10 @@ def test_typed_numbers():
 
 
 async def test_a_card_takes_no_key_before_its_parts_are_mounted(predict_course):
-    """Keys faster than the quiz is built (a key storm that opens quizzes and starts runs) could
-    focus a card before its parts were mounted: enter then mounted the number field into an entry
-    row that was not there (MountError). A card takes the focus only once it is mounted; the quiz
-    focuses its first open card when they all are."""
+    """Keys faster than the quiz is built (keys that open quizzes and start runs in one burst) can
+    focus a card before its parts are mounted: enter would then mount the number field into an
+    entry row that is not there (MountError). A card takes the focus only once it is mounted; the
+    quiz focuses its first open card when they all are."""
     from lmtui.tui.widgets.quiz import QuizPane
 
     app = LmtuiApp(content_dir=predict_course)

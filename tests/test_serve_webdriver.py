@@ -62,7 +62,7 @@ def test_app_ends_when_its_web_input_closes(fixed):
 
 @pytest.mark.parametrize("fixed", [False, True], ids=["fix off: q swallowed", "fix on"])
 def test_a_stalled_paste_does_not_swallow_keys_in_the_browser(fixed):
-    # a paste that never ends, then escape and q typed as keys (as the pty key storm found)
+    # a paste that never ends, then escape and q typed as keys (random bytes can open a paste)
     fixes = ["web-app-outlives-its-input"] + (["stalled-paste-and-late-escape"] if fixed else [])
     app = WebApp(*fixes)
     app.send("\x1b[200~junk")

@@ -28,7 +28,7 @@ async def test_typed_text_is_visible_and_the_footer_says_what_enter_and_escape_d
         field = pane.query_one(ParamInput)
         assert field.value == "0.0123" and field.styles.border_top[0] in ("", "none")
         line = next(ln for ln in screen_lines(app) if "lr" in ln and "0.0123" in ln)
-        assert "0.0123" in line  # on screen, in its row (the focus border used to cover it)
+        assert "0.0123" in line  # on screen, in its row (no focus border over it)
         assert {"Apply", "Cancel"} <= set(footer_descriptions(app))
         await pilot.press("escape")
         await pilot.pause()
@@ -104,8 +104,8 @@ async def test_leaving_the_chapter_during_a_run_keeps_the_last_finished_result()
         finished = pane.state.result
         await set_param(pilot, pane, "steps", "5000")
         await set_param(pilot, pane, "samples", "300")
-        await pilot.press("s", "n")  # a run started, and away before it can finish (~5 s of work:
-        # 2000 steps, 0.4 s, once finished between the two keys on a loaded machine)
+        await pilot.press("s", "n")  # a run started, and away before it can finish (5000 steps on
+        # 300 samples: seconds of work; a shorter run can finish between the two keys on a loaded machine)
         await pilot.pause()
         await wait_for_workers(app)
         await pilot.press("p", "f")
@@ -124,7 +124,8 @@ async def test_leaving_the_chapter_during_a_run_keeps_the_last_finished_result()
 
 
 async def test_a_key_pressed_while_the_simulation_loads_is_not_lost(monkeypatch):
-    """s pressed before the figure's module has loaded used to be dropped."""
+    """s pressed before the figure's module has loaded is kept, and runs the simulation once the
+    pane is there."""
     import threading
 
     from lmtui.sims import registry

@@ -338,7 +338,7 @@ async def test_dismiss_of_a_screen_under_another_one():
         await pilot.pause()
         bug(stack(app) == ["Screen", "PlainOverlay"], name, "dismiss() of a screen under another pops the one on top")
         with raises_upstream(name, asyncio.InvalidStateError, "__call__"):
-            overlay.dismiss("second")  # its result was resolved by the first: InvalidStateError ended the app
+            overlay.dismiss("second")  # its result was resolved by the first: InvalidStateError ends the app
 
     app = App()
     async with app.run_test() as pilot:

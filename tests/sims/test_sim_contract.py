@@ -14,7 +14,7 @@ from lmtui.sims import get, run_to_end
 from lmtui.sims.registry import NAMES
 
 VERDICT_WIDTH = 78  # the verdict line under the chart at 80 columns (one column of padding each side)
-# shorthand the tester found meaningless to a learner
+# shorthand that means nothing to a learner
 JARGON = ("relW", "lin gap", "pair dev", "sup err", "*lambda", "t_half", "(1/width:", "mode half-times",
           "var ", "L_inf", "mkNN", "CKA_same", "|GD-", "tol ")
 
