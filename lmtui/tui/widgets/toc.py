@@ -96,7 +96,12 @@ class TableOfContents(ListView):
         self.populated = True
         self.extend(TocItem(c, self.statuses[c.id]) for c in self.chapters)
         if self.current is not None:
-            self.call_after_refresh(self.show_current, self.current)
+            self.call_after_refresh(self._show_latest)
+
+    def _show_latest(self) -> None:
+        """Mark the chapter open now: another may have been opened since the rows were added."""
+        if self.current is not None:
+            self.show_current(self.current)
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         event.stop()
