@@ -379,7 +379,7 @@ def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None 
     """Textual's ``scroll_to`` applies a scroll after the next refresh (once the layout is known),
     and sets ``scroll_target_x/y``, where the widget is going, only then; before deferring it even
     puts the target back to where the widget is now (``release_anchor``). A line scroll computes
-    its target from ``scroll_target_y``: ten j read together all scrolled to the same target + 1,
+    its target from ``scroll_target_y``: ten j read together all scroll to the same target + 1,
     one line. Here the target is set at once (the scroll itself still waits for the refresh), so
     each scroll starts where the one before it is going."""
     original = _SCROLL_ORIGINALS["scroll_to"]
@@ -396,7 +396,8 @@ def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None 
 
     def to_the_newest_target() -> None:
         # Scrolls deferred one behind another each go where the newest is going: one that ran
-        # late with its own older target put the target back, and the next key counted from there.
+        # late with its own older target would put the target back, and the next key would count
+        # from there.
         original(self, None if x is None else self.scroll_target_x, None if y is None else self.scroll_target_y,
                  release_anchor=False, immediate=True, **kwargs)
 
@@ -406,7 +407,7 @@ def scroll_to_with_target(self: Widget, x: float | None = None, y: float | None 
 def _scroll_relative(self: Widget, x: float | None = None, y: float | None = None, **kwargs) -> None:
     """Textual's page and relative scrolls add to ``scroll_x/y``, where the widget is now, which a
     scroll still waiting for the refresh has not moved: from where it is going instead (except in
-    ``scroll_to_region``, which measured its distance from where the widget is now)."""
+    ``scroll_to_region``, which measures its distance from where the widget is now)."""
     if getattr(self, "_region_scroll", False):
         _SCROLL_ORIGINALS["scroll_relative"](self, x, y, **kwargs)
         return
@@ -417,8 +418,8 @@ def _scroll_relative(self: Widget, x: float | None = None, y: float | None = Non
 def _scroll_to_region(self: Widget, *args, **kwargs):
     """Textual's ``scroll_to_region`` (behind ``scroll_visible`` and focus) measures how far to
     scroll from where the widget is now and scrolls by that much: from there, then, not from where
-    a scroll still waiting is going (a j in the quiz scrolled twice as far, by its focus and its
-    scroll_visible, and the question it marked went off the screen)."""
+    a scroll still waiting is going (otherwise a j in the quiz scrolls twice as far, by its focus
+    and its scroll_visible, and the question it marks goes off the screen)."""
     self._region_scroll = True
     try:
         return _SCROLL_ORIGINALS["scroll_to_region"](self, *args, **kwargs)
