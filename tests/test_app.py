@@ -281,7 +281,8 @@ async def test_course_with_no_loadable_chapter_still_starts(tmp_path):
 
 
 async def test_tiny_terminal_with_palette_open_does_not_crash():
-    """Textual 8.2.8's OptionList raises KeyError on page keys at 3-4 rows (see textual-notes)."""
+    """Textual 8.2.8's OptionList raises KeyError on page keys at 3-4 rows (lmtui.tui.textual_fixes,
+    "option-list-page-keys"): the palette open on a tiny terminal survives them."""
     from textual.command import CommandPalette
 
     app = LmtuiApp()
