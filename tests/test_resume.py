@@ -99,3 +99,37 @@ def test_a_damaged_settings_entry_reads_as_none(_isolated_home):
     record.set_scroll("c", 2, 9)
     assert record.scroll("c", 2) == 9 and record.scroll("c", 1) == 0  # the line is for that page
     store.close()
+
+
+
+async def test_a_hidden_page_waiting_for_its_line_keeps_the_app_idle_and_scrolls_there_when_shown():
+    """A chapter opened in place on its quiz keeps the page's line for when the text is shown:
+    the hidden page is not drawn meanwhile, and nothing polls for it (a poll each refresh kept the
+    app busy for as long as the figure or the quiz was in view)."""
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "j", "j", "j")  # chapter 1, three lines down
+        reader = app.main_screen.chapter_view.reader
+        for _ in range(20):
+            if reader.scroll_y == 3:
+                break
+            await pilot.pause(0.05)
+        assert reader.scroll_y == 3
+        await pilot.press("p")  # chapter 0, in place
+        await settle(pilot)
+        app.open_chapter(app.course.chapters[1].id, view="quiz")  # as the contents or the palette do
+        await settle(pilot)
+        view = app.main_screen.chapter_view
+        assert view.reader is reader and reader._laying_out  # the line waits for the page's layout
+        calls = []
+        waiting = reader._laid_out
+        reader._laid_out = lambda: (calls.append(1), waiting())
+        await pilot.pause(0.3)
+        assert len(calls) <= 1
+        await pilot.press("t")
+        for _ in range(20):
+            if reader.scroll_y == 3:
+                break
+            await pilot.pause(0.05)
+        assert reader.scroll_y == 3 and not reader._laying_out

@@ -56,6 +56,17 @@ class PageBody(Widget):
         self._needle, self._current = "", None
         self.marked: Highlighted | None = None
         self._lines: tuple[int, list[Strip]] | None = None  # (width, lines)
+        self._drawn: list = []  # called after the refresh that first draws the text at a width
+
+    @property
+    def drawn(self) -> bool:
+        """Whether the text (if any) has been drawn at a width, so its height is known."""
+        return self._lines is not None or self._text is None
+
+    def when_drawn(self, callback) -> None:
+        """Call ``callback`` after the refresh in which the text is next drawn at a width (a
+        hidden page is not drawn until it is shown: nothing polls meanwhile)."""
+        self._drawn.append(callback)
 
     def update(self, text: str, needle: str = "", current: int | None = None) -> None:
         self._text, self._needle, self._current = text, needle, current
@@ -77,6 +88,9 @@ class PageBody(Widget):
             page_cache.shown(self._text, page_key, segments)
         lines = [Strip(line) for line in segments]
         self._lines = (width, lines)
+        waiting, self._drawn = self._drawn, []
+        for callback in waiting:
+            self.call_after_refresh(callback)
         return lines
 
     def get_content_height(self, container, viewport, width: int) -> int:
@@ -205,18 +219,27 @@ class PageReader(VerticalScroll, can_focus=True):
         self._turn(-1)
 
     _laying_out = False
+    _put_off: list | None = None
 
     def _laid_out(self) -> None:
-        if self._body._lines is None and self._body._text is not None:  # not drawn at a width yet
-            self.call_after_refresh(self._laid_out)
-        else:
-            self._laying_out = False
+        if not self._body.drawn:  # not drawn at a width yet (hidden, or its layout still to come)
+            self._body.when_drawn(self._laid_out)
+            return
+        self._laying_out = False
+        put_off, self._put_off = self._put_off or [], None
+        for i, action in enumerate(put_off):  # in the order the keys came
+            action()
+            if self._laying_out:  # it turned the page: the rest wait for that one's layout
+                self._put_off = put_off[i + 1:] + (self._put_off or [])
+                return
 
     def _after_layout(self, action) -> bool:
         """Put ``action`` off until a page just turned to is laid out (keys typed ahead: space
         right after ] must know whether the new page is at its bottom); True if put off."""
         if self._laying_out:
-            self.call_after_refresh(action)
+            if self._put_off is None:
+                self._put_off = []
+            self._put_off.append(action)
             return True
         return False
 
