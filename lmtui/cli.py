@@ -14,6 +14,8 @@ environment:
   LMTUI_HOME     folder for progress.db (default: the user data folder, e.g. ~/.local/share/lmtui)
   LMTUI_CONFIG   the settings file (default: config.toml in the user config folder, e.g.
                  ~/.config/lmtui): theme = "NAME" and a [keymap] table of binding id = "keys"
+  LMTUI_NOW      an ISO date-time (2026-12-19T09:00): the course's clock starts there and runs on, to
+                 try what the review brings back days later; answers are recorded at that time
   NO_COLOR       set (to anything): no colour, as --color none
   LC_ALL, LC_CTYPE, LANG
                  a locale that is not UTF-8 (or none, as over many SSH logins) means --ascii
@@ -186,6 +188,12 @@ def room_main(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(command_in(argv)).parse_args(argv)
+    from lmtui.core.clock import check_environment
+
+    problem = check_environment()
+    if problem:
+        print(f"lmtui: {problem}", file=sys.stderr)
+        return 2
     if args.command == "sim":
         from lmtui.tools import sim_cli
 

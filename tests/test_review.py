@@ -15,7 +15,7 @@ from lmtui.tui.screens.review import ReviewPredictCard, ReviewQuestionCard, Revi
 from lmtui.tui.widgets.predict import PredictInput
 from lmtui.tui.widgets.quiz import QuestionCard
 
-from conftest import screen_text, wait_for_workers
+from conftest import screen_text, until, wait_for_workers
 from predict_support import slope_question
 from review_support import VARY
 
@@ -219,3 +219,27 @@ def test_report_shows_each_learners_review_columns(tmp_path):
     assert "due  reviewed  retained" in text
     ann_row = next(line for line in text.splitlines() if line.startswith("ann"))
     assert ann_row.split()[-5:-2] == ["1", "2", "50%"]
+
+
+async def test_the_next_card_takes_the_keys_when_it_is_a_predict_card(mini_course):
+    """After a quiz card, n shows a predict card: it has the focus, so enter opens its number field
+    (a predict card refuses the focus until its parts are mounted)."""
+    quiz = mini_course / "02-second.quiz.toml"
+    quiz.write_text(quiz.read_text(encoding="utf-8") + VARIED, encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await answer_in_quiz(pilot, "first", [(0, "1")])  # wrong: due at once, first in course order
+        chapter = app.course.by_id("second")
+        question = next(q for q in chapter.quiz if q.id == "slope")
+        app.record.predict(chapter, question, value=1.0)
+        app.record.grade(chapter, question, 2.0, 2.0)  # out of tolerance: due at once
+        screen = await open_review(pilot)
+        assert isinstance(screen.card, ReviewQuestionCard)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("n")
+        card = screen.card
+        assert isinstance(card, ReviewPredictCard)
+        assert await until(pilot, lambda: app.focused is card, 5), app.focused
+        await pilot.press("enter")
+        assert await until(pilot, lambda: bool(card.query(PredictInput)), 5)

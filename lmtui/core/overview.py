@@ -10,9 +10,9 @@ point predictions were from it. No Textual import here.
 from __future__ import annotations
 
 import statistics
-import time
 from dataclasses import asdict, dataclass, field
 
+from lmtui.core.clock import now
 from lmtui.core.record import LearnerRecord
 from lmtui.core.review import due_cards, next_due, schedule
 
@@ -107,7 +107,7 @@ class Overview:
 
 
 def overview(record: LearnerRecord, at: float | None = None) -> Overview:
-    at = time.time() if at is None else at
+    at = now() if at is None else at
     cards = record.cards()
     held: dict[str, int] = {}
     for d in schedule(record.course, cards):

@@ -40,6 +40,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lmtui.core.clock import now
+
 SCHEMA_VERSION = 3
 DB_NAME = "progress.db"
 BUSY_WAIT = 2.0  # seconds an open waits for another copy of the app that is writing
@@ -452,7 +454,7 @@ class ProgressStore:
     def mark_read(self, chapter: str) -> None:
         self._write(
             "INSERT OR IGNORE INTO chapter_read(course, chapter, read_at) VALUES (?, ?, ?)",
-            (self.course, chapter, time.time()),
+            (self.course, chapter, now()),
         )
 
     def record_answer(self, chapter: str, question: str, choice: str, correct: bool, fingerprint: str) -> None:
@@ -470,7 +472,7 @@ class ProgressStore:
             "correct = CASE WHEN answer.fingerprint = excluded.fingerprint THEN answer.correct ELSE excluded.correct END, "
             "answered_at = CASE WHEN answer.fingerprint = excluded.fingerprint THEN answer.answered_at ELSE excluded.answered_at END, "
             "fingerprint = excluded.fingerprint",
-            (self.course, chapter, question, choice, int(correct), fingerprint, time.time()),
+            (self.course, chapter, question, choice, int(correct), fingerprint, now()),
         )
 
     def record_prediction(self, chapter: str, question: str, value: float | None, choice: str | None, fingerprint: str,
@@ -484,7 +486,7 @@ class ProgressStore:
             "predicted_at=excluded.predicted_at, measured=NULL, theory=NULL, correct=NULL, measured_at=NULL, "
             "range_low=excluded.range_low, range_high=excluded.range_high "
             "WHERE prediction.fingerprint != excluded.fingerprint",
-            (self.course, chapter, question, value, choice, fingerprint, time.time(), low, high),
+            (self.course, chapter, question, value, choice, fingerprint, now(), low, high),
         )
 
     def record_measurement(self, chapter: str, question: str, fingerprint: str, measured: float | None,
@@ -493,7 +495,7 @@ class ProgressStore:
         self._write(
             "UPDATE prediction SET measured=?, theory=?, correct=?, measured_at=? "
             "WHERE course=? AND chapter=? AND question=? AND fingerprint=? AND correct IS NULL",
-            (measured, theory, int(correct), time.time(), self.course, chapter, question, fingerprint),
+            (measured, theory, int(correct), now(), self.course, chapter, question, fingerprint),
         )
 
     def adopt_legacy(self, rows: list[tuple[LegacyAnswer, str, str, str]]) -> None:

@@ -379,6 +379,6 @@ def grade(question: Question, prediction: Prediction, measured: float | None) ->
 
 
 def _now() -> float:
-    import time
+    from lmtui.core.clock import now
 
-    return time.time()
+    return now()

@@ -16,12 +16,12 @@ No Textual import here: ``lmtui review --due`` and the Review view both use it.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import TYPE_CHECKING
 
+from lmtui.core.clock import now
 from lmtui.core.progress import CardRow, ReviewEntry
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def grade_card(card: CardRow | None, chapter: str, question: str, kind: str, fin
     a first answer (``card`` None), else the card moved on."""
     from fsrs import Card, Rating, State
 
-    at = time.time() if at is None else at
+    at = now() if at is None else at
     if card is None:
         fsrs_card = Card(card_id=1)  # an id, or fsrs waits a millisecond to make one
         reps = lapses = 0
@@ -90,7 +90,7 @@ class Due:
 def due_cards(course: Course, cards: dict[tuple[str, str], CardRow], at: float | None = None) -> list[Due]:
     """The cards due at ``at`` (default now) whose question the course still has, the longest
     overdue first (ties: in course order)."""
-    at = time.time() if at is None else at
+    at = now() if at is None else at
     return [d for d in schedule(course, cards) if d.card.due <= at + SLACK]
 
 
@@ -117,14 +117,14 @@ def due_now(record) -> int:
 
 def next_due(course: Course, cards: dict[tuple[str, str], CardRow], at: float | None = None) -> float | None:
     """When the next card falls due after ``at`` (None if none will)."""
-    at = time.time() if at is None else at
+    at = now() if at is None else at
     later = [d.card.due for d in schedule(course, cards) if d.card.due > at + SLACK]
     return min(later) if later else None
 
 
 def when(due: float, at: float | None = None) -> str:
     """How far ``due`` is from ``at``, in words: "now", "in 10 minutes", "in 3 days", "2 hours ago"."""
-    at = time.time() if at is None else at
+    at = now() if at is None else at
     delta = due - at
     if abs(delta) < 60:
         return "now"

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lmtui.core.clock import now as clock_now
 from lmtui.core.sanitize import clean, clean_block, clean_path, json_safe
 
 if TYPE_CHECKING:  # the parser is built on every start: the rest is imported when a report runs
@@ -144,7 +145,7 @@ def build_report(root: Path, course: Course, course_key: str) -> Report:
         times = [*data.read.values(), *(a[3] for a in data.answers.values()), *(a[4] for a in data.answers.values() if a[4]),
                  *(p[2] for p in data.predictions.values()), *(p[3] for p in data.predictions.values() if p[3])]
         known = {c.id for c in course.chapters}
-        now = time.time()
+        now = clock_now()
         reviews = [r for r in data.reviews if (r[0], r[1]) in questions]
         learners.append(LearnerRow(name, len(set(data.read) & known), scores, made, within,
                                    max(times) if times else None, data.last_chapter,

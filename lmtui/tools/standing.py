@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from datetime import datetime, timezone
 
 from lmtui.core.sanitize import clean
@@ -18,15 +17,14 @@ from lmtui.core.sanitize import clean
 
 def at_time(text: str | None) -> float:
     """Seconds since the epoch for ``--at`` (an ISO 8601 date or date-time), or now."""
+    from lmtui.core.clock import now, parse_moment
+
     if not text:
-        return time.time()
+        return now()
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return parse_moment(text)  # without a zone: local time, as the learner writes it
+    except (ValueError, OverflowError, OSError):
         raise SystemExit(f"lmtui: --at {text!r} is not an ISO date-time (e.g. 2026-12-05T09:00 or 2026-12-05T09:00Z)")
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # local time, as the learner writes it
-    return moment.timestamp()
 
 
 def stamp(t: float) -> str:

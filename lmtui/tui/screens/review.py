@@ -13,7 +13,6 @@ nothing is left, the view says when the next cards are due.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 
 from textual.app import ComposeResult
@@ -22,6 +21,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from lmtui.core.clock import now as clock_now
 from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import LearnerRecord, grade
 from lmtui.core.review import Due, draw_setting, due_cards, schedule, when
@@ -106,7 +106,7 @@ class ReviewScreen(Screen):
         return record
 
     def now(self) -> float:
-        return time.time() if self.at is None else self.at
+        return clock_now() if self.at is None else self.at
 
     def compose(self) -> ComposeResult:
         yield self._title
@@ -141,14 +141,15 @@ class ReviewScreen(Screen):
             drawn = replace(question, predict=replace(question.predict, params=tuple(
                 (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()), seed=seed))
             self.card = ReviewPredictCard(chapter.id, index, drawn, question)
-        self._body.mount(self.card)
-        self.call_after_refresh(self._focus_card, self.card)
+        self.call_later(self._focus_card, self.card, self._body.mount(self.card))
         self._update_title()
         self.refresh_bindings()
 
-    def _focus_card(self, card) -> None:
-        """The card takes the keys once it is mounted (unless the next one has replaced it)."""
-        if card is self.card and card.is_attached:
+    async def _focus_card(self, card, mounting) -> None:
+        """The card takes the keys once it is mounted (a predict card refuses the focus before),
+        unless the next one has replaced it or the learner has left the review."""
+        await mounting
+        if card is self.card and card.is_attached and self.is_current:
             card.focus()
 
     def _update_title(self) -> None:
@@ -239,7 +240,7 @@ class ReviewScreen(Screen):
         event.stop()
         q = event.question
         text = q.key_of(event.choice) if event.choice is not None else None
-        event.card.show_prediction(Prediction(event.value, text, q.fingerprint, time.time(), low=event.low, high=event.high))
+        event.card.show_prediction(Prediction(event.value, text, q.fingerprint, self.now(), low=event.low, high=event.high))
 
     def on_predict_card_measured(self, event: PredictCard.Measured) -> None:
         event.stop()
@@ -249,7 +250,7 @@ class ReviewScreen(Screen):
             return
         correct = grade(event.question, p, event.measured)
         graded = Prediction(p.value, p.choice, p.fingerprint, p.predicted_at, event.measured, event.theory, correct,
-                            time.time(), p.low, p.high)
+                            self.now(), p.low, p.high)
         card.show_prediction(graded)
         spec = event.question.predict
         setting = json.dumps({"params": spec.overrides, "seed": spec.seed})
