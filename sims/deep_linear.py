@@ -16,8 +16,9 @@ u0 << lambda. Time scales as 1/lambda, so modes switch on largest first; at smal
 nets have *longer* plateaus (t_half grows like u0^{-(L-2)/L}), with sharper transitions.
 
 *Random* init (realistic, qualitative): W_l i.i.d. Gaussian with std init_scale^{1/L} / sqrt(d),
-so the product also starts at a strength ~ init_scale (the science notes use std = scale/sqrt(d)
-per layer; matching the product's scale keeps init_scale comparable between the two modes). The
+so the product also starts at a strength ~ init_scale (the reference realistic setup uses
+std = scale/sqrt(d) per layer; matching the product's scale keeps init_scale comparable between
+the two modes). The
 prediction is the same ODE started from u0_i = sigma_i(P(0)); an early alignment phase and
 unbalanced starts shift the timings, so only the largest-first order is asserted.
 

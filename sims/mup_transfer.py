@@ -13,12 +13,12 @@ Prediction (TP5 Fig. 1/3, mup README): in SP the optimal learning rate drifts wi
 output-layer kernel grows like n, so the stable / optimal SGD step falls like 1/width: the heuristic
 "best log2 lr = best at the smallest width - log2(width / smallest width)"); in muP the optimum is
 width-independent ("hyperparameter transfer") and wider is better at the transferred optimum.
-The verdict says "agrees" when the muP optimum moves <= 0.5 octave over the widths (science.md's
-criterion; 1 octave with Adam, whose optimum is flat here), SP's moves at least half the heuristic's
+The verdict says "agrees" when the muP optimum moves <= 0.5 octave over the widths (the acceptance
+criterion for SGD; 1 octave with Adam, whose optimum is flat here), SP's moves at least half the heuristic's
 log2(widest / narrowest) and more than muP's, the best muP loss falls with width, and the
 coordinate check below passes (muP |slope| < 0.15 in every layer, SP output slope > 0.5).
 
-Learning-rate sweep (science.md section 6): one hidden tanh layer, d = 16 inputs, 4 outputs, MSE
+Learning-rate sweep (the reference setup): one hidden tanh layer, d = 16 inputs, 4 outputs, MSE
 loss (1/2N) sum ||f(x) - y||^2 on a fixed random tanh teacher with 32 units, N = 128 full batch,
 100 steps from one initialization per width (shared across learning rates; SP and muP use the same
 Gaussian draws). A run whose loss exceeds 1e3 or becomes non-finite is *diverged*: its entry is
@@ -30,7 +30,7 @@ layer's pre-activation (input layer, hidden layer, network output), averaged ove
 width. The scaling argument predicts log-log slopes 0 for every layer in muP, and for SP with SGD
 (-1/2, +1/2, +1) (input-layer updates vanish, output updates blow up like the width); with Adam
 (0, +1, +1). Measured SP slopes fall short of these asymptotic exponents at widths <= 1024 (SGD
-output about 0.7); the acceptance test is the science notes' (muP |slope| < 0.15, SP output > 0.5).
+output about 0.7); the acceptance criterion is muP |slope| < 0.15 in every layer, SP output > 0.5.
 
 Spectral condition (Yang, Simon & Bernstein 2023, arXiv:2310.17813): feature learning at every
 width needs ||W_l|| and ||dW_l|| (operator norms) of order sqrt(fan_out/fan_in). The coordinate check
@@ -41,19 +41,19 @@ have norm about eta*sqrt(fan_in*fan_out): slopes +1/2, 1, +1/2 (measured 0.45-0.
 0.44-0.53 over seeds 0..2; muP within 0.06 of its slopes). SP with SGD from the zero readout has
 no clean power law over 3 steps at these widths (its output overshoots at large width).
 
-Deviations from the science notes, for the default budget (about 2 s of one core) or a cleaner reading:
+Deviations from the reference setup, for the default budget (about 2 s of one core) or a cleaner reading:
 - default widths 32, 128, 512 instead of 64, 256, 1024: the same 16x range (SP optimum 0, -1, -3
   vs muP -1, -1, -1 for seeds 0..3) at about 2/3 of the cost (the width-1024 runs dominate). muP
-  still equals SP at the base width 64 (try widths=64,256,1024, the science notes' setting: SP -1,
-  -2, -4, muP -1, -1, -1; the tests run it).
+  still equals SP at the base width 64 (try widths=64,256,1024, the reference setting: best
+  log2 eta SP -1, -2, -4, muP -1, -1, -1; the tests run it).
 - default learning-rate grid log2 eta = -5..1 instead of -4..6: above 2^0 every width diverges
   within a few steps (no information), and the SP optimum at width 1024 is 2^-4, at the edge of a
   -4..6 grid; -5..1 keeps it interior (for most seeds).
 - float32 arithmetic and tanh via exp (faster than float64 np.tanh, scalar code on AVX2 machines);
   the losses here are >= 1e-5, far above float32 resolution.
 - with Adam the learning rate is eta = 2^k / 16 (k = log2_lrs), so the same default grid covers
-  Adam's useful range 2^-9..2^-3. Adam fits this task to ~1e-5 within 100 steps (the pitfall noted
-  in science.md; even random labels are memorized), so its optimum is flat and noisy; with
+  Adam's useful range 2^-9..2^-3. Adam fits this task to ~1e-5 within 100 steps (a known pitfall
+  of this task: even random labels are memorized), so its optimum is flat and noisy; with
   steps = 20..40 the comparison is sharp (and SP shows "wider is worse").
 - coordinate check: widths 64..1024 (not ..2048) and 32 inputs (not 128), for time; zero-initialized
   readout in both SP and muP (the mup README's recommendation; muP still equals SP at n0). With the
@@ -486,7 +486,8 @@ class MupTransfer(Simulation):
             return float(ks_best[0] - ks_best[-1])
 
         sp_drift, mup_drift = drift(best_k["sp"]), drift(best_k["mup"])
-        # muP tolerance: science.md's 0.5 octave for SGD; one octave for Adam, whose optimum is flat here
+        # muP tolerance: the acceptance criterion's 0.5 octave for SGD; one octave for Adam, whose
+        # optimum is flat here
         mup_tol = MUP_TOL[opt]
         mup_losses = best_loss["mup"]
         mup_wider_better = (None if any(v is None for v in mup_losses) or len(mup_losses) < 2

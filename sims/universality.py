@@ -1,8 +1,9 @@
 """Representation universality: random-feature nets of different activations align as width grows.
 
-Setup (science.md section 8). X in R^{n x d} (n = 400, d = 8) Gaussian; a "network" of family
-phi and width m is the random-feature map Phi = phi(X W) / sqrt(m), W ~ N(0, I/d) (d x m), so its
-Gram matrix Phi Phi^T tends to the NNGP kernel K_phi(x, x') = E_w[phi(w.x) phi(w.x')] as m -> inf.
+Setup (after Kornblith et al. 2019 and Huh et al. 2024). X in R^{n x d} (n = 400, d = 8) Gaussian;
+a "network" of family phi and width m is the random-feature map Phi = phi(X W) / sqrt(m),
+W ~ N(0, I/d) (d x m), so its Gram matrix Phi Phi^T tends to the NNGP kernel
+K_phi(x, x') = E_w[phi(w.x) phi(w.x')] as m -> inf.
 For every width, ``seeds_per_width`` independent nets of each family are drawn and compared:
 
 * linear CKA (Kornblith et al. 2019, arXiv:1905.00414): with centred Grams Kc = H K H,

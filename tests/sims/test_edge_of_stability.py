@@ -1,4 +1,4 @@
-"""edge_of_stability: GD sharpness rises to 2/eta and hovers there (science.md section 4)."""
+"""edge_of_stability: GD sharpness rises to 2/eta and hovers there (Cohen et al. 2021, arXiv:2103.00065)."""
 
 import math
 
@@ -19,7 +19,7 @@ def test_sharpness_hovers_at_two_over_eta(sim, lr):
     thr = 2.0 / lr
     assert r.prediction["threshold"] == pytest.approx(thr)
     m = r.metrics
-    # acceptance criteria of the science notes, against the theory's 2/eta
+    # the acceptance criterion, against the theory's 2/eta
     assert abs(m["sharpness_final_mean"] / thr - 1.0) <= 0.05, r.verdict
     assert m["sharpness_initial"] <= 0.5 * thr
     assert m["sharpness_max"] >= thr

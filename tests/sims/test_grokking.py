@@ -1,4 +1,4 @@
-"""Grokking on modular addition (science.md section 9): delayed generalization with weight decay,
+"""Grokking on modular addition (Gromov 2023, arXiv:2301.02679): delayed generalization with weight decay,
 none without, and per-neuron Fourier sparsity emerging."""
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def _finite(obj) -> bool:
 
 
 def test_fidelity_error_orders():
-    """science.md 7(c): slope of |GD-GF| 1 +- 0.15, of |GD-MGF| 2 +- 0.2; err_mod/err_GF < 0.1 for h <= 0.01."""
+    """Acceptance criterion: slope of |GD-GF| 1 +- 0.15, of |GD-MGF| 2 +- 0.2; err_mod/err_GF < 0.1 for h <= 0.01."""
     r = run_to_end(get(SIM))
     assert r.diverged_at is None
     assert abs(r.metrics["slope_flow"] - 1.0) <= 0.15

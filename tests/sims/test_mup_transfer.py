@@ -36,14 +36,14 @@ def _check_transfer(r: Result, predicted_sp_shift: float) -> None:
 
 
 def test_fidelity_lr_transfer(default_result):
-    """science.md 6(c): muP |delta log2 eta*| <= 0.5, SP shift >= 2 octaves, muP best loss falls with width."""
+    """Acceptance criterion: muP |delta log2 eta*| <= 0.5, SP shift >= 2 octaves, muP best loss falls with width."""
     assert default_result.params["widths"] == (32, 128, 512)
     _check_transfer(default_result, 4.0)
     assert default_result.agrees is True
 
 
-def test_fidelity_lr_transfer_science_widths():
-    """The science notes' own setting: widths 64, 256, 1024 (muP == SP at 64)."""
+def test_fidelity_lr_transfer_reference_widths():
+    """The reference setting: widths 64, 256, 1024 (muP == SP at 64)."""
     r = run_to_end(get(SIM), {"widths": "64,256,1024", "coord_widths": "16,32"})
     _check_transfer(r, 4.0)
     assert r.series["loss"]["sp"][0] == r.series["loss"]["mup"][0]  # muP == SP at the base width 64
@@ -51,7 +51,7 @@ def test_fidelity_lr_transfer_science_widths():
 
 
 def test_fidelity_coord_check_sgd(default_result):
-    """science.md 6(c): coordinate check, muP |slope| < 0.15 in every layer, SP output slope > 0.5."""
+    """Acceptance criterion of the coordinate check: muP |slope| < 0.15 in every layer, SP output slope > 0.5."""
     cs = default_result.metrics["coord_slopes"]
     assert len(cs["mup"]) == 3 and all(abs(s) < 0.15 for s in cs["mup"])
     assert cs["sp"][2] > 0.5

@@ -1,4 +1,5 @@
-"""neural_collapse: UFM features collapse to a simplex ETF; an MLP trends toward it (science.md section 5)."""
+"""neural_collapse: UFM features collapse to a simplex ETF; an MLP trends toward it (Papyan et al. 2020;
+Zhu et al. 2021)."""
 
 import math
 
@@ -41,7 +42,7 @@ def test_ufm_verdict_says_collapsed(sim):
 
 
 def test_mlp_trends_toward_collapse_but_is_not_collapsed(sim):
-    # Trend criteria of the science notes (seed 0; checked by hand on seeds 0-5, where all hold;
+    # The acceptance criterion for the mlp's trend (seed 0; checked by hand on seeds 0-5, where all hold;
     # the angle-fall criterion can fail for seeds whose random init is already near equiangular).
     r = run_to_end(sim, {"model": "mlp"}, seed=0)
     m = r.metrics

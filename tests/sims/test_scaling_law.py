@@ -1,4 +1,4 @@
-"""scaling_law: the fitted exponent of L(N) matches the spectral exponent a (science.md section 3)."""
+"""scaling_law: the fitted exponent of L(N) matches the spectral exponent a (Bahri et al. 2021)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Representation universality (science.md section 8): random-feature nets of different
+"""Representation universality (Kornblith et al. 2019): random-feature nets of different
 activations converge to the CKA of their NNGP kernels; same-family 1 - CKA = O(1/m)."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def test_limiting_kernels_match_quadrature(family):
 
 def test_cross_family_cka_converges_to_kernel_value(wide):
     limit = wide.prediction["cka"]["relu~erf"]
-    assert abs(limit - 0.959) < 0.01  # science.md's analytic value for this setup
+    assert abs(limit - 0.959) < 0.01  # the analytic CKA of the ReLU and erf limiting kernels on this X
     assert wide.series["widths"][-1] == 4096
     assert abs(wide.series["cka"]["relu~erf"][-1] - limit) < 0.01
     # and it approaches the limit from far away at small width
