@@ -1,6 +1,7 @@
 """Import hygiene, as harlequin enforces it: the headless core never pulls in Textual, and the
 real entry point pays only for what it shows: `lmtui --help` and the app up to its first frame
-load none of numpy, scipy, plotext or threadpoolctl (a simulation loads them when it is opened)."""
+load none of numpy, scipy, plotext or threadpoolctl (a simulation loads them when it is opened).
+And the project speaks of itself alone: no tracked file names a private working file."""
 
 from __future__ import annotations
 
@@ -57,3 +58,35 @@ def test_first_frame_loads_nothing_heavy(tmp_path):
     _screen, loaded = first_frame(tmp_path / "modules.txt", {"LMTUI_HOME": str(tmp_path / "home")})
     assert "lmtui.tui.app" in loaded and "textual.app" in loaded  # the app is up
     assert heavy(loaded) == []
+
+
+# Names of private working files outside the project; the project never refers to them. Split so
+# that this file does not name them itself.
+PRIVATE_NAMES = ("science" ".md", "science" " notes", "textual" "-notes", "key" "storm", "pty" "probe",
+                 ".." "/shared", "/work" "/shared")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tracked_files() -> list[Path]:
+    root = ROOT
+    run = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, timeout=30)
+    assert run.returncode == 0, run.stderr.decode(errors="replace")
+    files = [root / name for name in run.stdout.decode().split("\0") if name]
+    assert root / "pyproject.toml" in files  # the listing is real
+    return files
+
+
+def test_no_tracked_file_names_private_files():
+    """Every tracked file stands on its own: none names a private notes file or tool."""
+    found = []
+    for path in tracked_files():
+        if not path.is_file():
+            continue
+        text = path.read_bytes().lower()
+        for name in PRIVATE_NAMES:
+            for lineno, line in enumerate(text.splitlines(), 1):
+                if name.encode() in line:
+                    found.append(f"{path.relative_to(ROOT)}:{lineno}: {name}")
+    assert found == []
