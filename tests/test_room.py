@@ -174,7 +174,7 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         spread = app.screen.query_one(SpreadView)
         assert spread.key == "second/slope"
         text = screen_text(app)
-        assert "3 of 4 predicted (1 with a range)" in text and "# predictions" in text and "the room's predictions" in text
+        assert "3 of 4 predicted (1 with a range)" in text and "# predictions" in text and "median 2.5" in text
         assert "Measured" not in text and "measured" not in text  # nothing given away before reveal
         await pilot.press("r")
         await wait_for_workers(app)
@@ -182,8 +182,11 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         text = screen_text(app)
         assert "o measured 2.002" in text and "theory 2" in text  # drawn on the histogram
         verdict = str(spread.query_one("#verdict").content)
-        assert verdict == "Measured 2.002, theory 2: 1 of 3 within tolerance (33%). 1 of 1 ranges hold it."
-        assert "error at time T" in text  # the simulation's own chart beside it
+        assert verdict.startswith("Measured 2.002, theory 2: 1 of 3 within tolerance (33%); 2 too high. 1 of 1 ranges hold it.")
+        assert "error at time T" not in text and "(w: the run's chart beside)" in verdict  # too short for both
+        await pilot.press("w")  # no side panel: the simulation's own chart beside the histogram
+        assert await until(pilot, lambda: "error at time T" in screen_text(app))
+        assert "o measured 2.002" in screen_text(app)
 
 
 async def test_a_store_written_while_the_room_is_open_shows(made_room, tmp_path):
@@ -356,3 +359,119 @@ async def test_words_typed_right_after_the_search_key_go_to_the_search(made_room
         assert await until(pilot, lambda: spread.key in spread.revealed and "Measured" in screen_text(app))
         await pilot.press("slash")
         assert app.screen.query_one("#search").value == ""  # a new search starts empty
+
+
+# -- what the room draws of the spread, and what it makes of hostile stores -------------------------
+HOSTILE_NAMES = ("evil\x1b]52;c;aGk=\x07", "\u202eesrever", "\x1b[2Jclear")
+
+
+def hostile_room(base, values=(1.9, 2.0, 2.05, 1.95, 2.1, 2.2, 1e308, 7e12, -1e300)):
+    """Learners' stores written by the app's own store code, some with names that would drive a
+    terminal and predictions no chart can hold (1e308), plus a damaged store with such a name."""
+    course = room_course(base)
+    question = slope_question(course)
+    learners = base / "learners"
+    names = [f"learner{i}" for i in range(len(values))]
+    names[: len(HOSTILE_NAMES)] = HOSTILE_NAMES
+    for name, value in zip(names, values):
+        store = ProgressStore(learners / name, course=str(course.resolve()))
+        store.record_prediction("second", "slope", value, None, question.fingerprint,
+                                *((value * 0.9, value * 1.1) if name == names[1] else (3.0, 1.0) if name == names[2] else ()))
+        store.set_state("last_chapter", "second")
+        store.close()
+    (learners / "\x1b]0;owned\x07").mkdir()
+    (learners / "\x1b]0;owned\x07" / DB_NAME).write_bytes(b"not a database at all " * 50)
+    return course, learners
+
+
+def test_a_prediction_no_chart_can_hold_is_counted_off_it():
+    """One typo (7e12 for 2) or a hand-edited store (1e308) would squash the room into one bin, or
+    overflow the chart's arithmetic: such values are left off the axis, and counted."""
+    room = [1.9, 2.0, 2.05, 1.95, 2.1, 2.2]
+    hist = histogram(room + [7e12, 1e308, -1e300])
+    assert not hist.log and (hist.below, hist.above) == (1, 2) and sum(hist.counts) == 6
+    assert hist.edges[0] == 1.9 and hist.edges[-1] == 2.2
+    logs = histogram([0.01, 0.03, 0.1, 0.3, 1.0, 0.05, 0.0])  # zero has no place on a log axis
+    assert logs.log and (logs.below, logs.above) == (1, 0) and sum(logs.counts) == 6
+    assert histogram([1e308, -1e308]) is None  # nothing a chart can hold: no chart
+    few = histogram([2.0, 2.1, 40.0])  # too few to call any of them an outlier
+    assert few.off == 0 and few.edges[-1] == 40.0
+
+
+def test_the_ranges_learners_gave_are_drawn_on_the_histogram():
+    from lmtui.core.charts import render_chart
+    from lmtui.core.room import Guess, PredictSpread, coverage, spread_chart
+
+    assert coverage([(1, 3), (2, 4), (6, 7), (5, 4)], 0, 10) == [
+        ([1, 1, 1, 2, 2, 3, 3, 4, 4], [0, 0, 1, 1, 2, 2, 1, 1, 0]), ([6, 6, 6, 7, 7], [0, 0, 1, 1, 0])]
+    assert coverage([(-5, 20)], 0, 10) == [([0, 0, 0, 10, 10], [0, 0, 1, 1, 0])]  # cut to the axis
+    question = slope_question(room_course_once())
+    guesses = [Guess("a", 1.5, None, 1.0, 2.0), Guess("b", 1.8, None, 1.6, 3.0), Guess("c", 2.6, None), Guess("d", 2.9, None)]
+    chart = spread_chart(PredictSpread(question, guesses, 4))
+    ranges = [line for line in chart.panels[0].lines if line.marker == "="]
+    assert ranges and ranges[0].label == "ranges (2)" and max(ranges[0].y) == 2  # both hold 1.6 to 2
+    text = render_chart(chart, 60, 16, color=False, ascii_only=True)
+    assert "= ranges (2)" in text and "==" in text
+    assert chart.panels[0].title == "median 2.2, middle half 1.73 to 2.68"  # quartiles 1.725, 2.675
+
+
+_COURSE = []
+
+
+def room_course_once():
+    import tempfile
+    from pathlib import Path
+
+    if not _COURSE:
+        _COURSE.append(room_course(Path(tempfile.mkdtemp(prefix="lmtui-room-course-"))))
+    return _COURSE[0]
+
+
+async def test_hostile_stores_never_break_the_room_nor_reach_the_terminal(tmp_path):
+    course, learners = hostile_room(tmp_path)
+    before = listing(learners)
+    app = RoomApp(learners, content_dir=course, interval=0.2, clock=lambda: 4e9)  # everyone idle
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, "log-log")
+        assert app.screen.query_one(SpreadView).key == "second/slope"
+        text = screen_text(app)
+        assert "9 of 9 predicted" in text and "predictions, 3 off the chart" in text
+        assert "^[]52;c;aGk=^G" in text and "<U+202E>esrever" in text and "^[[2Jclear" in text  # idle, named
+        assert "^[]0;owned^G (damaged)" in text  # the damaged store's name, in the status line
+        assert not any(ch in text for ch in "\x1b\x07\u202e")
+        await pilot.press("r")
+        await wait_for_workers(app)
+        assert await until(pilot, lambda: "Measured 2.002" in screen_text(app))
+        verdict = str(app.screen.query_one(SpreadView).query_one("#verdict").content)
+        # 1.9 to 2.1 within 2.002 +- 0.15; -1e300 too low; 2.2, 7e12 and 1e308 too high; a range
+        # whose low is above its high is no range
+        assert "5 of 9 within tolerance (56%); 1 too low, 3 too high. 1 of 1 ranges hold it." in verdict
+    assert listing(learners) == before  # nothing written in the learners' folders
+
+
+async def test_a_long_prompt_is_cut_with_an_ellipsis_at_80x24(tmp_path):
+    """The prompt takes at most three lines at 80x24 (four on a taller screen) and says when it
+    goes on; the whole of it shows in the wide view."""
+    course = room_course(tmp_path)
+    words = " ".join(f"word{i}" for i in range(60))
+    quiz = course / "02-second.quiz.toml"
+    quiz.write_text(quiz.read_text(encoding="utf-8") + f'''
+[[question]]
+id = "long"
+prompt = "A long question: {words} and the end?"
+choices = ["yes", "no"]
+answer = 1
+explanation = "Because."
+''', encoding="utf-8")
+    (tmp_path / "learners").mkdir()
+    app = RoomApp(tmp_path / "learners", content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "long question")
+        prompt = app.screen.query_one("#prompt")
+        lines = [line.rstrip() for line in screen_text(app).splitlines() if "word" in line or "long question" in line]
+        assert len(lines) == 3 and lines[-1].endswith("…") and "the end?" not in screen_text(app)
+        assert prompt.size.height == 3
+        await pilot.press("w")
+        await pilot.resize_terminal(120, 40)
+        assert await until(pilot, lambda: "the end?" in screen_text(app))
+        assert "…" not in [line for line in screen_text(app).splitlines() if "the end?" in line][0]

@@ -19,6 +19,7 @@ No Textual import here: the instructor's view (``lmtui room``) renders it.
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 from lmtui.core.course import Course, Question
 from lmtui.core.progress import Prediction
 from lmtui.core.record import VIEWS, grade
+from lmtui.core.sanitize import clean_path
 from lmtui.core.stores import StoreData, Unreadable, find_stores, read_store, signature
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ IDLE_AFTER = 300.0  # seconds without a write to their store before a learner co
 class Seat:
     """One learner as last read: what the store held, and when it was last written."""
 
-    name: str
+    name: str  # the learner's folder name, made safe for a terminal
     path: Path
     data: StoreData
     written_at: float  # the newest modification time of the store's files
@@ -128,6 +130,13 @@ class PredictSpread:
         return sum(grade(q, Prediction(g.value, q.key_of(g.choice) if g.choice else None, q.fingerprint, 0.0), measured)
                    for g in self.guesses)
 
+    def sides(self, measured: float) -> tuple[int, int]:
+        """(too low, too high): how many numbers missed ``measured`` on each side of its tolerance."""
+        spec = self.question.predict
+        missed = [g.value for g in self.guesses
+                  if g.value is not None and spec is not None and not spec.within(g.value, measured)]
+        return sum(v < measured for v in missed), sum(v > measured for v in missed)
+
 
 @dataclass
 class Room:
@@ -136,7 +145,7 @@ class Room:
     course_key: str
     clock: Callable[[], float] = time.time
     seats: dict[str, Seat] = field(default_factory=dict)
-    unreadable: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    unreadable: dict[str, tuple[Path, str]] = field(default_factory=dict)  # folder name -> (store, why)
     error: str | None = None  # the folder itself cannot be listed
     reads: int = 0  # stores read so far (a refresh with nothing changed reads none)
     _signatures: dict[str, tuple[Path, tuple | None]] = field(default_factory=dict)
@@ -174,7 +183,7 @@ class Room:
                 continue
             unreadable.pop(name, None)
             written = max(sig[0], sig[2]) / 1e9 if sig else 0.0
-            seats[name] = Seat(name, path, data, written)
+            seats[name] = Seat(clean_path(name), path, data, written)  # the folder's name, safe to show
         if changed:
             self.seats = dict(sorted(seats.items(), key=lambda kv: kv[0].casefold()))
             self.unreadable = dict(sorted(unreadable.items(), key=lambda kv: kv[0].casefold()))
@@ -227,12 +236,17 @@ class Room:
             choice = question.number_of(p.choice) if p.choice is not None else None
             if p.value is None and choice is None:
                 continue
-            guesses.append(Guess(seat.name, p.value, choice, p.low, p.high))
+            ranged = p.low is not None and p.high is not None and p.low <= p.high  # else no range (a damaged store)
+            guesses.append(Guess(seat.name, p.value, choice, p.low if ranged else None, p.high if ranged else None))
         return PredictSpread(question, guesses, len(self.seats))
 
 
 # -- a histogram of predictions -------------------------------------------------------------------
 LOG_SPAN = 100.0  # values all positive and spanning at least this ratio: binned on a log axis
+LOG_SHARE = 0.8  # a log axis holds the positive values when at least this share of them are positive
+HUGE = 1e100  # no question measures anything this large; chart arithmetic overflows near 1e308
+FENCE = 3.0  # values further than this many interquartile ranges outside the middle half are off the chart
+FENCE_FROM = 5  # fewer predictions than this: every value the chart can hold is on it
 
 
 @dataclass(frozen=True)
@@ -240,17 +254,57 @@ class Histogram:
     edges: list[float]
     counts: list[int]
     log: bool
+    below: int = 0  # values left off the chart, below and above its axis (typos, jokes, hostile stores)
+    above: int = 0
+
+    @property
+    def off(self) -> int:
+        return self.below + self.above
+
+
+def _fenced(xs: list[float], floor: float) -> tuple[float, float] | None:
+    """The far fences (quartiles -/+ FENCE interquartile ranges, at least ``floor`` wide) of
+    ``xs``; None when there are too few values to tell an outlier."""
+    if len(xs) < FENCE_FROM:
+        return None
+    q1, _, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    spread = max(q3 - q1, floor)
+    if spread <= 0:
+        return None
+    return q1 - FENCE * spread, q3 + FENCE * spread
+
+
+def _axis_span(values: list[float], extra: list[float]) -> tuple[bool, float, float]:
+    """(log axis?, lowest, highest value the axis holds). Positive values spanning two decades go
+    on a log axis (the few zero or negative ones then left off); values far outside the room's
+    middle half are left off, so one typo (2e12 for 2) does not squash every other prediction
+    into one bin."""
+    positive = [v for v in values if v > 0]
+    if positive and len(positive) >= LOG_SHARE * len(values) and all(v > 0 for v in extra):
+        logs = [math.log10(v) for v in positive]
+        fences = _fenced(logs, 0.25)
+        lo, hi = (10 ** fences[0], 10 ** fences[1]) if fences else (min(positive), max(positive))
+        kept = [v for v in positive if lo <= v <= hi]
+        span = kept + extra
+        if kept and max(span) / min(span) >= LOG_SPAN:
+            return True, min(kept), max(kept)
+    fences = _fenced(values, 0.05 * abs(statistics.median(values)))
+    kept = [v for v in values if fences is None or fences[0] <= v <= fences[1]]
+    return False, min(kept), max(kept)
 
 
 def histogram(values: list[float], extra: list[float] | None = None, bins: int = 12) -> Histogram | None:
     """Bins for ``values`` (with the axis stretched to hold ``extra`` too, e.g. the measurement);
-    on a log axis where every value is positive and they span two decades or more."""
+    on a log axis where the values are positive and span two decades or more. Values the axis
+    does not hold (see :func:`_axis_span`; beyond +-HUGE, never) are counted as below or above it."""
     finite = [v for v in values if math.isfinite(v)]
-    if not finite:
+    sane = [v for v in finite if abs(v) <= HUGE]
+    if not sane:
         return None
-    span = finite + [v for v in (extra or []) if v is not None and math.isfinite(v)]
-    lo, hi = min(span), max(span)
-    log = lo > 0 and hi / lo >= LOG_SPAN
+    shown = [v for v in (extra or []) if v is not None and math.isfinite(v) and abs(v) <= HUGE]
+    log, first, last = _axis_span(sane, shown)
+    kept = [v for v in sane if first <= v <= last]
+    lo, hi = min(kept + shown), max(kept + shown)
     if log:
         a, b = math.log10(lo), math.log10(hi)
     else:
@@ -261,20 +315,61 @@ def histogram(values: list[float], extra: list[float] | None = None, bins: int =
     step = (b - a) / bins
     edges = [a + i * step for i in range(bins + 1)]
     counts = [0] * bins
-    for v in finite:
+    for v in kept:
         x = math.log10(v) if log else v
         counts[min(bins - 1, max(0, int((x - a) / step)))] += 1
     if log:
         edges = [10 ** e for e in edges]
-    return Histogram(edges, counts, log)
+    below = sum(1 for v in finite if v < first)
+    return Histogram(edges, counts, log, below, sum(1 for v in finite if v > last))
+
+
+def coverage(ranges: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[list[float], list[int]]]:
+    """How many of ``ranges`` hold each x between ``lo`` and ``hi``, as step lines (xs, counts):
+    one for each stretch held by at least one range, rising from 0 and back to 0 at its ends (so
+    nothing runs along the axis). Each range is cut to [lo, hi]; one whose low is above its high
+    is no range."""
+    events: dict[float, int] = {}
+    for low, high in ranges:
+        if not low <= high or high < lo or low > hi:
+            continue
+        a, b = max(low, lo), min(high, hi)
+        events[a] = events.get(a, 0) + 1
+        events[b] = events.get(b, 0) - 1  # a range of width 0 holds no stretch
+    out: list[tuple[list[float], list[int]]] = []
+    level = 0
+    for x in sorted(events):
+        if level == 0:
+            out.append(([x], [0]))
+        xs, ys = out[-1]
+        xs.append(x)
+        ys.append(level)
+        level += events[x]
+        xs.append(x)
+        ys.append(level)
+    return [(xs, ys) for xs, ys in out if max(ys) > 0]
+
+
+def summary(values: list[float], unit: str = "") -> str:
+    """The middle of the room's numbers: its median and the range its middle half falls in."""
+    if not values:
+        return ""
+    unit = f" {unit}" if unit else ""
+    median = statistics.median(values)
+    if len(values) < 4:
+        return f"median {median:.3g}{unit}"
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return f"median {median:.3g}{unit}, middle half {q1:.3g} to {q3:.3g}"
 
 
 def spread_chart(spread: PredictSpread, measured: float | None = None, theory: float | None = None,
                  revealed: bool = False) -> Chart | None:
-    """The room's numeric predictions as a histogram (its outline, ``#``), for
-    :func:`lmtui.core.charts.render_chart`. Revealed: the run's measurement (``o``) and the
-    theory's value (a theory line) drawn across it, the tolerance band's edges as dashed columns,
-    and the share of the room within tolerance as the caption. None if nobody typed a number."""
+    """The room's numeric predictions as a histogram (its outline, ``#``), with the ranges the
+    learners gave as a step line (``=``: how many ranges hold each value), for
+    :func:`lmtui.core.charts.render_chart`. Its title gives the room's median and middle half; the
+    legend, how many predictions are off the chart. Revealed: the run's measurement (``o``) and
+    the theory's value (a theory line) drawn across it, and the tolerance band's edges as dashed
+    columns. None if nobody typed a number."""
     from lmtui.sims.base import Chart, Line, Panel
 
     spec = spread.question.predict
@@ -288,17 +383,21 @@ def spread_chart(spread: PredictSpread, measured: float | None = None, theory: f
         ys += [count, count]
     xs.append(hist.edges[-1])
     ys.append(0)
-    top = max(hist.counts)
     label = f"{spec.metric} ({spec.unit})" if spec.unit else spec.metric
-    panel = Panel("the room's predictions", label, "learners", xlog=hist.log, ycounts=True,
-                  lines=[Line("predictions", xs, ys, marker="#", connect=True)])
-    caption = ""
+    lines = []
+    held = [(g.low, g.high) for g in spread.guesses if g.low is not None and g.high is not None]
+    stretches = coverage(held, hist.edges[0], hist.edges[-1])
+    for i, (rx, ry) in enumerate(stretches):  # first: the histogram's outline is drawn over them where they meet
+        lines.append(Line(f"ranges ({len(held)})" if i == 0 else "", rx, ry, marker="=", connect=True))
+    off = f", {hist.off} off the chart" if hist.off else ""
+    lines.append(Line(f"predictions{off}", xs, ys, marker="#", connect=True))
+    top = max([*hist.counts, *(max(ry) for _, ry in stretches)])
+    title = summary(spread.values, spec.unit) or "the room's predictions"
+    panel = Panel(title, label, "learners", xlog=hist.log, ycounts=True, lines=lines)
     if revealed and measured is not None:
         panel.lines.append(Line(f"measured {measured:.4g}", [measured, measured], [0, top], marker="o", connect=True))
         allowed = spec.tolerance * abs(measured) if spec.relative else spec.tolerance
         panel.vlines += [(measured - allowed, spec.tolerance_text()), (measured + allowed, "")]
-        n = spread.within(measured)
-        caption = f"{n} of {spread.predicted} within tolerance ({n / spread.predicted:.0%})" if spread.predicted else ""
     if revealed and theory is not None:
         panel.lines.append(Line(f"theory {theory:.4g}", [theory, theory], [0, top], kind="theory"))
-    return Chart([panel], caption)
+    return Chart([panel])

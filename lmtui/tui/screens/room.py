@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from lmtui.core.course import Question
 from lmtui.core.room import Room, spread_chart
+from lmtui.core.sanitize import clean_path
 from lmtui.tui import textual_fixes
 from lmtui.tui.services import services
 from lmtui.tui.widgets.simpane import ChartView
@@ -38,6 +39,7 @@ from lmtui.tui.widgets.simrun import SimRunner
 
 VIEW_NAMES = (("text", "text"), ("figure", "fig"), ("quiz", "quiz"))
 IDLE_NAMES = 6  # idle learners named in the pace panel (the rest counted)
+CRAMPED_BELOW = 26  # rows of the spread view under which the run's chart is not stacked under the histogram
 
 
 def question_label(room: Room, chapter_id: str, question: Question) -> str:
@@ -93,19 +95,60 @@ class QuestionCommands(Provider):
                 yield Hit(score, matcher.highlight(label), callback)
 
 
+class Clamped(Static):
+    """A text wrapped to the widget's width and cut to a few lines, the cut marked with an
+    ellipsis: a long prompt at 80x24 shows that it goes on. Fewer lines on a short terminal."""
+
+    def __init__(self, lines: int = 4, short_lines: int = 3, **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.lines, self.short_lines = lines, short_lines
+        self.full = ""
+        self._fitted: str | None = None
+
+    def set_text(self, text: str) -> None:
+        self.full = text
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        from rich.cells import cell_len
+        from rich.text import Text
+
+        width = self.content_region.width
+        text = self.full
+        if width > 0:
+            most = self.short_lines if self.app.size.height < 30 else self.lines
+            lines = Text(text).wrap(self.app.console, width)
+            if len(lines) > most:
+                ellipsis = services(self).plain("…")
+                last = lines[most - 1]
+                last.rstrip()
+                last.truncate(max(0, width - cell_len(ellipsis)))
+                last.rstrip()
+                text = "\n".join([line.plain.rstrip() for line in lines[:most - 1]] + [last.plain + ellipsis])
+        if text != self._fitted:
+            self._fitted = text
+            self.update(text)
+
+
 class SpreadView(Vertical):
     """The chosen question's spread, and what reveal shows."""
 
     DEFAULT_CSS = """
     SpreadView { width: 1fr; padding: 0 1; }
-    SpreadView > #prompt { height: auto; max-height: 4; text-style: bold; }
+    SpreadView > #prompt { height: auto; text-style: bold; }
     SpreadView > #info { height: auto; color: $text-muted; }
     SpreadView > #charts { height: 1fr; layout: vertical; }
     SpreadView > #charts.-beside { layout: horizontal; }
     SpreadView #bars { height: 1fr; margin-top: 1; }
     SpreadView #hist, SpreadView #sim { width: 1fr; height: 1fr; min-height: 6; }
+    SpreadView #charts.-stacked #hist { height: 3fr; min-height: 8; }
+    SpreadView #charts.-stacked #sim { height: 2fr; }
     SpreadView #sim { display: none; }
     SpreadView.-run #sim { display: block; }
+    SpreadView.-run.-cramped.-numeric #sim { display: none; }
     SpreadView.-choice #hist, SpreadView.-numeric #bars { display: none; }
     SpreadView > #verdict { height: auto; }
     """
@@ -122,7 +165,7 @@ class SpreadView(Vertical):
         self._shown: dict[str, object] = {}  # what each part shows now: nothing is sent twice
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="prompt", markup=False)
+        yield Clamped(id="prompt")
         yield Static("", id="info", markup=False)
         with Horizontal(id="charts"):
             yield Static("", id="bars")
@@ -133,6 +176,13 @@ class SpreadView(Vertical):
     def on_resize(self) -> None:
         charts = self.query_one("#charts")
         charts.set_class(self.size.width >= 76, "-beside")
+        charts.set_class(self.size.width < 76, "-stacked")  # the histogram gets the larger share
+        # too short for both stacked (80x24 with the side panel): the histogram alone, which shows
+        # the measurement too; the wide view (no side panel) puts the run's chart beside it
+        cramped = self.size.width < 76 and self.size.height < CRAMPED_BELOW
+        if cramped != self.has_class("-cramped"):
+            self.set_class(cramped, "-cramped")
+            self.update_view()
 
     # -- what is shown ---------------------------------------------------------------------------
     def _put(self, part: str, value, apply) -> None:
@@ -142,6 +192,9 @@ class SpreadView(Vertical):
 
     def _text(self, part: str, text: str) -> None:
         self._put(part, text, lambda: self.query_one(f"#{part}", Static).update(text))
+
+    def _prompt(self, text: str) -> None:
+        self._put("prompt", text, lambda: self.query_one("#prompt", Clamped).set_text(text))
 
     def question(self) -> tuple[str, Question] | None:
         if self.key is None:
@@ -156,14 +209,14 @@ class SpreadView(Vertical):
         room, seen = self.room, services(self)
         found = self.question()
         if found is None:
-            self._text("prompt", "No question chosen: pick one in the list (/ searches, ctrl+p finds).")
+            self._prompt("No question chosen: pick one in the list (/ searches, ctrl+p finds).")
             for part in ("info", "verdict"):
                 self._text(part, "")
             return
         chapter_id, q = found
         revealed = self.key in self.revealed
         color, ascii_only = seen.chart_style()
-        self._text("prompt", question_label(room, chapter_id, q))
+        self._prompt(seen.plain(question_label(room, chapter_id, q)))
         spec = q.predict
         numeric = spec is not None and not q.choices
         self.set_class(not numeric, "-choice")
@@ -206,8 +259,13 @@ class SpreadView(Vertical):
                 theory_text = f", theory {theory:.4g}" if theory is not None else ""
                 held = f" {spread.ranges_holding(measured)} of {spread.ranged} ranges hold it." if spread.ranged else ""
                 right = "within tolerance" if numeric else f"chose {spec.bin_of(measured)}, where it fell"
+                low, high = spread.sides(measured) if numeric else (0, 0)
+                missed = "; " + ", ".join(f"{k} too {side}" for k, side in ((low, "low"), (high, "high")) if k) \
+                    if low or high else ""
                 verdict = (f"Measured {measured:.4g}{(' ' + spec.unit) if spec.unit else ''}{theory_text}: "
-                           f"{n} of {spread.predicted} {right}{share}.{held}")
+                           f"{n} of {spread.predicted} {right}{share}{missed}.{held}")
+                if numeric and self.has_class("-cramped") and isinstance(screen, RoomScreen):
+                    verdict += f" ({screen.key_of('room-wide')}: the run's chart beside)"
         self._text("info", seen.plain(info))
         self._text("verdict", seen.plain(verdict))
         if numeric:
@@ -399,11 +457,11 @@ class RoomScreen(Screen[None]):
         room = self.room
         status = f"{len(room.seats)} learner{'s' * (len(room.seats) != 1)}"
         if room.error:
-            status += f"  ·  {room.error}"
+            status += f"  ·  {clean_path(room.error)}"
         if room.unreadable:  # the reason's first words; `lmtui report` says it whole
             status += f"  ·  {len(room.unreadable)} skipped: " + ", ".join(
-                f"{n} ({why.split(' (')[0]})" for n, (_, why) in room.unreadable.items())
-        status += f"  ·  {room.root}"
+                f"{clean_path(n)} ({clean_path(why.split(' (')[0])})" for n, (_, why) in room.unreadable.items())
+        status += f"  ·  {clean_path(room.root)}"
         for part, text in (("status", status), ("pace", pace_text(room))):
             text = services(self).plain(text)
             if self._shown.get(part) != text:
