@@ -15,6 +15,7 @@ terminals, and the figure and quiz views are built the first time they are shown
 from __future__ import annotations
 
 import gc
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -28,6 +29,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from lmtui.tui.widgets.toc import TableOfContents
 
 from lmtui.tui import textual_fixes
@@ -357,6 +360,27 @@ class LmtuiApp(textual_fixes.GuardedApp):
             self.config.problems.append(f"{self.config.path}: unknown theme {theme!r}; "
                                         f"known: {', '.join(sorted(self.available_themes))}")
         self._theme_ready = True
+
+    _notes_up: dict[tuple[str, str, str], float] | None = None
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's notify, less a repeat: the same note while its toast is still up is not
+        shown again (a key pressed twice where it does nothing would pile up toasts)."""
+        if timeout is None:
+            timeout = self.NOTIFICATION_TIMEOUT
+        now = time.monotonic()
+        up = {k: until for k, until in (self._notes_up or {}).items() if until > now}
+        key = (str(message), title, severity)
+        if key in up:
+            return
+        up[key] = now + timeout
+        self._notes_up = up
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def clear_notifications(self) -> None:
+        self._notes_up = None
+        super().clear_notifications()
 
     def _save(self, write, *args, **kwargs) -> None:
         try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -182,6 +183,11 @@ class ChapterView(Widget):
     ChapterView #text { height: 1fr; }
     """
 
+    # s where nothing runs (the text, the quiz, an explorer figure) says where a simulation is. The
+    # id is the simulation pane's, so a [keymap] rebinding of sim-run moves both; the pane's own
+    # binding is nearer the focus and wins where there is a simulation.
+    BINDINGS = [Binding("s", "no_simulation", "Run", show=False, id="sim-run")]
+
     view: reactive[View] = reactive("text", init=False)
 
     class ViewChanged(Message):
@@ -310,12 +316,37 @@ class ChapterView(Widget):
 
     def show(self, view: View) -> None:
         if view == "figure" and self.view == "figure":
+            count = len(self.chapter.figures)
+            if count <= 1:  # f again has no next figure to go to
+                self.notify(f"This chapter has {'one figure' if count else 'no figure'}.", timeout=3)
+                return
             self._deck.next_figure()
             self.call_after_refresh(self.refresh_title)
         elif view == self.view:
             self._enter(view)
         else:
             self.view = view
+
+    def _shown_figure_kind(self) -> str | None:
+        figures = self.chapter.figures
+        return figures[self._deck.index % len(figures)].kind if figures and self._deck.built else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "no_simulation" and self.view == "figure" and self._shown_figure_kind() == "sim":
+            return False  # a simulation's figure (its pane, or its keys kept while it loads)
+        return True
+
+    def action_no_simulation(self) -> None:
+        """s where nothing runs: says where the chapter's simulations are, if it has any."""
+        figure = services(self).key_hint("view-figure")
+        sims = sum(f.kind == "sim" for f in self.chapter.figures)
+        if not sims:
+            message = "Nothing to run: this chapter has no simulation."
+        elif self.view == "figure":  # an explorer
+            message = f"Nothing to run in this figure: {figure} shows the next one."
+        else:
+            message = f"Nothing to run in the {self.view}: press {figure} for the simulation{'s' if sims > 1 else ''}."
+        self.notify(message, timeout=4)
 
     def close_transient(self) -> None:
         """escape in the chapter: end a search."""

@@ -31,6 +31,8 @@ from lmtui.core.course import Chapter
 from lmtui.tui.services import services
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from lmtui.tui.widgets.search import Highlighted
 
 MAX_WIDTH = 100  # columns of text: longer lines are hard to read
@@ -111,6 +113,7 @@ class PageReader(VerticalScroll, can_focus=True):
     PageReader {{ height: 1fr; padding: 0 1; scrollbar-gutter: stable; }}
     PageReader > .page-body {{ width: 1fr; max-width: {MAX_WIDTH}; height: auto; }}
     PageReader > .page-nav {{ color: $text-muted; margin-top: 1; max-width: {MAX_WIDTH}; }}
+    PageReader > .page-nav.-end {{ color: $text; text-style: bold reverse; }}
     """
     BINDINGS = [
         Binding("j", "scroll_down", "Scroll", show=False, id="scroll-down", tooltip="scroll down a line"),
@@ -193,6 +196,10 @@ class PageReader(VerticalScroll, can_focus=True):
     def watch_page(self, page: int) -> None:
         if not self.is_attached:
             return
+        if self._end_timer is not None:
+            self._end_timer.stop()
+            self._end_timer = None
+        self._nav.remove_class("-end")
         self._render_page()
         self._nav.update(self._nav_text())
         self.scroll_home(animate=False)
@@ -250,7 +257,27 @@ class PageReader(VerticalScroll, can_focus=True):
         if self.scroll_target_y < self.max_scroll_y:  # where it is going: a scroll may be on its way
             self.scroll_page_down(animate=False)
         elif not self._turn(1):
-            self.notify("End of the chapter.", timeout=2)
+            self._show_end()
+
+    END_SHOWN = 3.0  # seconds the end-of-chapter line stays marked
+    _end_timer: Timer | None = None
+
+    def _show_end(self) -> None:
+        """space at the end of the chapter: the line under the text says so, marked for a few
+        seconds. A toast would cover the page's last lines (its "Try this" list), and pile up
+        as space is pressed again; the line is in view here, under the text, and says it once."""
+        key = services(self).key_hint
+        self._nav.update(f"-- End of the chapter: {key('view-figure')} figure, {key('view-quiz')} quiz, "
+                         f"{key('next-chapter')} next chapter --")
+        self._nav.add_class("-end")
+        if self._end_timer is not None:
+            self._end_timer.stop()
+        self._end_timer = self.set_timer(self.END_SHOWN, self._clear_end)
+
+    def _clear_end(self) -> None:
+        self._end_timer = None
+        self._nav.remove_class("-end")
+        self._nav.update(self._nav_text())
 
     def action_page_back(self) -> None:
         """b: a screen up; at the top, back to the end of the previous page."""
