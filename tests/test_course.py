@@ -220,3 +220,35 @@ def test_check_validates_predict_questions_against_their_simulation(mini_course,
         assert status == 0 and "(2 predict)" in out
     else:
         assert status == 1 and expected in out, out
+
+
+def test_a_predict_prompt_is_filled_at_its_setting_and_a_bad_place_is_reported(mini_course):
+    from lmtui.core.course import fill
+
+    assert fill("a = {1 + a}, h = {h}, from {w[0]} to {w[-1]} {{x}}", {"a": 0.75, "h": [0.01, 0.02, 0.04], "w": [32, 512]}) \
+        == "a = 1.75, h = 0.01, 0.02 and 0.04, from 32 to 512 {x}"
+    good = '''[[question]]
+id = "p"
+kind = "predict"
+prompt = "At lr = {lr}, where is the sharpness?"
+choices = ["Below 2/{lr}", "Above"]
+bins = [1.0]
+sim = "edge_of_stability"
+params = { lr = 0.25 }
+vary = { lr = [0.3] }
+metric = "plateau_ratio"
+explanation = "At the edge."
+'''
+    (mini_course / "01-first.quiz.toml").write_text(good, encoding="utf-8")
+    course = load_course(mini_course)
+    q = course.chapters[0].quiz[0]
+    assert not course.problems and q.prompt == "At lr = 0.25, where is the sharpness?" and q.choices[0] == "Below 2/0.25"
+    review = q.at_setting({"lr": 0.3}, 2)
+    assert review.prompt == "At lr = 0.3, where is the sharpness?" and review.choices[0] == "Below 2/0.3"
+    assert review.keys == q.keys and review.fingerprint == q.fingerprint and review.predict.seed == 2
+    for bad, message in (('"At lr = {rate}', "01-first.quiz.toml:4: question 1: prompt: {rate} names 'rate', which is not in params"),
+                         ('"At lr = {lr[0]}', "01-first.quiz.toml:4: question 1: prompt: {lr[0]}: lr = 0.25 has no element 0"),
+                         ('"At lr = {lr!r}', "01-first.quiz.toml:4: question 1: prompt: {lr!r} is not {parameter}")):
+        (mini_course / "01-first.quiz.toml").write_text(good.replace('"At lr = {lr}', bad), encoding="utf-8")
+        course = load_course(mini_course)
+        assert not course.chapters[0].quiz and any(message in str(p) for p in course.problems), course.problems

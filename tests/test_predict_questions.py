@@ -271,3 +271,20 @@ def test_theory_is_graded_right_at_every_review_setting(qid, n, seed):
     assert graded_right(q, theory, value), f"{qid} at {setting}, seed {seed}: theory {theory:.4g}, measured {value:.4g}"
     for wrong in WRONG.get(qid, lambda p: [])(params):
         assert not graded_right(q, wrong, value), f"{qid} at {setting}, seed {seed}: wrong {wrong:.4g} graded right"
+
+
+PLACE = __import__("re").compile(r"\{\s*(?:[-\d.]+\s*\+\s*)?([A-Za-z_]\w*)")
+
+
+@pytest.mark.parametrize("qid", sorted(PREDICT))
+def test_a_review_setting_reads_right_in_the_prompt(qid):
+    """Every parameter a review may vary is written in the prompt as its {place}, so the prompt a
+    review shows states the drawn setting, never the chapter's numbers."""
+    q = PREDICT[qid][1]
+    named = set(PLACE.findall(q.predict.prompt_template))
+    varied = {name for name, _values in q.predict.vary}
+    assert varied <= named, f"{qid}: the prompt quotes {sorted(varied - named)} as fixed numbers"
+    for setting in q.predict.settings():
+        asked = q.at_setting(setting, 1)
+        assert asked.prompt != q.prompt and "{" not in asked.prompt, (qid, setting)
+        assert asked.fingerprint == q.fingerprint and asked.keys == q.keys

@@ -243,3 +243,26 @@ async def test_the_next_card_takes_the_keys_when_it_is_a_predict_card(mini_cours
         assert await until(pilot, lambda: app.focused is card, 5), app.focused
         await pilot.press("enter")
         assert await until(pilot, lambda: bool(card.query(PredictInput)), 5)
+
+
+async def test_a_predict_review_asks_its_prompt_at_the_drawn_setting(mini_course):
+    """The prompt names the setting that runs; the explanation says it works the chapter's."""
+    quiz = mini_course / "02-second.quiz.toml"
+    timed = slope_question("timed", VARY).replace("against h, what slope?", "against h at time T = {horizon}, what slope?")
+    timed = timed.replace("params = { step_sizes = [0.005, 0.01, 0.02] }", "params = { step_sizes = [0.005, 0.01, 0.02], horizon = 2.0 }")
+    quiz.write_text(quiz.read_text(encoding="utf-8") + timed, encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 40)) as pilot:
+        chapter = app.course.by_id("second")
+        question = next(q for q in chapter.quiz if q.id == "timed")
+        assert "at time T = 2, what slope?" in question.prompt
+        app.record.predict(chapter, question, value=1.0)
+        app.record.grade(chapter, question, 2.0, 2.0)  # out of tolerance: due at once
+        screen = await open_review(pilot)
+        card = screen.card
+        assert isinstance(card, ReviewPredictCard)
+        drawn = dict(card.spec.params)["horizon"]
+        assert drawn in (1.0, 3.0)
+        assert f"at time T = {drawn:g}, what slope?" in str(card._prompt.content)
+        assert f"horizon = {drawn} (the chapter's: 2.0)" in str(card._setting.content)
+        assert card.explanation_text().startswith("Worked at the chapter's setting (horizon = 2.0): GD follows")

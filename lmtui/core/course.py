@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,6 +44,50 @@ def builtin_content_dir() -> Path:
     package = Path(__file__).resolve().parent.parent
     installed = package / "content"
     return installed if installed.is_dir() else package.parent / "content"
+
+
+PLACE_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+PLACE_FIELD_RE = re.compile(r"^\s*(?:(?P<add>-?\d+(?:\.\d+)?)\s*\+\s*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+                            r"\s*(?:\[\s*(?P<index>-?\d+)\s*\])?\s*$")
+
+
+def shown_value(value: Any) -> str:
+    """A parameter's value as a prompt says it: 0.45, 8, a list as "1, 3, 10 and 30"."""
+    if isinstance(value, (list, tuple)):
+        parts = [shown_value(v) for v in value]
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def fill(text: str, params: dict[str, Any]) -> str:
+    """A predict question's prompt or choice at a setting: each ``{name}`` is the value of the
+    parameter ``name`` in ``params`` (a list as "1, 3 and 10"), ``{name[0]}`` or ``{name[-1]}`` one
+    element of a list, ``{1 + name}`` a number plus the value (an exponent written as i^(-(1+a)));
+    ``{{`` and ``}}`` are braces. ValueError, saying which place, for anything else."""
+
+    def one(match: re.Match) -> str:
+        if match.group(0) in ("{{", "}}"):
+            return match.group(0)[0]
+        spec = PLACE_FIELD_RE.match(match.group(1))
+        if spec is None:
+            raise ValueError(f"{match.group(0)} is not {{parameter}}, {{parameter[index]}} or {{number + parameter}}")
+        name = spec.group("name")
+        if name not in params:
+            raise ValueError(f"{match.group(0)} names {name!r}, which is not in params")
+        value = params[name]
+        if spec.group("index") is not None:
+            if not isinstance(value, (list, tuple)) or not -len(value) <= int(spec.group("index")) < len(value):
+                raise ValueError(f"{match.group(0)}: {name} = {shown_value(value)} has no element {spec.group('index')}")
+            value = value[int(spec.group("index"))]
+        if spec.group("add") is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{match.group(0)}: {name} = {shown_value(value)} is not a number")
+            value = float(spec.group("add")) + value
+        return shown_value(value)
+
+    return PLACE_RE.sub(one, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +126,10 @@ class Predict:
     # drawn from these (and a new seed), so the learner recalls the principle, not the number.
     # Not part of the question's fingerprint: adding or widening it keeps the learner's answers.
     vary: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    # The prompt and choices as written, with their {parameter} places (see ``fill``): the
+    # question's own text is them filled at ``params``; a review fills them at the drawn setting.
+    prompt_template: str = ""
+    choice_templates: tuple[str, ...] = ()
 
     @property
     def overrides(self) -> dict[str, Any]:
@@ -149,6 +197,18 @@ class Question:
     def number_of(self, key: str | None) -> int | None:
         """The 1-based position the choice known as ``key`` has now (None if it is gone)."""
         return self.keys.index(key) + 1 if key in self.keys else None
+
+    def at_setting(self, params: dict[str, Any], seed: int) -> Question:
+        """This predict question as asked at another setting (a review's new experiment): its run
+        at ``params`` and ``seed``, its prompt and choices filled at ``params``; its identity (the
+        choices' keys, the fingerprint) that of the question as the chapter asks it."""
+        spec = self.predict
+        assert spec is not None, "only a predict question has a setting"
+        drawn = replace(spec, params=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()),
+                        seed=seed)
+        prompt = fill(spec.prompt_template, params) if spec.prompt_template else self.prompt
+        choices = tuple(fill(c, params) for c in spec.choice_templates) if spec.choice_templates else self.choices
+        return replace(self, prompt=prompt, choices=choices, predict=drawn)
 
     def _fingerprint(self) -> str:
         right = self.keys[self.answer - 1] if self.answer else None
@@ -518,7 +578,28 @@ def _parse_question(q: dict, n: int, lines: list[str], start: int, stop: int | N
         predict = _parse_predict(q, name, at, report, choices, known_sims)
     if report.count > before or choices is None:
         return None
+    if predict is not None:
+        predict, prompt, choices = _fill_predict(predict, prompt.strip(), choices, at, name, report)
+        if predict is None:
+            return None
     return Question(qid, prompt.strip(), choices, answer, explanation.strip(), start + 1, predict)
+
+
+def _fill_predict(predict: Predict, prompt: str, choices: tuple[str, ...], at, name: str,
+                  report: _Report) -> tuple[Predict | None, str, tuple[str, ...]]:
+    """The predict question's prompt and choices filled at its own setting, and its spec keeping
+    them as written; every setting its ``vary`` allows must fill them too."""
+    own = predict.overrides
+    for key, texts in (("prompt", (prompt,)), ("choices", choices)):
+        for setting in (own, *predict.settings()):
+            try:
+                for text in texts:
+                    fill(text, setting)
+            except ValueError as e:
+                report(at(key), f"{name}: {key}: {e}")
+                return None, prompt, choices
+    templated = replace(predict, prompt_template=prompt, choice_templates=tuple(choices))
+    return templated, fill(prompt, own), tuple(fill(c, own) for c in choices)
 
 
 def _parse_choices(q: dict, name: str, at, report: _Report, required: bool) -> tuple[str, ...] | None:

@@ -13,7 +13,6 @@ nothing is left, the view says when the next cards are due.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -55,12 +54,22 @@ class ReviewPredictCard(PredictCard):
         super().__init__(chapter_id, index, question, None)
         self.original = original  # the question as the chapter asks it
 
+    def _changed(self) -> list[tuple[str, str, str]]:
+        """The parameters this review changes: (name, the chapter's value, this experiment's)."""
+        own, drawn = dict(self.original.predict.params), self.spec.params
+        return [(k, _value(own[k]) if k in own else "its default", _value(v)) for k, v in drawn if own.get(k) != v]
+
     def setting_text(self, title: str) -> str:
         own, drawn = self.original.predict, self.spec
-        changed = [f"{k} = {_value(v)}" for k, v in drawn.params if dict(own.params).get(k) != v] or ["the same parameters"]
-        chapter = ", ".join(f"{k} = {_value(v)}" for k, v in own.params) or "the defaults"
-        return (f"A new experiment: {', '.join(changed)}, seed {drawn.seed} (the chapter's: {chapter}, seed {own.seed}; "
-                f"the question's text describes the chapter's). {super().setting_text(title)}")
+        changed = [f"{k} = {new} (the chapter's: {old})" for k, old, new in self._changed()] or ["the chapter's parameters"]
+        return (f"A new experiment: {', '.join(changed)}, seed {drawn.seed} (the chapter's: {own.seed}). "
+                f"{super().setting_text(title)}")
+
+    def explanation_text(self) -> str:
+        changed = ", ".join(f"{k} = {old}" for k, old, _new in self._changed())
+        if not changed:
+            return super().explanation_text()
+        return f"Worked at the chapter's setting ({changed}): {super().explanation_text()}"
 
     def _feedback_text(self) -> str:
         if self.prediction is None and not self.error:
@@ -137,10 +146,8 @@ class ReviewScreen(Screen):
         if question.predict is None:
             self.card = ReviewQuestionCard(chapter.id, index, question, None)
         else:
-            params, seed = draw_setting(question, due.card.reps)
-            drawn = replace(question, predict=replace(question.predict, params=tuple(
-                (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()), seed=seed))
-            self.card = ReviewPredictCard(chapter.id, index, drawn, question)
+            self.card = ReviewPredictCard(chapter.id, index, question.at_setting(*draw_setting(question, due.card.reps)),
+                                          question)
         self.call_later(self._focus_card, self.card, self._body.mount(self.card))
         self._update_title()
         self.refresh_bindings()

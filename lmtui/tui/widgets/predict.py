@@ -249,7 +249,11 @@ class PredictCard(Widget, can_focus=True):
             head = (f"[{'right' if p.correct else 'wrong'}] You predicted {shown_prediction(p, spec.unit)}; "
                     f"the theory says {shown(p.theory, spec.unit)}; the run measured {shown(p.measured, spec.unit)}: "
                     f"{verdict}{range_note(p)}")
-        return plain(f"{head}. {q.explanation}")
+        return plain(f"{head}. {self.explanation_text()}")
+
+    def explanation_text(self) -> str:
+        """The question's explanation, shown once the prediction is graded."""
+        return self.question.explanation
 
     def refresh_view(self) -> None:
         state = self.state
