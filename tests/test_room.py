@@ -468,10 +468,54 @@ explanation = "Because."
     async with app.run_test(size=(80, 24)) as pilot:
         await choose(pilot, "long question")
         prompt = app.screen.query_one("#prompt")
-        lines = [line.rstrip() for line in screen_text(app).splitlines() if "word" in line or "long question" in line]
+        lines = str(prompt.content).splitlines()
         assert len(lines) == 3 and lines[-1].endswith("…") and "the end?" not in screen_text(app)
-        assert prompt.size.height == 3
+        assert prompt.size.height == 3 and lines[-1] in screen_text(app)
         await pilot.press("w")
         await pilot.resize_terminal(120, 40)
         assert await until(pilot, lambda: "the end?" in screen_text(app))
         assert "…" not in [line for line in screen_text(app).splitlines() if "the end?" in line][0]
+
+
+def test_the_questions_the_room_missed_most(made_room, tmp_path):
+    from lmtui.core.room import Score, most_missed_first
+
+    course, learners = copy_room(made_room, tmp_path)
+    room = open_room(course, learners)
+    scores = room.scores()
+    assert scores[("second", "q1")] == Score(3, 2)  # first answers: Ada and Cy right, Bob not
+    assert scores[("second", "slope")] == Score(3, 1)  # as the learners' own runs graded them
+    assert scores[("second", "side")] == Score(1, 1) and scores[("first", "q1")] == Score(0, 0)
+    assert room.scores({("second", "slope"): 40.0})[("second", "slope")] == Score(3, 1)  # the room's run: Cy
+    assert most_missed_first(scores)[:3] == [("second", "slope"), ("second", "q1"), ("second", "side")]
+    assert most_missed_first(scores)[3:] == [("first", "q1"), ("first", "q2")]  # unanswered last, in order
+    assert Score(3, 1).text() == "1/3" and Score(0, 0).text() == "-"
+
+
+async def test_m_lists_the_most_missed_questions_first_with_the_rooms_score(made_room, tmp_path):
+    """In course order the list gives nothing away (the screen may be projected); m lists the
+    questions to discuss, the most missed first, each with right/answered, and shows the first."""
+    from textual.widgets import OptionList
+
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rows = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        assert rows[0].startswith("1.1 quiz") and "m: most missed first" in screen_text(app)
+        await pilot.press("m")
+        await pilot.pause()
+        rows = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        assert rows[0].startswith("1/3 2.2 predict") and rows[1].startswith("2/3 2.1 quiz")
+        assert rows[-1].startswith("  - 1.2 quiz")
+        assert app.screen.query_one(SpreadView).key == "second/slope"
+        assert "right/answered · m: in order" in screen_text(app)
+        store = ProgressStore(learners / "Dee", course=str(course.resolve()))  # Dee answers, wrong
+        store.record_answer("second", "q1", "h", False, next(q for c, q in open_room(course, learners).questions()
+                                                                if q.id == "q1" and c == "second").fingerprint)
+        store.close()
+        assert await until(pilot, lambda: str(app.screen.query_one(OptionList).options[1].prompt).startswith("2/4 2.1"))
+        await pilot.press("m")
+        await pilot.pause()
+        assert str(app.screen.query_one(OptionList).options[0].prompt).startswith("1.1 quiz")
+        assert app.screen.query_one(SpreadView).key == "second/slope"  # the question shown stays

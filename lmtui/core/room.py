@@ -138,6 +138,29 @@ class PredictSpread:
         return sum(v < measured for v in missed), sum(v > measured for v in missed)
 
 
+@dataclass(frozen=True)
+class Score:
+    """How the room did on one question: the learners whose answer counts, and how many were right."""
+
+    answered: int
+    right: int
+
+    @property
+    def missed(self) -> int:
+        return self.answered - self.right
+
+    def text(self) -> str:
+        return f"{self.right}/{self.answered}" if self.answered else "-"
+
+
+def most_missed_first(scores: dict[tuple[str, str], Score]) -> list[tuple[str, str]]:
+    """The questions in ``scores`` (in course order), the most missed first: by the share of the
+    room that missed it, then by how many; those nobody answered last, in course order."""
+    rank = {key: i for i, key in enumerate(scores)}
+    return sorted(scores, key=lambda k: (scores[k].answered == 0, -scores[k].missed / max(1, scores[k].answered),
+                                         -scores[k].missed, rank[k]))
+
+
 @dataclass
 class Room:
     root: Path
@@ -148,6 +171,7 @@ class Room:
     unreadable: dict[str, tuple[Path, str]] = field(default_factory=dict)  # folder name -> (store, why)
     error: str | None = None  # the folder itself cannot be listed
     reads: int = 0  # stores read so far (a refresh with nothing changed reads none)
+    version: int = 0  # counts the refreshes that changed anything
     _signatures: dict[str, tuple[Path, tuple | None]] = field(default_factory=dict)
 
     def refresh(self) -> bool:
@@ -159,6 +183,7 @@ class Room:
         except OSError as e:
             error = f"cannot read {self.root} ({e.strerror or e})"
             changed, self.error = error != self.error, error
+            self.version += changed
             return changed
         changed = self.error is not None
         seats, unreadable, signatures = dict(self.seats), dict(self.unreadable), dict(self._signatures)
@@ -185,6 +210,7 @@ class Room:
             written = max(sig[0], sig[2]) / 1e9 if sig else 0.0
             seats[name] = Seat(clean_path(name), path, data, written)  # the folder's name, safe to show
         if changed:
+            self.version += 1
             self.seats = dict(sorted(seats.items(), key=lambda kv: kv[0].casefold()))
             self.unreadable = dict(sorted(unreadable.items(), key=lambda kv: kv[0].casefold()))
             self._signatures = signatures
@@ -192,6 +218,25 @@ class Room:
         return changed
 
     # -- what the room shows ---------------------------------------------------------------------
+    def scores(self, measured: dict[tuple[str, str], float] | None = None) -> dict[tuple[str, str], Score]:
+        """Every question's score, in course order: a quiz question by the room's first answers; a
+        predict question by the learners' own runs (a prediction not graded yet does not count),
+        or, where ``measured`` has the room's own run of it, every prediction against that."""
+        out = {}
+        for chapter_id, q in self.questions():
+            key = (chapter_id, q.id)
+            if q.predict is None:
+                spread = self.choice_spread(chapter_id, q)
+                out[key] = Score(spread.answered, spread.counts[q.answer - 1] if 1 <= q.answer <= len(spread.counts) else 0)
+            elif measured and measured.get(key) is not None:
+                predicted = self.predict_spread(chapter_id, q)
+                out[key] = Score(predicted.predicted, predicted.within(measured[key]))
+            else:
+                graded = [p[1] for seat in self.seats.values()
+                          if (p := seat.data.predictions.get(key)) is not None and p[0] == q.fingerprint and p[1] is not None]
+                out[key] = Score(len(graded), sum(graded))
+        return out
+
     def pace(self, idle_after: float = IDLE_AFTER) -> Pace:
         now = self.clock()
         per: dict[str, dict[str, int]] = {c.id: {} for c in self.course.chapters}

@@ -30,7 +30,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from lmtui.core.course import Question
-from lmtui.core.room import Room, spread_chart
+from lmtui.core.room import Room, Score, most_missed_first, spread_chart
 from lmtui.core.sanitize import clean_path
 from lmtui.tui import textual_fixes
 from lmtui.tui.services import services
@@ -334,6 +334,8 @@ class SpreadView(Vertical):
         theory = number(result.prediction.get(name)) if spec and name in result.prediction else None
         self.results[key] = (measured, theory, message.chart, None)
         self.update_view()
+        if isinstance(self.screen, RoomScreen):
+            self.screen.update_all()  # the room's run grades every prediction: the scores follow
 
     def on_sim_runner_failed(self, message: SimRunner.Failed) -> None:
         if not self.runner.ended(message):
@@ -362,11 +364,13 @@ class RoomScreen(Screen[None]):
     RoomScreen #search { display: none; height: 1; border: none; padding: 0 1; }
     RoomScreen.-searching #search { display: block; }
     RoomScreen #questions { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
+    RoomScreen #list-head { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     BINDINGS = [
         Binding("r", "reveal", "Reveal", id="room-reveal", tooltip="reveal the answer (a predict question: run it)"),
         Binding("slash", "search", "Search", id="room-search", tooltip="find a question by its words"),
         Binding("w", "wide", "Wide", id="room-wide", tooltip="hide or show the side panel (more room for the charts)"),
+        Binding("m", "missed", "Missed", id="room-missed", tooltip="list the questions the room missed most first, or in course order"),
         Binding("escape", "close_search", "Close", show=False, id="room-close", tooltip="close the search"),
         Binding("j", "move(1)", "Next", show=False, id="room-next", tooltip="next question"),
         Binding("k", "move(-1)", "Previous", show=False, id="room-previous", tooltip="previous question"),
@@ -378,7 +382,11 @@ class RoomScreen(Screen[None]):
         self.room = room
         self.interval = interval
         self.spread = SpreadView(room, id="spread")
-        self._options: list[tuple[str, str]] = []  # (id, label) of every question
+        self._labels: dict[str, str] = {}  # id ("chapter/question") -> label, in course order
+        self._scores: dict[str, str] = {}  # id -> how the room did ("3/14"), as shown
+        self._scored: tuple | None = None  # what the scores were computed from
+        self._score_values: dict[str, Score] = {}
+        self.missed_first = False  # the list's order: the most missed first (with scores), or the course's
         self._shown: dict[str, str] = {}
         self._polling = False
 
@@ -390,6 +398,7 @@ class RoomScreen(Screen[None]):
                 search = Input(placeholder="search questions", id="search")
                 search.cursor_blink = False  # a blinking cursor would send bytes while nothing happens
                 yield search
+                yield Static("", id="list-head", markup=False)
                 yield OptionList(id="questions")
             yield self.spread
         yield textual_fixes.LeanFooter(compact=True)
@@ -418,22 +427,73 @@ class RoomScreen(Screen[None]):
         if seen.ascii_only:
             self.add_class("-ascii")
         room = self.room
-        self._options = [(f"{c}/{q.id}", seen.plain(question_label(room, c, q))) for c, q in room.questions()]
+        self._labels = {f"{c}/{q.id}": seen.plain(question_label(room, c, q)) for c, q in room.questions()}
+        self._rescore()
         self._fill("")
         self.update_all()
         self.query_one("#questions", OptionList).focus()
         self.set_interval(self.interval, self.poll)
 
+    def _rows(self, query: str) -> list[tuple[str, str]]:
+        """(id, row) of the questions the list shows for ``query``, in the list's order. Listed
+        most missed first, each row starts with how the room did (right/answered); in course
+        order nothing is given away on a projected screen before reveal."""
+        words = query.casefold().split()
+        order = list(self._labels)
+        if not self.missed_first:
+            return [(key, self._labels[key]) for key in order if all(w in self._labels[key].casefold() for w in words)]
+        order = ["/".join(k) for k in most_missed_first({tuple(key.split("/", 1)): self._score_of(key) for key in order})]
+        wide = max((len(t) for t in self._scores.values()), default=1)
+        return [(key, f"{self._scores.get(key, '-'):>{wide}} {self._labels[key]}") for key in order
+                if all(w in self._labels[key].casefold() for w in words)]
+
+    def _score_of(self, key: str) -> Score:
+        return self._score_values.get(key, Score(0, 0))
+
     def _fill(self, query: str) -> None:
+        """The list for ``query``; the question highlighted stays highlighted when still listed."""
         from rich.text import Text
 
-        words = query.casefold().split()
         options = self.query_one("#questions", OptionList)
+        kept = options.highlighted_option.id if options.highlighted_option is not None else None
         options.clear_options()
-        options.add_options([Option(Text(label, no_wrap=True, overflow="ellipsis"), id=key)
-                             for key, label in self._options if all(w in label.casefold() for w in words)])
+        rows = self._rows(query)
+        options.add_options([Option(Text(row, no_wrap=True, overflow="ellipsis"), id=key) for key, row in rows])
         if options.option_count:
-            options.highlighted = 0
+            ids = [key for key, _ in rows]
+            options.highlighted = ids.index(kept) if kept in ids else 0
+
+    def _query(self) -> str:
+        return self.query_one("#search", Input).value if self.has_class("-searching") else ""
+
+    def _rescore(self) -> bool:
+        """How the room did on every question, from the room as read last and the room's own
+        runs; True if what the list shows changed."""
+        measured = {tuple(key.split("/", 1)): result[0] for key, result in self.spread.results.items()
+                    if result[0] is not None}
+        basis = (self.room.version, tuple(sorted(measured.items())))
+        if basis == self._scored:
+            return False
+        self._scored = basis
+        values = {"/".join(k): v for k, v in self.room.scores(measured).items()}
+        texts = {key: v.text() for key, v in values.items()}
+        changed = self.missed_first and values != self._score_values
+        self._score_values, self._scores = values, texts
+        return changed
+
+    def _relist(self) -> None:
+        """The list's rows again after the scores changed: in place where the rows' order is the
+        same (the instructor's place in the list is kept), else filled again."""
+        options = self.query_one("#questions", OptionList)
+        rows = self._rows(self._query())
+        if [o.id for o in options.options] == [key for key, _ in rows]:
+            from rich.text import Text
+
+            for i, (key, row) in enumerate(rows):
+                if str(options.get_option_at_index(i).prompt) != row:
+                    options.replace_option_prompt_at_index(i, Text(row, no_wrap=True, overflow="ellipsis"))
+        else:
+            self._fill(self._query())
 
     # -- following the room ----------------------------------------------------------------------
     def poll(self) -> None:
@@ -462,7 +522,11 @@ class RoomScreen(Screen[None]):
             status += f"  ·  {len(room.unreadable)} skipped: " + ", ".join(
                 f"{clean_path(n)} ({clean_path(why.split(' (')[0])})" for n, (_, why) in room.unreadable.items())
         status += f"  ·  {clean_path(room.root)}"
-        for part, text in (("status", status), ("pace", pace_text(room))):
+        key = self.key_of("room-missed")
+        head = f"right/answered · {key}: in order" if self.missed_first else f"{key}: most missed first"
+        if self._rescore():
+            self._relist()
+        for part, text in (("status", status), ("pace", pace_text(room)), ("list-head", head)):
             text = services(self).plain(text)
             if self._shown.get(part) != text:
                 self._shown[part] = text
@@ -498,6 +562,20 @@ class RoomScreen(Screen[None]):
         if options.has_focus and highlighted is not None and highlighted.id != self.spread.key:
             self.spread.show(highlighted.id)  # a key typed right after a move: the question moved to
         self.spread.reveal()
+
+    def action_missed(self) -> None:
+        """The questions to discuss: the list, most missed first with how the room did, or back in
+        the course's order."""
+        self.missed_first = not self.missed_first
+        self._score_values = {}  # scored again, for the order
+        self._scored = None
+        self._rescore()
+        self._fill(self._query())
+        options = self.query_one("#questions", OptionList)
+        if self.missed_first and options.option_count:
+            options.highlighted = 0  # the most missed: shown
+            options.scroll_to_highlight()
+        self.update_all()
 
     def action_wide(self) -> None:
         self.toggle_class("-wide")
