@@ -8,9 +8,6 @@ import pytest
 
 from ptysession import PtySession, lmtui_argv
 
-TRUECOLOR = re.compile(rb"\x1b\[[0-9;]*[34]8;2;")
-
-
 @pytest.mark.parametrize(
     "env",
     [{"TERM": "xterm"}, {"TERM": "screen-256color"}, {"TERM": "linux"}, {"NO_COLOR": "1"}, {"LANG": "C", "LC_ALL": "C"}],
@@ -35,38 +32,92 @@ def test_runs_and_quits_in_a_real_terminal(tmp_path, env, size):
         session.close()
 
 
-GREYS = {0, 7, 8, 15, 16, 231, *range(232, 256)}  # xterm-256 indices without hue
-SGR_256 = re.compile(rb"\x1b\[[0-9;]*?[34]8;5;(\d+)")
+COLOUR_PARAMS = {*range(30, 39), *range(40, 49), *range(90, 98), *range(100, 108), 58}  # 39/49: the default
 
 
-def colours_used(tmp_path, *args: str) -> set[int]:
-    session = PtySession(lmtui_argv(*args), env={"LMTUI_HOME": str(tmp_path)})
+def colour_codes(raw: bytes) -> list[str]:
+    """The SGR sequences in ``raw`` that set a colour (any depth: 16, 256 or truecolor)."""
+    found = []
+    for params in re.findall(rb"\x1b\[([0-9;:]*)m", raw):
+        numbers = [int(p.split(b":")[0] or 0) for p in params.split(b";")]
+        if COLOUR_PARAMS & set(numbers):
+            found.append(params.decode())
+    return found
+
+
+def test_colour_codes_are_recognised():
+    raw = b"\x1b[1;38;5;244m\x1b[0m\x1b[39;49m\x1b[7m\x1b[48;2;1;2;3m\x1b[4:3m\x1b[91m\x1b[1m"
+    assert colour_codes(raw) == ["1;38;5;244", "48;2;1;2;3", "91"]
+
+
+def recorded(session: PtySession) -> bytearray:
+    """Every byte the app writes to ``session`` from now on."""
     raw = bytearray()
     feed = session.stream.feed
     session.stream.feed = lambda data: (raw.extend(data), feed(data))  # type: ignore[method-assign]
+    return raw
+
+
+def reversed_text(session: PtySession) -> str:
+    """The characters on screen drawn in reverse video, row by row."""
+    screen = session.screen
+    return " ".join("".join(screen.buffer[y][x].data for x in range(screen.columns) if screen.buffer[y][x].reverse)
+                    for y in range(screen.lines))
+
+
+@pytest.mark.parametrize("how", ["NO_COLOR", "--color none"])
+def test_no_color_sends_no_colour_codes(tmp_path, how):
+    """Through the text, a figure with a finished run, the quiz and the help (NO_COLOR at 80x24,
+    --color none at 120x40): not one colour code, and the focus still shows (reverse video, a bar)."""
+    env, args, (cols, rows) = ({"NO_COLOR": "1"}, (), (80, 24)) if how == "NO_COLOR" else ({}, ("--color", "none"), (120, 40))
+    session = PtySession(lmtui_argv(*args), cols=cols, rows=rows, env={"LMTUI_HOME": str(tmp_path), **env})
+    raw = recorded(session)
     try:
-        assert session.wait_for("t:Text", timeout=30) is not None
+        assert session.wait_for("t:Text", timeout=30) is not None, session.text()
+        session.send("jj")
+        session.send("n")
+        assert session.wait_for("1 Seven", timeout=10) is not None, session.text()
+        session.send("n")
+        assert session.wait_for("2 Solvable", timeout=10) is not None, session.text()
+        session.send("f")
+        assert session.wait_for("(s: run)", timeout=30) is not None, session.text()
+        session.settle(0.3)
+        assert "depth" in reversed_text(session), "the parameter that has the keys shows without colour:\n" + session.text()
+        session.send("s")
+        assert session.wait_for("done in", timeout=30) is not None, session.text()
+        session.send("\x1b[B")  # the next parameter
+        session.settle(0.3)
+        assert "init" in reversed_text(session) and "depth" not in reversed_text(session), session.text()
         session.send("z")
-        session.wait_for("Q1.", timeout=10)
+        assert session.wait_for("Q1.", timeout=10) is not None, session.text()
+        session.settle(0.3)
+        assert "\u2588 Q1." in session.text(), "the question that has the keys keeps its bar:\n" + session.text()
+        session.send("?")
+        assert session.wait_for("Anywhere", timeout=10) is not None, session.text()
+        assert not session.saw_traceback
         assert session.quit() == 0
     finally:
         session.close()
-    assert not TRUECOLOR.search(bytes(raw))
-    return {int(n) for n in SGR_256.findall(bytes(raw))}
+    assert len(raw) > 10_000, "the app should have drawn several screens"
+    assert colour_codes(bytes(raw)) == []
 
 
-def test_no_color_means_greys_only(tmp_path):
-    """Textual's monochrome filter: no hue anywhere, while focus and selection stay visible."""
-    assert colours_used(tmp_path / "a") - GREYS, "the default run should use colour (else this test proves nothing)"
-    assert colours_used(tmp_path / "b", "--color", "none") <= GREYS
+def test_colour_is_sent_without_no_color(tmp_path):
+    """The other half: the same terminal with colour gets colour codes (else the test above proves nothing)."""
+    session = PtySession(lmtui_argv(), env={"LMTUI_HOME": str(tmp_path)})
+    raw = recorded(session)
+    try:
+        assert session.wait_for("t:Text", timeout=30) is not None
+        assert session.quit() == 0
+    finally:
+        session.close()
+    assert colour_codes(bytes(raw))
 
 
 def raw_output(tmp_path, args: tuple[str, ...], env: dict[str, str], keys: str = "]]zf?") -> tuple[bytes, str]:
     """Everything the app writes while a learner pages, opens the quiz, the figure and the help."""
     session = PtySession(lmtui_argv(*args), env={"LMTUI_HOME": str(tmp_path), **env})
-    raw = bytearray()
-    feed = session.stream.feed
-    session.stream.feed = lambda data: (raw.extend(data), feed(data))  # type: ignore[method-assign]
+    raw = recorded(session)
     try:
         assert session.wait_for("t:Text", timeout=30) is not None, session.text()
         for key, expect in zip(keys, ("p.2/", "p.3/", "Q1.", "f:Figure]", "Anywhere")):

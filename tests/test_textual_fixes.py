@@ -58,6 +58,7 @@ from lmtui.tui.textual_fixes import (
     apply_all,
     lands_on_removed_widget,
     without,
+    without_grey,
 )
 
 NAMES = {fix.name for fix in FIXES}
@@ -749,6 +750,35 @@ async def test_an_app_that_panics_exits_non_zero():
 
 
 # ---------------------------------------------------------------------------------------------
+# no-color-sends-grey
+# ---------------------------------------------------------------------------------------------
+def sgr_through(filters, style: str) -> str:
+    """The escape codes a terminal receives for one styled cell after ``filters``."""
+    from rich.color import ColorSystem
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.color import Color
+
+    segments = [Segment("x", Style.parse(style))]
+    for line_filter in filters:
+        segments = line_filter.apply(segments, Color(0, 0, 0))
+    return "".join(seg.style.render("x", color_system=ColorSystem.EIGHT_BIT) for seg in segments)
+
+
+@covers("no-color-sends-grey")
+def test_no_color_sends_no_colour_codes(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    filters = App()._filters  # Textual's own, with its default (non-ANSI) theme
+    style = "bold reverse #ff8800 on #003366"
+    grey = sgr_through(filters, style)
+    bug(re.search(r"\x1b\[[0-9;]*[34]8;5;", grey) is not None, "no-color-sends-grey",
+        f"NO_COLOR sends a 256-colour grey for a coloured cell ({grey!r})")
+    plain = sgr_through(without_grey(filters), style)
+    assert not re.search(r"[34]8;|\[3[0-7]m|\[4[0-7]m", plain), plain
+    assert "1" in plain and "7" in plain  # bold and reverse stay
+
+
+# ---------------------------------------------------------------------------------------------
 # keys-overtake-each-other
 # ---------------------------------------------------------------------------------------------
 class Row(Static, can_focus=True):
@@ -907,6 +937,7 @@ BREAKS: dict[str, list[tuple[object, str, object]]] = {
     "scrolls-read-together-scroll-once": [(tf, "_SCROLL_ORIGINALS", {"scroll_to": None}),
                                           (textual.widget.Widget, "release_anchor", lambda self: None)],
     "undecodable-input-ends-the-app": [(mod, "getincrementaldecoder", None) for mod in tf.DECODING_DRIVERS],
+    "no-color-sends-grey": [(App, "__init__", lambda self, *args, **kwargs: None)],
     "panic-exits-zero": [(App, "panic", None), (App, "_handle_exception", lambda self, error: None)],
     "keys-overtake-each-other": [(App, "on_event", lambda self, event: None), (App, "_on_key", lambda self, event: None),
                                  (textual.widget.Widget, "focus", lambda self, scroll_visible=True: None)],

@@ -297,6 +297,8 @@ class LmtuiApp(textual_fixes.GuardedApp):
         self.config = config if config is not None else load_config()
         self.ascii_only = ascii_only
         self.services = Services(self, ascii_only=ascii_only, color=color and not self.no_color)
+        if self.no_color:  # no colour codes at all, not greys
+            self._filters = textual_fixes.without_grey(self._filters)
         self.current: str | None = None
         self.history: list[tuple[str, int, View]] = []  # where "back" returns to, after following links
         self.start_view = start  # "review": open on the Review view (`lmtui review`)

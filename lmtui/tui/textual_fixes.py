@@ -31,6 +31,7 @@ from textual.css.query import NoMatches
 from textual.dom import NoScreen
 from textual.message import Message
 from textual.drivers import linux_driver, linux_inline_driver, web_driver
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.signal import Signal
@@ -800,6 +801,24 @@ def _requires_one_key_at_a_time() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# NO_COLOR
+# ---------------------------------------------------------------------------------------------
+def without_grey(filters: list[LineFilter]) -> list[LineFilter]:
+    """``filters`` with Textual's NO_COLOR filter made colourless.
+
+    Under NO_COLOR, Textual (with any theme but an ANSI one) installs ``Monochrome``, which turns
+    every colour into a grey: the terminal still receives a colour code for nearly every cell
+    (SGR 38;5;n / 48;5;n, or 38;2 in truecolor). NO_COLOR asks for no colour codes at all, so
+    ``NoColor`` (the terminal's own foreground and background) takes its place; what shows focus and
+    emphasis without colour is the widgets' ``:nocolor`` styles (reverse, bold, underline)."""
+    return [NoColor() if isinstance(f, Monochrome) else f for f in filters]
+
+
+def _requires_no_grey() -> None:
+    _require_code(App.__init__, "Monochrome", "NoColor", "_filters", "no_color")
+
+
+# ---------------------------------------------------------------------------------------------
 # The registry
 # ---------------------------------------------------------------------------------------------
 FIXES: list[Fix] = [
@@ -844,6 +863,9 @@ FIXES: list[Fix] = [
         "none found for the lost line scrolls; related: Textualize/textual#1774 (scrolls made before the "
         "layout is known, the reason scroll_to waits for the refresh)", _requires_scroll_targets, _patch_scrolls,
         _unpatch_scrolls),
+    Fix("no-color-sends-grey",
+        "Textualize/textual#2829 (NO_COLOR should keep backgrounds transparent; open): the Monochrome "
+        "filter sends a grey colour code for every cell", _requires_no_grey),
 ]
 
 _applied = False
