@@ -15,7 +15,7 @@ from lmtui.core.record import LearnerRecord
 from lmtui.tui.app import LmtuiApp
 from lmtui.tui.screens.overview import OverviewScreen
 
-from conftest import screen_text
+from conftest import screen_text, until
 from review_support import NOW, seed_store
 
 
@@ -32,7 +32,9 @@ def test_calibration_counts_ranges_and_point_errors():
     cal = view.calibration
     assert (cal.ranges, cal.inside) == (2, 1) and len(cal.errors) == 3
     assert abs(cal.median_error - 0.05 / 1.05) < 1e-9  # errors: 0.05/1.05, 1/3, 0
-    assert cal.sentence().startswith("The measurement fell inside your range 1 time of 2 (50%)")
+    assert cal.sentence() == ("The measurement fell inside your range 1 time of 2 (50%): a range you are fairly sure of "
+                              "should hold it about 9 times in 10. Your numbers were off by 5% of the measurement (the "
+                              "median of 3: half were closer, half further).")
     assert [m.kind for m in view.missed].count("predict") == 2 and [m.kind for m in view.missed].count("quiz") == 1
 
 
@@ -77,3 +79,48 @@ async def test_the_contents_list_has_a_legend_and_the_totals():
         assert toc.border_subtitle.startswith(f"all: 1/{len(s)} 1/{sum(x.total for x in s.values())}")
         assert app.due_count() == 6  # every card (2 answers, 4 predictions): long past T0
         assert toc.border_subtitle.endswith(", 6 due")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def test_the_overview_and_lmtui_progress_say_what_is_due_and_when_in_the_same_words():
+    from datetime import datetime, timezone
+
+    from lmtui.core.review import due_summary
+
+    seed_store()
+    record = LearnerRecord(load_course(), ProgressStore())
+    said = overview(record, NOW).due_text
+    assert said == due_summary(record.course, record.cards(), NOW)
+    assert said.startswith("3 cards are due now; the next card after those is due in ") and said.endswith(").")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["progress", "--at", datetime.fromtimestamp(NOW, tz=timezone.utc).isoformat()]) == 0
+    assert f"Review: {said}" in out.getvalue() and "Due now" in out.getvalue()
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(OverviewScreen(at=NOW))
+        await pilot.pause()
+        await pilot.pause()
+        text = _flat(screen_text(app))
+        assert f"Review: {said}" in text and "Due now" in text
+        assert "Next review card due" not in text  # one sentence says it, not two
+
+
+async def test_the_missed_questions_scroll_into_view_at_80x24():
+    seed_store()
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(OverviewScreen(at=NOW))
+        await until(pilot, lambda: type(app.focused).__name__ == "ListView", 5)
+        await pilot.press("down")
+        await pilot.pause()
+        await pilot.pause()
+        item = app.focused.highlighted_child
+        assert item is not None
+        assert 0 <= item.region.y and item.region.bottom <= 24 - 1, item.region  # above the footer
+        assert item.missed.prompt[:20] in _flat(screen_text(app))

@@ -74,11 +74,11 @@ async def test_wrong_first_answer_is_due_at_once_and_after_a_lapse_a_right_one_n
         assert isinstance(screen.card, ReviewQuestionCard) and screen.card.question.id == "q1"
         await pilot.press("2")  # right this time
         await pilot.pause()
-        assert "Right: next review in" in str(screen._status.content)
+        assert "Right: next due in" in str(screen._status.content)
         await pilot.press("n")
         await pilot.pause()
-        assert "Nothing more is due now: 1 card reviewed" in screen_text(app)
-        assert "Next due:" in screen_text(app)
+        assert "Review done: 1 answer this session, 1 card." in screen_text(app)
+        assert "Coming up:" in screen_text(app)
         moved = app.record.card("first", "q1")
         assert due_now(mini_course) == [] and moved.due > moved.last_review + DAY / 2
         await pilot.press("escape")
@@ -89,7 +89,7 @@ async def test_wrong_first_answer_is_due_at_once_and_after_a_lapse_a_right_one_n
         assert screen.card.question.id == "q1"
         await pilot.press("1")
         await pilot.pause()
-        assert "Not this time: it comes back in this session" in str(screen._status.content)
+        assert "Not this time: due again now; it comes back at the end of this session" in str(screen._status.content)
         lapsed = app.record.card("first", "q1")
         assert lapsed.lapses == 1 and lapsed.due == later
         assert due_now(mini_course, later) == ["q1"]
@@ -146,7 +146,7 @@ async def test_a_predict_card_comes_back_as_a_new_experiment_predicted_first(min
                 break
         assert card.prediction.correct is True and (card.prediction.low, card.prediction.high) == (1.9, 2.1)
         assert card.result.params["horizon"] == dict(card.spec.params)["horizon"]  # the drawn setting ran
-        assert screen.graded and "Right: next review in" in str(screen._status.content)
+        assert screen.graded and "Right: next due in" in str(screen._status.content)
         assert app.record.prediction("second", question) == chapter_prediction  # the chapter's stays
         entry = app.record.store.review_log()[-1]
         setting = json.loads(entry.setting)
@@ -266,3 +266,39 @@ async def test_a_predict_review_asks_its_prompt_at_the_drawn_setting(mini_course
         assert f"at time T = {drawn:g}, what slope?" in str(card._prompt.content)
         assert f"horizon = {drawn} (the chapter's: 2.0)" in str(card._setting.content)
         assert card.explanation_text().startswith("Worked at the chapter's setting (horizon = 2.0): GD follows")
+
+
+async def test_a_card_says_why_it_is_back_and_one_falling_due_during_the_session_comes_next(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await answer_in_quiz(pilot, "first", [(0, "1"), (1, "2")])  # q1 wrong, q2 right
+        answered = app.record.card("first", "q1").last_review
+        screen = await open_review(pilot, at=answered + 600)
+        assert screen.card.question.id == "q1"
+        assert str(screen._status.content) == "Back because your first answer (10 minutes ago) was wrong."
+        await pilot.press("2")  # right
+        await pilot.pause()
+        later = app.record.card("first", "q2").due + 60
+        screen.at = later  # the session goes on until q2 falls due (and q1 again, sooner)
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.current is not None  # not the end: what fell due meanwhile comes next
+        assert [screen.card.question.id] + [d.question.id for d in screen.queue] == ["q1", "q2"]
+        assert str(screen._status.content).startswith("Back to check it has stuck: right in review (")
+        for _ in range(2):
+            await pilot.press("2")
+            await pilot.pause()
+            await pilot.press("n")
+            await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert "Review done: 3 answers this session, 2 cards." in text
+        assert "Nothing is due now; the next card is due in " in text
+
+
+def test_when_and_due_phrase_say_a_due_time_one_way():
+    from lmtui.core.review import due_phrase, moment, when
+
+    assert when(1000.0, 1000.0) == "now" and when(1030.0, 1000.0) == "in under a minute"
+    assert when(1000.0 + 3 * DAY, 1000.0) == "in 3 days" and when(1000.0, 1000.0 + 2 * 3600) == "2 hours ago"
+    assert due_phrase(1000.0, 1000.0) == "due now" and due_phrase(900.0, 1000.0) == "due now"
+    assert due_phrase(1000.0 + DAY, 1000.0) == f"due in 1 day ({moment(1000.0 + DAY)})"

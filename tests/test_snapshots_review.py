@@ -5,6 +5,8 @@ Accept changes: pytest --snapshot-update."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lmtui.tui.app import LmtuiApp
@@ -20,6 +22,8 @@ SIZES = [(80, 24), (120, 40)]
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("screen", ["review", "review-answered", "overview"])
 def test_review_and_overview(snap_compare, monkeypatch, mini_course, screen, size, plain):
+    monkeypatch.setenv("TZ", "UTC")  # due dates are shown in local time
+    time.tzset()
     course = snapshot_course(mini_course)
     seed_store(course)
     if plain:
@@ -40,4 +44,8 @@ def test_review_and_overview(snap_compare, monkeypatch, mini_course, screen, siz
             await pilot.press("1")
             await pilot.pause()
 
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from lmtui.core.clock import now
 from lmtui.core.record import LearnerRecord
-from lmtui.core.review import due_cards, next_due, schedule
+from lmtui.core.review import due_cards, due_summary, next_due, schedule
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,19 @@ class Calibration:
         self.errors += other.errors
 
     def sentence(self) -> str:
-        """The learner's calibration in words."""
+        """The learner's calibration in words: how often their ranges held the measurement, and
+        how far off their numbers typically were."""
         if not self.errors:
             return "No numeric prediction has been run yet."
-        points = (f"your {len(self.errors)} numeric prediction{'s were' if len(self.errors) != 1 else ' was'} "
-                  f"off by {self.median_error:.0%} of the measurement (median)")
+        n = len(self.errors)
+        points = (f"Your one number was off by {self.median_error:.0%} of the measurement." if n == 1 else
+                  f"Your numbers were off by {self.median_error:.0%} of the measurement (the median of {n}: half "
+                  f"were closer, half further).")
         if not self.ranges:
-            return f"Point predictions: {points}. Add a range (3.5 +- 0.5) to see how often it holds the measurement."
+            return f"{points} Give a range with your number (3.5 +- 0.5) to see how often it holds the measurement."
         return (f"The measurement fell inside your range {self.inside} time{'s' if self.inside != 1 else ''} "
-                f"of {self.ranges} ({self.inside / self.ranges:.0%}); {points}.")
+                f"of {self.ranges} ({self.inside / self.ranges:.0%}): a range you are fairly sure of should hold it "
+                f"about 9 times in 10. {points}")
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Overview:
     missed: list[Missed]
     calibration: Calibration
     next_due: float | None
+    due_text: str = ""  # what is due now and when the next card is due, in a sentence
 
     def total(self, name: str) -> int:
         return sum(getattr(c, name) for c in self.chapters)
@@ -103,7 +108,7 @@ class Overview:
         totals["chapters"] = len(self.chapters)
         return {"at": self.at, "chapters": rows, "totals": totals, "missed": [asdict(m) for m in self.missed],
                 "calibration": cal(self.calibration), "calibration_text": self.calibration.sentence(),
-                "next_due": self.next_due}
+                "next_due": self.next_due, "due_text": self.due_text}
 
 
 def overview(record: LearnerRecord, at: float | None = None) -> Overview:
@@ -141,4 +146,4 @@ def overview(record: LearnerRecord, at: float | None = None) -> Overview:
         rows.append(ChapterRow(chapter.id, chapter.order, chapter.title, status.read, status.correct, status.answered,
                                status.total, status.predicted_right, status.predicted, status.predict_total,
                                due_by_chapter.get(chapter.id, 0), held.get(chapter.id, 0), cal))
-    return Overview(at, rows, missed, total, next_due(record.course, cards, at))
+    return Overview(at, rows, missed, total, next_due(record.course, cards, at), due_summary(record.course, cards, at))

@@ -123,11 +123,12 @@ def next_due(course: Course, cards: dict[tuple[str, str], CardRow], at: float | 
 
 
 def when(due: float, at: float | None = None) -> str:
-    """How far ``due`` is from ``at``, in words: "now", "in 10 minutes", "in 3 days", "2 hours ago"."""
+    """How far ``due`` is from ``at``, in words: "now", "in under a minute", "in 10 minutes",
+    "in 3 days", "2 hours ago"."""
     at = now() if at is None else at
     delta = due - at
     if abs(delta) < 60:
-        return "now"
+        return "in under a minute" if delta > SLACK else "now"
     span = abs(delta)
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if span >= size * 0.95:  # 23 hours and some minutes read as a day
@@ -135,6 +136,52 @@ def when(due: float, at: float | None = None) -> str:
             text = f"{n} {unit}{'s' if n != 1 else ''}"
             return f"in {text}" if delta > 0 else f"{text} ago"
     return "now"
+
+
+def moment(t: float) -> str:
+    """A due time as a date to plan by, in local time: "Fri 4 Dec, 09:03"."""
+    d = datetime.fromtimestamp(t)
+    return f"{d:%a} {d.day} {d:%b}, {d:%H:%M}"
+
+
+def due_phrase(due: float, at: float | None = None) -> str:
+    """When a card is due, the one way every view says it: "due now", "due in 3 days (Mon 7 Dec, 09:03)"."""
+    at = now() if at is None else at
+    if due <= at + SLACK:
+        return "due now"
+    return f"due {when(due, at)} ({moment(due)})"
+
+
+def due_summary(course: Course, cards: dict[tuple[str, str], CardRow], at: float | None = None) -> str:
+    """What is due now and when the next card is due after those, in one sentence (the Overview,
+    the end of a review, ``lmtui progress`` and ``lmtui review --due`` all say it so)."""
+    at = now() if at is None else at
+    if not cards:
+        return ("No review cards yet: every quiz and predict question you answer becomes one; a wrong first answer "
+                "is due at once, a right one after a few days.")
+    n = len(due_cards(course, cards, at))
+    later = next_due(course, cards, at)
+    head = f"{n} card{'s are' if n != 1 else ' is'} due now" if n else "Nothing is due now"
+    if later is None:
+        return f"{head}."
+    after = "" if not n else "after it " if n == 1 else "after those "
+    return f"{head}; the next card {after}is {due_phrase(later, at)}."
+
+
+def why_due(card: CardRow, at: float | None = None) -> str:
+    """Why a card is back, from its last grading: missed (and when), or right and due to be recalled."""
+    at = now() if at is None else at
+    last = when(card.last_review, at) if card.last_review is not None else "before"
+    missed = card.state != 2  # FSRS: Review (2) after a right answer; Learning or Relearning after a wrong one
+    what = "prediction" if card.kind == "predict" else "answer"
+    if card.reps <= 1:
+        if missed:
+            return (f"Back because your first {what} ({last}) was "
+                    f"{'out of tolerance' if card.kind == 'predict' else 'wrong'}.")
+        return f"Back to check it has stuck: your first {what} ({last}) was right; each right review spaces it further."
+    if missed:
+        return f"Back because you missed it in review ({last})."
+    return f"Back to check it has stuck: right in review ({last}); each right review spaces it further."
 
 
 REVIEW_SEEDS = range(5)  # the seeds a review draws from (tests/test_predict_questions.py checks each)

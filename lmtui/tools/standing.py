@@ -28,7 +28,7 @@ def at_time(text: str | None) -> float:
 
 
 def stamp(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(round(t), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def iso(t: float | None) -> str | None:
@@ -62,7 +62,7 @@ def open_record(content: str | None):
 
 
 def review_due_main(args: argparse.Namespace) -> int:
-    from lmtui.core.review import due_cards, next_due, when
+    from lmtui.core.review import due_cards, due_summary, next_due, when
 
     at = at_time(args.at)
     record = open_record(args.content)
@@ -78,7 +78,7 @@ def review_due_main(args: argparse.Namespace) -> int:
         }, indent=2, ensure_ascii=False))
         return 0
     if not cards:
-        print("No review cards yet: every quiz or predict question you answer becomes one.")
+        print(due_summary(record.course, cards, at))
         return 0
     print(f"{len(due)} card{'s' if len(due) != 1 else ''} due at {stamp(at)} (of {len(cards)}):")
     for d in due:
@@ -86,14 +86,12 @@ def review_due_main(args: argparse.Namespace) -> int:
         if len(prompt) > 60:
             prompt = prompt[:57] + "..."
         print(f"  {when(d.card.due, at):>16}  {d.kind:<7}  {clean(d.card.chapter)}/{clean(d.card.question)}: {prompt}")
-    if later is not None:
-        print(f"Next due {when(later, at)} ({stamp(later)}).")
+    print(due_summary(record.course, cards, at))
     return 0
 
 
 def progress_main(args: argparse.Namespace) -> int:
     from lmtui.core.overview import overview
-    from lmtui.core.review import when
 
     at = at_time(args.at)
     record = open_record(args.content)
@@ -103,8 +101,6 @@ def progress_main(args: argparse.Namespace) -> int:
         return 0
     for line in progress_lines(view):
         print(line)
-    if view.next_due is not None:
-        print(f"Next review card due {when(view.next_due, at)} ({stamp(view.next_due)}).")
     return 0
 
 
@@ -112,21 +108,22 @@ def progress_lines(view) -> list[str]:
     """The overview as a table, the calibration sentence and the missed questions."""
     width = max([len(clean(c.title)) for c in view.chapters] + [12])
     width = min(width, 40)
-    head = f"{'Ch':>3} {'Chapter':<{width}}  {'Read':<4}  {'Quiz right':>12}  {'Predictions':>12}  {'Due':>3}"
+    head = f"{'Ch':>3} {'Chapter':<{width}}  {'Read':<4}  {'Quiz right':>12}  {'Predictions':>12}  {'Due now':>7}"
     lines = [head, "-" * len(head)]
     for c in view.chapters:
         title = clean(c.title)
         title = title if len(title) <= width else title[: width - 3] + "..."
         quiz = f"{c.quiz_right}/{c.quiz_answered} of {c.quiz_total}" if c.quiz_total else "-"
         pred = f"{c.predict_right}/{c.predict_graded} of {c.predict_total}" if c.predict_total else "-"
-        lines.append(f"{c.order:>3} {title:<{width}}  {'yes' if c.read else 'no':<4}  {quiz:>12}  {pred:>12}  {c.due:>3}")
+        lines.append(f"{c.order:>3} {title:<{width}}  {'yes' if c.read else 'no':<4}  {quiz:>12}  {pred:>12}  {c.due or '-':>7}")
     lines.append("-" * len(head))
     quiz = f"{view.total('quiz_right')}/{view.total('quiz_answered')} of {view.total('quiz_total')}"
     pred = f"{view.total('predict_right')}/{view.total('predict_graded')} of {view.total('predict_total')}"
     read = f"{view.read}/{len(view.chapters)}"
-    lines.append(f"{'':>3} {'Total':<{width}}  {read:<4}  {quiz:>12}  {pred:>12}  {view.total('due'):>3}")
+    lines.append(f"{'':>3} {'Total':<{width}}  {read:<4}  {quiz:>12}  {pred:>12}  {view.total('due'):>7}")
     lines.append("Quiz right: first answers right / answered, of the chapter's questions. Predictions: within "
-                 "tolerance / run. Due: review cards due now.")
+                 "tolerance / run. Due now: review cards to answer again now.")
+    lines.append(f"Review: {view.due_text}")
     lines.append("")
     lines.append(f"Predictions: {view.calibration.sentence()}")
     if view.missed:

@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.widgets import Label, ListItem, ListView, Static
 
 from lmtui.core.overview import Calibration, Missed, Overview, overview
-from lmtui.core.review import when
 from lmtui.tui import textual_fixes
 from lmtui.tui.services import services
 
@@ -38,7 +37,7 @@ def chapter_table(view: Overview) -> Table:
     table.add_column("Read", no_wrap=True)
     table.add_column("Quiz right", justify="right", no_wrap=True)
     table.add_column("Predictions", justify="right", no_wrap=True)
-    table.add_column("Due", justify="right", no_wrap=True)
+    table.add_column("Due now", justify="right", no_wrap=True)
     for c in view.chapters:
         quiz = f"{c.quiz_right}/{c.quiz_answered} of {c.quiz_total}" if c.quiz_total else "-"
         pred = f"{c.predict_right}/{c.predict_graded} of {c.predict_total}" if c.predict_total else "-"
@@ -85,6 +84,7 @@ class OverviewScreen(Screen):
     OverviewScreen > VerticalScroll { height: 1fr; padding: 0 1; }
     OverviewScreen .overview-note { color: $text-muted; margin-bottom: 1; }
     OverviewScreen .overview-head { text-style: bold; margin-top: 1; }
+    OverviewScreen .overview-due { margin-bottom: 1; }
     OverviewScreen ListView { height: auto; }
     """
     BINDINGS = [
@@ -126,8 +126,9 @@ class OverviewScreen(Screen):
         self._body.remove_children()
         widgets = [
             Static(chapter_table(view), markup=False),
+            Static(plain(f"Review: {view.due_text}"), classes="overview-due", markup=False),
             Static(plain("Quiz right: first answers right / answered, of the chapter's questions (review answers do not "
-                         f"change it). Predictions: within tolerance / run. Due: review cards due now ({key('overview-review')} reviews them)."),
+                         f"change it). Predictions: within tolerance / run. Due now: review cards to answer again now ({key('overview-review')} reviews them)."),
                    classes="overview-note", markup=False),
             Static("How good are your predictions", classes="overview-head", markup=False),
             Static(plain(view.calibration.sentence()), markup=False),
@@ -135,8 +136,6 @@ class OverviewScreen(Screen):
         chart = calibration_lines(view, svc.ascii_only)
         if chart:
             widgets.append(Static(plain("\n".join(chart)), markup=False))
-        if view.next_due is not None:
-            widgets.append(Static(f"Next review card due {when(view.next_due, self.at)}.", classes="overview-note", markup=False))
         if view.missed:
             widgets.append(Static(f"Missed ({len(view.missed)}): enter opens the question in its chapter", classes="overview-head",
                                   markup=False))
@@ -158,6 +157,12 @@ class OverviewScreen(Screen):
             lists.first().focus(scroll_visible=False)  # the table stays in view; down moves into the list
         else:
             self._body.focus()
+
+    def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+        """The highlighted missed question is scrolled into view (the list is in the page's scroll,
+        below the table, and may start off screen at 80x24)."""
+        if event.item is not None and self.focused is event.list_view:
+            event.item.scroll_visible(animate=False)
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         event.stop()

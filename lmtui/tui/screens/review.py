@@ -23,7 +23,7 @@ from textual.widgets import Static
 from lmtui.core.clock import now as clock_now
 from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import LearnerRecord, grade
-from lmtui.core.review import Due, draw_setting, due_cards, schedule, when
+from lmtui.core.review import Due, draw_setting, due_cards, due_phrase, due_summary, moment, schedule, when, why_due
 from lmtui.tui import textual_fixes
 from lmtui.tui.services import RecordChange, services
 from lmtui.tui.widgets.predict import PredictCard
@@ -101,7 +101,8 @@ class ReviewScreen(Screen):
         self.queue: list[Due] = []
         self.current: Due | None = None
         self.graded = False
-        self.done = 0
+        self.done = 0  # gradings this session
+        self.seen: set[tuple[str, str]] = set()  # the cards graded this session
         self.card: QuestionCard | PredictCard | None = None
         self._title = Static("", classes="review-title", markup=False)
         self._status = Static("", classes="review-status", markup=False)
@@ -135,6 +136,9 @@ class ReviewScreen(Screen):
         self.graded = False
         self._body.remove_children()
         self.card = None
+        if not self.queue:  # cards that fell due while this session went on come next
+            record = self.record
+            self.queue = due_cards(record.course, record.cards(), self.now())
         self.current = self.queue.pop(0) if self.queue else None
         if self.current is None:
             self._show_done()
@@ -167,27 +171,29 @@ class ReviewScreen(Screen):
             return
         self._title.update(services(self).plain(
             f"Review | {due.chapter.order} {due.chapter.title} | due {when(due.card.due, self.now())} | "
-            f"{self.done} done, {left} more after this"))
-        self._status.update("")
+            f"{self.done} answered, {left} more after this"))
+        if not self.graded:
+            self._status.update(why_due(due.card, self.now()))
 
     def _show_done(self) -> None:
         record = self.record
         now = self.now()
-        upcoming = [d for d in schedule(record.course, record.cards()) if d.card.due > now][:UPCOMING]
+        cards = record.cards()
+        upcoming = [d for d in schedule(record.course, cards) if d.card.due > now][:UPCOMING]
         key = services(self).key_hint
         lines = []
         if self.done:
-            lines.append(f"Nothing more is due now: {self.done} card{'s' if self.done != 1 else ''} reviewed this session.")
-        elif not record.cards():
-            lines.append("No review cards yet: every quiz and predict question you answer in a chapter becomes one. "
-                         "A wrong first answer comes back at once; a right one after a few days.")
-        else:
-            lines.append("Nothing is due now.")
+            n = len(self.seen)
+            lines += [f"Review done: {self.done} answer{'s' if self.done != 1 else ''} this session, "
+                      f"{n} card{'s' if n != 1 else ''}.", ""]
+        lines.append(due_summary(record.course, cards, now))
         if upcoming:
-            lines += ["", "Next due:"]
+            lines += ["", "Coming up:"]
+            width = max(len(when(d.card.due, now)) for d in upcoming)
             for d in upcoming:
-                lines.append(f"  {when(d.card.due, now):>16}  {d.chapter.order} {d.chapter.title}: Q{d.chapter.quiz.index(d.question) + 1} "
-                             f"({d.kind})")
+                lines.append(f"  {when(d.card.due, now):>{width}}  {moment(d.card.due)}  {d.chapter.order} {d.chapter.title}: "
+                             f"Q{d.chapter.quiz.index(d.question) + 1} ({d.kind})")
+            lines += ["", f"Come back then: {key('review')} in the course, or `lmtui review`."]
         lines += ["", f"{key('review-close')}: back to the course."]
         self._title.update("Review")
         self._status.update("")
@@ -220,6 +226,7 @@ class ReviewScreen(Screen):
             card = None
         self.graded = True
         self.done += 1
+        self.seen.add((due.chapter.id, due.question.id))
         # the chapter's status is unchanged; the views that count cards due follow the change
         services(self).record_changes(RecordChange(due.chapter.id, record.status(due.chapter.id), due.question.id))
         if card is not None and card.due <= self.now():
@@ -227,10 +234,11 @@ class ReviewScreen(Screen):
             self.queue.append(Due(card, due.chapter, due.question))
         key = services(self).key_hint
         verdict = "Right" if correct else "Not this time"
-        nxt = (f"next review {when(card.due, self.now())}" if card is not None and card.due > self.now()
-               else "it comes back in this session")
+        nxt = (f"next {due_phrase(card.due, self.now())}" if card is not None and card.due > self.now()
+               else "due again now; it comes back at the end of this session")
         more = f"{key('review-next')}: next card" if self.queue else f"{key('review-next')}: finish"
         self._status.update(services(self).plain(f"{verdict}: {nxt}. {more}."))
+        self._update_title()
         self.refresh_bindings()
 
     def on_question_card_answered(self, event: QuestionCard.Answered) -> None:
