@@ -171,3 +171,34 @@ async def _press_s_while_loading(app, gate) -> None:
         await wait_for_workers(app)
         await pilot.pause()
         assert pane.state.result is not None  # the early s ran it
+
+
+
+async def test_walking_the_parameters_lays_the_screen_out_only_when_the_help_line_changes_height():
+    """Each up/down rewrites the help line; the screen is laid out again (the costly part of a
+    key while a run streams) only when that line's height changes, and the line is always whole."""
+    from textual.content import Content
+
+    app = LmtuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = current_pane(app)
+        await pilot.pause()
+        screen, help_line = app.screen, pane._help
+        layouts = []
+        original = screen._refresh_layout
+        screen._refresh_layout = lambda *a, **k: (layouts.append(1), original(*a, **k))[1]
+        steps = []  # (the help line changed height, the screen was laid out)
+        height = help_line.size.height
+        for _ in range(len(pane.query(ParamRow)) - 2):
+            before = len(layouts)
+            await pilot.press("down")
+            await pilot.pause()
+            text = str(help_line.content)
+            assert app.focused.param.name in text
+            lines = Content(text).get_height(help_line.styles, help_line.content_region.width)
+            assert help_line.size.height == min(lines, int(help_line.styles.max_height.value))
+            steps.append((help_line.size.height != height, len(layouts) > before))
+            height = help_line.size.height
+        assert any(not changed for changed, _ in steps)  # the walk has steps of the same height
+        assert not any(laid_out and not changed for changed, laid_out in steps), steps

@@ -432,12 +432,24 @@ class SimPane(Widget):
         self._status.update(self._status_text(), layout=False)  # one line, always
 
     def _help_for(self, row: ParamRow | None, error: str | None = None) -> None:
-        help_line = self._help
-        help_line.set_class(error is not None, "-error")
+        self._help.set_class(error is not None, "-error")
         if error is not None:
-            help_line.update(services(self).plain(error))
+            self._set_help(services(self).plain(error))
         elif row is not None:
-            help_line.update(services(self).plain(f"{row.param.name}: {row.param.help} [{row.param.range_text()}]"))
+            self._set_help(services(self).plain(f"{row.param.name}: {row.param.help} [{row.param.range_text()}]"))
+
+    _help_rows: tuple[int, int] | None = None  # (width, lines) of the help line's text as laid out
+
+    def _set_help(self, text: str) -> None:
+        """The help line's text; the screen is laid out again only when its number of lines
+        changes (each up/down through the parameters rewrites it)."""
+        from textual.content import Content
+
+        help_line = self._help
+        width = help_line.content_region.width
+        rows = (width, Content(text).get_height(help_line.styles, width)) if width > 0 else None
+        help_line.update(text, layout=rows is None or rows != self._help_rows)
+        self._help_rows = rows
 
     # -- parameters -------------------------------------------------------------------------------
     def on_descendant_focus(self, event) -> None:
@@ -751,7 +763,7 @@ class SimPane(Widget):
             return
         self.command = command_line(self.sim, params, seed)
         self._help_for(None, None)
-        self._help.update(services(self).plain(self.command))
+        self._set_help(services(self).plain(self.command))
         what = "this run" if current is not None else "these parameters"
         export = services(self).key_hint("sim-export")
         self.notify(f"Under the parameters: the command line for {what} ({export} exports every run shown).", timeout=4)
