@@ -8,8 +8,9 @@ machine, not the server.
 Measured, for each N:
 - the opening rush: all N connect at the same moment; seconds until each sees the name screen
   (median, slowest), with app starts let through one per core (lmtui serve's start queue);
-- memory per visitor's app (RSS, median) with the course open, then with chapter 2's simulation
-  figure open, and the server's own RSS;
+- memory per visitor (median): the resident memory of the visitor's process tree (its app and,
+  with a figure open, that app's simulation process), with the course open, then with chapter 2's
+  simulation figure open; and the server's own RSS;
 - key latency (key sent to its screen change arriving) with every third visitor running its
   simulation and the others moving between parameters;
 - stopping: seconds from one SIGTERM to the server until every app has exited; and, separately,
@@ -36,13 +37,30 @@ from serve_support import Served, Visitor, alive  # noqa: E402
 
 
 def rss_mb(pids) -> list[float]:
+    """Resident memory of each pid's process tree: a visitor's app and, once a figure is open, the
+    simulation process it starts."""
     out = []
     for pid in pids:
         try:
-            out.append(psutil.Process(pid).memory_info().rss / 2**20)
+            proc = psutil.Process(pid)
+            out.append(sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20)
         except psutil.Error:
             pass
     return out
+
+
+async def settled_rss(pids, timeout: float = 120.0) -> list[float]:
+    """rss_mb once it stops growing: the figure is shown before its simulation process has
+    finished importing numpy and the simulation."""
+    last = rss_mb(pids)
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(2.0)
+        now = rss_mb(pids)
+        if sum(now) <= 1.01 * sum(last):
+            return now
+        last = now
+    return last
 
 
 async def key_latency(visitor: Visitor, key: str, timeout: float = 5.0) -> float | None:
@@ -90,8 +108,8 @@ async def room(served: Served, n: int) -> dict:
         await asyncio.sleep(0.05)
         await v.keys("f")
     await asyncio.gather(*(v.wait_for("ready (s: run)", timeout=300) for v in visitors))
-    sim_rss = rss_mb(pids)
-    server_rss = rss_mb([served.proc.pid])[0]
+    sim_rss = await settled_rss(pids)
+    server_rss = psutil.Process(served.proc.pid).memory_info().rss / 2**20
     used = psutil.virtual_memory().used / 2**30
     runners = visitors[::3]
     for v in runners:
@@ -130,7 +148,7 @@ def measure(n: int, stop: str) -> None:
     firsts = r["firsts"]
     print(f"N={n:3d}: first frame (name screen) median {statistics.median(firsts):5.1f} s, slowest {max(firsts):5.1f} s "
           f"(all {n} connecting at once)")
-    print(f"       memory per visitor's app, median: {statistics.median(r['course_rss']):5.1f} MB with the course open, "
+    print(f"       memory per visitor (its process tree), median: {statistics.median(r['course_rss']):5.1f} MB with the course open, "
           f"{statistics.median(r['sim_rss']):5.1f} MB with a simulation figure open; server {r['server_rss']:.0f} MB; "
           f"machine memory in use {r['used']:.1f} GiB")
     print(f"       key latency, all idle: median {statistics.median(r['idle']) * 1000:4.0f} ms, "
