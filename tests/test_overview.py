@@ -124,3 +124,18 @@ async def test_the_missed_questions_scroll_into_view_at_80x24():
         assert item is not None
         assert 0 <= item.region.y and item.region.bottom <= 24 - 1, item.region  # above the footer
         assert item.missed.prompt[:20] in _flat(screen_text(app))
+
+
+def test_predictions_made_in_review_count_in_the_calibration():
+    seed_store()
+    record = LearnerRecord(load_course(), ProgressStore())
+    before = overview(record, NOW).calibration
+    chapter, question = next((c, q) for c in record.course.chapters for q in c.quiz if q.predict is not None and not q.choices)
+    record.review(chapter, question, True, value=2.0, low=1.0, high=3.0, measured=2.5, at=NOW)  # inside, 20% off
+    record.review(chapter, question, False, value=4.0, measured=2.0, at=NOW + 60)  # no range, 100% off
+    after = overview(record, NOW + 120).calibration
+    assert (after.ranges, after.inside, len(after.errors)) == (before.ranges + 1, before.inside + 1, len(before.errors) + 2)
+    assert after.in_review == 2 and sorted(after.errors) == sorted(before.errors + [0.2, 1.0])
+    assert "That includes 2 made in review, each at a new setting." in after.sentence()
+    row = next(r for r in overview(record, NOW + 120).chapters if r.id == chapter.id)
+    assert row.calibration.in_review == 2

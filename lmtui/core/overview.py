@@ -4,7 +4,7 @@ One model for ``lmtui progress`` and the Overview view: per chapter whether it w
 first-answer score, the predictions within tolerance, the review cards due; the course's totals;
 the questions missed (first answer wrong, prediction out of tolerance); and how good the learner's
 predictions are: how often the measurement fell inside the range they gave, and how far their
-point predictions were from it. No Textual import here.
+point predictions were from it, in the chapters and in review. No Textual import here.
 """
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ class Calibration:
     ranges: int = 0  # graded numeric predictions that carried a range
     inside: int = 0  # of those, the measurement fell inside
     errors: list[float] = field(default_factory=list)  # |prediction - measured| / |measured|, each graded number
+    in_review: int = 0  # of the graded numbers, those made in review (a new experiment each)
+
+    def count(self, value: float, measured: float, low: float | None, high: float | None, review: bool = False) -> None:
+        """One graded numeric prediction, with the learner's range if they gave one."""
+        self.errors.append(abs(value - measured) / max(abs(measured), 1e-12))
+        self.in_review += int(review)
+        if low is not None and high is not None:
+            self.ranges += 1
+            self.inside += int(low - 1e-12 <= measured <= high + 1e-12)
 
     @property
     def median_error(self) -> float | None:
@@ -42,6 +51,7 @@ class Calibration:
         self.ranges += other.ranges
         self.inside += other.inside
         self.errors += other.errors
+        self.in_review += other.in_review
 
     def sentence(self) -> str:
         """The learner's calibration in words: how often their ranges held the measurement, and
@@ -52,6 +62,8 @@ class Calibration:
         points = (f"Your one number was off by {self.median_error:.0%} of the measurement." if n == 1 else
                   f"Your numbers were off by {self.median_error:.0%} of the measurement (the median of {n}: half "
                   f"were closer, half further).")
+        if self.in_review:
+            points += f" That includes {self.in_review} made in review, each at a new setting."
         if not self.ranges:
             return f"{points} Give a range with your number (3.5 +- 0.5) to see how often it holds the measurement."
         return (f"The measurement fell inside your range {self.inside} time{'s' if self.inside != 1 else ''} "
@@ -94,7 +106,7 @@ class Overview:
 
     def to_json(self) -> dict:
         def cal(c: Calibration) -> dict:
-            return {"ranges": c.ranges, "inside": c.inside, "numeric_graded": len(c.errors),
+            return {"ranges": c.ranges, "inside": c.inside, "numeric_graded": len(c.errors), "in_review": c.in_review,
                     "median_relative_error": c.median_error}
 
         rows = []
@@ -120,6 +132,11 @@ def overview(record: LearnerRecord, at: float | None = None) -> Overview:
     due_by_chapter: dict[str, int] = {}
     for d in due_cards(record.course, cards, at):
         due_by_chapter[d.card.chapter] = due_by_chapter.get(d.card.chapter, 0) + 1
+    numeric = {(c.id, q.id) for c in record.course.chapters for q in c.quiz if q.predict is not None and not q.choices}
+    reviewed: dict[str, list] = {}  # per chapter: the numeric predictions graded in review
+    for e in record.store.review_log():
+        if not e.first and e.value is not None and e.measured is not None and (e.chapter, e.question) in numeric:
+            reviewed.setdefault(e.chapter, []).append(e)
     rows: list[ChapterRow] = []
     missed: list[Missed] = []
     total = Calibration()
@@ -137,11 +154,9 @@ def overview(record: LearnerRecord, at: float | None = None) -> Overview:
             if not p.correct:
                 missed.append(Missed(chapter.id, q.id, "predict", q.prompt, n))
             if p.value is not None and p.measured is not None and not q.choices:
-                cal.errors.append(abs(p.value - p.measured) / max(abs(p.measured), 1e-12))
-                holds = p.range_holds()
-                if holds is not None:
-                    cal.ranges += 1
-                    cal.inside += int(holds)
+                cal.count(p.value, p.measured, p.low, p.high)
+        for e in reviewed.get(chapter.id, ()):
+            cal.count(e.value, e.measured, e.low, e.high, review=True)
         total.add(cal)
         rows.append(ChapterRow(chapter.id, chapter.order, chapter.title, status.read, status.correct, status.answered,
                                status.total, status.predicted_right, status.predicted, status.predict_total,
