@@ -122,7 +122,7 @@ class PredictCard(Widget, can_focus=True):
         Binding("enter", "predict", "Predict", id="predict-type", tooltip="type your prediction (a number)"),
         Binding("s", "run", "Run", id="predict-run", tooltip="run the simulation (again) to see it, once you have predicted"),
         Binding("v", "next_panel", "Panel", id="predict-panel", tooltip="the chart's next panel (when they do not all fit)"),
-        *(Binding(str(n), f"choose({n})", f"Choose {n}", show=n == 1, id=f"predict-{n}",
+        *(Binding(str(n), f"choose({n})", f"Choose {n}", id=f"predict-{n}", group=Binding.Group("Choose"),
                   tooltip="predict with this choice") for n in range(1, 5)),
     ]
 

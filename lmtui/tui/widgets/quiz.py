@@ -24,6 +24,7 @@ from lmtui.core.course import Chapter, Question
 from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import ChapterStatus, choice_number, question_state
 from lmtui.tui.services import RecordChange, services
+from lmtui.tui.widgets.reader import MAX_WIDTH
 
 if TYPE_CHECKING:
     from lmtui.tui.widgets.predict import PredictCard
@@ -41,8 +42,10 @@ class QuestionCard(Widget, can_focus=True):
     QuestionCard.-wrong > .q-feedback { color: $warning; }
     QuestionCard.-changed > .q-feedback { color: $text-muted; }
     """
+    # one footer entry for the four: "1 2 3 4 Answer"
     BINDINGS = [
-        Binding(str(n), f"answer({n})", f"Answer {n}", show=n == 1, id=f"answer-{n}") for n in range(1, 5)
+        Binding(str(n), f"answer({n})", f"Answer {n}", id=f"answer-{n}", group=Binding.Group("Answer"))
+        for n in range(1, 5)
     ]
 
     class Answered(Message):
@@ -145,9 +148,12 @@ class QuestionCard(Widget, can_focus=True):
 
 
 class QuizPane(VerticalScroll):
-    DEFAULT_CSS = """
-    QuizPane { height: 1fr; padding: 0 1; }
-    QuizPane > .quiz-score { color: $text-muted; margin-bottom: 1; }
+    # lines at most MAX_WIDTH columns, as in the text: a card's bar and padding take 3 more
+    DEFAULT_CSS = f"""
+    QuizPane {{ height: 1fr; padding: 0 1; }}
+    QuizPane > * {{ max-width: {MAX_WIDTH}; }}
+    QuizPane > QuestionCard, QuizPane > PredictCard {{ max-width: {MAX_WIDTH + 3}; }}
+    QuizPane > .quiz-score {{ color: $text-muted; margin-bottom: 1; }}
     """
     BINDINGS = [
         Binding("j,down", "focus_next_card", "Next question", show=False, id="quiz-next", tooltip="next question"),
