@@ -519,3 +519,38 @@ async def test_m_lists_the_most_missed_questions_first_with_the_rooms_score(made
         await pilot.pause()
         assert str(app.screen.query_one(OptionList).options[0].prompt).startswith("1.1 quiz")
         assert app.screen.query_one(SpreadView).key == "second/slope"  # the question shown stays
+
+
+def test_any_numbers_a_store_can_hold_draw_a_chart():
+    """Predictions and ranges of every size a store's REAL column holds (tiny, huge, negative,
+    equal, inverted ranges) always make a chart of the size asked for, in colour and in ASCII."""
+    import random
+
+    from lmtui.core.charts import render_chart
+    from lmtui.core.room import Guess, PredictSpread, spread_chart
+
+    question = slope_question(room_course_once())
+    rng = random.Random(23)
+
+    def number() -> float:
+        kind = rng.random()
+        if kind < 0.15:
+            return rng.choice([0.0, -0.0, 1e308, -1e308, 5e-324, 1e100, -1e100, 1e-300, 2.0])
+        return rng.choice([1, -1]) * 10 ** rng.uniform(-320, 308) if kind < 0.5 else rng.gauss(2, 1)
+
+    for _ in range(150):
+        guesses = []
+        for i in range(rng.randint(1, 40)):
+            v = number()
+            low, high = (number(), number()) if rng.random() < 0.3 else (None, None)
+            guesses.append(Guess(f"l{i}", v, None, low, high))
+        spread = PredictSpread(question, guesses, len(guesses))
+        revealed = rng.random() < 0.5
+        chart = spread_chart(spread, measured=2.0 if revealed else None, theory=2.0 if revealed else None,
+                             revealed=revealed)
+        if chart is None:
+            assert all(abs(g.value) > 1e100 for g in guesses)
+            continue
+        for width, height, ascii_only in ((46, 14, False), (38, 8, True)):
+            text = render_chart(chart, width, height, color=not ascii_only, ascii_only=ascii_only)
+            assert len(text.split("\n")) == height

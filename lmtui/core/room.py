@@ -324,12 +324,11 @@ def _axis_span(values: list[float], extra: list[float]) -> tuple[bool, float, fl
     on a log axis (the few zero or negative ones then left off); values far outside the room's
     middle half are left off, so one typo (2e12 for 2) does not squash every other prediction
     into one bin."""
-    positive = [v for v in values if v > 0]
-    if positive and len(positive) >= LOG_SHARE * len(values) and all(v > 0 for v in extra):
+    positive = [v for v in values if v >= 1 / HUGE]  # nor can a chart's log axis go down to 1e-300
+    if positive and len(positive) >= LOG_SHARE * len(values) and all(v >= 1 / HUGE for v in extra):
         logs = [math.log10(v) for v in positive]
         fences = _fenced(logs, 0.25)
-        lo, hi = (10 ** fences[0], 10 ** fences[1]) if fences else (min(positive), max(positive))
-        kept = [v for v in positive if lo <= v <= hi]
+        kept = [v for v, t in zip(positive, logs) if fences is None or fences[0] <= t <= fences[1]]
         span = kept + extra
         if kept and max(span) / min(span) >= LOG_SPAN:
             return True, min(kept), max(kept)
