@@ -302,3 +302,26 @@ def test_when_and_due_phrase_say_a_due_time_one_way():
     assert when(1000.0 + 3 * DAY, 1000.0) == "in 3 days" and when(1000.0, 1000.0 + 2 * 3600) == "2 hours ago"
     assert due_phrase(1000.0, 1000.0) == "due now" and due_phrase(900.0, 1000.0) == "due now"
     assert due_phrase(1000.0 + DAY, 1000.0) == f"due in 1 day ({moment(1000.0 + DAY)})"
+
+
+async def test_the_list_of_cards_coming_up_keeps_its_columns(mini_course):
+    """Due dates of different widths (Fri 4 Jan, Mon 14 Jan) leave the chapter column straight."""
+    from dataclasses import replace
+
+    from lmtui.core.course import load_course
+    from lmtui.core.progress import ProgressStore
+    from lmtui.core.record import course_key
+    from lmtui.core.review import grade_card
+
+    start = datetime(2030, 1, 1, 9, 0).timestamp()  # local time, as the dates are shown
+    first = load_course(mini_course).by_id("first")
+    store = ProgressStore(course=course_key(mini_course))
+    store.save_review([replace(grade_card(None, "first", q.id, "quiz", q.fingerprint, True, start), due=start + days * DAY)
+                       for q, days in zip(first.quiz, (3, 13))], [])
+    store.close()
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_review(pilot, at=start)
+        rows = [line for line in screen_text(app).splitlines() if "First Steps: Q" in line]
+        assert len(rows) == 2 and "Fri 4 Jan" in rows[0] and "Mon 14 Jan" in rows[1], rows
+        assert len({line.index("1 First Steps") for line in rows}) == 1, rows

@@ -190,8 +190,9 @@ class ReviewScreen(Screen):
         if upcoming:
             lines += ["", "Coming up:"]
             width = max(len(when(d.card.due, now)) for d in upcoming)
+            dates = max(len(moment(d.card.due)) for d in upcoming)
             for d in upcoming:
-                lines.append(f"  {when(d.card.due, now):>{width}}  {moment(d.card.due)}  {d.chapter.order} {d.chapter.title}: "
+                lines.append(f"  {when(d.card.due, now):>{width}}  {moment(d.card.due):<{dates}}  {d.chapter.order} {d.chapter.title}: "
                              f"Q{d.chapter.quiz.index(d.question) + 1} ({d.kind})")
             lines += ["", f"Come back then: {key('review')} in the course, or `lmtui review`."]
         lines += ["", f"{key('review-close')}: back to the course."]
