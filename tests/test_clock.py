@@ -71,3 +71,11 @@ def test_a_bad_lmtui_now_is_refused_with_a_message(mini_course, moved_clock):
     with redirect_stderr(err):
         assert main(["--content", str(mini_course), "progress"]) == 2
     assert "LMTUI_NOW='next tuesday' is not an ISO date-time" in err.getvalue()
+
+
+def test_a_moved_clock_prints_the_minute_it_was_moved_to():
+    """A time a hair before the minute (float rounding of the clock's offset) prints as that minute."""
+    from lmtui.tools.standing import stamp
+
+    minute = 1893488400.0  # 2030-01-01 09:00 UTC
+    assert stamp(minute - 1e-6) == "2030-01-01 09:00 UTC"

@@ -139,3 +139,21 @@ def test_predictions_made_in_review_count_in_the_calibration():
     assert "That includes 2 made in review, each at a new setting." in after.sentence()
     row = next(r for r in overview(record, NOW + 120).chapters if r.id == chapter.id)
     assert row.calibration.in_review == 2
+
+
+def test_a_missed_question_put_right_in_review_says_so():
+    seed_store()
+    record = LearnerRecord(load_course(), ProgressStore())
+    m = overview(record, NOW).missed[0]
+    assert m.label == m.kind
+    chapter = record.course.by_id(m.chapter)
+    question = next(q for q in chapter.quiz if q.id == m.question)
+    record.review(chapter, question, True, at=NOW)
+    again = next(x for x in overview(record, NOW + 60).missed if x.question == m.question)
+    assert again.recovered and again.label == f"{m.kind}, right in review since"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["progress"]) == 0
+    assert f"Q{m.number} ({m.kind}, right in review since)" in out.getvalue()
+    record.review(chapter, question, False, at=NOW + 120)  # missed again: no longer put right
+    assert not next(x for x in overview(record, NOW + 180).missed if x.question == m.question).recovered

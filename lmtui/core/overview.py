@@ -24,6 +24,12 @@ class Missed:
     kind: str  # "quiz" or "predict"
     prompt: str
     number: int  # the question's 1-based place in its chapter's quiz
+    recovered: bool = False  # answered right in its last review since
+
+    @property
+    def label(self) -> str:
+        """What kind of question, and whether a review has put it right since: "quiz", "predict, right in review since"."""
+        return f"{self.kind}, right in review since" if self.recovered else self.kind
 
 
 @dataclass
@@ -137,6 +143,10 @@ def overview(record: LearnerRecord, at: float | None = None) -> Overview:
     for e in record.store.review_log():
         if not e.first and e.value is not None and e.measured is not None and (e.chapter, e.question) in numeric:
             reviewed.setdefault(e.chapter, []).append(e)
+    def recovered(chapter_id: str, question_id: str) -> bool:
+        card = cards.get((chapter_id, question_id))
+        return card is not None and card.reps > 1 and card.state == 2  # FSRS Review: the last grading was right
+
     rows: list[ChapterRow] = []
     missed: list[Missed] = []
     total = Calibration()
@@ -146,13 +156,13 @@ def overview(record: LearnerRecord, at: float | None = None) -> Overview:
         for n, q in enumerate(chapter.quiz, start=1):
             if q.predict is None:
                 if record.answer_state(chapter.id, q) == "wrong":
-                    missed.append(Missed(chapter.id, q.id, "quiz", q.prompt, n))
+                    missed.append(Missed(chapter.id, q.id, "quiz", q.prompt, n, recovered(chapter.id, q.id)))
                 continue
             p = record.prediction(chapter.id, q)
             if p is None or p.correct is None:
                 continue
             if not p.correct:
-                missed.append(Missed(chapter.id, q.id, "predict", q.prompt, n))
+                missed.append(Missed(chapter.id, q.id, "predict", q.prompt, n, recovered(chapter.id, q.id)))
             if p.value is not None and p.measured is not None and not q.choices:
                 cal.count(p.value, p.measured, p.low, p.high)
         for e in reviewed.get(chapter.id, ()):

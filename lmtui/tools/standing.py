@@ -132,5 +132,5 @@ def progress_lines(view) -> list[str]:
         for m in view.missed:
             prompt = clean(m.prompt)
             prompt = prompt if len(prompt) <= 60 else prompt[:57] + "..."
-            lines.append(f"  {clean(m.chapter)} Q{m.number} ({m.kind}): {prompt}")
+            lines.append(f"  {clean(m.chapter)} Q{m.number} ({m.label}): {prompt}")
     return lines

@@ -143,7 +143,7 @@ class OverviewScreen(Screen):
             items = []
             for m in view.missed:
                 chapter = titles[m.chapter]
-                items.append(MissedItem(m, plain(f"{chapter.order} {chapter.title}, Q{m.number} ({m.kind}): {m.prompt}")))
+                items.append(MissedItem(m, plain(f"{chapter.order} {chapter.title}, Q{m.number} ({m.label}): {m.prompt}")))
             widgets.append(ListView(*items))
         else:
             widgets.append(Static("Nothing missed so far.", classes="overview-head", markup=False))
