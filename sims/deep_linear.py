@@ -50,6 +50,7 @@ steps = 0 picks the run length from the ODE: long enough for the slowest mode to
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Generator
@@ -72,6 +73,7 @@ def _orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
+@functools.lru_cache(maxsize=64)  # the run's cost estimate and the run solve the same modes
 def mode_ode(lam: float, u0: float, depth: int,
              delta: float = 0.0) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
     """Solve du/dt = L u^{2-2/L} (lam - u), u(0) = u0: returns (u as a function of t, t_half, t_97).

@@ -123,3 +123,27 @@ def test_a_run_started_during_an_idle_wait_is_not_taken_for_a_hang() -> None:
     worker._process = process
     worker._read(process, Conn())
     assert got == ["done"] and not process.killed
+
+
+def test_the_first_frame_with_something_to_draw_is_sent_at_once() -> None:
+    """Frames go at most one per FRAME_INTERVAL, but the first one with a measurement or a
+    prediction in it goes at once: deep_linear's first frames only say it is solving its ODEs, and
+    its whole default run is shorter than the interval."""
+    import threading
+    from collections import deque
+    from multiprocessing import Pipe
+
+    from lmtui.core.simworker import _has_data, _run
+    from lmtui.sims.registry import get
+
+    ours, theirs = Pipe()
+    sent: list[tuple] = []
+    reader = threading.Thread(target=lambda: sent.extend(iter(ours.recv, None)), daemon=True)
+    reader.start()
+    _run(theirs, deque(), (1, "deep_linear", {}, 0))
+    theirs.send(None)
+    reader.join(10)
+    assert [m[0] for m in sent][-1] == "done"
+    first = next(f for f in get("deep_linear").start({}, 0) if _has_data(f))
+    frames = [m[3] for m in sent if m[0] == "frame"]
+    assert any((f.step, f.total, f.message) == (first.step, first.total, first.message) for f in frames)

@@ -60,6 +60,18 @@ def _take(message: tuple, pending: deque[Request], conn, current: int | None = N
     return False
 
 
+def _has_data(frame) -> bool:
+    """Whether a frame has a measurement or a prediction to draw (the first frames of some runs
+    only say what the run is preparing)."""
+    def drawn(value) -> bool:
+        try:
+            return len(value) > 0
+        except TypeError:
+            return value is not None
+
+    return bool(frame.prediction) or any(drawn(v) for v in frame.series.values())
+
+
 def _run(conn, pending: deque[Request], request: Request) -> None:
     from lmtui.sims.registry import get
 
@@ -68,7 +80,7 @@ def _run(conn, pending: deque[Request], request: Request) -> None:
         sim = get(name)
         params = sim.resolve(params)
         runner = sim.start(params, seed)
-        last = 0.0
+        last, measured = 0.0, False
         try:
             for frame in runner:
                 while conn.poll():  # between frames: the interface may have asked something
@@ -76,8 +88,10 @@ def _run(conn, pending: deque[Request], request: Request) -> None:
                         conn.send(("stopped", token))
                         return
                 now = time.monotonic()
-                if now - last >= FRAME_INTERVAL:
-                    last = now
+                # the first frame with something to draw goes at once, whenever the one before went
+                first_data = not measured and _has_data(frame)
+                if now - last >= FRAME_INTERVAL or first_data:
+                    last, measured = now, measured or first_data
                     conn.send(("frame", token, sim.chart(frame, params), frame))
         finally:
             runner.close()

@@ -183,3 +183,19 @@ def test_imbalance_needs_the_aligned_two_layer_case():
     with pytest.raises(ParamError):
         DeepLinear.resolve({"imbalance": 5, "depth": 3})
     assert DeepLinear.resolve({"imbalance": 5})["imbalance"] == 5
+
+
+def test_a_run_after_its_cost_estimate_solves_no_mode_ode_again(monkeypatch):
+    """The cost estimate (taken in the interface before each run starts) and an aligned run solve
+    the same modes, and a run again at the same settings the same again: each solved once."""
+    import lmtui.sims.deep_linear as deep_linear
+
+    sim = get("deep_linear")
+    params = sim.resolve({"target_sv": [5.0, 3.0, 2.0], "init_scale": 0.0123, "init": "aligned", "steps": 0})
+    sim.estimate_seconds(params)
+    calls = []
+    real = deep_linear.solve_ivp
+    monkeypatch.setattr(deep_linear, "solve_ivp", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    assert sim.estimate_seconds(params) > 0 and not calls
+    run_to_end(sim, params)
+    assert not calls
