@@ -325,3 +325,15 @@ async def test_the_list_of_cards_coming_up_keeps_its_columns(mini_course):
         rows = [line for line in screen_text(app).splitlines() if "First Steps: Q" in line]
         assert len(rows) == 2 and "Fri 4 Jan" in rows[0] and "Mon 14 Jan" in rows[1], rows
         assert len({line.index("1 First Steps") for line in rows}) == 1, rows
+
+
+async def test_a_learner_who_comes_back_is_told_at_the_start_that_cards_are_due(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert not [n for n in app._notifications if "due" in n.message]  # nothing answered yet
+        await answer_in_quiz(pilot, "first", [(0, "1")])  # wrong: due at once
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await until(pilot, lambda: any("due" in n.message for n in app._notifications), 5)
+        assert [n.message for n in app._notifications if "due" in n.message] == ["1 review card is due: R reviews it."]

@@ -13,6 +13,7 @@ from lmtui.tui.app import LmtuiApp
 from lmtui.tui.screens.overview import OverviewScreen
 from lmtui.tui.screens.review import ReviewScreen
 
+from conftest import until
 from review_support import NOW, seed_store, snapshot_course
 
 SIZES = [(80, 24), (120, 40)]
@@ -32,6 +33,9 @@ def test_review_and_overview(snap_compare, monkeypatch, mini_course, screen, siz
 
     async def run_before(pilot):
         await pilot.pause()
+        # the start's notice that cards are due (tests/test_review.py) is not what these show
+        await until(pilot, lambda: any("due" in n.message for n in pilot.app._notifications), 5)
+        pilot.app.clear_notifications()
         pilot.app.push_screen(OverviewScreen(at=NOW) if screen == "overview" else ReviewScreen(at=NOW))
         for _ in range(20):  # the Overview focuses its list of missed questions after its first refresh
             await pilot.pause()

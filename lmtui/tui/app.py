@@ -417,10 +417,22 @@ class LmtuiApp(textual_fixes.GuardedApp):
         if self.start_view == "review":
             self.start_view = None
             self.action_review()
+        else:
+            self.tell_due()
         self.check_size()
         # The first page may have come from page_cache without Rich's Markdown; the next page needs
         # it. Imported now, in a thread, while the learner reads, not on their first page turn.
         self.set_timer(1.0, lambda: self.run_worker(_import_markdown, thread=True, group="warm-up", exit_on_error=False))
+
+    def tell_due(self) -> None:
+        """A learner who comes back is told, once at the start, that review cards are due and how
+        to review them."""
+        due = self.due_count()
+        if due:
+            from lmtui.tui.keys import hint
+
+            self.notify(f"{due} review card{'s are' if due != 1 else ' is'} due: {hint(self, 'review')} reviews "
+                        f"{'them' if due != 1 else 'it'}.", timeout=8)
 
     def _learner_chosen(self, chosen: tuple[str, Path] | None) -> None:
         """The learner said who they are: their own store, then the course where they left it."""
