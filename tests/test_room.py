@@ -174,7 +174,7 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         spread = app.screen.query_one(SpreadView)
         assert spread.key == "second/slope"
         text = screen_text(app)
-        assert "3 of 4 predicted (1 with a range)" in text and "# predictions" in text and "median 2.5" in text
+        assert "3 of 4 predicted (1 with a range), median 2.5" in text and "# predictions" in text
         assert "Measured" not in text and "measured" not in text  # nothing given away before reveal
         await pilot.press("r")
         await wait_for_workers(app)
@@ -412,7 +412,10 @@ def test_the_ranges_learners_gave_are_drawn_on_the_histogram():
     assert ranges and ranges[0].label == "ranges (2)" and max(ranges[0].y) == 2  # both hold 1.6 to 2
     text = render_chart(chart, 60, 16, color=False, ascii_only=True)
     assert "= ranges (2)" in text and "==" in text
-    assert chart.panels[0].title == "median 2.2, middle half 1.73 to 2.68"  # quartiles 1.725, 2.675
+    from lmtui.core.room import summary
+
+    assert summary([1.5, 1.8, 2.6, 2.9]) == "median 2.2, middle half 1.73 to 2.68"  # quartiles 1.725, 2.675
+    assert summary([2.0, 40.0], "s") == "median 21 s" and summary([]) == ""
 
 
 _COURSE = []
@@ -471,6 +474,7 @@ explanation = "Because."
         lines = str(prompt.content).splitlines()
         assert len(lines) == 3 and lines[-1].endswith("…") and "the end?" not in screen_text(app)
         assert prompt.size.height == 3 and lines[-1] in screen_text(app)
+        assert lines[-1].endswith(" …") and lines[-1].split()[-2] in words.split()  # cut after a whole word
         await pilot.press("w")
         await pilot.resize_terminal(120, 40)
         assert await until(pilot, lambda: "the end?" in screen_text(app))

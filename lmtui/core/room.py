@@ -410,8 +410,8 @@ def spread_chart(spread: PredictSpread, measured: float | None = None, theory: f
                  revealed: bool = False) -> Chart | None:
     """The room's numeric predictions as a histogram (its outline, ``#``), with the ranges the
     learners gave as a step line (``=``: how many ranges hold each value), for
-    :func:`lmtui.core.charts.render_chart`. Its title gives the room's median and middle half; the
-    legend, how many predictions are off the chart. Revealed: the run's measurement (``o``) and
+    :func:`lmtui.core.charts.render_chart`. Its legend says how many predictions are off the
+    chart. Revealed: the run's measurement (``o``) and
     the theory's value (a theory line) drawn across it, and the tolerance band's edges as dashed
     columns. None if nobody typed a number."""
     from lmtui.sims.base import Chart, Line, Panel
@@ -436,8 +436,7 @@ def spread_chart(spread: PredictSpread, measured: float | None = None, theory: f
     off = f", {hist.off} off the chart" if hist.off else ""
     lines.append(Line(f"predictions{off}", xs, ys, marker="#", connect=True))
     top = max([*hist.counts, *(max(ry) for _, ry in stretches)])
-    title = summary(spread.values, spec.unit) or "the room's predictions"
-    panel = Panel(title, label, "learners", xlog=hist.log, ycounts=True, lines=lines)
+    panel = Panel("the room's predictions", label, "learners", xlog=hist.log, ycounts=True, lines=lines)
     if revealed and measured is not None:
         panel.lines.append(Line(f"measured {measured:.4g}", [measured, measured], [0, top], marker="o", connect=True))
         allowed = spec.tolerance * abs(measured) if spec.relative else spec.tolerance

@@ -24,6 +24,12 @@ def _question_commands():
 
 class RoomApp(textual_fixes.GuardedApp):
     TITLE = "lmtui room"
+    # Without colour the question shown is underlined (an option list's style carries no reverse
+    # video: Textual's get_visual_style keeps bold, dim, italic, underline and strike only)
+    CSS = """
+    OptionList:nocolor > .option-list--option-highlighted { text-style: bold underline; }
+    Input:nocolor > .input--cursor { text-style: reverse; }
+    """
     COMMANDS = textual_fixes.GuardedApp.COMMANDS | {lambda: _question_commands()}
     BINDINGS = [Binding("alt+q", "quit", "Quit", show=False, id="room-quit-alt", tooltip="quit (escape then q, typed fast)")]
 
@@ -42,6 +48,8 @@ class RoomApp(textual_fixes.GuardedApp):
         self.interval = interval
         self.ascii_only = ascii_only
         self.services = Services(self, ascii_only=ascii_only, color=color and not self.no_color)
+        if self.no_color:  # no colour codes at all, not greys; focus shows in reverse video
+            self._filters = textual_fixes.without_grey(self._filters)
         if ascii_only:
             from lmtui.tui.app import AsciiFilter
 

@@ -30,7 +30,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from lmtui.core.course import Question
-from lmtui.core.room import Room, Score, most_missed_first, spread_chart
+from lmtui.core.room import Room, Score, most_missed_first, spread_chart, summary
 from lmtui.core.sanitize import clean_path
 from lmtui.tui import textual_fixes
 from lmtui.tui.services import services
@@ -121,13 +121,13 @@ class Clamped(Static):
         if width > 0:
             most = self.short_lines if self.app.size.height < 30 else self.lines
             lines = Text(text).wrap(self.app.console, width)
-            if len(lines) > most:
+            if len(lines) > most:  # cut at a word (never inside a number), then the ellipsis
                 ellipsis = services(self).plain("…")
-                last = lines[most - 1]
-                last.rstrip()
-                last.truncate(max(0, width - cell_len(ellipsis)))
-                last.rstrip()
-                text = "\n".join([line.plain.rstrip() for line in lines[:most - 1]] + [last.plain + ellipsis])
+                last = lines[most - 1].plain.rstrip()
+                while last and cell_len(last) + 1 + cell_len(ellipsis) > width:
+                    cut = last.rstrip().rfind(" ")
+                    last = last[:cut].rstrip() if cut > 0 else last[: max(0, len(last) - 1)]
+                text = "\n".join([line.plain.rstrip() for line in lines[:most - 1]] + [f"{last} {ellipsis}".lstrip()])
         if text != self._fitted:
             self._fitted = text
             self.update(text)
@@ -240,7 +240,9 @@ class SpreadView(Vertical):
             spread = room.predict_spread(chapter_id, q)
             params = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in spec.params) or "its defaults"
             ranged = f" ({spread.ranged} with a range)" if spread.ranged else ""
-            info = f"{spread.predicted} of {spread.learners} predicted{ranged}  ·  right if {spec.tolerance_text()}"
+            middle = summary(spread.values, spec.unit) if numeric else ""
+            info = (f"{spread.predicted} of {spread.learners} predicted{ranged}{', ' + middle if middle else ''}"
+                    f"  ·  right if {spec.tolerance_text()}")
             rows = [(f"{i + 1} {choice}", n) for i, (choice, n) in enumerate(zip(q.choices, spread.choice_counts()))]
             mark = spec.bin_of(measured) - 1 if revealed and measured is not None and q.choices else None
             if not revealed:
