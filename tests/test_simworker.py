@@ -147,3 +147,31 @@ def test_the_first_frame_with_something_to_draw_is_sent_at_once() -> None:
     first = next(f for f in get("deep_linear").start({}, 0) if _has_data(f))
     frames = [m[3] for m in sent if m[0] == "frame"]
     assert any((f.step, f.total, f.message) == (first.step, first.total, first.message) for f in frames)
+
+
+async def test_while_keys_arrive_chart_frames_wait_for_a_pause_and_still_come_now_and_then():
+    """A held key (a key every 30 ms) and a streaming run: the chart is drawn at most about once
+    a FRAME_AT_LEAST while the keys come, each key is answered, and the newest frame is drawn
+    once they stop."""
+    from textual import events
+
+    app = LmtuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = await start_long_run(pilot)
+        shown = []
+        real = pane._chart.show
+        pane._chart.show = lambda *a, **k: (shown.append(asyncio.get_running_loop().time()), real(*a, **k))[1]
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        keys = 0
+        while loop.time() - t0 < 2.5:
+            key = events.Key("down" if keys % 2 == 0 else "up", None)
+            key.set_sender(app)
+            app.post_message(key)
+            keys += 1
+            await asyncio.sleep(0.03)
+        during = len(shown)
+        assert 1 <= during <= 4, (during, keys)  # frames come 4 a second: 10 without waiting
+        assert await until(lambda: len(shown) > during, 2.0)  # the keys stopped: the newest frame
+        assert pane.running
+        await pilot.press("s")  # stop it

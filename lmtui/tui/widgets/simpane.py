@@ -569,10 +569,46 @@ class SimPane(Widget):
             self.stopped_at = frame.step if frame is not None else 0
             self._mark_result()
 
+    # While keys arrive (an arrow held down), a chart frame waits until they pause for KEYS_PAUSE
+    # seconds, or until FRAME_AT_LEAST seconds have passed since the last one drawn: the keys are
+    # answered first, and the chart still moves.
+    KEYS_PAUSE = 0.15
+    FRAME_AT_LEAST = 1.0
+    _last_key = 0.0
+    _frame_drawn = 0.0
+    _held_frame: SimRunner.Frame | None = None
+
+    def on_key(self, event) -> None:
+        """Note when a key came during a run (not the one that starts or stops it)."""
+        if self.running:
+            from lmtui.tui.keys import keys_of
+
+            if event.key not in keys_of(self.app, "sim-run"):
+                self._last_key = time.monotonic()
+
     def on_sim_runner_frame(self, message: SimRunner.Frame) -> None:
         if not self.runner.is_current(message):
             return
         self.runner.last_frame = message.frame
+        waiting = self._held_frame is not None
+        self._held_frame = message
+        if not waiting:
+            self._draw_frame()
+
+    def _draw_frame(self) -> None:
+        """Draw the newest frame now, or once the keys pause (see KEYS_PAUSE)."""
+        message = self._held_frame
+        if message is None:
+            return
+        if not self.runner.is_current(message):
+            self._held_frame = None
+            return
+        now = time.monotonic()
+        if now - self._last_key < self.KEYS_PAUSE and now - self._frame_drawn < self.FRAME_AT_LEAST:
+            self.set_timer(min(self.KEYS_PAUSE - (now - self._last_key), self.FRAME_AT_LEAST - (now - self._frame_drawn)),
+                           self._draw_frame)
+            return
+        self._held_frame, self._frame_drawn = None, now
         book = self.state.book
         chart = message.chart
         if book is not None and (book.pinned or book.sweep is not None):
