@@ -558,3 +558,47 @@ def test_any_numbers_a_store_can_hold_draw_a_chart():
         for width, height, ascii_only in ((46, 14, False), (38, 8, True)):
             text = render_chart(chart, width, height, color=not ascii_only, ascii_only=ascii_only)
             assert len(text.split("\n")) == height
+
+
+def test_the_roster_says_who_is_where_and_who_to_go_and_see(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    room = open_room(course, learners)
+    rows = {r.name: r for r in room.roster(idle_after=3600)}
+    assert list(rows) == ["Ada", "Bob", "Cy", "Dee"]  # all in the second chapter: by name
+    assert (rows["Ada"].chapter, rows["Ada"].view, rows["Ada"].answered, rows["Ada"].right) == ("second", "quiz", 3, 3)
+    assert (rows["Bob"].answered, rows["Bob"].right, rows["Bob"].missed_here) == (2, 0, 2)
+    assert (rows["Cy"].answered, rows["Cy"].right, rows["Cy"].missed_here) == (2, 1, 1)
+    assert rows["Dee"].answered == 0 and not any(r.idle for r in rows.values())
+    room.clock = lambda: 4e9
+    assert all(r.idle for r in room.roster(idle_after=3600))
+    store = ProgressStore(learners / "Dee", course=str(course.resolve()))
+    store.set_state("last_chapter", "first")
+    store.close()
+    room.refresh()
+    assert [r.name for r in room.roster()] == ["Dee", "Ada", "Bob", "Cy"]  # the one behind first
+    from lmtui.tui.screens.room import roster_text
+
+    lines = roster_text(room).splitlines()
+    assert lines[0].split() == ["learner", "ch", "view", "last", "right", "missed"]
+    bob = next(line for line in lines if line.startswith("Bob"))
+    assert bob.split()[1:3] == ["2", "quiz"] and bob.split()[-3:] == ["idle", "0/2", "2"]
+
+
+async def test_l_shows_the_roster_in_place_of_the_spread(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "log-log")
+        await pilot.press("l")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "right  missed" in text and "3 of 4 predicted" not in text
+        bob = next(line for line in text.splitlines() if "│ Bob" in line)
+        assert bob.split()[-2:] == ["0/2", "2"]
+        store = ProgressStore(learners / "Dee", course=str(course.resolve()))
+        store.set_state("last_chapter", "first")
+        store.close()
+        assert await until(pilot, lambda: any("│ Dee" in line and " 1 text" in line for line in screen_text(app).splitlines()))
+        await pilot.press("j")  # a question asked for: its spread again
+        await pilot.pause()
+        assert "right  missed" not in screen_text(app) and app.screen.query_one(SpreadView).display

@@ -56,6 +56,20 @@ class Seat:
 
 
 @dataclass(frozen=True)
+class Learner:
+    """One row of the roster: where a learner is, since when, and how they have done."""
+
+    name: str
+    chapter: str | None  # chapter id, None if their store names no chapter of this course
+    view: str
+    written_at: float
+    idle: bool
+    answered: int  # first answers and graded predictions, over the course
+    right: int
+    missed_here: int  # of those, missed in the chapter they are in
+
+
+@dataclass(frozen=True)
 class ChapterPace:
     chapter: str
     title: str
@@ -236,6 +250,24 @@ class Room:
                           if (p := seat.data.predictions.get(key)) is not None and p[0] == q.fingerprint and p[1] is not None]
                 out[key] = Score(len(graded), sum(graded))
         return out
+
+    def roster(self, idle_after: float = IDLE_AFTER) -> list[Learner]:
+        """Every learner, in course order of where they are (those not started first), then by name."""
+        now = self.clock()
+        fingerprints = {(c, q.id): q.fingerprint for c, q in self.questions()}
+        order = {c.id: i for i, c in enumerate(self.course.chapters)}
+        rows = []
+        for seat in self.seats.values():
+            chapter, view = seat.place
+            chapter = chapter if chapter in order else None
+            graded = [(key, answer[1]) for key, answer in seat.data.answers.items() if fingerprints.get(key) == answer[2]]
+            graded += [(key, p[1]) for key, p in seat.data.predictions.items()
+                       if fingerprints.get(key) == p[0] and p[1] is not None]
+            rows.append(Learner(seat.name, chapter, view, seat.written_at, now - seat.written_at >= idle_after,
+                                len(graded), sum(right for _, right in graded),
+                                sum(not right for key, right in graded if key[0] == chapter)))
+        rows.sort(key=lambda r: (-1 if r.chapter is None else order[r.chapter], r.name.casefold()))
+        return rows
 
     def pace(self, idle_after: float = IDLE_AFTER) -> Pace:
         now = self.clock()

@@ -23,14 +23,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from lmtui.core.course import Question
-from lmtui.core.room import Room, Score, most_missed_first, spread_chart, summary
+from lmtui.core.room import IDLE_AFTER, Room, Score, most_missed_first, spread_chart, summary
 from lmtui.core.sanitize import clean_path
 from lmtui.tui import textual_fixes
 from lmtui.tui.services import services
@@ -69,6 +69,41 @@ def pace_text(room: Room) -> str:
         more = f", +{len(pace.idle) - IDLE_NAMES} more" if len(pace.idle) > IDLE_NAMES else ""
         lines.append(f"idle {len(pace.idle)}, since: " + ", ".join(since) + more)
     return "\n".join(lines)
+
+
+def _cut(text: str, width: int, ellipsis: str = "…") -> str:
+    """``text`` in ``width`` terminal cells, cut with ``ellipsis``, padded with spaces."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - cell_len(ellipsis)) + ellipsis
+    return set_cell_size(text, width)
+
+
+ROSTER_NAME = 12  # cells for a learner's name in the roster
+
+
+def roster_text(room: Room, ellipsis: str = "…") -> str:
+    """Every learner: the chapter and view they are in, when their store was last written (and
+    whether they have gone idle), how many of their answers were right, and how many they missed
+    in the chapter they are in: who to go and see."""
+    rows = room.roster()
+    if not rows:
+        return "No learner yet: their stores appear here as they start."
+    views = dict(VIEW_NAMES)
+    lines = [f"{_cut('learner', ROSTER_NAME)} {'ch':>2} {'view':<4} {'last':>5} {'':<4} {'right':>5}  missed"]
+    for r in rows:
+        chapter = room.course.by_id(r.chapter) if r.chapter else None
+        where = (f"{chapter.order:>2} {views.get(r.view, r.view):<4}" if chapter is not None else f"{'-':>2} {'':<4}")
+        last = time.strftime("%H:%M", time.localtime(r.written_at)) if r.written_at else "-"
+        right = f"{r.right}/{r.answered}" if r.answered else "-"
+        lines.append(f"{_cut(r.name, ROSTER_NAME, ellipsis)} {where} {last:>5} {'idle' if r.idle else '':<4} {right:>5}  "
+                     f"{r.missed_here or ''}".rstrip())
+    return "\n".join(lines)
+
+
+ROSTER_LEGEND = (f"last: their store's last write; idle: nothing written for {IDLE_AFTER / 60:g} min; right: of "
+                 "their first answers and predictions; missed: in the chapter they are in")
 
 
 class QuestionCommands(Provider):
@@ -366,12 +401,19 @@ class RoomScreen(Screen[None]):
     RoomScreen #search { display: none; height: 1; border: none; padding: 0 1; }
     RoomScreen.-searching #search { display: block; }
     RoomScreen #questions { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
+    RoomScreen #roster { display: none; width: 1fr; padding: 0 0 0 1; }
+    RoomScreen.-roster #roster { display: block; }
+    RoomScreen.-roster #spread { display: none; }
+    RoomScreen #roster-text { width: auto; text-wrap: nowrap; }
+    RoomScreen #roster-legend { width: 1fr; margin-top: 1; color: $text-muted; }
     RoomScreen #list-head { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     BINDINGS = [
         Binding("r", "reveal", "Reveal", id="room-reveal", tooltip="reveal the answer (a predict question: run it)"),
         Binding("slash", "search", "Search", id="room-search", tooltip="find a question by its words"),
         Binding("w", "wide", "Wide", id="room-wide", tooltip="hide or show the side panel (more room for the charts)"),
+        Binding("l", "learners", "Learners", id="room-learners",
+                tooltip="every learner: where, since when, idle, right, missed (again: the question)"),
         Binding("m", "missed", "Missed", id="room-missed", tooltip="list the questions the room missed most first, or in course order"),
         Binding("escape", "close_search", "Close", show=False, id="room-close", tooltip="close the search"),
         Binding("j", "move(1)", "Next", show=False, id="room-next", tooltip="next question"),
@@ -403,6 +445,9 @@ class RoomScreen(Screen[None]):
                 yield Static("", id="list-head", markup=False)
                 yield OptionList(id="questions")
             yield self.spread
+            with VerticalScroll(id="roster"):
+                yield Static("", id="roster-text", markup=False)
+                yield Static(ROSTER_LEGEND, id="roster-legend", markup=False)
         yield textual_fixes.LeanFooter(compact=True)
 
     def _binding(self, binding_id: str) -> tuple[Binding, str]:
@@ -528,7 +573,10 @@ class RoomScreen(Screen[None]):
         head = f"right/answered · {key}: in order" if self.missed_first else f"{key}: most missed first"
         if self._rescore():
             self._relist()
-        for part, text in (("status", status), ("pace", pace_text(room)), ("list-head", head)):
+        parts = [("status", status), ("pace", pace_text(room)), ("list-head", head)]
+        if self.has_class("-roster"):  # written only while shown
+            parts.append(("roster-text", roster_text(room, services(self).plain("…"))))
+        for part, text in parts:
             text = services(self).plain(text)
             if self._shown.get(part) != text:
                 self._shown[part] = text
@@ -544,6 +592,7 @@ class RoomScreen(Screen[None]):
 
     def select_question(self, key: str) -> None:
         """Show question ``key`` ("chapter/question"), found in the list (the search is cleared)."""
+        self._show_spread()
         if self.has_class("-searching"):
             self.action_close_search()
         options = self.query_one("#questions", OptionList)
@@ -554,16 +603,33 @@ class RoomScreen(Screen[None]):
         self.spread.show(key)
 
     def action_move(self, step: int) -> None:
+        self._show_spread()
         options = self.query_one("#questions", OptionList)
         options.focus()
         options.action_cursor_down() if step > 0 else options.action_cursor_up()
 
     def action_reveal(self) -> None:
+        self._show_spread()
         options = self.query_one("#questions", OptionList)
         highlighted = options.highlighted_option
         if options.has_focus and highlighted is not None and highlighted.id != self.spread.key:
             self.spread.show(highlighted.id)  # a key typed right after a move: the question moved to
         self.spread.reveal()
+
+    def _show_spread(self) -> None:
+        """A question is asked for: its spread in place of the roster."""
+        if self.has_class("-roster"):
+            self.action_learners()
+
+    def action_learners(self) -> None:
+        """The roster in place of the question's spread, or the spread again."""
+        self.toggle_class("-roster")
+        roster = self.query_one("#roster", VerticalScroll)
+        if self.has_class("-roster"):
+            self.update_all()
+            self.set_focus(roster)  # the arrows and page keys scroll it; j and k go back to the questions
+        elif self.focused is roster:
+            self.set_focus(None if self.has_class("-wide") else self.query_one("#questions", OptionList))
 
     def action_missed(self) -> None:
         """The questions to discuss: the list, most missed first with how the room did, or back in
@@ -609,6 +675,7 @@ class RoomScreen(Screen[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
+            self._show_spread()
             options = self.query_one("#questions", OptionList)
             options.focus()
             if options.highlighted_option is not None and options.highlighted_option.id:
