@@ -390,3 +390,77 @@ def test_a_count_axis_has_whole_number_ticks(top):
         text = render_chart(Chart([panel]), 60, rows, color=False)
         ticks = re.findall(r"^\s*(\S+)┤", text, re.M)
         assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), (rows, ticks)
+
+
+# -- every series of a panel distinguishable: its own colour while they last, always its own glyph --
+KEY = re.compile(r"\x1b\[38;5;(\d+)m(\S+)\x1b\[0m (\S[^\x1b]*?)(?=   |$)")
+
+
+def legend_keys(text: str) -> dict[str, tuple[str, str]]:
+    """label -> (colour number, key glyphs), from a coloured panel's legend lines."""
+    keys: dict[str, tuple[str, str]] = {}
+    for line in text.split("\n"):
+        for colour, glyph, label in KEY.findall(line):
+            keys[label.strip()] = (colour, glyph)
+    return keys
+
+
+def crowded_panel(n_measured: int, n_theory: int, hline: bool = False, vline: bool = False) -> Panel:
+    x = np.linspace(1, 10, 30)
+    lines = [Line(f"m{i}", x, np.sin(x) + i) for i in range(n_measured)]
+    lines += [Line(f"t{i}", x, np.cos(x) - i, kind="theory") for i in range(n_theory)]
+    return Panel("crowded", lines=lines, hlines=[(0.5, "h")] if hline else [], vlines=[(5.0, "v")] if vline else [])
+
+
+@pytest.mark.parametrize("n_measured, n_theory, hline, vline", [
+    (1, 1, False, False), (3, 3, False, False), (5, 2, False, False), (2, 4, True, False), (6, 1, False, False),
+    (1, 5, True, True), (6, 5, True, True), (12, 8, False, False),
+])
+def test_every_series_of_a_panel_has_its_own_colour_while_they_last_and_its_own_glyph(n_measured, n_theory, hline, vline):
+    panel = crowded_panel(n_measured, n_theory, hline, vline)
+    keys = legend_keys(render_panel(panel, 200, 60, color=True))
+    n = n_measured + n_theory + hline + vline
+    assert len(keys) == n, keys
+    colours = [colour for colour, _ in keys.values()]
+    assert len(set(colours)) == min(n, 7), keys  # seven colours, then they repeat
+    glyphs = [glyph for label, (_, glyph) in keys.items() if label != "v"]  # the marked position is a dashed column
+    assert len(set(glyphs)) == len(glyphs), keys
+    assert len(set(keys.values())) == n  # colour and glyph together: never two alike
+
+
+def as_shown(number: int, palette, depth):
+    """A chart colour as the terminal gets it from the app: through the theme's ANSI palette, then
+    down to the terminal's colour depth."""
+    from rich.color import Color
+
+    return Color.from_triplet(Color.from_ansi(number).get_truecolor(palette)).downgrade(depth)
+
+
+def test_measured_and_theory_never_share_a_colour_in_16_colours():
+    """The case that merged: three measured lines and two theory lines, in Textual's dark palette at
+    16 colours (--color 16), where the third measured line and the first theory line were one red."""
+    from rich.color import ColorSystem
+    from textual._ansi_theme import MONOKAI
+
+    keys = legend_keys(render_panel(crowded_panel(3, 2), 120, 30, color=True))
+    shown = {label: as_shown(int(colour), MONOKAI, ColorSystem.STANDARD) for label, (colour, _) in keys.items()}
+    assert len(set(shown.values())) == 5, shown
+
+
+def test_the_series_palette_stays_distinct_through_textuals_palettes_at_every_depth():
+    """The app turns the chart's terminal colours into its theme's (Textual's dark and light ANSI
+    palettes) and then down to the terminal's depth: the seven series colours must stay seven."""
+    from plotext._utility import colorize
+    from rich.color import Color, ColorSystem
+    from textual._ansi_theme import ALABASTER, MONOKAI
+
+    from lmtui.core.charts import MEASURED_COLORS, THEORY_COLORS
+
+    numbers = [int(re.search(r"38;5;(\d+)m", colorize("x", name)).group(1)) for name in MEASURED_COLORS + THEORY_COLORS]
+    assert len(set(numbers)) == 7
+    for palette in (MONOKAI, ALABASTER):
+        for depth in (ColorSystem.TRUECOLOR, ColorSystem.EIGHT_BIT, ColorSystem.STANDARD):
+            shown = {as_shown(n, palette, depth) for n in numbers}
+            assert len(shown) == 7, (palette, depth, shown)
+    # before: magenta (13) and red (9) were one colour in the dark palette at any depth
+    assert Color.from_ansi(13).get_truecolor(MONOKAI) == Color.from_ansi(9).get_truecolor(MONOKAI)

@@ -4,6 +4,7 @@ results labelled for what they are (stale, stopped, kept when leaving), keys nev
 from __future__ import annotations
 
 import pytest
+from rich.color import Color
 
 from lmtui.tui.app import LmtuiApp
 from lmtui.tui.textual_fixes import LeanFooter
@@ -202,3 +203,32 @@ async def test_walking_the_parameters_lays_the_screen_out_only_when_the_help_lin
             height = help_line.size.height
         assert any(not changed for changed, _ in steps)  # the walk has steps of the same height
         assert not any(laid_out and not changed for changed, laid_out in steps), steps
+
+
+async def test_every_series_of_a_finished_run_has_its_own_colour_on_a_16_colour_terminal():
+    """Deep linear's three measured modes and their three ODE curves, as the app draws them: each
+    legend key's colour through the theme's ANSI palette, down to 16 colours (--color 16), dark
+    theme and light."""
+    from rich.color import ColorSystem
+
+    from lmtui.tui.widgets.simpane import ChartView
+
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = current_pane(app)
+        await pilot.press("s")
+        await wait_for_workers(app)
+        await pilot.pause()
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause()
+            view = pane.query_one(ChartView)
+            shown = {}  # the first panel's legend: "o 6 GD   x 3 GD ... --- 3 ODE", each key coloured
+            for line in view.render().split("\n"):
+                for span in line.spans:
+                    label = line.plain[span.end:].split("   ")[0].strip()
+                    if span.style and span.style.color is not None and label.endswith((" GD", " ODE")):
+                        colour = span.style.color.get_truecolor(app.ansi_theme)
+                        shown[label] = Color.from_triplet(colour).downgrade(ColorSystem.STANDARD).number
+            assert len(shown) == 6 and len(set(shown.values())) == 6, (theme, shown)

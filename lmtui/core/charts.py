@@ -5,8 +5,8 @@ plotext 5.3.2 lays out each panel's frame and tick labels (a fresh ``_figure_cla
 there is no shared global figure); the data are then drawn onto plotext's cell matrix by this
 module, which is what lets theory and measurement stay visible together:
 
-* theory and reference lines and ``hlines`` are joined lines (markers ``. - : ~``); where two of
-  them run through the same cells they alternate, so both show. ``vlines`` are dashed columns.
+* theory and reference lines and ``hlines`` are joined lines (markers ``. - : ~ ^ ' ; "``); where
+  two of them run through the same cells they alternate, so both show. ``vlines`` are dashed columns.
 * measured lines are markers (``o x * # @ %``, then ``& = $ < > v w z s n`` when a comparison
   draws more lines; never ``+``, which is what the frame's ticks become in ASCII) drawn on top, and *sparse* where they are dense: with k measured lines and a theory
   beneath, each keeps one marker in every k + 1 columns, the lines offset from each other, so
@@ -48,10 +48,16 @@ MAX_STRIDE = 5  # a dense measured line keeps at least one marker in this many c
 # one per measured line: a comparison of four runs of four lines each still tells every line apart
 # without colour
 MEASURED_MARKERS = ("o", "x", "*", "#", "@", "%", "&", "=", "$", "<", ">", "v", "w", "z", "s", "n")
-THEORY_MARKERS = (".", "-", ":", "~")
+THEORY_MARKERS = (".", "-", ":", "~", "^", "'", ";", '"')
 VLINE_MARKER = "┆"  # a dashed column; "|" in ASCII
-MEASURED_COLORS = ("cyan+", "green+", "magenta+", "blue+", "red+", "white")
-THEORY_COLORS = ("orange+", "red+", "gray+", "orange")
+# Series colours (plotext names of terminal colours 14, 10, 9, 4, 15 and 11, 3). The app passes them
+# through its theme's ANSI palette and then down to the terminal's depth, where many merge: in
+# Textual's dark palette 1, 5, 9 and 13 are one red and 12 is 4, and at 16 colours its orange (3)
+# becomes bright red. These seven stay distinct through Textual's dark and light palettes at every
+# depth, and on a terminal's own palette. Every series of a panel gets its own while they last
+# (measured lines from the first list, theory lines from the second, then from what the other left).
+MEASURED_COLORS = ("cyan+", "green+", "red+", "blue", "white")
+THEORY_COLORS = ("orange+", "orange")
 FADED_COLORS = ("gray", "gray+")  # earlier runs drawn beneath the current one
 DIVERGED_STYLE = "\x1b[1;31m"
 RESET = "\x1b[0m"
@@ -329,18 +335,35 @@ def _traces(panel: Panel, series: list[_Series], vlines: list[tuple[float, str]]
     measured = [s for s in measured if s.faded] + [s for s in measured if not s.faded]
     fixed = {s.marker for s in measured if s.marker}
     auto = itertools.cycle([m for m in MEASURED_MARKERS if m not in fixed] or MEASURED_MARKERS)
-    out = [_Trace(label, np.array([x, x]), np.array([math.nan, math.nan]), VLINE_MARKER,
-                  THEORY_COLORS[(len(theory) + i) % len(THEORY_COLORS)], "vline")
-           for i, (x, label) in enumerate(vlines)]
-    out += [_Trace(label, x, y, marker or THEORY_MARKERS[i % len(THEORY_MARKERS)],
-                   THEORY_COLORS[i % len(THEORY_COLORS)], "theory")
-            for i, (label, x, y, marker) in enumerate(theory)]
-    bright = itertools.count()
+    fixed_theory = {marker for *_, marker in theory if marker}
+    auto_theory = itertools.cycle([m for m in THEORY_MARKERS if m not in fixed_theory] or THEORY_MARKERS)
+    current = [s for s in measured if not s.faded]
+    theory_colors, measured_colors = _series_colors(len(theory) + len(vlines), len(current))
+    out = [_Trace(label, x, y, marker or next(auto_theory), color, "theory")
+           for (label, x, y, marker), color in zip(theory, theory_colors)]
+    out[:0] = [_Trace(label, np.array([x, x]), np.array([math.nan, math.nan]), VLINE_MARKER, color, "vline")
+               for (x, label), color in zip(vlines, theory_colors[len(theory):])]
+    bright = iter(measured_colors)
     out += [_Trace(s.label, s.x, s.y, s.marker or next(auto),
-                   FADED_COLORS[i % len(FADED_COLORS)] if s.faded else MEASURED_COLORS[next(bright) % len(MEASURED_COLORS)],
-                   "measured", s.connect, s.faded)
+                   FADED_COLORS[i % len(FADED_COLORS)] if s.faded else next(bright), "measured", s.connect, s.faded)
             for i, s in enumerate(measured)]
     return out
+
+
+def _series_colors(n_theory: int, n_measured: int) -> tuple[list[str], list[str]]:
+    """Colours for the theory lines (and marked positions) and the current measured lines of one
+    panel: all different while the palette lasts, then repeating (the glyphs still tell them apart)."""
+    theory = list(THEORY_COLORS[:n_theory])
+    measured = list(MEASURED_COLORS[:n_measured])
+    spare = [c for c in THEORY_COLORS + MEASURED_COLORS if c not in theory and c not in measured]
+    while len(measured) < n_measured and spare:
+        measured.append(spare.pop(0))  # unused theory colours first
+    while len(theory) < n_theory and spare:
+        theory.append(spare.pop())  # unused measured colours, the last in line first
+    palette = MEASURED_COLORS + THEORY_COLORS
+    measured += [palette[i % len(palette)] for i in range(n_measured - len(measured))]
+    theory += [palette[-1 - i % len(palette)] for i in range(n_theory - len(theory))]
+    return theory, measured
 
 
 def _legend(traces: list[_Trace], width: int, style: _Style) -> list[str]:
