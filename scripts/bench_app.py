@@ -145,7 +145,9 @@ def bench_simulation(runs: int) -> None:
     from lmtui.sims.registry import get
 
     sim = get("grokking")
-    helps = [""] + [p.help[:24] for p in sim.params]  # row 0 is the seed; the pane opens on row 1
+    # what the help line starts with while each row is marked (row 0 is the seed; the pane opens on
+    # row 1): the name and the first word only, as a longer piece can wrap in the side column
+    helps = ["seed: random"] + [f"{p.name}: {p.help.split()[0]}" for p in sim.params]
     latencies, per_run, after, missed = [], [], [], 0
     keyed_s, quiet_s, first_frame = [], [], []
     keyed_bytes: list[int] = []
@@ -199,7 +201,7 @@ def bench_simulation(runs: int) -> None:
             text = s.text()
             m = RUNNING.search(text)
             started = started or m is not None
-            if first is None and m is not None and m.group(1) != "0":  # the run's first chart frame
+            if first is None and m is not None and m.group(1, 2) != ("0", "1"):  # the run's first frame
                 first = time.perf_counter() - t_start
             if started and m is None and "done in" in text:
                 break
