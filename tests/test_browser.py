@@ -166,6 +166,10 @@ def test_the_instructors_view_in_a_real_browser(chromium, tmp_path, mini_course)
         assert "<- right" not in room.text
         room.keys("r")
         room.wait_for("<- right")
+        room.keys("m")  # the questions to discuss, with the room's score
+        room.wait_for("1/1 1.1 quiz")
+        room.keys("l")  # who is where
+        room.wait_for("right  missed")
         outside = [u for u in room.requests if not u.startswith((served.url, served.url.replace("http", "ws")))]
         assert not outside, outside
         refused = chromium.new_page()

@@ -602,3 +602,32 @@ async def test_l_shows_the_roster_in_place_of_the_spread(made_room, tmp_path):
         await pilot.press("j")  # a question asked for: its spread again
         await pilot.pause()
         assert "right  missed" not in screen_text(app) and app.screen.query_one(SpreadView).display
+
+
+async def test_an_idle_room_draws_nothing_with_the_roster_and_the_missed_list(made_room, tmp_path, monkeypatch):
+    """With the questions listed most missed first and the roster shown, a room where nothing
+    changes is looked at every interval and nothing is drawn again; a learner's answer updates
+    the list's scores and the roster, and nothing else."""
+    from textual.widgets import OptionList, Static
+
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m", "l")
+        await pilot.pause(0.3)
+        updates, looks = [], []
+        monkeypatch.setattr(Static, "update", lambda self, *a, **k: updates.append(self.id))
+        for name in ("clear_options", "replace_option_prompt_at_index"):
+            monkeypatch.setattr(OptionList, name, lambda self, *a, _n=name, **k: updates.append(_n))
+        refresh = Room.refresh
+        monkeypatch.setattr(Room, "refresh", lambda self: looks.append(1) or refresh(self))
+        assert await until(pilot, lambda: len(looks) >= 5)
+        await pilot.pause()
+        assert updates == []
+        store = ProgressStore(learners / "Dee", course=str(course.resolve()))
+        question = next(q for c, q in open_room(course, learners).questions() if c == "second" and q.id == "q1")
+        store.record_answer("second", "q1", "h", False, question.fingerprint)
+        store.close()
+        assert await until(pilot, lambda: "roster-text" in updates)
+        await pilot.pause(0.3)
+        assert set(updates) == {"roster-text", "replace_option_prompt_at_index"}
