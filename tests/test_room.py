@@ -278,31 +278,40 @@ def test_room_needs_a_folder(tmp_path):
     assert out.returncode == 2 and "not a folder" in out.stderr
 
 
-async def test_nothing_is_drawn_again_while_nothing_changes(made_room, tmp_path, monkeypatch):
-    """An idle room is looked at every interval and sends nothing: no part is updated."""
-    from textual.widgets import Static
+async def idle_draws(pilot, monkeypatch, looks_at_least: int = 5) -> list[str]:
+    """From now on, every part drawn again (by id, or the list's method), once the room has been
+    looked at ``looks_at_least`` times."""
+    from textual.widgets import OptionList, Static
 
     from lmtui.tui.widgets.simpane import ChartView
 
+    updates, looks = [], []
+    monkeypatch.setattr(Static, "update", lambda self, *a, **k: updates.append(self.id))
+    monkeypatch.setattr(ChartView, "show", lambda self, *a, **k: updates.append(self.id))
+    for name in ("clear_options", "replace_option_prompt_at_index"):
+        monkeypatch.setattr(OptionList, name, lambda self, *a, _n=name, **k: updates.append(_n))
+    refresh = Room.refresh
+    monkeypatch.setattr(Room, "refresh", lambda self: looks.append(1) or refresh(self))
+    assert await until(pilot, lambda: len(looks) >= looks_at_least)
+    await pilot.pause()
+    return updates
+
+
+async def test_nothing_is_drawn_again_while_nothing_changes(made_room, tmp_path, monkeypatch):
+    """An idle room is looked at every interval and sends nothing: no part is updated."""
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
         await choose(pilot, "log-log")
         await pilot.pause(0.3)
-        updates, looks = [], []
-        monkeypatch.setattr(Static, "update", lambda self, *a, **k: updates.append(self))
-        monkeypatch.setattr(ChartView, "show", lambda self, *a, **k: updates.append(self))
-        refresh = Room.refresh
-        monkeypatch.setattr(Room, "refresh", lambda self: looks.append(1) or refresh(self))
-        assert await until(pilot, lambda: len(looks) >= 5)
-        await pilot.pause()
+        updates = await idle_draws(pilot, monkeypatch)
         assert updates == []
         store = ProgressStore(learners / "Dee", course=str(course.resolve()))
         store.set_state("last_chapter", "first")  # a move shows in the pace panel, and only there
         store.close()
         assert await until(pilot, lambda: updates)
         await pilot.pause(0.3)
-        assert {w.id for w in updates} == {"pace"}
+        assert set(updates) == {"pace"}
 
 
 async def test_a_tiny_terminal_does_not_break_the_room(made_room, tmp_path):
@@ -608,21 +617,12 @@ async def test_an_idle_room_draws_nothing_with_the_roster_and_the_missed_list(ma
     """With the questions listed most missed first and the roster shown, a room where nothing
     changes is looked at every interval and nothing is drawn again; a learner's answer updates
     the list's scores and the roster, and nothing else."""
-    from textual.widgets import OptionList, Static
-
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("m", "l")
         await pilot.pause(0.3)
-        updates, looks = [], []
-        monkeypatch.setattr(Static, "update", lambda self, *a, **k: updates.append(self.id))
-        for name in ("clear_options", "replace_option_prompt_at_index"):
-            monkeypatch.setattr(OptionList, name, lambda self, *a, _n=name, **k: updates.append(_n))
-        refresh = Room.refresh
-        monkeypatch.setattr(Room, "refresh", lambda self: looks.append(1) or refresh(self))
-        assert await until(pilot, lambda: len(looks) >= 5)
-        await pilot.pause()
+        updates = await idle_draws(pilot, monkeypatch)
         assert updates == []
         store = ProgressStore(learners / "Dee", course=str(course.resolve()))
         question = next(q for c, q in open_room(course, learners).questions() if c == "second" and q.id == "q1")
