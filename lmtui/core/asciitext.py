@@ -140,6 +140,36 @@ def fold_cells(text: str) -> str:
     return text if text.isascii() else "".join(cell(ch) for ch in text)
 
 
+ELLIPSIS, ASCII_ELLIPSIS = "\u2026", "..."
+
+
+def cut(text: str, width: int, mark: str = ELLIPSIS) -> str:
+    """``text`` in at most ``width`` cells: if longer, cut and ended with ``mark`` (the ellipsis;
+    ``...`` under --ascii), so a reader sees that something is left out."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    room = width - cell_len(mark)
+    if room <= 0:
+        return set_cell_size(mark, max(0, width))
+    return set_cell_size(text, room).rstrip() + mark
+
+
+def fold_drawn(text: str) -> str:
+    """:func:`fold_cells` for text as drawn, where an ellipsis marks text cut to fit (Rich's and
+    Textual's overflow): it becomes ``...`` over itself and the two cells before it, so cut text
+    still ends in a mark that reads as one. The width does not change."""
+    if ELLIPSIS not in text:
+        return fold_cells(text)
+    parts = [fold_cells(part) for part in text.split(ELLIPSIS)]
+    out = parts[0]
+    for part in parts[1:]:
+        keep = max(0, len(out) - 2)
+        out = out[:keep] + ASCII_ELLIPSIS[-(len(out) - keep + 1):] + part
+    return out
+
+
 def fold_model(obj: Any) -> Any:
     """A copy of a (frozen) dataclass tree with every string folded; paths and numbers untouched."""
     if isinstance(obj, str):

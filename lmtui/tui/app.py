@@ -53,22 +53,23 @@ WIDE = 100  # at or above this many columns the table of contents stays open
 
 class AsciiFilter(LineFilter):
     """Last line of defence for --ascii: whatever a widget draws (Rich's list bullets and rules,
-    Textual's scrollbars and toasts) leaves as ASCII, one cell for one cell. Text the app writes
-    itself is spelled out before layout instead (``fold``), which reads better: eta, not ?."""
+    Textual's scrollbars and toasts) leaves as ASCII, one cell for one cell, and text cut to fit
+    ends in ``...``. Text the app writes itself is spelled out before layout instead (``fold``),
+    which reads better: eta, not ?."""
 
     def apply(self, segments, background):
         from rich.segment import Segment
 
         if all(seg.text.isascii() for seg in segments):
             return segments
-        from lmtui.core.asciitext import fold_cells
+        from lmtui.core.asciitext import fold_drawn
 
         out = []
         for seg in segments:
             if seg.control or seg.text.isascii():
                 out.append(seg)
             else:
-                text = fold_cells(seg.text)
+                text = fold_drawn(seg.text)
                 if text:
                     out.append(Segment(text, seg.style, seg.control))
         return out

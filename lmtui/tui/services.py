@@ -76,6 +76,19 @@ class Services:
 
         return fold(text)
 
+    @property
+    def ellipsis(self) -> str:
+        """The mark that ends text cut to fit: the glyph, or ``...`` under --ascii."""
+        from lmtui.core.asciitext import ASCII_ELLIPSIS, ELLIPSIS
+
+        return ASCII_ELLIPSIS if self.ascii_only else ELLIPSIS
+
+    def fit(self, text: str, width: int) -> str:
+        """``text`` in at most ``width`` cells, ended with the ellipsis if it was cut."""
+        from lmtui.core.asciitext import cut
+
+        return cut(text, width, self.ellipsis)
+
     def key_hint(self, binding_id: str, every: bool = False) -> str:
         """The key(s) bound to ``binding_id`` now, as shown (a rebinding shows everywhere)."""
         from lmtui.tui.keys import hint

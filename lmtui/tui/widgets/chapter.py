@@ -271,7 +271,15 @@ class ChapterView(Widget):
             name = {"text": "Text", "figure": self._deck.figure_label(), "quiz": "Quiz"}[v]
             label = f"{key(VIEW_BINDINGS[v])}:{name}"
             tabs.append(f"[{label}]" if v == self.view else f" {label} ")
-        return f"{self.chapter.order} {self.chapter.title} | {''.join(tabs)} {self.page_text}"
+        tail = f" | {''.join(tabs)} {self.page_text}"
+        name = f"{self.chapter.order} {self.chapter.title}"
+        width = self._title_bar.content_region.width
+        if width:  # a long title is cut before the view tabs after it, to 16 cells at least (CSS cuts the rest)
+            name = services(self).fit(name, max(16, width - len(tail)))
+        return name + tail
+
+    def on_resize(self) -> None:
+        self.refresh_title()
 
     def refresh_title(self) -> None:
         self._title_bar.update(self._title())
