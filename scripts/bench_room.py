@@ -12,7 +12,7 @@ course; the built-in course), then measures:
 
 Figures are medians over --repeat runs. Run on a quiet machine for absolute numbers:
 
-    python scripts/bench_room.py [--learners 30 200] [--repeat 5] [--seconds 30]
+    python scripts/bench_room.py [--learners 30 200] [--repeat 5] [--seconds 30] [--keys ml]
 """
 
 from __future__ import annotations
@@ -110,8 +110,10 @@ def bench_model(root: Path, stores: list[tuple[str, Path]], repeat: int) -> dict
     return out
 
 
-def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, interval: float) -> dict[str, float]:
-    """CPU share of one core and bytes per second of `lmtui room`, idle and with learners working."""
+def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, interval: float,
+                  keys: str = "") -> dict[str, float]:
+    """CPU share of one core and bytes per second of `lmtui room`, idle and with learners working;
+    ``keys`` are typed once the room is drawn (``ml``: the missed list and the roster shown)."""
     import psutil
 
     master, slave = os.openpty()
@@ -136,6 +138,9 @@ def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, in
     ps = psutil.Process(proc.pid)
     try:
         time.sleep(8)  # started, every store read, first screen drawn
+        if keys:
+            os.write(master, keys.encode())
+            time.sleep(2)
 
         def window(work) -> tuple[float, float]:
             cpu0, bytes0, t0 = sum(ps.cpu_times()[:2]), received[0], time.monotonic()
@@ -173,6 +178,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=30.0, help="each process measuring window")
     parser.add_argument("--interval", type=float, default=3.0, help="the room's refresh interval")
+    parser.add_argument("--keys", default="", help="keys typed once the room is drawn (ml: the missed list and the roster)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     for n in args.learners:
@@ -183,8 +189,9 @@ def main() -> int:
             print(f"\n{n} stores: Room.refresh, median of {args.repeat}")
             for key, values in model.items():
                 print(f"  {key:<16} {ms(values)}")
-            proc = bench_process(root, stores, args.seconds, args.interval)
-            print(f"  lmtui room, refresh every {args.interval:g} s, {args.seconds:g} s windows:")
+            proc = bench_process(root, stores, args.seconds, args.interval, args.keys)
+            typed = f", after typing {args.keys!r}" if args.keys else ""
+            print(f"  lmtui room, refresh every {args.interval:g} s, {args.seconds:g} s windows{typed}:")
             print(f"    idle:                {proc['idle cpu']:.1%} of a core, {proc['idle bytes/s']:.0f} bytes/s")
             print(f"    {n / 10:g} stores written/s: {proc['busy cpu']:.1%} of a core, {proc['busy bytes/s']:.0f} bytes/s")
     return 0
