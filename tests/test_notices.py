@@ -28,7 +28,7 @@ async def at_chapter_end(app, pilot) -> PageReader:
 
 
 async def test_space_at_the_end_of_the_chapter_leaves_the_last_lines_readable_and_says_it_once(monkeypatch):
-    monkeypatch.setattr(PageReader, "END_SHOWN", 0.5, raising=False)
+    monkeypatch.setattr(PageReader, "END_SHOWN", 2.0, raising=False)  # long enough to look at a loaded machine
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -45,7 +45,7 @@ async def test_space_at_the_end_of_the_chapter_leaves_the_last_lines_readable_an
         assert not [n for n in notes(app) if "End of the chapter" in n]  # no toast over the text
         assert nav.has_class("-end")
         assert reader.page == len(reader.chapter.pages) - 1
-        assert await until(pilot, lambda: not nav.has_class("-end"), timeout=5)  # back to the page line
+        assert await until(pilot, lambda: not nav.has_class("-end"), timeout=10)  # back to the page line
         assert "End of the chapter" not in screen_lines(app)[-3] + screen_lines(app)[-2]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -275,7 +276,7 @@ class ChapterView(Widget):
         name = f"{self.chapter.order} {self.chapter.title}"
         width = self._title_bar.content_region.width
         if width:  # a long title is cut before the view tabs after it, to 16 cells at least (CSS cuts the rest)
-            name = services(self).fit(name, max(16, width - len(tail)))
+            name = services(self).fit(name, max(16, width - cell_len(tail)))
         return name + tail
 
     def on_resize(self) -> None:
