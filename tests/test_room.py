@@ -631,3 +631,25 @@ async def test_an_idle_room_draws_nothing_with_the_roster_and_the_missed_list(ma
         assert await until(pilot, lambda: "roster-text" in updates)
         await pilot.pause(0.3)
         assert set(updates) == {"roster-text", "replace_option_prompt_at_index"}
+
+
+async def test_who_is_idle_shows_in_a_room_spread_over_every_chapter(tmp_path):
+    """Learners in all ten chapters of the course, a newcomer and eight idle make the pace panel
+    longer than it may be at 80x24: who has been idle still shows (the table's last rows give way)."""
+    from lmtui.core.course import load_course
+
+    course = load_course(None)
+    for i, chapter in enumerate(course.chapters * 2):
+        store = ProgressStore(tmp_path / f"learner{i:02d}")
+        store.set_state("last_chapter", chapter.id)
+        store.set_state(f"view:{chapter.id}", "quiz")
+        store.close()
+    ProgressStore(tmp_path / "newcomer").close()  # not started
+    for i in range(8):
+        stale = tmp_path / f"learner{i:02d}" / DB_NAME
+        os.utime(stale, (stale.stat().st_mtime - 3600 + i,) * 2)
+    app = RoomApp(tmp_path, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "idle 8, since: learner00" in text and "+2 more" in text and "Pace: 21 learners" in text, text

@@ -51,9 +51,17 @@ def question_label(room: Room, chapter_id: str, question: Question) -> str:
 
 
 def pace_text(room: Room) -> str:
-    """Chapters with learners in them (and in which view), then who has been idle."""
+    """Who has been idle (first: the panel may be cut at the bottom), then the chapters with
+    learners in them (and in which view)."""
     pace = room.pace()
     lines = [f"Pace: {pace.learners} learner{'s' * (pace.learners != 1)}"]
+    if pace.idle:  # the longest idle first; a big room's list is cut short
+        since = [f"{name} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}"
+                 for name, quiet in pace.idle[:IDLE_NAMES]]
+        more = f", +{len(pace.idle) - IDLE_NAMES} more" if len(pace.idle) > IDLE_NAMES else ""
+        lines.append(f"idle {len(pace.idle)}, since: " + ", ".join(since) + more)
+    if pace.nowhere:
+        lines.append(f"not started: {pace.nowhere}")
     rows = [c for c in pace.chapters if c.learners]
     if rows:
         lines.append("ch  all " + " ".join(f"{short:>4}" for _, short in VIEW_NAMES))
@@ -61,13 +69,6 @@ def pace_text(room: Room) -> str:
             chapter = room.course.by_id(c.chapter)
             order = chapter.order if chapter is not None else c.chapter
             lines.append(f"{order:>2} {c.learners:>4} " + " ".join(f"{c.views.get(v, 0) or '.':>4}" for v, _ in VIEW_NAMES))
-    if pace.nowhere:
-        lines.append(f"not started: {pace.nowhere}")
-    if pace.idle:  # the longest idle first; a big room's list is cut short
-        since = [f"{name} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}"
-                 for name, quiet in pace.idle[:IDLE_NAMES]]
-        more = f", +{len(pace.idle) - IDLE_NAMES} more" if len(pace.idle) > IDLE_NAMES else ""
-        lines.append(f"idle {len(pace.idle)}, since: " + ", ".join(since) + more)
     return "\n".join(lines)
 
 
