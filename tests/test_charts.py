@@ -464,3 +464,93 @@ def test_the_series_palette_stays_distinct_through_textuals_palettes_at_every_de
             assert len(shown) == 7, (palette, depth, shown)
     # before: magenta (13) and red (9) were one colour in the dark palette at any depth
     assert Color.from_ansi(13).get_truecolor(MONOKAI) == Color.from_ansi(9).get_truecolor(MONOKAI)
+
+
+# -- a legend that cannot show every series says how many it left out --
+def legend_entries(line: str) -> list[str]:
+    return [entry.strip() for entry in line.strip().split("   ") if entry.strip()]
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+@pytest.mark.parametrize("width, height", [(40, 10), (30, 8), (20, 9), (60, 6)])
+def test_a_legend_that_cannot_show_every_series_says_how_many_more(width, height, ascii_only):
+    panel = crowded_panel(4, 3, hline=True, vline=True)  # nine entries
+    text = render_panel(panel, width, height, color=False, ascii_only=ascii_only)
+    assert_size(text, width, height)
+    rows = text.split("\n")
+    legend_rows = [r for r in rows if re.match(r"^(o|\+\d+ more)", r.strip())]
+    legend = [e for row in rows[rows.index(legend_rows[0]):] for e in legend_entries(row)]
+    more = [e for e in legend if re.fullmatch(r"\+\d+ more", e)]
+    assert more, text
+    assert legend[-1] == more[0]  # the count comes last
+    assert len(legend) - 1 + int(more[0].split()[0][1:]) == 9, legend
+    if ascii_only:
+        assert text.isascii()
+
+
+def test_a_legend_that_shows_every_series_adds_nothing():
+    text = render_panel(crowded_panel(4, 3, hline=True, vline=True), 120, 30, color=False)
+    assert "more" not in text
+    assert all(label in text for label in ("m0", "m3", "t0", "t2", " h", " v"))
+
+
+def test_a_label_too_long_for_the_legend_line_ends_in_an_ellipsis():
+    panel = Panel("p", lines=[Line("a measurement with a very long name indeed", [1, 2, 3], [1, 3, 2])])
+    legend = render_panel(panel, 30, 12, color=False).split("\n")[-1]
+    assert legend.rstrip().endswith("…") and legend.startswith("o a measurement")
+    legend = render_panel(panel, 30, 12, color=False, ascii_only=True).split("\n")[-1]
+    assert legend.rstrip().endswith("...")
+
+
+# -- runs compared (a sweep, pinned runs): the plot keeps its rows, the legend folds the runs --
+def sweep_panel(values=(0.002, 0.004, 0.008, 0.016, 0.032), bases=("6 GD", "3 GD", "0.5 GD")) -> Panel:
+    x = np.linspace(1, 10, 40)
+    lines = [Line(f"{base} (lr {lr})", x, np.tanh(x * (j + 1) / 5) * (3 - b))
+             for j, lr in enumerate(values) for b, base in enumerate(bases)]
+    lines += [Line(base.replace("GD", "ODE"), x, np.tanh(x / 5) * (3 - b), kind="theory") for b, base in enumerate(bases)]
+    return Panel("singular values", lines=lines, xlabel="t", ylabel="sigma")
+
+
+def frame_rows(text: str) -> int:
+    """Rows of the plot: from its top edge to its bottom edge."""
+    rows = text.split("\n")
+    top = next(i for i, r in enumerate(rows) if "┌" in r or r.lstrip().startswith("+-"))
+    bottom = next(i for i, r in enumerate(rows) if "└" in r or (i > top and re.search(r"\+[-+]{5,}", r)))
+    return bottom - top + 1
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_a_sweep_keeps_two_thirds_of_the_panel_for_the_plot_and_names_every_run(ascii_only):
+    text = render_panel(sweep_panel(), 48, 19, color=False, ascii_only=ascii_only)  # the chart at 80x24
+    assert_size(text, 48, 19)
+    assert frame_rows(text) >= 11, text  # was 7: a 12-line legend left the plot four rows inside
+    legend = "\n".join(text.split("\n")[-6:])
+    assert "6 GD, 3 GD, 0.5 GD:" in legend
+    for j, lr in enumerate(("0.002", "0.004", "0.008", "0.016", "0.032")):
+        assert re.search(rf"(^|   )\S{{3}} lr {lr}", legend, re.M), legend  # three markers, then the run
+    assert "more" not in legend and "6 ODE" in legend
+
+
+def test_a_sweep_with_room_keeps_the_full_labels():
+    text = render_panel(sweep_panel(values=(0.002, 0.004)), 100, 34, color=False)
+    assert "o 6 GD (lr 0.002)" in text or "6 GD (lr 0.002)" in text
+    assert ":" not in text.split("\n")[-4]  # no folded head
+
+
+def test_runs_with_different_lines_are_not_folded():
+    panel = sweep_panel()
+    panel.lines = [ln for ln in panel.lines if ln.label != "3 GD (lr 0.004)"]
+    text = render_panel(panel, 48, 19, color=False)
+    assert "GD:" not in text
+    assert re.search(r"\+\d+ more", text)  # the legend says what it left out instead
+
+
+def test_panels_that_would_squeeze_the_sweep_are_shown_one_at_a_time():
+    sweep = Chart([sweep_panel(), loss_panel(), slope_panel()])
+    plain = Chart([loss_panel(), slope_panel(), loss_panel("again")])
+    from lmtui.core.charts import panels_fit
+
+    assert panels_fit(plain, 82, 37)  # three small legends: all three fit at 120x40's chart size
+    assert not panels_fit(sweep, 82, 37)  # the sweep's legend would leave its plot three rows
+    text = render_chart(sweep, 82, 37, color=False, panel=0)
+    assert frame_rows(text) >= 20

@@ -232,3 +232,32 @@ async def test_every_series_of_a_finished_run_has_its_own_colour_on_a_16_colour_
                         colour = span.style.color.get_truecolor(app.ansi_theme)
                         shown[label] = Color.from_triplet(colour).downgrade(ColorSystem.STANDARD).number
             assert len(shown) == 6 and len(set(shown.values())) == 6, (theme, shown)
+
+
+@pytest.mark.parametrize("size, rows", [((80, 24), 11), ((120, 40), 20)])
+async def test_a_sweep_of_five_runs_leaves_the_chart_its_rows(size, rows):
+    """Five runs of three measured lines and three theory curves: the legend folds the runs so the
+    plot keeps its rows at 80x24; at 120x40 the panels are shown one at a time (v) instead of three
+    squeezed ones."""
+    import re
+
+    from lmtui.tui.widgets.simpane import ChartView
+
+    app = LmtuiApp()
+    async with app.run_test(size=size) as pilot:
+        await open_figure(pilot, "solvable-settings", "sim:deep_linear")
+        pane = current_pane(app)
+        await set_param(pilot, pane, "lr", "0.002,0.004,0.008,0.016,0.032", expect_ok=False)
+        for _ in range(200):
+            await wait_for_workers(app)
+            await pilot.pause()
+            if not pane.running and pane.state.book.sweep is not None and pane.state.book.sweep.done:
+                break
+        await pilot.pause()
+        view = pane.query_one(ChartView)
+        text = view.render().plain.split("\n")
+        top = next(i for i, r in enumerate(text) if "┌" in r)
+        bottom = next(i for i, r in enumerate(text) if "└" in r)
+        assert bottom - top + 1 >= rows, "\n".join(text)
+        assert "[v: panel 1/3]" in text[0]
+        assert re.search(r"\S{3} lr 0\.032", "\n".join(text)) or "(lr 0.032)" in "\n".join(text)

@@ -42,6 +42,8 @@ COLUMN_MIN = 50  # ... at least this wide each
 PANEL_MIN_W, PANEL_MIN_H = 20, 6  # smaller than this: a one-line summary instead of a plot
 GAP = 1  # blank columns between side-by-side panels
 COMFORT_H = 11  # a panel shorter than this drops its axis-label line and keeps one legend line
+LEGEND_SHARE = 3  # the legend takes at most a third of a panel's rows: the plot keeps the rest
+PLOT_MIN_H = 9  # rows of plot (with its frame and ticks) each panel keeps when all are drawn together
 CAPTION_LINES = 2
 MAX_STRIDE = 5  # a dense measured line keeps at least one marker in this many columns
 
@@ -96,12 +98,23 @@ def render_chart(
 
 
 def panels_fit(chart: Chart, width: int, height: int, diverged_message: str | None = None) -> bool:
-    """Whether every panel gets at least COMFORT_H rows when all are drawn at this size."""
+    """Whether every panel, when all are drawn at this size, gets at least COMFORT_H rows and keeps
+    a plot of at least PLOT_MIN_H rows beside its legend (a sweep's legend is long)."""
     if len(chart.panels) <= 1:
         return True
-    footer = len(_footer(chart.caption, diverged_message, width, _Style(False, False)))
-    rows = math.ceil(len(chart.panels) / _columns(len(chart.panels), width))
-    return (height - footer) // rows >= COMFORT_H
+    style = _Style(False, False)
+    footer = len(_footer(chart.caption, diverged_message, width, style))
+    cols = _columns(len(chart.panels), width)
+    rows = math.ceil(len(chart.panels) / cols)
+    cell_h = min(_split(height - footer, rows))
+    if cell_h < COMFORT_H:
+        return False
+    cell_w = (width - GAP * (cols - 1)) // cols
+    for panel in chart.panels:
+        layout = _layout(panel, cell_w, cell_h, style)
+        if layout is not None and layout[-1] < PLOT_MIN_H:
+            return False
+    return True
 
 
 def render_panel(
@@ -308,22 +321,31 @@ def _panel_lines(panel: Panel, width: int, height: int, style: _Style, hint: str
     series = [_clean(line, panel.xlog, panel.ylog) for line in panel.lines]
     if width < PANEL_MIN_W or height < PANEL_MIN_H:
         return _fit_block([_summary(panel, series, style, hint, width)], width, height)
-    series = [s for s in series if len(s.x)]
-    if not series:
+    layout = _layout(panel, width, height, style)
+    if layout is None:
         return _fit_block(_waiting(panel.title, width, height, style, hint), width, height)
-    vlines = _vlines(panel)
-    xs = np.concatenate([s.x for s in series] + [np.array([v for v, _ in vlines])])
-    x_axis = _axis(float(xs.min()), float(xs.max()), panel.xlog, max(3, width // 12))
-    traces = _traces(panel, series, vlines, (x_axis.lo, x_axis.hi))
-    compact = height < COMFORT_H
-    legend = _legend(traces, width, style)[: 1 if compact else height - PANEL_MIN_H]
-    labels = [] if compact or not (panel.xlabel or panel.ylabel) else [_labels_row(panel.xlabel, panel.ylabel, width, style)]
-    plot_h = height - 1 - len(labels) - len(legend)
+    traces, x_axis, legend, labels, plot_h = layout
     ys = np.concatenate([t.y for t in traces if t.layer != "vline"])
     y_axis = _y_axis(panel, ys, max(3, (plot_h - 4) // 2 + 1))
     canvas = _draw(traces, x_axis, y_axis, width, plot_h, style)
     title = _title_row(panel.title, hint, width, style)
     return _fit_block([title, *canvas.split("\n")[:plot_h], *labels, *legend], width, height)
+
+
+def _layout(panel: Panel, width: int, height: int, style: _Style):
+    """What a panel of this size draws: (traces, x axis, legend lines, label lines, plot rows), or
+    None when it has no data yet."""
+    series = [s for s in (_clean(line, panel.xlog, panel.ylog) for line in panel.lines) if len(s.x)]
+    if not series:
+        return None
+    vlines = _vlines(panel)
+    xs = np.concatenate([s.x for s in series] + [np.array([v for v, _ in vlines])])
+    x_axis = _axis(float(xs.min()), float(xs.max()), panel.xlog, max(3, width // 12))
+    traces = _traces(panel, series, vlines, (x_axis.lo, x_axis.hi))
+    compact = height < COMFORT_H
+    legend = _legend(traces, width, style, 1 if compact else max(2, min(height - PANEL_MIN_H, height // LEGEND_SHARE)))
+    labels = [] if compact or not (panel.xlabel or panel.ylabel) else [_labels_row(panel.xlabel, panel.ylabel, width, style)]
+    return traces, x_axis, legend, labels, height - 1 - len(labels) - len(legend)
 
 
 def _traces(panel: Panel, series: list[_Series], vlines: list[tuple[float, str]], x_span: tuple[float, float]) -> list[_Trace]:
@@ -366,15 +388,67 @@ def _series_colors(n_theory: int, n_measured: int) -> tuple[list[str], list[str]
     return theory, measured
 
 
-def _legend(traces: list[_Trace], width: int, style: _Style) -> list[str]:
-    """Legend entries (measured first), packed into as few lines of ``width`` columns as fit."""
+def _legend(traces: list[_Trace], width: int, style: _Style, max_lines: int) -> list[str]:
+    """Legend entries (measured first), packed into at most ``max_lines`` lines of ``width``
+    columns. When they do not fit and the measured lines are runs compared (labels ``line (what
+    differs)``, the same lines in every run), each run becomes one entry of its markers in order,
+    after a head naming the lines: ``6 GD, 3 GD:  ox lr 0.002   *# lr 0.004``. When still not all
+    fit, the last entries give way to ``+N more``, so none goes unmentioned; a label too long for a
+    line is shortened with an ellipsis."""
     order = {"measured": 0, "theory": 1, "vline": 2}
+    ordered = sorted((t for t in traces if t.label), key=lambda t: (order[t.layer], t.faded))
+    entries = [_entry([t], t.label, width, style) for t in ordered]
+    lines = _pack(entries, width)
+    budget = max(max_lines, 1)
+    if len(lines) > budget:
+        grid = _grid_entries(ordered, width, style)
+        if grid is not None and len(grid) < len(entries):
+            entries, lines = grid, _pack(grid, width)
+    keep = len(entries)
+    while len(lines) > budget and keep > 0:
+        keep -= 1
+        more = f"+{len(entries) - keep} more"
+        lines = _pack([*entries[:keep], (more, more)], width)
+    return lines[:budget]
+
+
+def _entry(traces: list[_Trace], label: str, width: int, style: _Style) -> tuple[str, str]:
+    """One legend entry (plain, painted): the traces' keys, then the label."""
+    keys = [style.frame(t.marker * 3 if t.layer == "theory" else t.marker) for t in traces]
+    plain_keys = "".join(keys)
+    painted_keys = "".join(colorize(k, t.color) for k, t in zip(keys, traces)) if style.color else plain_keys
+    label = _shorten(style.text(label), max(width - len(plain_keys) - 1, 1), style)
+    return f"{plain_keys} {label}", f"{painted_keys} {label}"
+
+
+_COMPARED = re.compile(r"^(.*\S) \((.+)\)$")  # "6 GD (lr 0.002)": a line of one of the runs compared
+
+
+def _grid_entries(ordered: list[_Trace], width: int, style: _Style) -> list[tuple[str, str]] | None:
+    """The legend with the runs compared folded: a head naming the lines in order, then one entry
+    per run (its markers in that order, then what differs). None when the labels are not of
+    compared runs (two or more, each with the same lines)."""
+    runs: dict[str, list[tuple[str, _Trace]]] = {}
+    for t in ordered:
+        m = _COMPARED.match(t.label) if t.layer == "measured" else None
+        if m:
+            runs.setdefault(m.group(2), []).append((m.group(1), t))
+    names = [[name for name, _ in lines] for lines in runs.values()]
+    if len(runs) < 2 or any(n != names[0] for n in names):
+        return None
+    folded = {id(t) for lines in runs.values() for _, t in lines}
+    head = style.text(", ".join(names[0]) + ":")
+    out = [(head, head)]
+    out += [_entry([t for _, t in lines], note, width, style) for note, lines in runs.items()]
+    out += [_entry([t], t.label, width, style) for t in ordered if id(t) not in folded]
+    return out
+
+
+def _pack(entries: list[tuple[str, str]], width: int) -> list[str]:
+    """Entries three spaces apart, as many to a line of ``width`` columns as fit."""
     lines: list[str] = []
     shown = 0
-    for t in sorted((t for t in traces if t.label), key=lambda t: (order[t.layer], t.faded)):
-        key = style.frame(t.marker * 3 if t.layer == "theory" else t.marker)
-        text = f"{key} {style.text(t.label)}"
-        painted = f"{colorize(key, t.color)} {style.text(t.label)}" if style.color else text
+    for text, painted in entries:
         if lines and shown + 3 + len(text) <= width:
             lines[-1] += "   " + painted
             shown += 3 + len(text)
