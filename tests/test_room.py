@@ -371,7 +371,7 @@ async def test_words_typed_right_after_the_search_key_go_to_the_search(made_room
 
 
 # -- what the room draws of the spread, and what it makes of hostile stores -------------------------
-HOSTILE_NAMES = ("evil\x1b]52;c;aGk=\x07", "\u202eesrever", "\x1b[2Jclear")
+HOSTILE_NAMES = ("evil\x1b]52;c;aGk=\x07", "\u202eesrever", "\x1b[2Jclear", "x" * 200)
 
 
 def hostile_room(base, values=(1.9, 2.0, 2.05, 1.95, 2.1, 2.2, 1e308, 7e12, -1e300)):
@@ -448,8 +448,9 @@ async def test_hostile_stores_never_break_the_room_nor_reach_the_terminal(tmp_pa
         assert app.screen.query_one(SpreadView).key == "second/slope"
         text = screen_text(app)
         assert "9 of 9 predicted" in text and "predictions, 3 off the chart" in text
-        assert "^[]52;c;aGk=^G" in text and "<U+202E>esrever" in text and "^[[2Jclear" in text  # idle, named
+        assert "evil^[]52;c;aGk…" in text and "<U+202E>esrever" in text and "^[[2Jclear" in text  # idle, named
         assert "^[]0;owned^G (damaged)" in text  # the damaged store's name, in the status line
+        assert "x" * 15 + "…" in text and "x" * 16 not in text  # a long name is cut
         assert not any(ch in text for ch in "\x1b\x07\u202e")
         await pilot.press("r")
         await wait_for_workers(app)

@@ -39,6 +39,7 @@ from lmtui.tui.widgets.simrun import SimRunner
 
 VIEW_NAMES = (("text", "text"), ("figure", "fig"), ("quiz", "quiz"))
 IDLE_NAMES = 6  # idle learners named in the pace panel (the rest counted)
+IDLE_NAME = 16  # cells for each of their names (a long one is cut)
 CRAMPED_BELOW = 26  # rows of the spread view under which the run's chart is not stacked under the histogram
 
 
@@ -50,13 +51,13 @@ def question_label(room: Room, chapter_id: str, question: Question) -> str:
     return f"{chapter.order if chapter else chapter_id}.{n} {kind}: {' '.join(question.prompt.split())}"
 
 
-def pace_text(room: Room) -> str:
+def pace_text(room: Room, ellipsis: str = "…") -> str:
     """Who has been idle (first: the panel may be cut at the bottom), then the chapters with
     learners in them (and in which view)."""
     pace = room.pace()
     lines = [f"Pace: {pace.learners} learner{'s' * (pace.learners != 1)}"]
     if pace.idle:  # the longest idle first; a big room's list is cut short
-        since = [f"{name} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}"
+        since = [f"{_cut(name, IDLE_NAME, ellipsis).rstrip()} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}"
                  for name, quiet in pace.idle[:IDLE_NAMES]]
         more = f", +{len(pace.idle) - IDLE_NAMES} more" if len(pace.idle) > IDLE_NAMES else ""
         lines.append(f"idle {len(pace.idle)}, since: " + ", ".join(since) + more)
@@ -574,7 +575,7 @@ class RoomScreen(Screen[None]):
         head = f"right/answered · {key}: in order" if self.missed_first else f"{key}: most missed first"
         if self._rescore():
             self._relist()
-        parts = [("status", status), ("pace", pace_text(room)), ("list-head", head)]
+        parts = [("status", status), ("pace", pace_text(room, services(self).plain("…"))), ("list-head", head)]
         if self.has_class("-roster"):  # written only while shown
             parts.append(("roster-text", roster_text(room, services(self).plain("…"))))
         for part, text in parts:
