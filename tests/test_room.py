@@ -654,3 +654,15 @@ async def test_who_is_idle_shows_in_a_room_spread_over_every_chapter(tmp_path):
         await pilot.pause()
         text = screen_text(app)
         assert "idle 8, since: learner00" in text and "+2 more" in text and "Pace: 21 learners" in text, text
+
+
+async def test_a_search_that_finds_nothing_says_so(made_room, tmp_path):
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *"silent")
+        await pilot.pause()
+        assert "no question found (esc: all)" in screen_text(app)
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace", "backspace", *"slope")
+        await pilot.pause()
+        assert "no question found" not in screen_text(app) and "2.2 predict" in screen_text(app)

@@ -575,6 +575,8 @@ class RoomScreen(Screen[None]):
         head = f"right/answered · {key}: in order" if self.missed_first else f"{key}: most missed first"
         if self._rescore():
             self._relist()
+        if self._query().strip() and not self.query_one("#questions", OptionList).option_count:
+            head = f"no question found ({self.key_of('room-close')}: all)"
         parts = [("status", status), ("pace", pace_text(room, services(self).plain("…"))), ("list-head", head)]
         if self.has_class("-roster"):  # written only while shown
             parts.append(("roster-text", roster_text(room, services(self).plain("…"))))
@@ -674,6 +676,7 @@ class RoomScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search" and self.has_class("-searching"):  # not the clearing on close
             self._fill(event.value)
+            self.update_all()  # the list's head says when nothing matches
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
