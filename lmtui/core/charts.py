@@ -381,7 +381,7 @@ def _series_colors(n_theory: int, n_measured: int) -> tuple[list[str], list[str]
     while len(measured) < n_measured and spare:
         measured.append(spare.pop(0))  # unused theory colours first
     while len(theory) < n_theory and spare:
-        theory.append(spare.pop())  # unused measured colours, the last in line first
+        theory.append(spare.pop(0))  # unused measured colours, white (the text's own colour) last
     palette = MEASURED_COLORS + THEORY_COLORS
     measured += [palette[i % len(palette)] for i in range(n_measured - len(measured))]
     theory += [palette[-1 - i % len(palette)] for i in range(n_theory - len(theory))]
