@@ -445,7 +445,7 @@ async def test_hostile_stores_never_break_the_room_nor_reach_the_terminal(tmp_pa
     app = RoomApp(learners, content_dir=course, interval=0.2, clock=lambda: 4e9)  # everyone idle
     async with app.run_test(size=(120, 40)) as pilot:
         await choose(pilot, "log-log")
-        assert app.screen.query_one(SpreadView).key == "second/slope"
+        assert app.screen.query_one(SpreadView).key == "second/slope"  # the first match, though side was too
         text = screen_text(app)
         assert "9 of 9 predicted" in text and "predictions, 3 off the chart" in text
         assert "evil^[]52;c;aGk…" in text and "<U+202E>esrever" in text and "^[[2Jclear" in text  # idle, named
@@ -522,7 +522,7 @@ async def test_m_lists_the_most_missed_questions_first_with_the_rooms_score(made
         rows = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
         assert rows[0].startswith("1/3 2.2 predict") and rows[1].startswith("2/3 2.1 quiz")
         assert rows[-1].startswith("  - 1.2 quiz")
-        assert app.screen.query_one(SpreadView).key == "second/slope"
+        assert app.screen.query_one(SpreadView).key == "second/slope"  # the first match, though side was too
         assert "right/answered · m: in order" in screen_text(app)
         store = ProgressStore(learners / "Dee", course=str(course.resolve()))  # Dee answers, wrong
         store.record_answer("second", "q1", "h", False, next(q for c, q in open_room(course, learners).questions()
@@ -532,7 +532,7 @@ async def test_m_lists_the_most_missed_questions_first_with_the_rooms_score(made
         await pilot.press("m")
         await pilot.pause()
         assert str(app.screen.query_one(OptionList).options[0].prompt).startswith("1.1 quiz")
-        assert app.screen.query_one(SpreadView).key == "second/slope"  # the question shown stays
+        assert app.screen.query_one(SpreadView).key == "second/slope"  # the first match, though side was too  # the question shown stays
 
 
 def test_any_numbers_a_store_can_hold_draw_a_chart():
@@ -666,3 +666,9 @@ async def test_a_search_that_finds_nothing_says_so(made_room, tmp_path):
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace", "backspace", *"slope")
         await pilot.pause()
         assert "no question found" not in screen_text(app) and "2.2 predict" in screen_text(app)
+        await pilot.press(*" second/s")  # its id
+        await pilot.pause()
+        assert app.screen.query_one("#search").value == "slope second/s"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one(SpreadView).key == "second/slope"  # the first match, though side was too

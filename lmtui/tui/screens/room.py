@@ -490,17 +490,23 @@ class RoomScreen(Screen[None]):
         words = query.casefold().split()
         order = list(self._labels)
         if not self.missed_first:
-            return [(key, self._labels[key]) for key in order if all(w in self._labels[key].casefold() for w in words)]
+            return [(key, self._labels[key]) for key in order if self._matches(key, words)]
         order = ["/".join(k) for k in most_missed_first({tuple(key.split("/", 1)): self._score_of(key) for key in order})]
         wide = max((len(t) for t in self._scores.values()), default=1)
         return [(key, f"{self._scores.get(key, '-'):>{wide}} {self._labels[key]}") for key in order
-                if all(w in self._labels[key].casefold() for w in words)]
+                if self._matches(key, words)]
+
+    def _matches(self, key: str, words: list[str]) -> bool:
+        """Whether every word is in the question's label or its id (as ``lmtui report`` names it)."""
+        text = f"{self._labels[key]} {key}".casefold()
+        return all(w in text for w in words)
 
     def _score_of(self, key: str) -> Score:
         return self._score_values.get(key, Score(0, 0))
 
-    def _fill(self, query: str) -> None:
-        """The list for ``query``; the question highlighted stays highlighted when still listed."""
+    def _fill(self, query: str, keep: bool = True) -> None:
+        """The list for ``query``; the question highlighted stays highlighted when still listed
+        (``keep``), else the first (a search's best match)."""
         from rich.text import Text
 
         options = self.query_one("#questions", OptionList)
@@ -510,7 +516,7 @@ class RoomScreen(Screen[None]):
         options.add_options([Option(Text(row, no_wrap=True, overflow="ellipsis"), id=key) for key, row in rows])
         if options.option_count:
             ids = [key for key, _ in rows]
-            options.highlighted = ids.index(kept) if kept in ids else 0
+            options.highlighted = ids.index(kept) if keep and kept in ids else 0
 
     def _query(self) -> str:
         return self.query_one("#search", Input).value if self.has_class("-searching") else ""
@@ -675,7 +681,7 @@ class RoomScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search" and self.has_class("-searching"):  # not the clearing on close
-            self._fill(event.value)
+            self._fill(event.value, keep=False)
             self.update_all()  # the list's head says when nothing matches
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
