@@ -436,20 +436,40 @@ class SimPane(Widget):
         if error is not None:
             self._set_help(services(self).plain(error))
         elif row is not None:
-            self._set_help(services(self).plain(f"{row.param.name}: {row.param.help} [{row.param.range_text()}]"))
+            self._set_help(services(self).plain(self._param_help(row.param)))
 
-    _help_rows: tuple[int, int] | None = None  # (width, lines) of the help line's text as laid out
+    @staticmethod
+    def _param_help(param) -> str:
+        return f"{param.name}: {param.help} [{param.range_text()}]"
+
+    _help_rows: tuple[int, int] | None = None  # (width, lines) of the help line as laid out
+    _help_floor: tuple[int, int] = (0, 0)  # (width, lines): the longest parameter's help at that width
 
     def _set_help(self, text: str) -> None:
-        """The help line's text; the screen is laid out again only when its number of lines
-        changes (each up/down through the parameters rewrites it)."""
+        """The help line's text. It is as tall as the longest parameter's help (a message may make
+        it taller), so walking the parameters (each up/down rewrites it) neither moves the list
+        above it nor lays the screen out again."""
         from textual.content import Content
 
         help_line = self._help
         width = help_line.content_region.width
-        rows = (width, Content(text).get_height(help_line.styles, width)) if width > 0 else None
-        help_line.update(text, layout=rows is None or rows != self._help_rows)
+        if width <= 0:
+            help_line.update(text)
+            self._help_rows = None
+            return
+        if self._help_floor[0] != width:
+            plain = services(self).plain
+            floor = max((Content(plain(self._param_help(p))).get_height(help_line.styles, width)
+                         for p in (self.seed_param, *self.sim.params)), default=1)
+            self._help_floor = (width, floor)
+            help_line.styles.min_height = floor
+        rows = (width, max(Content(text).get_height(help_line.styles, width), self._help_floor[1]))
+        help_line.update(text, layout=rows != self._help_rows)
         self._help_rows = rows
+
+    def on_resize(self, event: Resize) -> None:
+        # the help line's width is known once laid out: it takes its height for that width
+        self.call_after_refresh(self._help_for, self.app.focused if isinstance(self.app.focused, ParamRow) else None)
 
     # -- parameters -------------------------------------------------------------------------------
     def on_descendant_focus(self, event) -> None:
