@@ -446,9 +446,10 @@ class SimPane(Widget):
     _help_floor: tuple[int, int] = (0, 0)  # (width, lines): the longest parameter's help at that width
 
     def _set_help(self, text: str) -> None:
-        """The help line's text. It is as tall as the longest parameter's help (a message may make
-        it taller), so walking the parameters (each up/down rewrites it) neither moves the list
-        above it nor lays the screen out again."""
+        """The help line's text. Beside the chart it is as tall as the longest parameter's help (a
+        message may make it taller), so walking the parameters (each up/down rewrites it) neither
+        moves the list above it nor lays the screen out again; under the chart (a narrow terminal)
+        it takes only the lines its text needs, and the screen is laid out again when that changes."""
         from textual.content import Content
 
         help_line = self._help
@@ -461,6 +462,8 @@ class SimPane(Widget):
             plain = services(self).plain
             floor = max((Content(plain(self._param_help(p))).get_height(help_line.styles, width)
                          for p in (self.seed_param, *self.sim.params)), default=1)
+            if not (self.screen.has_class("-medium") or self.screen.has_class("-wide")):  # under the chart: its rows first
+                floor = 1
             self._help_floor = (width, floor)
             help_line.styles.min_height = floor
         rows = (width, max(Content(text).get_height(help_line.styles, width), self._help_floor[1]))
