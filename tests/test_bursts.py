@@ -24,6 +24,7 @@ STEPS: list[tuple[list[str], list[str], str]] = [
     (["n", "f", "f"], [DOWN] * 4, "walkers: number"),  # four rows down the parameter list, to walkers
     ([ENTER, *"1234", ENTER, ENTER], [BACKSPACE, BACKSPACE, "7", "8", ENTER], "walkers     78"),  # a field holding 1234
     ([], ["k", "j", "j", ENTER, BACKSPACE, "5", "0", "0", ENTER], "steps       500"),  # rows, and a new value
+    ([], [ENTER, *[BACKSPACE] * 8, *"00000000000000000250", ENTER], "steps       250"),  # thirty keys in one read
     ([], ["t", "j", "j", "z", "j", "j", "f", UP, "t", "]", "j", " ", " "], "t:Text]"),  # across the views
 ]
 

@@ -986,3 +986,30 @@ def test_a_missing_internal_fails_apply_all_before_anything_is_patched(monkeypat
         tf._applied = False
         apply_all()
     assert OptionList._move_page is tf._guarded_move_page and tf._applied
+
+
+
+@covers("keys-queued-at-a-closing-overlay")
+async def test_a_palette_opened_while_the_last_one_is_being_removed():
+    """Escape then ctrl+p in one read: the dismissed palette is off the stack but still among the
+    app's nodes until removed. Textual raises DuplicateIds for a second palette with its id;
+    open_palette opens none until the first is gone (the next ctrl+p opens one)."""
+    from textual._node_list import DuplicateIds
+
+    for app_class in (App, GuardedApp):
+        app = app_class()
+        async with app.run_test() as pilot:
+            app.push_screen(SafeCommandPalette(id="--command-palette"))
+            await pilot.pause()
+            app.screen.dismiss()
+            if app_class is App:
+                with pytest.raises(DuplicateIds):
+                    app.push_screen(SafeCommandPalette(id="--command-palette"))
+                continue
+            app.open_palette(id="--command-palette")
+            for _ in range(3):
+                await pilot.pause()
+            assert app.is_running and stack(app) == ["Screen"]
+            app.open_palette(id="--command-palette")
+            await pilot.pause()
+            assert stack(app) == ["Screen", "SafeCommandPalette"]

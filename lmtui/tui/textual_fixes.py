@@ -619,8 +619,9 @@ def _requires_quiet_focus() -> None:
 INPUT_STUCK = 0.5  # seconds: a key whose marker has not come back by then is taken as handled
 # This many keys waiting is a flood, not typing (a paste without bracketed paste, a key storm, a
 # long hang): they, and the keys that follow within INPUT_FLOOD_QUIET seconds, go straight on as in
-# Textual, since one at a time, with a frame each, could not keep up.
-INPUT_BACKLOG = 16
+# Textual, since one at a time could not keep up. Below it, keys keep their order: a value typed
+# ahead into a field (backspaces, thirty characters, enter) arrives in one read over SSH or tmux.
+INPUT_BACKLOG = 256
 INPUT_FLOOD_QUIET = 0.3
 
 
@@ -776,13 +777,16 @@ class GuardedApp(App):
     def open_palette(self, **kwargs) -> None:
         """One palette at a time, and the palette that survives fast keys (two escapes in flight
         dismiss a plain CommandPalette twice, which ends the app)."""
-        if any(isinstance(s, CommandPalette) for s in (*self.screen_stack, *self.children)):
-            return  # one is open, or closed but not yet gone (a second would reuse its id)
+        # ``App.children`` shows only the active screen: a palette dismissed but still being
+        # removed is among the app's nodes, and a second with its id would raise DuplicateIds
+        if any(isinstance(s, CommandPalette) for s in (*self.screen_stack, *self._nodes)):
+            return  # one is open, or closed but not yet gone
         self.push_screen(SafeCommandPalette(**kwargs))
 
 
 def _requires_guarded_app() -> None:
     _require(App, "pop_screen", "on_event", "screen_stack", "push_screen")
+    _require_code(App._register_child, "_nodes")  # screens are among the app's nodes until removed
     _require(events.Key, "is_forwarded")
 
 
