@@ -65,6 +65,17 @@ def reversed_text(session: PtySession) -> str:
                     for y in range(screen.lines))
 
 
+def underlined_rows(session: PtySession) -> list[str]:
+    """The rows whose every visible character is underlined."""
+    screen, rows = session.screen, []
+    for y in range(screen.lines):
+        cells = [screen.buffer[y][x] for x in range(screen.columns)]
+        shown = [c for c in cells if c.data.strip()]
+        if shown and all(c.underscore for c in shown):
+            rows.append("".join(c.data for c in cells))
+    return rows
+
+
 @pytest.mark.parametrize("how", ["NO_COLOR", "--color none"])
 def test_no_color_sends_no_colour_codes(tmp_path, how):
     """Through the text, a figure with a finished run, the quiz and the help (NO_COLOR at 80x24,
@@ -92,6 +103,14 @@ def test_no_color_sends_no_colour_codes(tmp_path, how):
         assert session.wait_for("Q1.", timeout=10) is not None, session.text()
         session.settle(0.3)
         assert "\u2588 Q1." in session.text(), "the question that has the keys keeps its bar:\n" + session.text()
+        session.send("\x10")  # the palette: its highlighted option is underlined whole
+        session.settle(0.5)
+        session.send("gro")
+        assert session.wait_for("Grokking", timeout=10) is not None, session.text()
+        session.settle(0.3)
+        assert any("Grokking" in row for row in underlined_rows(session)), session.text()
+        session.send("\x1b")
+        session.settle(0.5)
         session.send("?")
         assert session.wait_for("Anywhere", timeout=10) is not None, session.text()
         assert not session.saw_traceback
