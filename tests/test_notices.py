@@ -118,3 +118,17 @@ async def test_s_rebound_says_it_too():
         await pilot.pause()
         await pilot.press("x")
         assert await until(pilot, lambda: any("Nothing to run" in n for n in notes(app)), timeout=5)
+
+
+async def test_the_end_of_the_last_chapter_leads_to_the_overview_not_a_next_chapter():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for chapter, onward in ((app.course.chapters[0], "n next chapter"), (app.course.chapters[-1], "O overview")):
+            app.open_chapter(chapter.id, page=len(chapter.pages) - 1)
+            reader = chapter_view(app).reader
+            assert await until(pilot, lambda: reader.chapter.id == chapter.id, timeout=5)
+            await pilot.press("G", "space")
+            assert await until(pilot, lambda: any("End of the chapter" in line for line in screen_lines(app)), timeout=5)
+            line = next(line for line in screen_lines(app) if "End of the chapter" in line)
+            assert onward in line and ("next chapter" in line) == (onward == "n next chapter"), line

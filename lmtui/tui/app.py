@@ -298,6 +298,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
         self.config = config if config is not None else load_config()
         self.ascii_only = ascii_only
         self.services = Services(self, ascii_only=ascii_only, color=color and not self.no_color)
+        self.services.last_chapter = self.course.chapters[-1].id if self.course.chapters else None
         if self.no_color:  # no colour codes at all, not greys
             self._filters = textual_fixes.without_grey(self._filters)
         self.current: str | None = None

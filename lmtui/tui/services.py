@@ -66,6 +66,7 @@ class Services:
         self.record_changed: Signal[RecordChange] = Signal(app, "record-changed")
         self._figures: dict[tuple[str, str], FigureState] = {}
         self._simulations: SimWorker | None = None
+        self.last_chapter: str | None = None  # the course's last chapter (its end leads nowhere further)
 
     # -- showing ---------------------------------------------------------------------------------
     def plain(self, text: str) -> str:

@@ -181,8 +181,15 @@ class PageReader(VerticalScroll, can_focus=True):
         key = services(self).key_hint
         if self.page + 1 < n:
             return f"-- page {self.page + 1}/{n}: {key('next-page')} next page: {self.chapter.pages[self.page + 1].title} --"
-        return (f"-- page {n}/{n}, end of chapter: {key('view-figure')} figure, {key('view-quiz')} quiz, "
-                f"{key('next-chapter')} next chapter --")
+        return f"-- page {n}/{n}, end of chapter: {self._next_steps()} --"
+
+    def _next_steps(self) -> str:
+        """Where to go from the end of the chapter: its figure, its quiz, then the next chapter, or
+        on the course's last chapter the overview of where the learner stands."""
+        key = services(self).key_hint
+        onward = (f"{key('overview')} overview" if self.chapter.id == services(self).last_chapter
+                  else f"{key('next-chapter')} next chapter")
+        return f"{key('view-figure')} figure, {key('view-quiz')} quiz, {onward}"
 
     def show_chapter(self, chapter: Chapter, page: int = 0, scroll: int = 0) -> None:
         """Show ``chapter`` at ``page``, scrolled to line ``scroll`` (a chapter switch in place)."""
@@ -266,9 +273,7 @@ class PageReader(VerticalScroll, can_focus=True):
         """space at the end of the chapter: the line under the text says so, marked for a few
         seconds. A toast would cover the page's last lines (its "Try this" list), and pile up
         as space is pressed again; the line is in view here, under the text, and says it once."""
-        key = services(self).key_hint
-        self._nav.update(f"-- End of the chapter: {key('view-figure')} figure, {key('view-quiz')} quiz, "
-                         f"{key('next-chapter')} next chapter --")
+        self._nav.update(f"-- End of the chapter: {self._next_steps()} --")
         self._nav.add_class("-end")
         if self._end_timer is not None:
             self._end_timer.stop()
