@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmtui.core.asciitext import cut, fold_cells, fold_drawn
+from lmtui.core.asciitext import clamp, cut, fold_cells, fold_drawn
 from lmtui.tui.app import LmtuiApp
 
 from conftest import screen_lines, until, wait_for_workers
@@ -19,6 +19,13 @@ def test_cut_marks_what_it_leaves_out() -> None:
     assert cut("hello world", 11) == "hello world"
     assert cut("hello world", 2, "...") == ".."  # no room for more than the mark
     assert cut("\u4e2d\u6587\u4e2d\u6587", 5) == "\u4e2d\u6587\u2026"  # by cells: two wide characters and the mark
+
+
+def test_clamp_wraps_and_marks_the_last_line_it_keeps() -> None:
+    assert clamp("one two three", 20, 2) == "one two three"
+    assert clamp("one two three four", 9, 2) == "one two\nthree fo\u2026"  # nine cells, the mark last
+    assert clamp("one two three four", 9, 2, "...") == "one two\nthree..."
+    assert clamp("one two three four five six", 9, 3) == "one two\nthree\nfour fiv\u2026"
 
 
 def test_a_drawn_ellipsis_folds_to_three_dots_in_the_same_cells() -> None:
@@ -66,4 +73,23 @@ async def test_the_simulation_status_line_ends_in_a_mark_when_cut():
         assert await until(pilot, lambda: any(line.lstrip().startswith("ready (") for line in screen_lines(app)), timeout=20)
         status = next(line for line in screen_lines(app) if line.lstrip().startswith("ready ("))
         assert status.rstrip().endswith("...") and len(status.rstrip()) <= 60
+        await wait_for_workers(app)
+
+
+async def test_a_verdict_longer_than_its_two_lines_ends_in_a_mark():
+    from lmtui.tui.widgets.simpane import SimPane
+
+    app = LmtuiApp(ascii_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        chapter = next(c for c in app.course.chapters if c.figures and c.figures[0].kind == "sim")
+        app.open_chapter(chapter.id, view="figure", figure=0)
+        assert await until(pilot, lambda: bool(app.screen.query(SimPane)), timeout=20)
+        verdict = app.screen.query_one(".sim-verdict")
+        words = [f"run{i} agrees" for i in range(40)]
+        verdict.update("; ".join(words))
+        await pilot.pause()
+        await pilot.pause()
+        shown = [line.strip() for line in screen_lines(app) if "agrees" in line]
+        assert len(shown) == 2 and shown[0].startswith("run0 agrees") and shown[-1].endswith("..."), shown
         await wait_for_workers(app)

@@ -10,7 +10,7 @@ from textual.widgets import Static
 from lmtui.tui.app import LmtuiApp
 from lmtui.core.course import load_course
 from lmtui.tui.widgets.explorer import ExplorerView
-from lmtui.tui.widgets.simpane import ChartView, SimPane
+from lmtui.tui.widgets.simpane import ChartView, SimPane, VerdictLine
 
 from conftest import REPO, wait_for_workers
 from figures_support import TINY, current_pane, focus_param, open_figure, run_tiny, set_param
@@ -37,7 +37,7 @@ def test_every_chapter_has_its_figures():
 
 
 def verdict_text(pane: SimPane) -> str:
-    return str(pane.query_one(".sim-verdict", Static).content)
+    return pane.query_one(VerdictLine).text
 
 
 @pytest.mark.parametrize("chapter_id, figure", SIM_FIGURES, ids=[f for _, f in SIM_FIGURES])

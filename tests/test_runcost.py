@@ -35,7 +35,7 @@ async def test_a_long_run_is_asked_about_first_with_its_estimate(monkeypatch):
         await pilot.pause()
         await pilot.press("y")
         await pilot.pause()
-        assert pane.running and "running" in str(pane._verdict.content)
+        assert pane.running and "running" in pane._verdict.text
         await pilot.press("s")  # stopped
         await wait_for_workers(app)
         assert not pane.running

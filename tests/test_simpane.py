@@ -79,9 +79,9 @@ async def test_a_result_is_marked_stale_when_parameters_change_and_a_stop_keeps_
         await run_tiny(pilot, pane)
         first = pane.state.result
         assert first is not None and pane._verdict.has_class("-agrees") or first.agrees is not True
-        before = str(pane._verdict.content)
+        before = pane._verdict.text
         await set_param(pilot, pane, "steps", "160")
-        status, verdict = str(pane._status.content), str(pane._verdict.content)
+        status, verdict = str(pane._status.content), pane._verdict.text
         assert "parameters changed" in status and verdict.startswith("(an earlier run, other parameters)")
         assert not pane._verdict.has_class("-agrees") and pane._verdict.has_class("-stale")
         assert before in verdict and pane._chart.chart is not None  # the old chart, labelled
@@ -121,7 +121,7 @@ async def test_leaving_the_chapter_during_a_run_keeps_the_last_finished_result()
             await pilot.pause()
         back = current_pane(app)
         assert back is not pane and back.state.result is finished and not back.running
-        assert back._chart.chart is not None and finished.verdict.split(":")[0] in str(back._verdict.content)
+        assert back._chart.chart is not None and finished.verdict.split(":")[0] in back._verdict.text
 
 
 async def test_a_key_pressed_while_the_simulation_loads_is_not_lost(monkeypatch):

@@ -29,7 +29,8 @@ async def start_long_run(pilot, hang_after: float | None = None):
     pane = current_pane(pilot.app)
     if hang_after is not None:
         pilot.app.services.simulations.hang_after = hang_after
-    await set_param(pilot, pane, "steps", "10000")  # ~10 s: long enough to break it mid-run
+    for name, value in (("steps", "10000"), ("hidden", "256"), ("p", "41")):  # several seconds on a fast,
+        await set_param(pilot, pane, name, value)  # quiet machine: long enough to break it mid-run
     await pilot.press("s")
     assert await until(lambda: pane.runner.last_frame is not None), "no frame from the simulation process"
     return pane
@@ -58,7 +59,7 @@ async def test_a_simulation_process_killed_mid_run_is_reported_and_replaced():
         os.kill(first, signal.SIGKILL)
         assert await until(lambda: not pane.running)
         await pilot.pause()
-        assert "the simulation process ended" in str(pane._verdict.content)
+        assert "the simulation process ended" in pane._verdict.text
         assert app.is_running and app._exception is None
         await run_tiny(pilot, pane)  # the next run: a new process
         assert pane.state.result is not None and app.services.simulations.pid not in (None, first)
@@ -74,7 +75,7 @@ async def test_a_hung_simulation_process_is_ended_and_replaced():
         try:
             assert await until(lambda: not pane.running)
             await pilot.pause()
-            assert "stopped answering" in str(pane._verdict.content)
+            assert "stopped answering" in pane._verdict.text
         finally:
             if psutil.pid_exists(hung):
                 os.kill(hung, signal.SIGKILL)

@@ -156,6 +156,20 @@ def cut(text: str, width: int, mark: str = ELLIPSIS) -> str:
     return set_cell_size(text, room).rstrip() + mark
 
 
+
+def clamp(text: str, width: int, lines: int, mark: str = ELLIPSIS) -> str:
+    """``text`` wrapped at ``width`` cells in at most ``lines`` lines, the last ended with ``mark``
+    if anything was left out."""
+    import textwrap
+
+    if width <= 0 or lines <= 0:
+        return ""
+    wrapped = textwrap.wrap(text, width) or [""]
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    rest = " ".join(wrapped[lines - 1:])  # more than one line's worth: cut, it shows the mark
+    return "\n".join([*wrapped[:lines - 1], cut(rest, width, mark)])
+
 def fold_drawn(text: str) -> str:
     """:func:`fold_cells` for text as drawn, where an ellipsis marks text cut to fit (Rich's and
     Textual's overflow): it becomes ``...`` over itself and the two cells before it, so cut text

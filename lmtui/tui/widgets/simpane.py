@@ -20,8 +20,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.events import Resize
 from textual.message import Message
 from textual.widget import Widget
+from textual.visual import VisualType
 from textual.widgets import Input, Static
 
+from lmtui.core.asciitext import clamp
 from lmtui.tui.services import FigureState, services
 from lmtui.tui.widgets.entry import EntryField
 from lmtui.tui.widgets.runcost import ConfirmRun, start_checked
@@ -93,6 +95,30 @@ class ParamInput(EntryField):
         Binding("enter", "submit", "Apply", id="param-apply", tooltip="apply the typed value"),
         Binding("escape", "cancel", "Cancel", id="param-cancel", tooltip="leave the value as it was"),
     ]
+
+
+class VerdictLine(Static):
+    """The verdict under the chart, in at most its two lines: a longer one (a sweep's, a narrow
+    terminal) ends in an ellipsis there, so the learner sees that it goes on."""
+
+    LINES = 2
+    _full = ""
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        self._full = str(content)
+        self._fit(self.content_size.width)
+
+    @property
+    def text(self) -> str:
+        """The whole verdict, as the simulation wrote it."""
+        return self._full
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.width - self.styles.gutter.width)
+
+    def _fit(self, width: int) -> None:
+        text = clamp(self._full, width, self.LINES, services(self).ellipsis) if width > 0 else self._full
+        super().update(text)
 
 
 class ParamRow(Widget, can_focus=True):
@@ -256,7 +282,7 @@ class SimPane(Widget):
         self._status = Static("", classes="sim-status", markup=False)
         self._chart = ChartView()
         self._help = Static("", classes="sim-help", markup=False)
-        self._verdict = Static("", classes="sim-verdict", markup=False)
+        self._verdict = VerdictLine("", classes="sim-verdict", markup=False)
         saved = services(self).figure_state(chapter_id, sim_name)
         self.state = saved or self._last_session() or FigureState(self.sim.defaults(), 0)
         self.runner = SimRunner(self)
