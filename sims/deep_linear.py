@@ -73,7 +73,24 @@ def _orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-@functools.lru_cache(maxsize=64)  # the run's cost estimate and the run solve the same modes
+def t97_quick(lam: float, u0: float, depth: int, delta: float = 0.0, points: int = 2000) -> float:
+    """The time a mode takes from u0 to 97% of lam under the same flow as :func:`mode_ode`, by
+    quadrature of dt = ds / (ds/dt) over s = ln u: within 0.2% of the ODE's event time, in well
+    under a millisecond, for the cost estimate made before a run starts."""
+    u0 = max(u0, 1e-300)
+    if u0 >= 0.97 * lam:
+        return 0.0
+    s = np.linspace(math.log(u0), math.log(0.97 * lam), points)
+    u = np.exp(s)
+    if delta > 0:
+        rate = np.sqrt(delta * delta + 4.0 * u * u) * (lam - u) / u
+    else:
+        rate = depth * u ** (1.0 - 2.0 / depth) * (lam - u)
+    f = 1.0 / rate
+    return float(np.sum((f[1:] + f[:-1]) * np.diff(s)) / 2.0)
+
+
+@functools.lru_cache(maxsize=64)  # a rerun solves the same modes again
 def mode_ode(lam: float, u0: float, depth: int,
              delta: float = 0.0) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
     """Solve du/dt = L u^{2-2/L} (lam - u), u(0) = u0: returns (u as a function of t, t_half, t_97).
@@ -251,13 +268,14 @@ class DeepLinear(Simulation):
     @classmethod
     def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
         """Per GD step, ~3L products of d x d matrices (right products, then each layer's update
-        with its left product); steps = 0 is as many as the mode ODE says (solved here, as in run)."""
+        with its left product); steps = 0 is as many as the mode ODE says (its 97% times by
+        quadrature here: the estimate is made in the interface, before the run starts)."""
         d, L = len(params["target_sv"]), int(params["depth"])
         steps = int(params["steps"])
         if steps == 0:
             lam = sorted((float(x) for x in params["target_sv"]), reverse=True)
             u0 = float(params["init_scale"])
-            t97 = max(mode_ode(x, u0, L, float(params.get("imbalance", 0.0)))[2] for x in lam)
+            t97 = max(t97_quick(x, u0, L, float(params.get("imbalance", 0.0))) for x in lam)
             factor = 1.15 if params["init"] == "aligned" else 1.6
             steps = int(math.ceil(factor * t97 / float(params["lr"]))) if math.isfinite(t97) else MAX_AUTO_STEPS
             steps = max(100, min(steps, MAX_AUTO_STEPS))

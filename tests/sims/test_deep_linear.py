@@ -185,17 +185,32 @@ def test_imbalance_needs_the_aligned_two_layer_case():
     assert DeepLinear.resolve({"imbalance": 5})["imbalance"] == 5
 
 
-def test_a_run_after_its_cost_estimate_solves_no_mode_ode_again(monkeypatch):
-    """The cost estimate (taken in the interface before each run starts) and an aligned run solve
-    the same modes, and a run again at the same settings the same again: each solved once."""
+def test_the_cost_estimate_solves_no_ode_and_a_rerun_solves_none_again(monkeypatch):
+    """The cost estimate (taken in the interface before each run starts) integrates no ODE; a run
+    solves its modes once, and a run again at the same settings reuses them."""
     import lmtui.sims.deep_linear as deep_linear
 
     sim = get("deep_linear")
     params = sim.resolve({"target_sv": [5.0, 3.0, 2.0], "init_scale": 0.0123, "init": "aligned", "steps": 0})
-    sim.estimate_seconds(params)
     calls = []
     real = deep_linear.solve_ivp
     monkeypatch.setattr(deep_linear, "solve_ivp", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    deep_linear.mode_ode.cache_clear()
     assert sim.estimate_seconds(params) > 0 and not calls
     run_to_end(sim, params)
-    assert not calls
+    assert calls
+    solved = len(calls)
+    run_to_end(sim, params)
+    assert len(calls) == solved
+
+
+def test_the_cost_estimate_times_the_modes_as_the_ode_does():
+    """The estimate made before a run (quadrature) and the run's ODE agree on every mode's 97% time."""
+    from lmtui.sims.deep_linear import mode_ode, t97_quick
+
+    for lam in (6.0, 1.0, 0.5):
+        for u0 in (1e-8, 1e-3, 0.1):
+            for depth, delta in ((2, 0.0), (2, 0.5), (3, 0.0), (6, 0.0)):
+                exact = mode_ode(lam, u0, depth, delta)[2]
+                assert t97_quick(lam, u0, depth, delta) == pytest.approx(exact, rel=3e-3), (lam, u0, depth, delta)
+    assert t97_quick(1.0, 0.99, 2) == 0.0  # starts past 97%
