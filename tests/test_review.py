@@ -299,6 +299,7 @@ def test_when_and_due_phrase_say_a_due_time_one_way():
     from lmtui.core.review import due_phrase, moment, when
 
     assert when(1000.0, 1000.0) == "now" and when(1030.0, 1000.0) == "in under a minute"
+    assert when(1000.0, 1030.0) == "just now"  # "your first answer (just now) was wrong"
     assert when(1000.0 + 3 * DAY, 1000.0) == "in 3 days" and when(1000.0, 1000.0 + 2 * 3600) == "2 hours ago"
     assert due_phrase(1000.0, 1000.0) == "due now" and due_phrase(900.0, 1000.0) == "due now"
     assert due_phrase(1000.0 + DAY, 1000.0) == f"due in 1 day ({moment(1000.0 + DAY)})"

@@ -123,12 +123,12 @@ def next_due(course: Course, cards: dict[tuple[str, str], CardRow], at: float | 
 
 
 def when(due: float, at: float | None = None) -> str:
-    """How far ``due`` is from ``at``, in words: "now", "in under a minute", "in 10 minutes",
-    "in 3 days", "2 hours ago"."""
+    """How far ``due`` is from ``at``, in words: "now", "in under a minute", "just now",
+    "in 10 minutes", "in 3 days", "2 hours ago"."""
     at = now() if at is None else at
     delta = due - at
     if abs(delta) < 60:
-        return "in under a minute" if delta > SLACK else "now"
+        return "in under a minute" if delta > SLACK else "just now" if delta < -SLACK else "now"
     span = abs(delta)
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if span >= size * 0.95:  # 23 hours and some minutes read as a day
