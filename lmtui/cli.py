@@ -67,6 +67,24 @@ def command_in(argv: list[str]) -> str | None:
     return None
 
 
+def add_display_arguments(parser: argparse.ArgumentParser, after_command: bool = False) -> None:
+    """The course folder, colour depth and character set: before any command, and after those that
+    open a screen (``lmtui room DIR --ascii`` as well as ``lmtui --ascii room DIR``). After the
+    command an option left out keeps what was given before it."""
+    keep = {"default": argparse.SUPPRESS} if after_command else {}
+    parser.add_argument("--content", metavar="DIR", help="run on another course folder (see content/FORMAT.md; "
+                        "default: the built-in course)", **keep)
+    parser.add_argument(
+        "--color", choices=["auto", "truecolor", "256", "16", "none"],
+        help="colour depth (NO_COLOR in the environment means none)", **(keep or {"default": "auto"}),
+    )
+    charset = parser.add_mutually_exclusive_group()
+    charset.add_argument("--ascii", action="store_true",
+                         help="ASCII only: borders, charts, and text (eta, ~=, ^2); the default when the locale is not UTF-8",
+                         **keep)
+    charset.add_argument("--unicode", action="store_true", help="use Unicode even if the locale does not say UTF-8", **keep)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, with the arguments of `command` only (every command is listed;
     filling in the others would import their modules: a plain `lmtui` pays for none of them)."""
@@ -75,16 +93,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                                   "simulations, quizzes. With no command, opens the course where you left off.",
         epilog=ENVIRONMENT, formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"lmtui {__version__}")
-    parser.add_argument("--content", metavar="DIR", help="run on another course folder (see content/FORMAT.md; "
-                        "default: the built-in course)")
-    parser.add_argument(
-        "--color", choices=["auto", "truecolor", "256", "16", "none"], default="auto",
-        help="colour depth (NO_COLOR in the environment means none)",
-    )
-    charset = parser.add_mutually_exclusive_group()
-    charset.add_argument("--ascii", action="store_true",
-                         help="ASCII only: borders, charts, and text (eta, ~=, ^2); the default when the locale is not UTF-8")
-    charset.add_argument("--unicode", action="store_true", help="use Unicode even if the locale does not say UTF-8")
+    add_display_arguments(parser)
     parser.add_argument("--learners", metavar="DIR",
                         help="ask who is learning at start; each learner's progress in DIR/<name>/ (a name is not a password)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -106,7 +115,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from lmtui.tools.report import add_report_arguments
 
         add_report_arguments(commands["report"])
-    elif command == "room":
+    if command in ("room", "review"):  # screens of their own: their display options also after the command
+        add_display_arguments(commands[command], after_command=True)
+    if command == "room":
         commands["room"].add_argument("dir", metavar="DIR", help="the learners' folder: one DIR/<name>/ per learner")
         commands["room"].add_argument("--interval", type=float, default=3.0, metavar="SECONDS",
                                       help="how often the stores are looked at")

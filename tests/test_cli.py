@@ -46,6 +46,21 @@ def test_each_command_gets_its_own_arguments(argv, key, value):
     assert getattr(build_parser(command_in(argv)).parse_args(argv), key) == value
 
 
+@pytest.mark.parametrize("argv, expect", [
+    (["room", "/r", "--ascii"], (True, "auto", None)), (["--ascii", "room", "/r"], (True, "auto", None)),
+    (["--color", "16", "room", "/r", "--content", "/c"], (False, "16", "/c")),
+    (["room", "/r", "--color", "none"], (False, "none", None)), (["review", "--ascii"], (True, "auto", None)),
+    (["review", "--due", "--json"], (False, "auto", None)),
+])
+def test_the_commands_with_a_screen_take_display_options_before_or_after(argv, expect):
+    """``lmtui room DIR --ascii`` as well as ``lmtui --ascii room DIR``; an option left out after the
+    command keeps what was said before it."""
+    from lmtui.cli import command_in
+
+    args = build_parser(command_in(argv)).parse_args(argv)
+    assert (args.ascii, args.color, args.content) == expect
+
+
 def test_a_plain_start_builds_its_command_line_without_the_commands_modules():
     import subprocess
     import sys
