@@ -95,6 +95,11 @@ class PtySession:
     def send(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
 
+    def press(self, keys: str, then: str, timeout: float = 10.0) -> None:
+        """Send ``keys`` and wait until ``then`` is on screen (fails with the screen if it never is)."""
+        self.send(keys)
+        assert self.wait_for(then, timeout=timeout) is not None, self.text()
+
     def send_bytes(self, data: bytes) -> None:
         os.write(self.fd, data)
 

@@ -64,12 +64,16 @@ async def test_a_long_title_is_cut_with_a_mark_and_the_tabs_stay(long_course, as
             assert all(line.isascii() for line in screen_lines(app))
 
 
+async def open_first_simulation(app, pilot) -> None:
+    await pilot.pause()
+    chapter = next(c for c in app.course.chapters if c.figures and c.figures[0].kind == "sim")
+    app.open_chapter(chapter.id, view="figure", figure=0)
+
+
 async def test_the_simulation_status_line_ends_in_a_mark_when_cut():
     app = LmtuiApp(ascii_only=True)
     async with app.run_test(size=(60, 24)) as pilot:
-        await pilot.pause()
-        chapter = next(c for c in app.course.chapters if c.figures and c.figures[0].kind == "sim")
-        app.open_chapter(chapter.id, view="figure", figure=0)
+        await open_first_simulation(app, pilot)
         assert await until(pilot, lambda: any(line.lstrip().startswith("ready (") for line in screen_lines(app)), timeout=20)
         status = next(line for line in screen_lines(app) if line.lstrip().startswith("ready ("))
         assert status.rstrip().endswith("...") and len(status.rstrip()) <= 60
@@ -81,9 +85,7 @@ async def test_a_verdict_longer_than_its_two_lines_ends_in_a_mark():
 
     app = LmtuiApp(ascii_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        chapter = next(c for c in app.course.chapters if c.figures and c.figures[0].kind == "sim")
-        app.open_chapter(chapter.id, view="figure", figure=0)
+        await open_first_simulation(app, pilot)
         assert await until(pilot, lambda: bool(app.screen.query(SimPane)), timeout=20)
         verdict = app.screen.query_one(".sim-verdict")
         words = [f"run{i} agrees" for i in range(40)]

@@ -49,12 +49,9 @@ def walk(session: PtySession) -> None:
     assert session.wait_for("Pace: 6 learners", timeout=30) is not None, session.text()
     session.send("/noisy gradient")
     session.settle(0.3)
-    session.send("\r")
-    assert session.wait_for("6 of 6 predicted", timeout=10) is not None, session.text()
-    session.send("r")
-    assert session.wait_for("Measured", timeout=60) is not None, session.text()
-    session.send("m")
-    assert session.wait_for("right/answered", timeout=10) is not None, session.text()
+    session.press("\r", "6 of 6 predicted")
+    session.press("r", "Measured", timeout=60)
+    session.press("m", "right/answered")
     session.settle(0.3)
 
 

@@ -20,12 +20,9 @@ def test_runs_and_quits_in_a_real_terminal(tmp_path, env, size):
     try:
         assert session.wait_for("t:Text", timeout=30) is not None, session.text()
         assert "The Problem" in session.text()
-        session.send("z")
-        assert session.wait_for("Q1.", timeout=10) is not None, session.text()
-        session.send("f")
-        assert session.wait_for("f:Figure]", timeout=10) is not None, session.text()
-        session.send("?")
-        assert session.wait_for("Anywhere", timeout=10) is not None, session.text()
+        session.press("z", "Q1.")
+        session.press("f", "f:Figure]")
+        session.press("?", "Anywhere")
         assert not session.saw_traceback
         assert session.quit() == 0
     finally:
@@ -86,33 +83,26 @@ def test_no_color_sends_no_colour_codes(tmp_path, how):
     try:
         assert session.wait_for("t:Text", timeout=30) is not None, session.text()
         session.send("jj")
-        session.send("n")
-        assert session.wait_for("1 Seven", timeout=10) is not None, session.text()
-        session.send("n")
-        assert session.wait_for("2 Solvable", timeout=10) is not None, session.text()
-        session.send("f")
-        assert session.wait_for("(s: run)", timeout=30) is not None, session.text()
+        session.press("n", "1 Seven")
+        session.press("n", "2 Solvable")
+        session.press("f", "(s: run)", timeout=30)
         session.settle(0.3)
         assert "depth" in reversed_text(session), "the parameter that has the keys shows without colour:\n" + session.text()
-        session.send("s")
-        assert session.wait_for("done in", timeout=30) is not None, session.text()
+        session.press("s", "done in", timeout=30)
         session.send("\x1b[B")  # the next parameter
         session.settle(0.3)
         assert "init" in reversed_text(session) and "depth" not in reversed_text(session), session.text()
-        session.send("z")
-        assert session.wait_for("Q1.", timeout=10) is not None, session.text()
+        session.press("z", "Q1.")
         session.settle(0.3)
         assert "\u2588 Q1." in session.text(), "the question that has the keys keeps its bar:\n" + session.text()
         session.send("\x10")  # the palette: its highlighted option is underlined whole
         session.settle(0.5)
-        session.send("gro")
-        assert session.wait_for("Grokking", timeout=10) is not None, session.text()
+        session.press("gro", "Grokking")
         session.settle(0.3)
         assert any("Grokking" in row for row in underlined_rows(session)), session.text()
         session.send("\x1b")
         session.settle(0.5)
-        session.send("?")
-        assert session.wait_for("Anywhere", timeout=10) is not None, session.text()
+        session.press("?", "Anywhere")
         assert not session.saw_traceback
         assert session.quit() == 0
     finally:
@@ -140,8 +130,7 @@ def raw_output(tmp_path, args: tuple[str, ...], env: dict[str, str], keys: str =
     try:
         assert session.wait_for("t:Text", timeout=30) is not None, session.text()
         for key, expect in zip(keys, ("p.2/", "p.3/", "Q1.", "f:Figure]", "Anywhere")):
-            session.send(key)
-            assert session.wait_for(expect, timeout=15) is not None, session.text()
+            session.press(key, expect, timeout=15)
         screen = session.text()
         assert session.quit() == 0
     finally:
