@@ -236,11 +236,20 @@ class Result:
 
 
 def to_plain(obj: Any) -> Any:
-    """numpy arrays/scalars -> lists/floats; NaN and inf -> None (JSON has no NaN)."""
+    """numpy arrays/scalars -> lists/floats; NaN and inf -> None (JSON has no NaN). Numeric arrays
+    and rectangular numeric lists are converted whole (a run's series are tens of thousands of
+    numbers, converted as the run finishes, in the interface)."""
     if isinstance(obj, Mapping):
         return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) and obj and isinstance(obj[0], (float, list, tuple, np.floating)):
+        try:
+            whole = np.asarray(obj)
+        except ValueError:  # ragged
+            whole = None
+        if whole is not None and whole.dtype.kind in "f":
+            return _plain_array(whole)
     if isinstance(obj, np.ndarray):
-        return to_plain(obj.tolist())
+        return _plain_array(obj) if obj.dtype.kind in "biuf" else to_plain(obj.tolist())
     if isinstance(obj, (list, tuple)):
         return [to_plain(v) for v in obj]
     if isinstance(obj, (bool, np.bool_)):
@@ -252,6 +261,18 @@ def to_plain(obj: Any) -> Any:
         return f if math.isfinite(f) else None
     return obj
 
+
+
+def _plain_array(array: np.ndarray) -> list:
+    """A numeric array as nested lists of Python numbers, its NaN and inf as None."""
+    if array.dtype.kind != "f":
+        return array.tolist()
+    finite = np.isfinite(array)
+    if finite.all():
+        return array.tolist()
+    out = array.astype(object)
+    out[~finite] = None
+    return out.tolist()
 
 # ---------------------------------------------------------------------------------------------
 # The simulation base class

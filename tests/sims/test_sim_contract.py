@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import textwrap
 
+import numpy as np
 import pytest
 
 from sims_support import SMALL as TINY
@@ -134,3 +135,16 @@ def test_declared_keys_are_what_every_finished_run_reports(name, tiny_results):
         for key in sim.reported_predictions():
             v = r.prediction.get(key, "missing")
             assert v is None or isinstance(v, (int, float)), (key, v)
+
+
+def test_plain_json_values_whole_arrays_and_lists_as_elementwise():
+    """Numeric arrays and rectangular numeric lists are converted whole, with the same values (and
+    NaN/inf as None) as number by number."""
+    from lmtui.sims.base import to_plain
+
+    assert to_plain([1.0, float("nan"), 2.5]) == [1.0, None, 2.5]
+    assert to_plain([[1.0, float("inf")], [2.0, 3.0]]) == [[1.0, None], [2.0, 3.0]]
+    assert to_plain(np.array([[1, 2]])) == [[1, 2]] and to_plain(np.array([True])) == [True]
+    assert to_plain([1.0, [2.0, 3.0]]) == [1.0, [2.0, 3.0]]  # ragged: one by one
+    assert to_plain(["a", 1.0]) == ["a", 1.0] and to_plain({"x": (np.float32(1.5), 2.0)}) == {"x": [1.5, 2.0]}
+    assert all(type(v) is float for v in to_plain(np.array([1.0, np.nan]))[:1])
