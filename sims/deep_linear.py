@@ -126,8 +126,11 @@ def mode_ode(lam: float, u0: float, depth: int,
     horizon = max(horizon, 1e3 / lam)
     if u0 >= (1 - 1e-7) * lam:
         return (lambda t: np.full(len(t), lam)), 0.0, 0.0
-    sol = solve_ivp(rhs, (0.0, horizon), [math.log(u0)], method="DOP853", rtol=1e-9, atol=1e-12,
-                    dense_output=True, events=(ev_half, ev_97, ev_done))
+    # with an imbalance and a tiny u0 the start is stiff (ds/dt ~ delta/u0): a trial step can
+    # overflow, its error estimate is NaN and the step is rejected and shortened, as it should be
+    with np.errstate(over="ignore", invalid="ignore"):
+        sol = solve_ivp(rhs, (0.0, horizon), [math.log(u0)], method="DOP853", rtol=1e-9, atol=1e-12,
+                        dense_output=True, events=(ev_half, ev_97, ev_done))
     t_half = float(sol.t_events[0][0]) if len(sol.t_events[0]) else (0.0 if u0 >= 0.5 * lam else math.inf)
     t_97 = float(sol.t_events[1][0]) if len(sol.t_events[1]) else (0.0 if u0 >= 0.97 * lam else math.inf)
     t_end = float(sol.t[-1])

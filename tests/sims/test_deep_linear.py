@@ -214,3 +214,17 @@ def test_the_cost_estimate_times_the_modes_as_the_ode_does():
                 exact = mode_ode(lam, u0, depth, delta)[2]
                 assert t97_quick(lam, u0, depth, delta) == pytest.approx(exact, rel=3e-3), (lam, u0, depth, delta)
     assert t97_quick(1.0, 0.99, 2) == 0.0  # starts past 97%
+
+
+def test_a_stiff_mode_is_solved_without_floating_point_warnings():
+    """An imbalance with a tiny start (ds/dt ~ delta/u0) makes some trial steps overflow; they are
+    rejected and shortened, quietly, and the result is right."""
+    import warnings
+
+    from lmtui.sims.deep_linear import mode_ode, t97_quick
+
+    mode_ode.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t97 = mode_ode(6.0, 1e-8, 2, 0.5)[2]
+    assert t97 == pytest.approx(t97_quick(6.0, 1e-8, 2, 0.5), rel=3e-3)
