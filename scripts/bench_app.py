@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from ptysession import PtySession, lmtui_argv  # noqa: E402
+from ptysession import PtySession, byte_compile, lmtui_argv  # noqa: E402
 
 MINIMAL_APP = """
 from textual.app import App
@@ -227,19 +227,6 @@ def bench_simulation(runs: int) -> None:
               f"{statistics.median(per_key) / 1024:.1f} KB over runs of {statistics.median(keyed_keys):.0f} keys "
               f"(whole keyed run: median {statistics.median(keyed_bytes) / 1024:.0f} KB)")
     print(f"bytes per second after the run finished: median {statistics.median(after):.0f} B/s (goal 0)")
-
-
-def byte_compile() -> None:
-    """pip compiles a wheel's modules as it installs them; a checkout run with
-    PYTHONDONTWRITEBYTECODE (as here) has no .pyc files, and every start would compile lmtui's
-    source again while Textual's is compiled: not what a learner meets. Compile it first."""
-    import compileall
-
-    import lmtui
-    import lmtui.sims
-
-    for folder in {Path(lmtui.__file__).parent, *map(Path, lmtui.sims.__path__)}:
-        compileall.compile_dir(str(folder), quiet=1)
 
 
 def main() -> int:

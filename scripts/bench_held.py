@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from ptysession import PtySession, lmtui_argv  # noqa: E402
+from ptysession import PtySession, byte_compile, lmtui_argv  # noqa: E402
 
 # keys from a fresh start (chapter 0) to each figure
 NAV = {
@@ -182,17 +182,6 @@ def bench(name: str, rounds: int, interval: float, cols: int, rows: int, timeout
           f"{ms(statistics.median(first) if first else None)}; peak memory of the process tree {out['peak_tree_rss_mb_median']:.0f} MB "
           f"(max {out['peak_tree_rss_mb_max']:.0f})", flush=True)
     return out
-
-
-def byte_compile() -> None:
-    """Compile lmtui's modules first, as pip does when it installs a wheel."""
-    import compileall
-
-    import lmtui
-    import lmtui.sims
-
-    for folder in {Path(lmtui.__file__).parent, *map(Path, lmtui.sims.__path__)}:
-        compileall.compile_dir(str(folder), quiet=1)
 
 
 def main() -> int:
