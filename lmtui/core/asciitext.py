@@ -158,8 +158,8 @@ def cut(text: str, width: int, mark: str = ELLIPSIS) -> str:
 
 
 def clamp(text: str, width: int, lines: int, mark: str = ELLIPSIS) -> str:
-    """``text`` wrapped at ``width`` cells in at most ``lines`` lines, the last ended with ``mark``
-    if anything was left out."""
+    """``text`` wrapped at ``width`` characters in at most ``lines`` lines, the last cut to
+    ``width`` cells and ended with ``mark`` if anything was left out."""
     import textwrap
 
     if width <= 0 or lines <= 0:

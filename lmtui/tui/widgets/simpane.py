@@ -106,17 +106,18 @@ class VerdictLine(Static):
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
         self._full = str(content)
-        self._fit(self.content_size.width)
+        self._fit()
 
     @property
     def text(self) -> str:
         """The whole verdict, as the simulation wrote it."""
         return self._full
 
-    def on_resize(self, event: Resize) -> None:
-        self._fit(event.size.width - self.styles.gutter.width)
+    def on_resize(self) -> None:
+        self._fit()
 
-    def _fit(self, width: int) -> None:
+    def _fit(self) -> None:
+        width = self.content_size.width
         text = clamp(self._full, width, self.LINES, services(self).ellipsis) if width > 0 else self._full
         super().update(text)
 
