@@ -129,8 +129,11 @@ async def test_a_predict_card_comes_back_as_a_new_experiment_predicted_first(min
         assert isinstance(card, ReviewPredictCard)
         assert dict(card.spec.params)["horizon"] in (1.0, 3.0) and dict(question.predict.params).get("horizon") is None
         assert "A new experiment: horizon =" in str(card._setting.content)
-        await pilot.press("s")  # predict first: nothing runs, nothing is charted
-        await pilot.pause()
+        assert card.spec.seed != question.predict.seed  # and a new seed
+        notes = len(app._notifications)
+        await pilot.press("s")  # predict first: nothing runs, nothing is charted, and it says so
+        await until(pilot, lambda: len(app._notifications) > notes, timeout=5)
+        assert "Predict first" in list(app._notifications)[-1].message
         assert not card.running and card.result is None and not card.has_class("-charted")
         assert "predict-run" not in [b.binding.id for b in screen.active_bindings.values()]
         await pilot.press("enter")
@@ -151,6 +154,7 @@ async def test_a_predict_card_comes_back_as_a_new_experiment_predicted_first(min
         entry = app.record.store.review_log()[-1]
         setting = json.loads(entry.setting)
         assert setting["params"]["horizon"] == dict(card.spec.params)["horizon"] and entry.value == 2.0
+        assert setting["seed"] == card.spec.seed != question.predict.seed
         assert entry.measured == card.prediction.measured
 
 
@@ -183,11 +187,11 @@ def test_the_draw_is_never_the_chapters_setting():
                 continue
             for reps in range(6):
                 params, seed = draw_setting(q, reps)
-                assert seed in REVIEW_SEEDS
+                assert seed in REVIEW_SEEDS and seed != q.predict.seed, q.id  # a new seed, always
                 if q.predict.vary:
                     assert params != q.predict.overrides, q.id
                 else:
-                    assert params == q.predict.overrides and seed != q.predict.seed, q.id
+                    assert params == q.predict.overrides, q.id
 
 
 def test_report_shows_each_learners_review_columns(tmp_path):

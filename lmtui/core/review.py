@@ -189,15 +189,14 @@ REVIEW_SEEDS = range(5)  # the seeds a review draws from (tests/test_predict_que
 
 def draw_setting(question: Question, reps: int = 0) -> tuple[dict, int]:
     """A new experiment for reviewing a predict question: one of the settings its ``vary`` allows
-    (never the chapter's own) and a seed, drawn from the question and how often it was reviewed,
-    so a review shown again before it is answered runs the same experiment. A question that
-    declares nothing to vary runs its own parameters with another seed."""
+    (never the chapter's own) and a seed other than the chapter's, drawn from the question and how
+    often it was reviewed, so a review shown again before it is answered runs the same experiment.
+    A question that declares nothing to vary runs its own parameters with another seed."""
     import random
 
     spec = question.predict
     assert spec is not None, "only a predict question runs an experiment"
     rng = random.Random(f"{question.id}:{question.fingerprint}:{reps}")
     settings = spec.settings()
-    if not settings:
-        return spec.overrides, rng.choice([s for s in REVIEW_SEEDS if s != spec.seed])
-    return rng.choice(settings), rng.choice(REVIEW_SEEDS)
+    params = rng.choice(settings) if settings else spec.overrides
+    return params, rng.choice([s for s in REVIEW_SEEDS if s != spec.seed])
