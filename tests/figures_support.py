@@ -74,6 +74,36 @@ async def set_param(pilot, pane: SimPane, name: str, value: str, expect_ok: bool
         assert pane.sim.param(name).format(pane.state.params[name]) == value, f"{name}={value} was not accepted"
 
 
+def preset(pane: SimPane) -> None:
+    """The tiny settings, set as the rows would set them (typing them is tested elsewhere)."""
+    for row in pane.query(ParamRow):
+        if row.param.name in TINY[pane.sim.name]:
+            value = row.param.validate(TINY[pane.sim.name][row.param.name])
+            row.set_value(value)
+            pane.state.params[row.param.name] = value
+
+
+async def open_tiny(pilot, chapter_id: str, sim_name: str, typed: bool = False) -> SimPane:
+    """The figure of ``sim_name`` in ``chapter_id``, at its tiny settings (typed, or set as the
+    rows would set them)."""
+    await open_figure(pilot, chapter_id, f"sim:{sim_name}")
+    pane = current_pane(pilot.app)
+    if typed:
+        for name, value in TINY[sim_name].items():
+            await set_param(pilot, pane, name, value)
+    else:
+        preset(pane)
+    return pane
+
+
+async def finish(pilot) -> None:
+    """Until the run started (or the sweep's next run) has finished and been shown."""
+    await pilot.pause()
+    await wait_for_workers(pilot.app)
+    await pilot.pause()
+    await pilot.pause()
+
+
 async def run_tiny(pilot, pane: SimPane) -> None:
     for name, value in TINY[pane.sim.name].items():
         await set_param(pilot, pane, name, value)

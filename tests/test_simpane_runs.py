@@ -11,33 +11,19 @@ import pytest
 
 from lmtui.cli import main
 from lmtui.tui.app import LmtuiApp
-from lmtui.tui.widgets.simpane import ParamRow
 
 from conftest import screen_lines, screen_text, wait_for_workers
-from figures_support import TINY, current_pane, open_figure, set_param
+from figures_support import current_pane, finish, open_figure, open_tiny, set_param
 
 
-async def finish(pilot) -> None:
-    await pilot.pause()
-    await wait_for_workers(pilot.app)
-    await pilot.pause()
-    await pilot.pause()
-
-
-def preset(pane) -> None:
-    """The tiny settings, set as the rows would set them (typing them is tested elsewhere)."""
-    for row in pane.query(ParamRow):
-        if row.param.name in TINY[pane.sim.name]:
-            value = row.param.validate(TINY[pane.sim.name][row.param.name])
-            row.set_value(value)
-            pane.state.params[row.param.name] = value
+async def double_descent(pilot):
+    """double_descent's figure at its tiny settings (each run well under a second)."""
+    return await open_tiny(pilot, "universality", "double_descent")
 
 
 async def pinned_pair(pilot):
     """double_descent at its tiny settings, pinned, then rerun with ridge 0.5 (typed)."""
-    await open_figure(pilot, "universality", "sim:double_descent")
-    pane = current_pane(pilot.app)
-    preset(pane)
+    pane = await double_descent(pilot)
     await pilot.press("s")
     await finish(pilot)
     await pilot.press("m")
@@ -48,9 +34,21 @@ async def pinned_pair(pilot):
     return pane
 
 
-@pytest.mark.parametrize("ascii_only", [False, True])
-async def test_pin_then_rerun_draws_both_with_the_difference_named(ascii_only):
-    app = LmtuiApp(ascii_only=ascii_only)
+def legend_marks(pane) -> dict[str, tuple[str, str]]:
+    """Each measured line's legend entry as drawn: label -> (its mark, the mark's colour)."""
+    text = pane._chart._text
+    console = pane.app.console
+    out = {}
+    for label in ("measured (ridge 0)", "measured (ridge 0.5)"):
+        at = text.plain.index(f" {label}")
+        style = text.get_style_at_offset(console, at - 1)
+        out[label] = (text.plain[at - 1], str(style.color.name if style.color else None))
+    return out
+
+
+@pytest.mark.parametrize(("color", "ascii_only"), [(True, False), (False, True)], ids=["colour", "NO_COLOR-ascii"])
+async def test_pin_then_rerun_draws_both_with_the_difference_named(color, ascii_only):
+    app = LmtuiApp(color=color, ascii_only=ascii_only)
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await pinned_pair(pilot)
         text = screen_text(app)
@@ -62,6 +60,14 @@ async def test_pin_then_rerun_draws_both_with_the_difference_named(ascii_only):
         assert any(ln.faded and "(ridge 0)" in ln.label for ln in drawn)
         if ascii_only:
             assert all(ord(c) < 128 for c in text)
+        # the two runs are told apart by their marks, and in colour the pinned one is faded
+        marks = legend_marks(pane)
+        (pinned, pinned_colour), (now, now_colour) = marks["measured (ridge 0)"], marks["measured (ridge 0.5)"]
+        assert pinned != now
+        if color:
+            assert pinned_colour != now_colour and pinned_colour in ("color(7)", "color(8)")  # grey: faded
+        else:
+            assert pinned_colour == now_colour == "None"
         # x clears the overlay: the current run alone
         await pilot.press("x")
         await pilot.pause()
@@ -72,8 +78,7 @@ async def test_pin_then_rerun_draws_both_with_the_difference_named(ascii_only):
 async def test_pin_before_any_run_says_so():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_figure(pilot, "universality", "sim:double_descent")
-        pane = current_pane(app)
+        pane = await double_descent(pilot)
         await pilot.press("m")
         await pilot.pause()
         assert pane.state.book is None or not pane.state.book.pinned
@@ -83,9 +88,7 @@ async def test_pin_before_any_run_says_so():
 async def test_a_comma_list_in_a_number_field_sweeps_it():
     app = LmtuiApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_figure(pilot, "universality", "sim:double_descent")
-        pane = current_pane(app)
-        preset(pane)
+        pane = await double_descent(pilot)
         await set_param(pilot, pane, "ridge", "0, 0.5, 5", expect_ok=False)
         for _ in range(100):
             await finish(pilot)
@@ -106,8 +109,7 @@ async def test_a_comma_list_in_a_number_field_sweeps_it():
 async def test_a_bad_sweep_is_refused_with_the_position():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_figure(pilot, "universality", "sim:double_descent")
-        pane = current_pane(app)
+        pane = await double_descent(pilot)
         await set_param(pilot, pane, "ridge", "0,,5", expect_ok=False)
         shown = " ".join(ln[pane._help.region.x: pane._help.region.right].strip()
                          for ln in screen_lines(app)[pane._help.region.y: pane._help.region.bottom])
@@ -129,13 +131,17 @@ async def test_export_writes_the_runs_and_the_command_reproduces_them(tmp_path, 
         await pilot.press("e")
         await pilot.pause()
         folder = pane.exported
-        assert folder.parent == app.store.home / "exports"
-        assert any(str(folder) in str(n.message) for n in app._notifications)
+        assert any(str(folder) in str(n.message) for n in app._notifications)  # the learner is told
+        assert sorted(p.name for p in folder.iterdir()) == ["chart.svg", "chart.txt", "commands.txt", "data.csv",
+                                                           "runs.json"]
         records = json.loads((folder / "runs.json").read_text())
         assert [r["params"]["ridge"] for r in records] == [0.0, 0.5]
         assert records[1]["command"] == pane.command
         assert "measured (ridge 0)" in (folder / "chart.txt").read_text()
-    capsys.readouterr()
+    capsys.readouterr()  # (the app holds stdout while it runs)
+    assert main(["locate"]) == 0  # lmtui locate shows the folder the exports go to
+    located = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines())
+    assert located["exports"].split(" (")[0].strip() == str(folder.parent)
     for record in records:
         assert main(shlex.split(record["command"])[1:] + ["--json"]) == 0
         again = json.loads(capsys.readouterr().out)
@@ -165,9 +171,7 @@ async def test_a_sweep_over_the_servers_limit_ends_instead_of_waiting(monkeypatc
 
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_figure(pilot, "universality", "sim:double_descent")
-        pane = current_pane(app)
-        preset(pane)
+        pane = await double_descent(pilot)
         monkeypatch.setenv(LIMIT_ENV, "1e-9")  # every run is over it
         await set_param(pilot, pane, "ridge", "0, 0.5", expect_ok=False)
         await finish(pilot)
@@ -178,9 +182,7 @@ async def test_a_sweep_over_the_servers_limit_ends_instead_of_waiting(monkeypatc
 async def test_the_run_before_can_be_pinned_afterwards():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_figure(pilot, "universality", "sim:double_descent")
-        pane = current_pane(app)
-        preset(pane)
+        pane = await double_descent(pilot)
         await pilot.press("M")  # nothing earlier yet
         await pilot.pause()
         assert pane.state.book is None or not pane.state.book.pinned

@@ -84,17 +84,13 @@ def test_figure(snap_compare, size, chapter_id, figure):
 
 
 # -- runs compared: a pinned run under a rerun, and a sweep (double descent over ridge) --
-from figures_support import TINY, set_param  # noqa: E402
+from figures_support import open_tiny, set_param  # noqa: E402
 from conftest import wait_for_workers  # noqa: E402
 
 
 async def _dd_tiny(pilot):
     await pilot.pause()
-    await open_figure(pilot, "universality", "sim:double_descent")
-    pane = current_pane(pilot.app)
-    for name, value in TINY["double_descent"].items():
-        await set_param(pilot, pane, name, value)
-    return pane
+    return await open_tiny(pilot, "universality", "double_descent", typed=True)
 
 
 async def _settle(pilot, pane):

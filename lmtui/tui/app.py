@@ -356,6 +356,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
         """The learner's store and record, and the theme they chose last time."""
         self.store = ProgressStore(home, course=self._course_key)
         self.services.record = LearnerRecord(self.course, self.store, self._course_key)
+        self.services.home = self.store.home
         self._theme_ready = False
         theme = self.store.get_state("theme") or self.config.theme
         if theme and theme in self.available_themes:

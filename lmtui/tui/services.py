@@ -12,6 +12,7 @@ to (the contents' marks, the quiz's score line); no view reaches into another.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -63,6 +64,7 @@ class Services:
         self._app = app
         self.ascii_only, self.color = ascii_only, color
         self.record: LearnerRecord | None = None  # None until the learner has said who they are
+        self._home: Path | None = None  # the learner's data folder, once their store is open
         self.record_changed: Signal[RecordChange] = Signal(app, "record-changed")
         self._figures: dict[tuple[str, str], FigureState] = {}
         self._simulations: SimWorker | None = None
@@ -101,6 +103,20 @@ class Services:
         return self.color, self.ascii_only
 
     # -- the learner's record --------------------------------------------------------------------
+    @property
+    def home(self) -> Path:
+        """The learner's data folder (beside their progress store: exports, the last runs);
+        ``lmtui locate`` prints it."""
+        if self._home is not None:
+            return self._home
+        from lmtui.core.progress import default_home
+
+        return default_home()
+
+    @home.setter
+    def home(self, folder: Path) -> None:
+        self._home = Path(folder)
+
     def record_changes(self, change: RecordChange) -> None:
         """Tell every subscribed view (the app calls this after each write)."""
         self.record_changed.publish(change)

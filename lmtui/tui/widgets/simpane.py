@@ -294,19 +294,11 @@ class SimPane(Widget):
         names = [self.seed_param.name, *(p.name for p in self.sim.params)]
         self.name_width = min(18, max(len(n) for n in names) + 1)
 
-    def _home(self):
-        store = getattr(self.app, "store", None)
-        if store is not None:
-            return store.home
-        from lmtui.core.progress import default_home
-
-        return default_home()
-
     def _last_session(self) -> FigureState | None:
         """The simulation's last finished run of an earlier session, shown until the next run."""
         from lmtui.core.runs import load_last
 
-        result = load_last(self._home(), self.sim)
+        result = load_last(services(self).home, self.sim)
         if result is None:
             return None
         params = {p.name: result.params[p.name] for p in self.sim.params}
@@ -679,7 +671,7 @@ class SimPane(Widget):
         if store is None or (store.persistent and not store.read_only):  # nothing written where answers are not
             from lmtui.core.runs import save_last
 
-            save_last(self._home(), self.sim, message.result)
+            save_last(services(self).home, self.sim, message.result)
         run = self._current_run()
         book = self.state.runs()
         book.finished(run)
@@ -863,7 +855,7 @@ class SimPane(Widget):
             run = services(self).key_hint("sim-run")
             self.notify(f"Nothing to export yet: {run} runs the simulation.", timeout=3)
             return
-        home = self._home()
+        home = services(self).home
         _, ascii_only = services(self).chart_style()
         try:
             folder = export_runs(export_dir(home), self.sim, runs, chart, ascii_only=ascii_only)
