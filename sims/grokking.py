@@ -282,8 +282,11 @@ class Grokking(Simulation):
             elif wd > 0:
                 if s95 is not None:
                     ratio = metrics["delay_ratio"]
-                    delayed, fourier = ratio >= DELAY_MIN, f1 >= FOURIER_MIN
-                    if f1 >= 1.0 - GROMOV_TOL:
+                    # judged on the numbers as the verdict shows them (the share to two decimals,
+                    # the delay to one), so that a share shown as 0.90 is never called short of 0.9
+                    shown = round(f1, 2)
+                    delayed, fourier = round(ratio, 1) >= DELAY_MIN, shown >= FOURIER_MIN
+                    if shown >= 1.0 - GROMOV_TOL:
                         shape = f"within {GROMOV_TOL:g} of Gromov's 1"
                     elif fourier:
                         shape = f"past {FOURIER_MIN:g}, short of Gromov's 1"
