@@ -99,7 +99,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands = {name: sub.add_parser(name, help=text, formatter_class=_HelpFormatter) for name, text in COMMANDS.items()}
     if command == "check":
-        commands["check"].add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: the built-in course)")
+        commands["check"].add_argument("dir", nargs="?", metavar="DIR",
+                                       help="course folder (default: --content's, else the built-in course)")
         commands["check"].add_argument(
             "--strict", action="store_true",
             help="treat the quiz review's warnings (answer positions, longest-is-right, duplicates) as errors")
@@ -176,14 +177,18 @@ def locate_main(args: argparse.Namespace) -> int:
         ("course", course),
         ("package", os.path.dirname(os.path.abspath(__file__))),
     ]
+    from lmtui.core.sanitize import clean_path
+
     for name, path in rows:
-        print(f"{name + ':':<10}{path}")
+        print(f"{name + ':':<10}{clean_path(path)}")
     return 0
 
 
 def room_main(args: argparse.Namespace) -> int:
     if not os.path.isdir(args.dir):
-        print(f"lmtui room: {args.dir} is not a folder (give the learners' folder: lmtui serve --learners DIR)",
+        from lmtui.core.sanitize import clean_path
+
+        print(f"lmtui room: {clean_path(args.dir)} is not a folder (give the learners' folder: lmtui serve --learners DIR)",
               file=sys.stderr)
         return 2
     if not 0.2 <= args.interval <= 3600:
@@ -212,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from lmtui.tools.checker import check_main
 
-        return check_main(args.dir, strict=args.strict)
+        return check_main(args.dir if args.dir is not None else args.content, strict=args.strict)
     if args.command == "serve":
         from lmtui.serving.serve import serve_main
 

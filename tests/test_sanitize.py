@@ -131,3 +131,28 @@ def test_the_app_writes_no_escape_from_a_hostile_course(tmp_path):
     text = rest.decode("utf-8", "replace")
     assert not re.search("[\x80-\x9f]", text)  # no C1 control (a UTF-8 character is not one)
     assert not re.search("[\x00-\x07\x0e-\x1f]", text)  # nor BEL, SO/SI, ...
+
+
+@pytest.mark.parametrize("argv", [
+    ["room", "{dir}"],
+    ["--content", "{dir}", "progress"],
+    ["--content", "{dir}", "check"],
+    ["--content", "{dir}", "locate"],
+    ["serve", "--learners", "{file}/learners", "--port", "1"],
+])
+def test_command_line_messages_show_a_hostile_folder_name_escaped(tmp_path, argv):
+    """A folder name is anyone's to choose (a course unpacked from an archive, a learners folder):
+    the commands that quote one in a message or a listing show its escapes."""
+    import subprocess
+    import sys
+
+    hostile = tmp_path / "course\x1b]52;c;aGk=\x07\x1b[2J"
+    blocker = tmp_path / "file\x1b]0;t\x07"
+    blocker.write_text("a file where a folder is expected")
+    args = [a.format(dir=hostile, file=blocker) for a in argv]
+    out = subprocess.run([sys.executable, "-m", "lmtui", *args], capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL)
+    said = out.stdout + out.stderr
+    assert "Traceback" not in said
+    assert "course^[]52;c;aGk=^G^[[2J" in said or "file^[]0;t^G" in said, said
+    assert not CONTROL.search(said.replace("\n", "")), said

@@ -466,6 +466,7 @@ def room_full_text(max_visitors: int) -> str:
 
 def serve_main(args: Namespace) -> int:
     from lmtui.core.progress import default_home
+    from lmtui.core.sanitize import clean
 
     host = args.host or DEFAULT_HOST
     public_url = None
@@ -481,7 +482,7 @@ def serve_main(args: Namespace) -> int:
         return 2
     warning = host_warning(host)
     if warning:
-        print(warning, file=sys.stderr)
+        print(clean(warning), file=sys.stderr)
     one_learner = getattr(args, "one_learner", False)
     if one_learner and (getattr(args, "room", False) or getattr(args, "learners_dir", None)):
         print("lmtui serve: --one-learner serves one learner's own progress: it takes no --learners or --room",
@@ -492,7 +493,7 @@ def serve_main(args: Namespace) -> int:
         if not one_learner:
             learners.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        print(f"lmtui serve: cannot create the learners folder {learners} ({e.strerror or e})", file=sys.stderr)
+        print(clean(f"lmtui serve: cannot create the learners folder {learners} ({e.strerror or e})"), file=sys.stderr)
         return 2
     for name in ("visitor_memory", "visitor_cpu"):
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
@@ -512,17 +513,17 @@ def serve_main(args: Namespace) -> int:
         where = reachable_addresses(args.port) or [f"http://<this machine's address>:{args.port}/"]
     else:
         where = [f"http://{host if ':' not in host else f'[{host}]'}:{args.port}/"]
-    print(f"lmtui: serving on {', '.join(where)} (Ctrl+C stops)", file=sys.stderr)
+    print(clean(f"lmtui: serving on {', '.join(where)} (Ctrl+C stops)"), file=sys.stderr)
     if public_url and public_url.startswith("/"):
-        print(f"lmtui: its pages say they are under {public_url}/ (a proxy that removes that prefix is in front)",
+        print(clean(f"lmtui: its pages say they are under {public_url}/ (a proxy that removes that prefix is in front)"),
               file=sys.stderr)
     if one_learner:
-        print(f"lmtui: one learner; progress goes to {default_home()}", file=sys.stderr)
+        print(clean(f"lmtui: one learner; progress goes to {default_home()}"), file=sys.stderr)
     else:
-        print(f"lmtui: each learner's progress goes to {learners.resolve()}/<name>/ (lmtui report reads them)",
+        print(clean(f"lmtui: each learner's progress goes to {learners.resolve()}/<name>/ (lmtui report reads them)"),
               file=sys.stderr)
     if room is not None:
-        print(f"lmtui: the instructor's view of the room (keep this address to yourself): "
-              f"{where[0].rstrip('/')}/room/{room[0]}", file=sys.stderr)
+        print(clean(f"lmtui: the instructor's view of the room (keep this address to yourself): "
+                    f"{where[0].rstrip('/')}/room/{room[0]}"), file=sys.stderr)
     server.serve()
     return 0

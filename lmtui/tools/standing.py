@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import datetime, timezone
 
-from lmtui.core.sanitize import clean
+from lmtui.core.sanitize import clean, clean_path
 
 
 def at_time(text: str | None) -> float:
@@ -54,7 +54,7 @@ def open_record(content: str | None):
 
     course = load_course(content)
     if not course.chapters:
-        raise SystemExit(f"lmtui: no chapter could be loaded from {course.root}; run `lmtui check` for the list")
+        raise SystemExit(f"lmtui: no chapter could be loaded from {clean_path(course.root)}; run `lmtui check` for the list")
     record = LearnerRecord(course, ProgressStore(course=course_key(content)), course_key(content))
     for warning in record.warnings():
         print(f"lmtui: {clean(warning)}", file=sys.stderr)
