@@ -376,9 +376,21 @@ def test_list_parameter_rejects_an_empty_item(value: str, position: int, capsys:
     assert f"item {position} of {value!r} is empty" in err and "target_sv" in err
 
 
-def test_plot_has_axis_titles(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "sim", "run", "double_descent", "--plot", "--set", "samples=20",
-                           "--set", "max_features=40", "--set", "trials=5")
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_plot_has_axis_titles(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every panel of every simulation's --plot (at the default size) has its axis titles: the y
+    title, then the x title, on the line under its axis (two panels stacked get the rows for it)."""
+    import re
+
+    from lmtui.sims import get, run_to_end
+
+    args = [a for k, v in TINY[name].items() for a in ("--set", f"{k}={v}")]
+    code, out, _ = run_cli(capsys, "sim", "run", name, "--plot", "--width", "80", *args)
     assert code == 0
-    titles = [line for line in out.splitlines() if "features p" in line]
-    assert titles and "test risk" in titles[0]  # the y title, then the x title, under the axis
+    result = run_to_end(get(name), TINY[name])
+    panels = get(name).chart(result, result.params).panels
+    for panel in panels:
+        assert panel.xlabel and panel.ylabel, panel.title
+        titles = [ln for ln in out.splitlines()
+                  if re.match(rf"{re.escape(panel.ylabel)} +{re.escape(panel.xlabel)}( |$)", ln.strip())]
+        assert len(titles) >= sum(p.xlabel == panel.xlabel and p.ylabel == panel.ylabel for p in panels), (panel.title, out)
