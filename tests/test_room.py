@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
+import time
 
 import pytest
 
@@ -17,6 +19,16 @@ from lmtui.core.progress import DB_NAME, ProgressStore
 from lmtui.core.room import Room, histogram
 
 from room_support import learner_session, room_course, slope_question
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    """Times of day shown in UTC, whatever this machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
 
 LEARNERS = (("Ada", "2", "1.9"), ("Bob", "1", "2.5 +- 0.5"), ("Cy", "2", "40"), ("Dee", None, None))
 
@@ -73,7 +85,7 @@ def test_the_spread_of_answers_and_predictions_and_the_pace(made_room, tmp_path,
     from lmtui.tui.screens import room as screen
 
     text = screen.pace_text(room)
-    assert "idle 4, since: " in text and "Dee" in text and "more" not in text
+    assert "idle 4, since (UTC): " in text and "Dee" in text and "more" not in text
     monkeypatch.setattr(screen, "IDLE_NAMES", 2)
     assert ", +2 more" in screen.pace_text(room)  # a big room's idle are counted, a few named
 
@@ -653,7 +665,10 @@ async def test_who_is_idle_shows_in_a_room_spread_over_every_chapter(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         text = screen_text(app)
-        assert "idle 8, since: learner00" in text and "+2 more" in text and "Pace: 21 learners" in text, text
+        assert "idle 8, since (UTC):" in text and "learner00" in text and "+2 more" in text and "Pace: 21 learners" in text, text
+        pace = str(app.screen.query_one("#pace").content)
+        assert len(re.findall(r"learner\d\d \d\d:\d\d", pace)) == 6, pace  # each name beside its time, on one line
+        assert max(len(line) for line in pace.splitlines()) <= app.screen.query_one("#pace").content_region.width
 
 
 async def test_a_search_that_finds_nothing_says_so(made_room, tmp_path):
@@ -672,3 +687,57 @@ async def test_a_search_that_finds_nothing_says_so(made_room, tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.query_one(SpreadView).key == "second/slope"  # the first match, though side was too
+
+
+async def test_the_bars_are_drawn_again_across_a_terminal_made_larger(made_room, tmp_path):
+    """From 80x24 to a projector's 120x40: each bar, its count and share on one line, across the
+    new width (drawn for the old width, the lines wrapped and the counts fell under their bars)."""
+    course, learners = copy_room(made_room, tmp_path)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, "shrinks like")
+        for size in ((120, 40), (150, 40), (100, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            bars = app.screen.query_one("#bars")
+            lines = str(bars.content).splitlines()
+            assert max(len(line) for line in lines) <= bars.content_region.width
+            assert max(len(line) for line in lines) >= bars.content_region.width - 1  # across the width
+            assert any("█" in line and line.rstrip().endswith("2 (67%)") for line in screen_text(app).splitlines())
+
+
+def test_the_rooms_times_are_on_the_course_clock_in_a_stated_zone(tmp_path, monkeypatch):
+    """Times of day in the pace panel and the roster are this machine's, and say which zone;
+    they follow the course clock (LMTUI_NOW) as the learners' records do, while who is idle
+    still goes by how long ago their store was written."""
+    from lmtui.core import clock
+    from lmtui.tui.screens.room import pace_text, roster_legend, roster_text
+
+    course = room_course(tmp_path)
+    store = ProgressStore(tmp_path / "learners" / "Ada", course=str(course.resolve()))
+    store.set_state("last_chapter", "second")
+    store.close()
+    at = clock.parse_moment("2026-12-05T09:00Z")
+    for path in (tmp_path / "learners" / "Ada").iterdir():
+        os.utime(path, (at - 600, at - 600))  # written at 08:50 UTC
+    monkeypatch.setenv("TZ", "CET-1")  # an hour ahead of UTC, no tz database needed
+    time.tzset()
+    room = Room(tmp_path / "learners", load_course(course), str(course.resolve()), clock=lambda: at)
+    room.refresh()
+    assert "idle 1, since (CET): Ada 09:50" in pace_text(room)
+    assert "Ada" in roster_text(room) and " 09:50 idle" in roster_text(room) and "(CET)" in roster_legend(room)
+    monkeypatch.setenv("LMTUI_NOW", "2030-01-01T00:00Z")  # the course clock, years ahead
+    clock._offset.cache_clear()
+    try:
+        store = ProgressStore(tmp_path / "learners" / "Ada", course=str(course.resolve()))
+        store.set_state("last_chapter", "first")  # written now
+        store.close()
+        room = Room(tmp_path / "learners", load_course(course), str(course.resolve()))
+        room.refresh()
+        row = room.roster()[0]
+        assert not row.idle and abs(row.written_at - clock.now()) < 60  # on the course clock
+        assert " 01:0" in roster_text(room) or " 00:59" in roster_text(room)  # 00:00 UTC is 01:00 CET
+    finally:
+        monkeypatch.delenv("LMTUI_NOW")
+        clock._offset.cache_clear()

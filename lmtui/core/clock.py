@@ -37,6 +37,11 @@ def _offset() -> float:
         return 0.0  # the command line refuses it first (``check_environment``); a library user gets the real clock
 
 
+def offset() -> float:
+    """Seconds the course clock is ahead of the system clock (0 unless ``LMTUI_NOW`` is set)."""
+    return _offset()
+
+
 def now() -> float:
     """Seconds since the epoch: the system clock, moved to where ``LMTUI_NOW`` starts it."""
     return time.time() + _offset()
@@ -52,3 +57,13 @@ def check_environment() -> str | None:
     except (ValueError, OverflowError, OSError):
         return f"{ENV}={text!r} is not an ISO date-time (e.g. 2026-12-05 or 2026-12-05T09:00 or 2026-12-05T09:00Z)"
     return None
+
+
+def wall_time(t: float, form: str = "%H:%M") -> str:
+    """``t`` as a time of day in this machine's zone (see :func:`zone_name`)."""
+    return time.strftime(form, time.localtime(t))
+
+
+def zone_name(t: float) -> str:
+    """The name of this machine's zone at ``t`` (``UTC``, ``CET``...), to say what times shown mean."""
+    return time.strftime("%Z", time.localtime(t)) or "local time"

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lmtui.core import clock as course_clock
 from lmtui.core.course import Course, Question
 from lmtui.core.progress import Prediction
 from lmtui.core.record import VIEWS, grade
@@ -45,7 +45,7 @@ class Seat:
     name: str  # the learner's folder name, made safe for a terminal
     path: Path
     data: StoreData
-    written_at: float  # the newest modification time of the store's files
+    written_at: float  # the newest modification time of the store's files, on the room's clock
 
     @property
     def place(self) -> tuple[str | None, str]:
@@ -180,7 +180,9 @@ class Room:
     root: Path
     course: Course
     course_key: str
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = course_clock.now  # the course clock (LMTUI_NOW moves it)
+    shift: float = field(default_factory=course_clock.offset)  # added to the stores' modification
+    # times, which the system clock stamps, to put them on the room's clock
     seats: dict[str, Seat] = field(default_factory=dict)
     unreadable: dict[str, tuple[Path, str]] = field(default_factory=dict)  # folder name -> (store, why)
     error: str | None = None  # the folder itself cannot be listed
@@ -221,7 +223,7 @@ class Room:
                 unreadable[name] = (path, str(e))
                 continue
             unreadable.pop(name, None)
-            written = max(sig[0], sig[2]) / 1e9 if sig else 0.0
+            written = max(sig[0], sig[2]) / 1e9 + self.shift if sig else 0.0
             seats[name] = Seat(clean_path(name), path, data, written)  # the folder's name, safe to show
         if changed:
             self.version += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events
@@ -34,7 +34,8 @@ class RoomApp(textual_fixes.GuardedApp):
     BINDINGS = [Binding("alt+q", "quit", "Quit", show=False, id="room-quit-alt", tooltip="quit (escape then q, typed fast)")]
 
     def __init__(self, root: str | Path, content_dir: str | Path | None = None, ascii_only: bool = False,
-                 color: bool = True, interval: float = DEFAULT_INTERVAL, clock=time.time) -> None:
+                 color: bool = True, interval: float = DEFAULT_INTERVAL,
+                 clock: Callable[[], float] | None = None) -> None:
         textual_fixes.apply_all()
         super().__init__()
         course = load_course(content_dir, cache=True)
@@ -43,7 +44,9 @@ class RoomApp(textual_fixes.GuardedApp):
 
             course = fold_model(course)
         course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
-        self.room = Room(Path(root), course, course_key, clock)
+        self.room = Room(Path(root), course, course_key)
+        if clock is not None:  # else the course clock
+            self.room.clock = clock
         self.room.refresh()
         self.interval = interval
         self.ascii_only = ascii_only

@@ -15,7 +15,6 @@ updated only when what it shows changed, so an idle room sends nothing to the te
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from functools import partial
 
@@ -29,6 +28,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from lmtui.core.clock import wall_time, zone_name
 from lmtui.core.course import Question
 from lmtui.core.room import IDLE_AFTER, Room, Score, most_missed_first, spread_chart, summary
 from lmtui.core.sanitize import clean_path
@@ -51,16 +51,21 @@ def question_label(room: Room, chapter_id: str, question: Question) -> str:
     return f"{chapter.order if chapter else chapter_id}.{n} {kind}: {' '.join(question.prompt.split())}"
 
 
-def pace_text(room: Room, ellipsis: str = "…") -> str:
+def pace_text(room: Room, ellipsis: str = "…", width: int | None = None) -> str:
     """Who has been idle (first: the panel may be cut at the bottom), then the chapters with
-    learners in them (and in which view)."""
+    learners in them (and in which view). Given the panel's ``width``, the idle learners are laid
+    out in lines of that width with each name beside its time (never split between lines)."""
     pace = room.pace()
     lines = [f"Pace: {pace.learners} learner{'s' * (pace.learners != 1)}"]
     if pace.idle:  # the longest idle first; a big room's list is cut short
-        since = [f"{_cut(name, IDLE_NAME, ellipsis).rstrip()} {time.strftime('%H:%M', time.localtime(room.clock() - quiet))}"
-                 for name, quiet in pace.idle[:IDLE_NAMES]]
-        more = f", +{len(pace.idle) - IDLE_NAMES} more" if len(pace.idle) > IDLE_NAMES else ""
-        lines.append(f"idle {len(pace.idle)}, since: " + ", ".join(since) + more)
+        now = room.clock()
+        items = [f"{_cut(name, IDLE_NAME, ellipsis).rstrip()} {wall_time(now - quiet)}" for name, quiet in pace.idle[:IDLE_NAMES]]
+        items = [f"{item}," for item in items[:-1]] + items[-1:]
+        if len(pace.idle) > IDLE_NAMES:
+            items[-1] += ","
+            items.append(f"+{len(pace.idle) - IDLE_NAMES} more")
+        lines.append(f"idle {len(pace.idle)}, since ({zone_name(now)}):")
+        lines[-1:] = _fill_line(lines[-1], items, width)
     if pace.nowhere:
         lines.append(f"not started: {pace.nowhere}")
     rows = [c for c in pace.chapters if c.learners]
@@ -71,6 +76,20 @@ def pace_text(room: Room, ellipsis: str = "…") -> str:
             order = chapter.order if chapter is not None else c.chapter
             lines.append(f"{order:>2} {c.learners:>4} " + " ".join(f"{c.views.get(v, 0) or '.':>4}" for v, _ in VIEW_NAMES))
     return "\n".join(lines)
+
+
+def _fill_line(head: str, items: list[str], width: int | None) -> list[str]:
+    """``head`` then ``items``, separated by spaces, in lines at most ``width`` cells wide where
+    they fit (each item whole on one line); one line without a width."""
+    from rich.cells import cell_len
+
+    lines = [head]
+    for item in items:
+        if width is None or cell_len(lines[-1]) + 1 + cell_len(item) <= width:
+            lines[-1] += f" {item}"
+        else:
+            lines.append(item)
+    return lines
 
 
 def _cut(text: str, width: int, ellipsis: str = "…") -> str:
@@ -97,15 +116,16 @@ def roster_text(room: Room, ellipsis: str = "…") -> str:
     for r in rows:
         chapter = room.course.by_id(r.chapter) if r.chapter else None
         where = (f"{chapter.order:>2} {views.get(r.view, r.view):<4}" if chapter is not None else f"{'-':>2} {'':<4}")
-        last = time.strftime("%H:%M", time.localtime(r.written_at)) if r.written_at else "-"
+        last = wall_time(r.written_at) if r.written_at else "-"
         right = f"{r.right}/{r.answered}" if r.answered else "-"
         lines.append(f"{_cut(r.name, ROSTER_NAME, ellipsis)} {where} {last:>5} {'idle' if r.idle else '':<4} {right:>5}  "
                      f"{r.missed_here or ''}".rstrip())
     return "\n".join(lines)
 
 
-ROSTER_LEGEND = (f"last: their store's last write; idle: nothing written for {IDLE_AFTER / 60:g} min; right: of "
-                 "their first answers and predictions; missed: in the chapter they are in")
+def roster_legend(room: Room) -> str:
+    return (f"last: their store's last write ({zone_name(room.clock())}); idle: nothing written for "
+            f"{IDLE_AFTER / 60:g} min; right: of their first answers and predictions; missed: in the chapter they are in")
 
 
 class QuestionCommands(Provider):
@@ -170,6 +190,38 @@ class Clamped(Static):
             self.update(text)
 
 
+class Bars(Static):
+    """A choice question's bars, drawn to the widget's own width whenever that changes (a
+    terminal made larger for the projector draws them again across the new width)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self._rows: list[tuple[str, int]] = []
+        self._style: tuple[int | None, bool, bool] = (None, True, False)
+        self._drawn: str | None = None
+
+    def show(self, rows: list[tuple[str, int]], mark: int | None, color: bool, ascii_only: bool) -> None:
+        self._rows, self._style = rows, (mark, color, ascii_only)
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        from rich.text import Text
+
+        from lmtui.core.charts import render_bars
+
+        width = self.content_region.width
+        if width <= 0:
+            return  # not laid out yet: drawn at its first size
+        mark, color, ascii_only = self._style
+        text = render_bars(self._rows, max(20, width), mark=mark, color=color, ascii_only=ascii_only)
+        if text != self._drawn:
+            self._drawn = text
+            self.update(Text.from_ansi(text))
+
+
 class SpreadView(Vertical):
     """The chosen question's spread, and what reveal shows."""
 
@@ -179,7 +231,7 @@ class SpreadView(Vertical):
     SpreadView > #info { height: auto; color: $text-muted; }
     SpreadView > #charts { height: 1fr; layout: vertical; }
     SpreadView > #charts.-beside { layout: horizontal; }
-    SpreadView #bars { height: 1fr; margin-top: 1; }
+    SpreadView #bars { width: 1fr; height: 1fr; margin-top: 1; }
     SpreadView #hist, SpreadView #sim { width: 1fr; height: 1fr; min-height: 6; }
     SpreadView #charts.-stacked #hist { height: 3fr; min-height: 8; }
     SpreadView #charts.-stacked #sim { height: 2fr; }
@@ -205,7 +257,7 @@ class SpreadView(Vertical):
         yield Clamped(id="prompt")
         yield Static("", id="info", markup=False)
         with Horizontal(id="charts"):
-            yield Static("", id="bars")
+            yield Bars(id="bars")
             yield ChartView(id="hist")
             yield ChartView(id="sim")
         yield Static("", id="verdict", markup=False)
@@ -319,13 +371,9 @@ class SpreadView(Vertical):
 
             self._put("hist", key, show_hist)
         else:
-            width = max(20, self.query_one("#bars").size.width or 40)
-            from lmtui.core.charts import render_bars
-            from rich.text import Text
-
-            bars = render_bars([(seen.plain(label), n) for label, n in rows], width, mark=mark,
-                               color=color, ascii_only=ascii_only)
-            self._put("bars", bars, lambda: self.query_one("#bars", Static).update(Text.from_ansi(bars)))
+            rows = [(seen.plain(label), n) for label, n in rows]
+            self._put("bars", (rows, mark, color, ascii_only),
+                      lambda: self.query_one("#bars", Bars).show(rows, mark, color, ascii_only))
         if spec is not None and self.key in self.results and self.running_key != self.key:
             chart = self.results[self.key][2]
             self._put("sim", (self.key, id(chart)), lambda: self.query_one("#sim", ChartView).show(chart))
@@ -449,7 +497,7 @@ class RoomScreen(Screen[None]):
             yield self.spread
             with VerticalScroll(id="roster"):
                 yield Static("", id="roster-text", markup=False)
-                yield Static(ROSTER_LEGEND, id="roster-legend", markup=False)
+                yield Static("", id="roster-legend", markup=False)
         yield textual_fixes.LeanFooter(compact=True)
 
     def _binding(self, binding_id: str) -> tuple[Binding, str]:
@@ -482,6 +530,9 @@ class RoomScreen(Screen[None]):
         self.update_all()
         self.query_one("#questions", OptionList).focus()
         self.set_interval(self.interval, self.poll)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.update_all)  # the pace panel's lines, at its new width
 
     def _rows(self, query: str) -> list[tuple[str, str]]:
         """(id, row) of the questions the list shows for ``query``, in the list's order. Listed
@@ -583,9 +634,10 @@ class RoomScreen(Screen[None]):
             self._relist()
         if self._query().strip() and not self.query_one("#questions", OptionList).option_count:
             head = f"no question found ({self.key_of('room-close')}: all)"
-        parts = [("status", status), ("pace", pace_text(room, services(self).plain("…"))), ("list-head", head)]
+        pace_width = self.query_one("#pace").content_region.width or None
+        parts = [("status", status), ("pace", pace_text(room, services(self).plain("…"), pace_width)), ("list-head", head)]
         if self.has_class("-roster"):  # written only while shown
-            parts.append(("roster-text", roster_text(room, services(self).plain("…"))))
+            parts += [("roster-text", roster_text(room, services(self).plain("…"))), ("roster-legend", roster_legend(room))]
         for part, text in parts:
             text = services(self).plain(text)
             if self._shown.get(part) != text:
