@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 import shutil
@@ -10,7 +11,7 @@ import tomllib
 
 from lmtui.tools.checker import check_main
 from lmtui.core.course import load_course
-from lmtui.tools.quizreview import cue_rates, figures, review
+from lmtui.tools.quizreview import answered_elsewhere, cue_rates, expressions, figures, giveaways, phrases, review
 
 from conftest import FIXTURES, REPO
 
@@ -49,7 +50,7 @@ def test_surface_cues_are_flagged(capsys):
     """Each right choice of the fixture gives itself away by a surface rule of a test-wise learner."""
     root = FIXTURES / "surfacecues"
     kinds = sorted({t.kind for t in review(load_course(root))})
-    assert kinds == ["concedes", "convergence", "elaborated", "equation", "prompt-words", "symbols"]
+    assert kinds == ["answers-another", "concedes", "convergence", "elaborated", "equation", "prompt-words", "symbols"]
     assert check_main(str(root)) == 0  # warnings only
     out = capsys.readouterr().out
     assert "warning: the choice with the most clauses (commas, semicolons, 'which', 'while', ...) is right in 9 of the 9" in out
@@ -58,6 +59,8 @@ def test_surface_cues_are_flagged(capsys):
     assert "warning: the choice with the most words shared with the other choices is right in 8 of the 8" in out
     assert "01-cues.quiz.toml:57: warning: question 'only-equation': only the right choice holds an equation" in out
     assert "01-cues.quiz.toml:64: warning: question 'honest': asks for an honest reply and only the right choice concedes" in out
+    assert ("01-cues.quiz.toml:134: warning: question 'takes': only the right choice restates another question's prompt or "
+            "explanation ('halves its stride after', 'it halves its stride', in 01-cues.quiz.toml:127 'gives')") in out
     assert check_main(str(root), strict=True) == 1
 
 
@@ -74,6 +77,8 @@ def test_surface_cues_at_chance_are_not_flagged(tmp_path):
         plain = [i for i, c in enumerate(choices) if c.startswith("Another plain reply")]
         if plain:
             block = re.sub(r"answer = \d", f"answer = {plain[0] + 1}", block)
+        elif 'id = "takes"' in block:  # a choice the other question's explanation does not restate
+            block = block.replace("answer = 2", "answer = 3")
         elif "palette" in block:  # a variation, not the choice the others vary
             hub = int(re.search(r"answer = (\d)", block).group(1))
             block = re.sub(r"answer = \d", f"answer = {hub % 4 + 1}", block)
@@ -83,7 +88,7 @@ def test_surface_cues_at_chance_are_not_flagged(tmp_path):
     text = text.replace('"The skeptic has misread the evidence"', '"The skeptic has a point, but not yet about large models"')
     quiz.write_text(text, encoding="utf-8")
     kinds = {t.kind for t in review(load_course(root))}
-    assert not kinds & {"concedes", "convergence", "elaborated", "equation", "prompt-words", "symbols"}, kinds
+    assert not kinds & {"answers-another", "concedes", "convergence", "elaborated", "equation", "prompt-words", "symbols"}, kinds
 
 
 def test_cue_rates_count_only_where_a_cue_picks():
@@ -91,6 +96,24 @@ def test_cue_rates_count_only_where_a_cue_picks():
     assert (rates["equation"].applies, rates["equation"].hits) == (1, 1)
     assert (rates["longest"].applies, rates["longest"].hits) == (10, 0)
     assert (rates["concedes"].applies, rates["concedes"].hits) == (1, 1)
+    assert (rates["answers-another"].applies, rates["answers-another"].hits) == (1, 1)
+
+
+def test_answers_another_reads_formulas_and_phrases():
+    """A formula is matched with its spaces dropped, a phrase by its words; what two choices share
+    or the question's own prompt states ties nothing to another question."""
+    # T/k and η → 0 are too short to tie two questions together
+    assert expressions("T/(k(1 − ηk/2)), which tends to T/k as η → 0") == {"T/(k(1−ηk/2))"}
+    assert expressions("ε_opt(B) = ε_max/(1 + B_noise/B) at any B") == {"ε_opt(B)=ε_max/(1+B_noise/B)"}
+    assert "the noise scale grows" in phrases("as training goes on the noise scale grows")
+    course = load_course(FIXTURES / "surfacecues")
+    quiz = {q.id: q for c in course.chapters for q in c.quiz}
+    found = giveaways(quiz["takes"], list(quiz.values()))
+    assert [g.other.id if g else None for g in found] == [None, "gives", None, None]
+    # the same phrase in a wrong choice too: nothing tells the right one apart
+    shared = dataclasses.replace(quiz["takes"], choices=[*quiz["takes"].choices[:2], "It halves its stride after every step",
+                                                         quiz["takes"].choices[3]])
+    assert answered_elsewhere(list(quiz.values()))(shared) is None
 
 
 def test_testwise_script_scores_the_fixture(capsys):
@@ -99,6 +122,9 @@ def test_testwise_script_scores_the_fixture(capsys):
     testwise = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(testwise)
     assert testwise.main([str(FIXTURES / "surfacecues")]) == 0
-    rows = {line.split()[0]: line.split()[1:4] for line in capsys.readouterr().out.splitlines()[2:9]}
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines()[2:10]}
     assert rows["elaborated"] == ["9", "9", "100%"] and rows["convergence"] == ["8", "8", "100%"]
-    assert rows["longest"] == ["10", "0", "0%"]
+    assert rows["longest"] == ["10", "0", "0%"] and rows["answers-another"] == ["1", "1", "100%"]
+    best = next(line for line in out.splitlines() if line.startswith("best combination"))
+    assert float(best.rsplit(" ", 1)[1].rstrip("%")) > 90  # the fixture falls to a combination of its cues

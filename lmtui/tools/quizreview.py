@@ -14,6 +14,9 @@ The tells:
 - *equation*: the right choice is the only one holding an equation or a relation (=, ∝, ≈, <, ...);
 - *concedes*: on an "honest reply" question, the right choice is the only one that concedes a limit
   ("not yet", "but", "only", ...);
+- *answers-another*: the right choice restates a formula, number or phrase that another question's
+  prompt or explanation gives (the learner sees every prompt of a quiz, and each explanation once
+  that question is answered), while no wrong choice does: one question answers the other;
 - *elaborated*, *symbols*, *prompt-words*, *convergence*: the choice with the most clauses (commas,
   semicolons, colons, "which", "while", ...), the most symbols and digits, the most words shared with
   the prompt, or the most words shared with the other choices (the one the wrong choices are
@@ -21,7 +24,8 @@ The tells:
   where one choice has strictly the most).
 
 Each surface cue is a function from a question to the choice it picks (or None where it picks
-none): `CUES`, also used by ``scripts/testwise.py`` to play the test-wise learner.
+none): `CUES`, also used by ``scripts/testwise.py`` to play the test-wise learner. The
+*answers-another* cue needs the rest of the quiz: `answered_elsewhere` builds its pick function.
 
 Course-wide rates mean little for a handful of questions, so they are judged only from
 ``MIN_QUESTIONS`` questions on; the per-question tells always apply.
@@ -61,7 +65,7 @@ _SPACE_PUNCT = re.compile(r"[\s.,;:!?'\"()\[\]-]+")
 class Tell:
     path: Path
     line: int
-    kind: str  # position | longest | duplicate | wording | equation | concedes | elaborated | symbols | prompt-words | convergence
+    kind: str  # position | longest | duplicate | wording | equation | concedes | answers-another | elaborated | symbols | prompt-words | convergence
     message: str
 
 
@@ -171,6 +175,96 @@ def pick_convergence(q: Question) -> int | None:
     return _unique_max([sum(len(w & other) for j, other in enumerate(words) if j != i) for i, w in enumerate(words)])
 
 
+_MATH_CHARS = frozenset("=∝≈≤≥<>≡≪≫→∞∫∑∇∂/^()√·×−+*_²³⁴⁵⁶⁷⁸⁹⁰¹⁻ⁿᵢⱼ₀₁₂₃₄½⅓¼‖|%")
+_EDGE_PUNCT = ",.;:!?'\"“”‘’"
+MIN_EXPRESSION = 4  # characters of a formula or number worth matching (not "1/2" or "K_T")
+PHRASE_WORDS = 4  # words of a run of prose worth matching
+
+
+def _mathy(token: str) -> bool:
+    return any(ch.isdigit() or ch in _MATH_CHARS for ch in token) or (
+        len(token) == 1 and unicodedata.name(token, "").startswith("GREEK"))
+
+
+def expressions(text: str) -> set[str]:
+    """The formulas and numbers a text states, spaces dropped: maximal runs of words that hold a
+    digit or a mathematical sign (or are an operator or a lone Greek letter), at least
+    ``MIN_EXPRESSION`` characters (T/(k(1 − ηk/2)) becomes T/(k(1−ηk/2)))."""
+    out: set[str] = set()
+    run: list[str] = []
+    for token in text.split() + [""]:
+        core = token.strip(_EDGE_PUNCT)
+        if core and _mathy(core):
+            run.append(core)
+            if token[-1:] in ",;:!?":  # the clause, and the formula, end here
+                out.add("".join(run))
+                run = []
+        elif run:
+            out.add("".join(run))
+            run = []
+    out = {e[:-1] if e.endswith(")") and e.count(")") > e.count("(") else e for e in out}
+    return {e for e in out if len(e) >= MIN_EXPRESSION}
+
+
+def phrases(text: str) -> set[str]:
+    """Every run of ``PHRASE_WORDS`` words of prose (case and punctuation dropped; a run with a
+    symbol in it, or with fewer than two content words, says too little to match)."""
+    words = _WORD.findall(text.casefold())
+    runs = (words[i:i + PHRASE_WORDS] for i in range(len(words) - PHRASE_WORDS + 1))
+    return {" ".join(run) for run in runs
+            if all(w.isalpha() for w in run) and sum(len(w) >= 4 and w not in _STOP for w in run) >= 2}
+
+
+def _seen_text(q: Question) -> tuple[str, str]:
+    """What a question shows a learner of others' answers: its prompt, and its explanation once
+    answered; spaces dropped (for formulas) and as a word sequence (for phrases)."""
+    text = f"{q.prompt}\n{q.explanation}"
+    return "".join(text.split()), " " + " ".join(_WORD.findall(text.casefold())) + " "
+
+
+@dataclass(frozen=True)
+class Giveaway:
+    """What ties a choice to another question: the formulas and phrases of it found there."""
+
+    other: Question
+    found: tuple[str, ...]
+
+
+def giveaways(q: Question, others: list[Question]) -> list[Giveaway | None]:
+    """For each choice of ``q``, the other question (prompt or explanation) that restates most of
+    what this choice alone says among ``q``'s choices, or None. Formulas and phrases that two
+    choices share, or that ``q``'s own prompt states, tell nothing and are left out."""
+    items = [expressions(c) | phrases(c) for c in q.choices]
+    own = expressions(q.prompt) | phrases(q.prompt)
+    texts = [(o, *_seen_text(o)) for o in others if o is not q]
+    out: list[Giveaway | None] = []
+    for i, mine in enumerate(items):
+        distinct = {x for x in mine - own if not any(x in other for j, other in enumerate(items) if j != i)}
+        best: Giveaway | None = None
+        for o, flat, words in texts:
+            found = tuple(sorted(x for x in distinct if (f" {x} " in words if " " in x else x in flat)))
+            if found and (best is None or len(found) > len(best.found)):
+                best = Giveaway(o, found)
+        out.append(best)
+    return out
+
+
+STRONG_EXPRESSION = 6  # a formula this long, or two phrases, restated elsewhere is no coincidence
+
+
+def _strong(found: tuple[str, ...]) -> bool:
+    return (any(" " not in x and len(x) >= STRONG_EXPRESSION for x in found)
+            or sum(" " in x for x in found) >= 2)
+
+
+def answered_elsewhere(questions: list[Question]) -> Callable[[Question], int | None]:
+    """The *answers-another* cue over a quiz: the choice of a question that the other questions'
+    prompts and explanations restate most (strictly), or None."""
+    def pick(q: Question) -> int | None:
+        return _unique_max([len(g.found) if g else 0 for g in giveaways(q, questions)])
+    return pick
+
+
 # cue name -> the choice (0-based) a test-wise reader picks by it, or None where it picks none
 CUES: dict[str, Callable[[Question], int | None]] = {
     "equation": pick_equation,
@@ -181,7 +275,7 @@ CUES: dict[str, Callable[[Question], int | None]] = {
     "prompt-words": pick_prompt_words,
     "convergence": pick_convergence,
 }
-RATE_CUES = ("elaborated", "symbols", "prompt-words", "convergence")  # judged course-wide; equation and concedes per question
+RATE_CUES = ("elaborated", "symbols", "prompt-words", "convergence")  # judged course-wide; the rest per question
 
 
 @dataclass(frozen=True)
@@ -195,11 +289,18 @@ class CueRate:
         return self.hits / self.applies if self.applies else 0.0
 
 
+def cue_picks(questions: list[Question]) -> dict[str, Callable[[Question], int | None]]:
+    """Every cue's pick function for the questions of one quiz (or course): `CUES` and the
+    *answers-another* cue over ``questions``."""
+    return {**CUES, "answers-another": answered_elsewhere(questions)}
+
+
 def cue_rates(questions: list[Question]) -> dict[str, CueRate]:
-    """Each cue's hit rate over the four-choice questions among ``questions``."""
+    """Each cue's hit rate over the four-choice questions among ``questions`` (the other questions
+    of ``questions`` are what the *answers-another* cue reads)."""
     four = [q for q in questions if len(q.choices) == 4 and q.answer]
     out = {}
-    for name, pick in CUES.items():
+    for name, pick in cue_picks(questions).items():
         picks = [(pick(q), q.answer - 1) for q in four]
         applied = [(p, a) for p, a in picks if p is not None]
         out[name] = CueRate(name, len(applied), sum(p == a for p, a in applied))
@@ -250,8 +351,20 @@ def review(course: Course) -> list[Tell]:
                               f"the choice with {_CUE_TEXT[name]} is right in {rate.hits} of the {rate.applies} "
                               f"four-choice questions where one has the most ({rate.share:.0%}; at most "
                               f"{MAX_CUE_SHARE:.0%}, chance is 25%): {which}"))
+    everything = [q for c in course.chapters for q in c.quiz]
+    places = {id(q): c.path.with_name(c.path.name[: -len(".md")] + ".quiz.toml").name
+              for c in course.chapters for q in c.quiz}
     for path, q in pairs:
         tells.extend(_question_tells(path, q))
+        if len(q.choices) > 2:
+            found = giveaways(q, everything)
+            right = found[q.answer - 1]
+            if right is not None and _strong(right.found) and not any(found[i] for i in range(len(found)) if i != q.answer - 1):
+                what = ", ".join(repr(x) for x in right.found[:3])
+                tells.append(Tell(path, q.line, "answers-another",
+                                  f"question {q.id!r}: only the right choice restates another question's prompt or "
+                                  f"explanation ({what}, in {places[id(right.other)]}:{right.other.line} "
+                                  f"{right.other.id!r}): one question answers the other"))
     return tells
 
 
