@@ -105,7 +105,7 @@ def test_parse_sweep():
     assert parse_sweep(get("deep_linear").param("target_sv"), "6,3") is None  # a list is not a sweep
 
 
-def test_sweep_draws_every_run_and_the_chapters_scalar_against_the_swept_value():
+def test_sweep_draws_every_run_and_the_chapters_scalar_against_the_swept_value(tmp_path):
     base = DD.resolve(TINY["double_descent"])
     sweep = Sweep("ridge", [0.0, 0.5, 5.0], base, 0)
     while (params := sweep.next_params()) is not None:
@@ -125,6 +125,15 @@ def test_sweep_draws_every_run_and_the_chapters_scalar_against_the_swept_value()
     theory = next(ln for ln in scalar.lines if ln.kind == "theory")
     assert list(theory.y) == [r.result.prediction["peak_features"] for r in sweep.runs]
     assert chart.caption.startswith("sweep ridge over 0, 0.5, 5: 3/3 done")
+    # exported, the text chart keeps both panels with their axis titles
+    import re
+
+    out = export_runs(tmp_path, DD, sweep.runs, chart)
+    text = (out / "chart.txt").read_text()
+    for panel in chart.panels:
+        assert panel.title[:30] in text
+        assert re.search(rf"(^|  ){re.escape(panel.ylabel)} +{re.escape(panel.xlabel)}\b", text, re.M), panel.title
+    assert sorted({r["ridge"] for r in csv.DictReader(open(out / "data.csv"))}) == ["0", "0.5", "5"]
 
 
 def test_command_line_names_what_is_not_default():
@@ -145,6 +154,12 @@ def test_export_writes_chart_data_and_commands_that_reproduce_each_run_exactly(t
     assert svg.startswith("<svg") and "measured (ridge 0.5)" in svg
     rows = list(csv.DictReader(open(out / "data.csv")))
     assert {r["run"] for r in rows} == {"1", "2"} and {r["source"] for r in rows} == {"measured", "theory"}
+    # each row says which run it is of and the value that differs, ready to group by
+    assert list(rows[0])[:3] == ["run", "ridge", "series"]
+    assert {(r["run"], r["ridge"]) for r in rows} == {("1", "0"), ("2", "0.5")}
+    for r, run in zip(("1", "2"), (ridge0, ridge05)):
+        measured = [float(x["y"]) for x in rows if x["run"] == r and x["series"] == "risk" and x["source"] == "measured"]
+        assert measured == run.result.series["risk"]
     records = json.loads((out / "runs.json").read_text())
     commands = (out / "commands.txt").read_text().splitlines()
     assert [r["command"] for r in records] == commands and len(commands) == 2

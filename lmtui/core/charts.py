@@ -117,6 +117,16 @@ def panels_fit(chart: Chart, width: int, height: int, diverged_message: str | No
     return True
 
 
+def comfortable_height(chart: Chart, width: int, height: int, diverged_message: str | None = None) -> int:
+    """``height``, or taller (up to three times) until every panel has the rows to keep its axis
+    titles and a plot beside its legend: for output that scrolls (``sim run --plot``, an export),
+    where a chart of panels stacked need not be squeezed into one screen."""
+    tallest = 3 * height
+    while height < tallest and not panels_fit(chart, width, height, diverged_message):
+        height += 1
+    return height
+
+
 def render_panel(
     panel: Panel, width: int, height: int, *, color: bool = True, ascii_only: bool = False, hint: str | None = None
 ) -> str:

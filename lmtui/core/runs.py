@@ -9,8 +9,8 @@ sweeps over one parameter, and export to a folder. Headless: the figure view kee
 * :class:`Sweep` runs one parameter over a short list (``0, 0.1, 0.5``); its chart draws every
   run and adds a panel of the chapter's scalar (the simulation's first predictable key), measured
   and predicted, against the swept value.
-* :func:`export_runs` writes the chart (text and SVG), the data (tidy CSV with a ``run`` column,
-  and JSON) and one ``lmtui sim run`` command line per run that reproduces it exactly.
+* :func:`export_runs` writes the chart (text and SVG), the data (tidy CSV with a ``run`` column
+  and the parameters that differ, and JSON) and one ``lmtui sim run`` command line per run that reproduces it exactly.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ KEEP = 5  # finished runs kept per simulation in a session
 MAX_PINS = 3  # pinned runs drawn at once (the oldest gives way)
 SWEEP_MAX = 6  # values in one sweep
 EXPORT_DIR = "exports"  # under the learner's home (beside the progress store)
-EXPORT_SIZE = (100, 32)  # the text chart's columns and rows
+EXPORT_SIZE = (100, 32)  # the text chart's columns and rows (more rows when its panels need them)
 
 
 @dataclass
@@ -394,10 +394,11 @@ def export_runs(folder: Path, sim: Simulation, runs: Sequence[Run], chart: Chart
     """Write the figure's runs to a new folder under ``folder``; returns it.
 
     ``chart.txt`` and ``chart.svg``: the chart as drawn (with the verdict); ``data.csv``: every
-    run's measurement and theory as one tidy table with a ``run`` column (1 = oldest);
+    run's measurement and theory as one tidy table with a ``run`` column (1 = oldest) and one
+    column per parameter that differs between the runs;
     ``runs.json``: each run's command, parameters, seed and result; ``commands.txt``: one
     ``lmtui sim run`` line per run, which reproduces it exactly."""
-    from lmtui.core.charts import render_chart
+    from lmtui.core.charts import comfortable_height, render_chart
 
     finished = [r for r in runs if r.result is not None]
     if not finished:
@@ -405,7 +406,8 @@ def export_runs(folder: Path, sim: Simulation, runs: Sequence[Run], chart: Chart
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     out = _fresh(Path(folder), f"{sim.name}-{stamp}")
     out.mkdir(parents=True)
-    text = render_chart(chart, *EXPORT_SIZE, color=False, ascii_only=ascii_only)
+    width, height = EXPORT_SIZE
+    text = render_chart(chart, width, comfortable_height(chart, width, height), color=False, ascii_only=ascii_only)
     (out / "chart.txt").write_text(text + "\n", encoding="utf-8")
     (out / "chart.svg").write_text(text_to_svg(text, sim.title), encoding="utf-8")
     commands = [command_line(sim, r.params, r.seed) for r in finished]
@@ -413,8 +415,14 @@ def export_runs(folder: Path, sim: Simulation, runs: Sequence[Run], chart: Chart
     records = [{"run": i, "command": cmd, **r.result.to_json()}  # type: ignore[union-attr]
                for i, (r, cmd) in enumerate(zip(finished, commands), start=1)]
     (out / "runs.json").write_text(json.dumps(records, allow_nan=False, indent=1) + "\n", encoding="utf-8")
-    rows = [{"run": i, **row} for i, r in enumerate(finished, start=1) for row in sim.result_table(r.result)]  # type: ignore[arg-type]
-    first = ["run", "series", "source", "x_name", "x", "y"]
+    # beside the run's number, the value of each parameter that differs between the runs (ridge,
+    # seed): a table a learner can replot grouped by it without looking up runs.json
+    tables = [sim.result_table(r.result) for r in finished]  # type: ignore[arg-type]
+    taken = {"run", "series", "source", "x_name", "x", "y"} | {k for table in tables for row in table for k in row}
+    varied = {(f"set_{n}" if n in taken else n): n for n in differences(sim, finished)}
+    rows = [{"run": i, **{col: _shown(sim, n, r.seed if n == "seed" else r.params.get(n)) for col, n in varied.items()},
+             **row} for i, (r, table) in enumerate(zip(finished, tables), start=1) for row in table]
+    first = ["run", *varied, "series", "source", "x_name", "x", "y"]
     header = [*first, *dict.fromkeys(k for row in rows for k in row if k not in first)]
     with open(out / "data.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")

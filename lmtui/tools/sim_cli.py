@@ -308,26 +308,14 @@ def _use_color(args: argparse.Namespace) -> bool:
     return choice != "none"
 
 
-def plot_height(chart: Any, width: int, diverged_message: str | None = None) -> int:
-    """PLOT_HEIGHT, or taller (up to three times) until every panel has the rows to keep its axis
-    titles and a plot beside its legend: stdout scrolls, so a chart of two panels stacked need not
-    be squeezed into one screen."""
-    from lmtui.core.charts import panels_fit
-
-    height = PLOT_HEIGHT
-    while height < 3 * PLOT_HEIGHT and not panels_fit(chart, width, height, diverged_message):
-        height += 1
-    return height
-
-
 def _print_plot(sim: Simulation, params: dict[str, Any], result: Result, args: argparse.Namespace) -> None:
-    from lmtui.core.charts import render_chart, to_ascii
+    from lmtui.core.charts import comfortable_height, render_chart, to_ascii
 
     width = args.width or min(shutil.get_terminal_size((PLOT_WIDTH, 24)).columns, PLOT_WIDTH)
     chart = sim.chart(result, params)
     diverged = f"DIVERGED at step {result.diverged_at}" if result.diverged else None
     print(render_chart(
-        chart, width, args.height or plot_height(chart, width, diverged),
+        chart, width, args.height or comfortable_height(chart, width, PLOT_HEIGHT, diverged),
         color=_use_color(args),
         ascii_only=getattr(args, "ascii", False),
         diverged_message=diverged,
