@@ -141,6 +141,15 @@ def test_command_line_names_what_is_not_default():
     assert command_line(g, g.defaults(), 0) == "lmtui sim run grokking --seed 0"
     line = command_line(DD, DD.resolve({"ridge": "0.5", "samples": "20"}), 3)
     assert line == "lmtui sim run double_descent --set samples=20 --set ridge=0.5 --seed 3"
+    # a value typed with more digits than the figure shows is given whole: the command runs it again
+    for typed in ({"ridge": "0.1234567"}, {"noise": "0.30000000000000004"}, {"ridge": "1e-7"}):
+        params = DD.resolve(typed)
+        sets = shlex.split(command_line(DD, params, 0))[5:-2:2]
+        assert DD.resolve(dict(kv.split("=", 1) for kv in sets)) == params, sets
+    dl = get("deep_linear")
+    params = dl.resolve({"target_sv": "6.0000001,3"})
+    assert command_line(dl, params, 0) == "lmtui sim run deep_linear --set target_sv=6.0000001,3.0 --seed 0"
+    assert command_line(dl, dl.resolve({"target_sv": "6,3"}), 0).endswith("--set target_sv=6,3 --seed 0")
 
 
 def test_export_writes_chart_data_and_commands_that_reproduce_each_run_exactly(tmp_path, ridge0, ridge05, capsys):

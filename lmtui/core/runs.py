@@ -286,13 +286,30 @@ class RunBook:
 # ---------------------------------------------------------------------------------------------
 # Reproducing and exporting
 # ---------------------------------------------------------------------------------------------
+def _exact(param: Param, value: Any) -> str:
+    """``value`` as ``--set`` reads it back unchanged: as shown (six digits) when that is the same
+    number, else with every digit it has (a typed 0.1234567 is not run again as 0.123457)."""
+    text = param.format(value)
+    try:
+        if param.validate(text) == value:
+            return text
+    except ParamError:
+        pass
+
+    def number(v: Any) -> str:
+        return str(v) if isinstance(v, int) else repr(float(v))
+
+    return ",".join(number(v) for v in value) if isinstance(value, (list, tuple)) else number(value)
+
+
 def command_line(sim: Simulation, params: dict[str, Any], seed: int) -> str:
-    """``lmtui sim run NAME --set K=V ... --seed N``: every parameter that is not its default."""
+    """``lmtui sim run NAME --set K=V ... --seed N``: every parameter that is not its default,
+    each exactly as run."""
     parts = ["lmtui", "sim", "run", sim.name]
     for p in sim.params:
         value = params.get(p.name, p.default)
-        if p.format(value) != p.format(p.default):
-            parts += ["--set", f"{p.name}={p.format(value)}"]
+        if value != p.default:
+            parts += ["--set", f"{p.name}={_exact(p, value)}"]
     parts += ["--seed", str(seed)]
     return " ".join(shlex.quote(x) for x in parts)
 
