@@ -45,3 +45,25 @@ async def test_quiz_footer_names_the_answer_keys_once():
             return set(screen_lines(app)[-1].split(" Answer ")[0].split())
 
         assert await until(pilot, lambda: keys_before_answer() == {"a", "2", "3", "4"}, timeout=5)
+
+
+async def test_the_footer_names_only_the_choices_a_question_has(mini_course):
+    """Three choices: "1 2 3 Answer"; two: "1 2 Answer"; a number past the last says how many there are."""
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await open_quiz(app, pilot, chapter=0)
+
+        def keys_before_answer() -> list[str]:
+            return screen_lines(app)[-1].split(" Answer ")[0].split()
+
+        assert len(app.focused.question.choices) == 3
+        assert await until(pilot, lambda: keys_before_answer() == ["1", "2", "3"], timeout=5), screen_lines(app)[-1]
+        await pilot.press("j")
+        assert await until(pilot, lambda: len(app.focused.question.choices) == 2, timeout=5)
+        assert await until(pilot, lambda: keys_before_answer() == ["1", "2"], timeout=5), screen_lines(app)[-1]
+        notes = len(app._notifications)
+        await pilot.press("4")
+        assert await until(pilot, lambda: len(app._notifications) > notes, timeout=5)
+        assert list(app._notifications)[-1].message == "This question has 2 choices."
+        assert app.record.answers("first") == {}  # nothing answered

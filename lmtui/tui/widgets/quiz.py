@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -23,6 +24,7 @@ from textual.widgets import Static
 from lmtui.core.course import Chapter, Question
 from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import ChapterStatus, choice_number, question_state
+from lmtui.tui.keys import keys_of
 from lmtui.tui.services import RecordChange, services
 from lmtui.tui.widgets.reader import MAX_WIDTH
 
@@ -42,7 +44,7 @@ class QuestionCard(Widget, can_focus=True):
     QuestionCard.-wrong > .q-feedback { color: $warning; }
     QuestionCard.-changed > .q-feedback { color: $text-muted; }
     """
-    # one footer entry for the four: "1 2 3 4 Answer"
+    # one footer entry for the choices there are: "1 2 3 4 Answer" (check_action)
     BINDINGS = [
         Binding(str(n), f"answer({n})", f"Answer {n}", id=f"answer-{n}", group=Binding.Group("Answer"))
         for n in range(1, 5)
@@ -132,6 +134,21 @@ class QuestionCard(Widget, can_focus=True):
         state = self.state
         for name in ("right", "wrong", "changed"):
             self.set_class(state == name, f"-{name}")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the numbers of this question's choices are offered (a question of three: "1 2 3 Answer")."""
+        if action == "answer":
+            return int(str(parameters[0])) <= len(self.question.choices)
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A number past the last choice is not offered (the footer) but still answers: it says how
+        many choices there are, instead of doing nothing."""
+        n = len(self.question.choices)
+        if any(event.key in keys_of(self.app, f"answer-{k}") for k in range(n + 1, 5)):
+            event.stop()
+            event.prevent_default()
+            self.notify(f"This question has {n} choices.", severity="warning", timeout=2)
 
     def action_answer(self, choice: int) -> None:
         if choice > len(self.question.choices):
