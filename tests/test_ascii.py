@@ -52,6 +52,22 @@ def test_cell_keeps_every_width() -> None:
     assert cell("日") == "??" and cell("η") == "?"
 
 
+def test_products_in_markdown_keep_their_signs() -> None:
+    """Two middle dots on a line of a page fold to signs Markdown shows, not to emphasis markers;
+    inside code, and in plain text such as a quiz prompt, a middle dot folds to a bare *."""
+    from rich.console import Console
+
+    from lmtui.core.course import Page
+    from lmtui.tui.widgets.reader import render_markdown
+
+    page = fold_model(Page("Split", "So αA·N^(−α) = βB·D^(−β) at the optimum, `a·b` in code."))
+    console = Console(width=80, color_system=None, legacy_windows=False)
+    with console.capture() as shown:
+        console.print(render_markdown(page.markdown))
+    assert "alpha A*N^(-alpha) = beta B*D^(-beta) at the optimum, a*b in code." in shown.get()
+    assert fold_model("αA·N = βB·D") == "alpha A*N = beta B*D"
+
+
 def test_the_whole_course_folds_to_ascii() -> None:
     course = load_course(REPO / "content")
     folded = fold_model(course)

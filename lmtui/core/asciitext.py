@@ -184,13 +184,30 @@ def fold_drawn(text: str) -> str:
     return out
 
 
+def fold_markdown(text: str) -> str:
+    """Markdown in ASCII: as :func:`fold`, but a middle dot outside code becomes an escaped ``\\*``
+    (two products on a line, αA·N = βB·D, would otherwise open emphasis at the first * and eat
+    both signs)."""
+    if text.isascii():
+        return text
+    parts = text.split("`")  # even parts lie outside code spans and fences
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("·", "\\*")
+    return fold("`".join(parts))
+
+
 def fold_model(obj: Any) -> Any:
-    """A copy of a (frozen) dataclass tree with every string folded; paths and numbers untouched."""
+    """A copy of a (frozen) dataclass tree with every string folded; paths and numbers untouched.
+    A field whose metadata says ``fold="markdown"`` holds Markdown and is folded as such."""
     if isinstance(obj, str):
         return fold(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: fold_model(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                   if f.init and f.metadata.get("fold", True)}
+        changes = {}
+        for f in dataclasses.fields(obj):
+            how = f.metadata.get("fold", True)
+            if f.init and how:
+                value = getattr(obj, f.name)
+                changes[f.name] = fold_markdown(value) if how == "markdown" and isinstance(value, str) else fold_model(value)
         return dataclasses.replace(obj, **changes)
     if isinstance(obj, tuple):
         return tuple(fold_model(x) for x in obj)

@@ -163,6 +163,7 @@ class Predict:
 
 
 KEEP = {"fold": False}  # fields that are identities, not text to show: --ascii leaves them alone
+MARKDOWN = {"fold": "markdown"}  # fields holding Markdown: --ascii folds them as Markdown
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ class Question:
 @dataclass(frozen=True)
 class Page:
     title: str
-    markdown: str
+    markdown: str = field(metadata=MARKDOWN)
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ class FigureRef:
 @dataclass(frozen=True)
 class ExplorerItem:
     label: str
-    detail: str
+    detail: str = field(metadata=MARKDOWN)
     summary: str = ""
 
 
