@@ -31,6 +31,7 @@ from conftest import REPO
         ("√(2ηT)·ξ", "sqrt(2 eta T)*xi"),
         ("η·√width", "eta*sqrt(width)"),
         ("x₁√2.5", "x_1 sqrt(2.5)"),
+        ("‖h‖ = √fan_in, ‖δ‖ = 1/√fan_out", "||h|| = sqrt(fan_in), ||delta|| = 1/sqrt(fan_out)"),
         # a Greek letter takes its own sub- or superscript without a space
         ("θ₀ and λ₁", "theta_0 and lambda_1"),
         ("σ² = λᵢ", "sigma^2 = lambda_i"),

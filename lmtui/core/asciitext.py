@@ -116,8 +116,9 @@ def fold(text: str) -> str:
 
 
 def _word_char(ch: str) -> bool:
-    """Part of a word or number that a root sign applies to (letters, digits, Greek, indices)."""
-    return ch.isalnum() or ch in GREEK or ch in SUPER or ch in SUB
+    """Part of a word or number that a root sign applies to (letters, digits, Greek, indices, and
+    the underscore of a name such as fan_in)."""
+    return ch.isalnum() or ch == "_" or ch in GREEK or ch in SUPER or ch in SUB
 
 
 @lru_cache(maxsize=1024)
