@@ -149,7 +149,8 @@ def test_two_learners_in_a_real_browser(chromium, tmp_path, mini_course):
 
 def test_the_instructors_view_in_a_real_browser(chromium, tmp_path, mini_course):
     """`lmtui serve --room`: a learner answers in one tab; the instructor's address (with its
-    token) opens the room's live view in another, which shows the answer and reveals by key."""
+    token) opens the room's live view in another, which shows the answer and reveals by key; a
+    wrong token, or none, is refused and starts nothing."""
     import re
 
     with Served(tmp_path, "--room", pre=("--content", str(mini_course))) as served:
@@ -172,6 +173,13 @@ def test_the_instructors_view_in_a_real_browser(chromium, tmp_path, mini_course)
         room.wait_for("right  missed")
         outside = [u for u in room.requests if not u.startswith((served.url, served.url.replace("http", "ws")))]
         assert not outside, outside
+        apps = sorted(served.app_pids())
+        token = found.group(1).rsplit("/", 1)[1]
         refused = chromium.new_page()
-        assert refused.goto(served.url + "/room/not-the-token").status == 403
+        for path, status in (("/room/not-the-token", 403), (f"/room/{token[:-1]}{'B' if token[-1] == 'A' else 'A'}", 403),
+                             (f"/room/{token}x", 403), ("/room/", 404), ("/room", 404)):  # wrong, or no token
+            response = refused.goto(served.url + path)
+            assert response.status == status, path
+            assert "Pace" not in refused.content() and "xterm" not in refused.content()  # no terminal page
         refused.close()
+        assert sorted(served.app_pids()) == apps  # no room process was started for them

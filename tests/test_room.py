@@ -741,3 +741,28 @@ def test_the_rooms_times_are_on_the_course_clock_in_a_stated_zone(tmp_path, monk
     finally:
         monkeypatch.delenv("LMTUI_NOW")
         clock._offset.cache_clear()
+
+
+def test_report_json_has_every_committed_value_and_range_the_room_shows(made_room):
+    """`lmtui report --json` over the stores the app wrote: per predict question every learner's
+    committed value and range (Bob typed "2.5 +- 0.5"), or choice, as the room's spread has them."""
+    import json
+    import subprocess
+    import sys
+
+    course, learners = made_room
+    out = subprocess.run([sys.executable, "-m", "lmtui", "--content", str(course), "report", str(learners), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    questions = {(q["chapter"], q["question"]): q for q in json.loads(out.stdout)["questions"]}
+    slope = {p["learner"]: p for p in questions[("second", "slope")]["predictions"]}
+    assert {name: (p["value"], p["low"], p["high"]) for name, p in slope.items()} == {
+        "Ada": (1.9, None, None), "Bob": (2.5, 2.0, 3.0), "Cy": (40.0, None, None)}
+    assert all(p["measured"] is not None for p in slope.values())  # each learner's own run graded it
+    side = questions[("second", "side")]["predictions"]
+    assert [(p["learner"], p["value"], p["choice"]) for p in side] == [("Ada", None, "above 1.5")]
+    room = open_room(course, learners)
+    spread = room.predict_spread("second", next(q for c, q in room.questions() if q.id == "slope"))
+    assert sorted((g.learner, g.value, g.low, g.high) for g in spread.guesses) == sorted(
+        (name, p["value"], p["low"], p["high"]) for name, p in slope.items())
+    assert "predictions" not in questions[("second", "q1")]

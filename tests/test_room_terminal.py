@@ -1,5 +1,6 @@
 """`lmtui room` in a real pseudo-terminal, as an instructor over SSH sees it: NO_COLOR sends no
-colour code, --ascii only ASCII, and what hostile stores hold never reaches the terminal raw."""
+colour code, --ascii only ASCII, what hostile stores hold never reaches the terminal raw, and a
+room where nothing changes sends nothing at all while it keeps looking."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def walk(session: PtySession) -> None:
 def test_the_room_over_ssh_sends_nothing_raw(tmp_path, how):
     make_room(tmp_path / "room")
     env, args = ({"NO_COLOR": "1"}, ()) if how == "NO_COLOR" else ({}, ("--ascii",))
-    session = PtySession(lmtui_argv(*args, "room", str(tmp_path / "room")), cols=80, rows=24,
+    session = PtySession(lmtui_argv(*args, "room", str(tmp_path / "room"), "--interval", "0.2"), cols=80, rows=24,
                          env={"LMTUI_HOME": str(tmp_path / "home"), **env})
     raw = recorded(session)
     try:
@@ -68,6 +69,14 @@ def test_the_room_over_ssh_sends_nothing_raw(tmp_path, how):
         if how == "NO_COLOR":
             assert "1.6 predict" in underlined(session), "the question shown keeps its mark without colour:\n" + screen
         assert "^[]0;owned^G" in screen  # the damaged store, named visibly
+        session.settle(0.5)
+        assert session.pump(2.0) == 0  # ten looks at the stores, nothing changed: not a byte sent
+        moved = ProgressStore(tmp_path / "room" / "ada")  # a learner moves to the first chapter
+        moved.set_state("last_chapter", load_course(None).chapters[0].id)
+        moved.close()
+        assert session.pump(2.0) > 0  # the pace panel follows
+        session.settle(0.5)
+        assert session.pump(1.0) == 0  # and the room is quiet again
         assert not session.saw_traceback
         assert session.quit() == 0
     finally:
