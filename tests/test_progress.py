@@ -302,3 +302,81 @@ def test_stored_choices_reach_the_app_with_their_control_characters_shown(tmp_pa
     answer = again.answers("ch")["q1"]
     assert answer.choice == "clean" and answer.last_choice == "x^[]52;c;aGk=^G"
     assert again.all_predictions()["ch"]["p1"].choice == "^[[2Jchoice"
+
+
+def _learner_with_everything(course_dir, home):
+    """A store holding a row in every table, written through the learner's record as the app does:
+    a chapter read, an answer (and its card and first grading), a graded prediction, a review, places."""
+    from lmtui.core.course import load_course
+    from lmtui.core.record import LearnerRecord
+
+    course = load_course(course_dir)
+    key = str(course_dir.resolve())
+    record = LearnerRecord(course, ProgressStore(home, course=key), key)
+    first, second = course.chapters[0], course.chapters[1]
+    record.mark_read(first.id)
+    record.answer(first, first.quiz[0], 1)
+    slope = next(q for q in second.quiz if q.id == "slope")
+    record.predict(second, slope, value=2.1)
+    record.grade(second, slope, measured=2.0, theory=2.0)
+    record.review(first, first.quiz[0], True)
+    record.set_place(second.id, 0, "quiz")
+    record.store.close()
+    return course, key
+
+
+HOSTILE_VALUES = ["notatime", 1e300, -1e300, 2**62, b"\xff\x1b[2J"]
+TIMES_READ = {"chapter_read.read_at", "answer.answered_at", "prediction.predicted_at", "prediction.measured_at",
+              "card.due", "card.last_review", "review_log.reviewed_at", "review_log.due_after"}
+
+
+def test_a_store_with_values_lmtui_never_writes_opens_and_says_so(mini_course, tmp_path):
+    """Every column of every table, in turn, holds a value of the wrong kind (text for a time, a time
+    past any calendar, bytes): the learner's record opens, the overview and the review list are
+    made, and the learner is told which rows were left unread; the other rows are read."""
+    from lmtui.core.overview import overview
+    from lmtui.core.progress import _schema_columns
+    from lmtui.core.record import LearnerRecord
+    from lmtui.core.review import due_cards
+    from predict_support import PREDICT
+
+    with open(mini_course / "02-second.quiz.toml", "a", encoding="utf-8") as f:
+        f.write(PREDICT)
+    good = tmp_path / "good"
+    course, key = _learner_with_everything(mini_course, good)
+    tried = 0
+    for table, columns in sorted(_schema_columns().items()):
+        if table in ("meta", "legacy_answer"):
+            continue
+        for column in sorted(columns - {"course"}):
+            for value in HOSTILE_VALUES:
+                home = tmp_path / f"{table}-{column}-{tried}"
+                shutil.copytree(good, home)
+                conn = sqlite3.connect(home / DB_NAME)
+                changed = conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = (SELECT min(rowid) FROM {table})",
+                                       (value,)).rowcount
+                conn.commit()
+                conn.close()
+                assert changed, (table, column)
+                record = LearnerRecord(course, ProgressStore(home, course=key), key)
+                overview(record)
+                due_cards(course, record.cards())
+                record.statuses()
+                said = " ".join(record.warnings())
+                assert "\x1b" not in said and "\udcff" not in said
+                if f"{table}.{column}" in TIMES_READ and isinstance(value, str):
+                    assert f"{table}.{column} is 'notatime'" in said, (table, column, said)
+                record.store.close()
+                tried += 1
+    assert tried > 150
+    # one damaged row leaves the others: the chapter read and the prediction are read beside a bad answer
+    home = tmp_path / "one-bad-answer"
+    shutil.copytree(good, home)
+    conn = sqlite3.connect(home / DB_NAME)
+    conn.execute("UPDATE answer SET answered_at = 'notatime'")
+    conn.execute("DELETE FROM card")  # as a schema-2 store has none: the record makes them from the answers
+    conn.commit()
+    conn.close()
+    record = LearnerRecord(course, ProgressStore(home, course=key), key)
+    assert record.is_read(course.chapters[0].id) and record.answers(course.chapters[0].id) == {}
+    assert record.prediction(course.chapters[1].id, next(q for q in course.chapters[1].quiz if q.id == "slope"))

@@ -129,6 +129,44 @@ def _text(value: object) -> str | None:
     return clean(value if isinstance(value, str) else str(value))
 
 
+LATEST_TIME = 253402300799.0  # 9999-12-31: the last time a calendar date can show
+
+
+def stored_number(value: object) -> float | None:
+    """A finite float from a stored cell, or None (a damaged or hand-edited store may hold anything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    f = float(value)
+    return f if f == f and abs(f) != float("inf") else None
+
+
+def stored_time(value: object) -> float | None:
+    """A stored time (seconds since the epoch) a date can be made of, or None."""
+    t = stored_number(value)
+    return t if t is not None and 0 <= t <= LATEST_TIME else None
+
+
+# What each column of a row read back must hold, one letter a column (upper case: or NULL):
+# s text, f a flag (0 or 1), t a time, n a finite number, i an integer.
+_KINDS = {
+    "s": lambda v: isinstance(v, str),
+    "f": lambda v: v in (0, 1) and not isinstance(v, float),
+    "t": lambda v: stored_time(v) is not None,
+    "n": lambda v: stored_number(v) is not None,
+    "i": lambda v: isinstance(v, int) and not isinstance(v, bool),
+}
+
+
+def _bad_column(row: tuple, kinds: str) -> int | None:
+    """The index of the first column of ``row`` that does not hold what ``kinds`` says, or None."""
+    for i, (value, kind) in enumerate(zip(row, kinds)):
+        if value is None and kind.isupper():
+            continue
+        if not _KINDS[kind.lower()](value):
+            return i
+    return None
+
+
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -252,6 +290,7 @@ class ProgressStore:
         self.moved_aside: Path | None = None
         self.persistent = True
         self.read_only = False  # the file could only be read: shown, and nothing new is saved
+        self.damaged: dict[str, str] = {}  # table -> the first value read back that lmtui never writes
         self._conn = self._open()
 
     # -- opening ------------------------------------------------------------------------------
@@ -544,21 +583,45 @@ class ProgressStore:
         )
 
     # -- reading ---------------------------------------------------------------------------------
-    def _read(self, sql: str, args: tuple) -> list[tuple]:
+    def _read(self, sql: str, args: tuple, kinds: str | None = None) -> list[tuple]:
+        """The rows ``sql`` selects; with ``kinds`` (see ``_KINDS``), only the rows whose values are
+        of the kinds lmtui writes: a row holding anything else (a time that is text, a flag that is
+        "yes", written by hand or by another program) is left in the file, not read, and noted in
+        ``damaged`` for :meth:`damaged_warning`."""
         try:
-            return self._conn.execute(sql, args).fetchall()
+            rows = self._conn.execute(sql, args).fetchall()
         except sqlite3.Error:
             return []
+        if kinds is None:
+            return rows
+        good = []
+        for row in rows:
+            bad = _bad_column(row, kinds)
+            if bad is None:
+                good.append(row)
+            else:
+                table = sql.split(" FROM ")[1].split()[0]
+                column = sql.split("SELECT ")[1].split(" FROM ")[0].split(", ")[bad]
+                self.damaged.setdefault(table, f"{table}.{column} is {_text(repr(row[bad]))[:40]}")
+        return good
+
+    def damaged_warning(self) -> str | None:
+        """What the rows left unread held, for the learner (None if every row was read)."""
+        if not self.damaged:
+            return None
+        what = "; ".join(self.damaged.values())
+        return (f"Some rows of {self.path} hold values lmtui does not write ({what}); they are left in the "
+                f"file and not shown.")
 
     def read_chapters(self) -> set[str]:
-        return {r[0] for r in self._read("SELECT chapter FROM chapter_read WHERE course=?", (self.course,))}
+        return {r[0] for r in self._read("SELECT chapter, read_at FROM chapter_read WHERE course=?", (self.course,), "st")}
 
     _ANSWER_COLUMNS = "chapter, question, choice, correct, fingerprint, answered_at, tries, last_choice, last_correct"
 
     def all_answers(self) -> dict[str, dict[str, Answer]]:
         out: dict[str, dict[str, Answer]] = {}
         for ch, q, c, ok, fp, at, tries, last, last_ok in self._read(
-                f"SELECT {self._ANSWER_COLUMNS} FROM answer WHERE course=?", (self.course,)):
+                f"SELECT {self._ANSWER_COLUMNS} FROM answer WHERE course=?", (self.course,), "sssfstiSF"):
             out.setdefault(ch, {})[q] = Answer(_text(c), bool(ok), fp, at, tries, _text(last),
                                                None if last_ok is None else bool(last_ok))
         return out
@@ -570,7 +633,7 @@ class ProgressStore:
         out: dict[str, dict[str, Prediction]] = {}
         for ch, q, value, choice, fp, at, measured, theory, ok, measured_at, low, high in self._read(
                 "SELECT chapter, question, value, choice, fingerprint, predicted_at, measured, theory, correct, measured_at, "
-                "range_low, range_high FROM prediction WHERE course=?", (self.course,)):
+                "range_low, range_high FROM prediction WHERE course=?", (self.course,), "ssNSstNNFTNN"):
             out.setdefault(ch, {})[q] = Prediction(value, _text(choice), fp, at, measured, theory, None if ok is None else bool(ok),
                                                    measured_at, low, high)
         return out
@@ -578,21 +641,22 @@ class ProgressStore:
     def all_cards(self) -> dict[tuple[str, str], CardRow]:
         """(chapter, question) -> card, for this course."""
         return {(r[0], r[1]): CardRow(*r) for r in self._read(
-            f"SELECT {self._CARD_COLUMNS} FROM card WHERE course=?", (self.course,))}
+            f"SELECT {self._CARD_COLUMNS} FROM card WHERE course=?", (self.course,), "ssssiINNtTii")}
 
     def review_log(self) -> list[ReviewEntry]:
         """Every grading that moved a card, oldest first."""
         return [ReviewEntry(ch, q, at, rating, bool(ok), bool(first), setting, value, low, high, measured, due_after)
                 for ch, q, at, rating, ok, first, setting, value, low, high, measured, due_after in self._read(
-                    f"SELECT {self._LOG_COLUMNS} FROM review_log WHERE course=? ORDER BY reviewed_at, rowid", (self.course,))]
+                    f"SELECT {self._LOG_COLUMNS} FROM review_log WHERE course=? ORDER BY reviewed_at, rowid", (self.course,),
+                    "sstiffSNNNNT")]
 
     def legacy_answers(self) -> list[LegacyAnswer]:
         rows = self._read("SELECT chapter, question, choice, correct, answered_at FROM legacy_answer WHERE course=? "
-                          "ORDER BY chapter, question", (self.course,))
+                          "ORDER BY chapter, question", (self.course,), "siift")
         return [LegacyAnswer(ch, q, c, bool(ok), at) for ch, q, c, ok, at in rows]
 
     def get_state(self, key: str, default: str | None = None) -> str | None:
-        rows = self._read("SELECT value FROM state WHERE course=? AND key=?", (self.course, key))
+        rows = self._read("SELECT value FROM state WHERE course=? AND key=?", (self.course, key), "s")
         return rows[0][0] if rows else default
 
     def close(self) -> None:

@@ -362,7 +362,7 @@ class LearnerRecord:
             self._written[key] = value
 
     def warnings(self) -> list[str]:
-        out = [w for w in (self.store.warning, self.migration_error, self.card_error) if w]
+        out = [w for w in (self.store.warning, self.store.damaged_warning(), self.migration_error, self.card_error) if w]
         return out
 
 

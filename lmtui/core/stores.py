@@ -20,7 +20,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmtui.core.progress import DB_NAME, SCHEMA_VERSION
+from lmtui.core.progress import DB_NAME, LATEST_TIME, SCHEMA_VERSION
+from lmtui.core.progress import stored_number as _number
 from lmtui.core.sanitize import clean
 
 HOME_LAYOUT = Path(".local") / "share" / "lmtui"  # the platform data folder under a Linux home
@@ -184,9 +185,6 @@ def _read_store(path: Path, course_key: str) -> StoreData:
         conn.close()
 
 
-LATEST_TIME = 253402300799.0  # 9999-12-31: the last time a calendar date can show
-
-
 def _time(value: object, what: str, optional: bool = False) -> float | None:
     """A stored time (seconds since the epoch) that a date can be made of; Unreadable if not."""
     if value is None and optional:
@@ -208,14 +206,6 @@ def _flag(value: object, what: str) -> bool:
     if value not in (0, 1) or isinstance(value, float):
         raise Unreadable(f"damaged ({what} is {clean(repr(value))[:40]}, not 0 or 1)")
     return bool(value)
-
-
-def _number(value: object) -> float | None:
-    """A finite float from a stored cell (a damaged or hand-edited store may hold anything)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    f = float(value)
-    return f if f == f and abs(f) != float("inf") else None
 
 
 def find_stores(root: Path) -> list[tuple[str, Path]]:
