@@ -104,6 +104,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         commands["check"].add_argument(
             "--strict", action="store_true",
             help="treat the quiz review's warnings (answer positions, longest-is-right, duplicates) as errors")
+        commands["check"].add_argument(
+            "--fingerprints", action="store_true",
+            help="also print each question's fingerprint (for `formerly` when a question is reworded)")
     elif command == "sim":
         from lmtui.tools import sim_cli  # its parser part imports nothing heavy (the hygiene test checks)
 
@@ -217,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from lmtui.tools.checker import check_main
 
-        return check_main(args.dir if args.dir is not None else args.content, strict=args.strict)
+        return check_main(args.dir if args.dir is not None else args.content, strict=args.strict,
+                          fingerprints=args.fingerprints)
     if args.command == "serve":
         from lmtui.serving.serve import serve_main
 

@@ -41,12 +41,15 @@ def test_a_schema2_store_is_upgraded_in_place_with_nothing_lost(tmp_path):
     record.store.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(SCHEMA_VERSION),)
-    for table in tables:  # every row, every column as it was (the prediction's range is new: empty)
-        after = rows(path, table)
+    for table in tables:  # every row, every column as it was (the prediction's range is new: empty), but
+        after = rows(path, table)  # the fingerprint of a question reworded since, which moves on (`formerly`)
+        was = before[table]
         if table == "prediction":
             assert all(r[-2:] == (None, None) for r in after)
             after = [r[:-2] for r in after]
-        assert after == before[table], table
+        if table in ("answer", "prediction"):
+            after, was = ([r[:5] + r[6:] for r in rs] for rs in (after, was))
+        assert sorted(after) == sorted(was), table
     backup = path.with_name(SCHEMA2_BACKUP)
     assert backup.exists() and {t: rows(backup, t) for t in tables} == before  # the old file, as it was
     # a card for every first answer and every graded prediction to a question the course still
@@ -133,3 +136,103 @@ def test_a_prediction_keeps_the_learners_range_and_says_whether_the_measurement_
     record.store.close()
     kept = ProgressStore(tmp_path).all_predictions()[chapter.id][q.id]
     assert (kept.value, kept.low, kept.high, kept.measured, kept.range_holds()) == (3.5, 3.0, 4.0, 4.2, False)
+
+
+def schema3_store(home: Path) -> Path:
+    """tests/fixtures/store-schema3.sql: a store as lmtui 0.3.0 wrote it (made with its own code)."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / DB_NAME
+    with sqlite3.connect(path) as conn:
+        conn.executescript((FIXTURES / "store-schema3.sql").read_text(encoding="utf-8"))
+    return path
+
+
+# Questions whose 0.3.0 answers are asked again on purpose: their choices were rewritten (so that no
+# question answers another). A question reworded without changing what it asks or what is right
+# lists its 0.3.0 fingerprint in `formerly` (content/FORMAT.md) instead, or its learners' answers and
+# predictions stop counting; `lmtui check --fingerprints` prints a question's fingerprint.
+ASKED_AGAIN = {("solvable-settings", "conserved-balance"), ("simplifying-limits", "imbalance-regime"),
+               ("universality", "cka-wide-seeds")}
+AGAIN_WHY = "a question answered in 0.3.0 is asked again: list it in ASKED_AGAIN, or its 0.3.0 fingerprint in `formerly`"
+
+
+def test_a_store_written_by_lmtui_0_3_0_keeps_every_answer_prediction_and_card(tmp_path):
+    path = schema3_store(tmp_path / "home")
+    tables = ("answer", "prediction", "chapter_read", "card", "review_log", "legacy_answer")
+    before = {t: rows(path, t) for t in tables}
+    assert len(before["answer"]) == 58 and len(before["prediction"]) == 18 and len(before["card"]) == 76
+    course = load_course()
+    record = LearnerRecord(course, ProgressStore(path.parent))
+    assert record.warnings() == []
+    answered = {(r[1], r[2]) for r in before["answer"]}  # (questions replaced since are not asked: their rows stay)
+    answers = {(c.id, q.id): record.answer_state(c.id, q) for c in course.chapters for q in c.quiz
+               if q.predict is None and (c.id, q.id) in answered}
+    predictions = {(c.id, q.id): (q, record.prediction(c.id, q)) for c in course.chapters for q in c.quiz if q.predict}
+    assert len(answers) > 40
+    assert {k for k, state in answers.items() if state not in ("right", "wrong")} == ASKED_AGAIN & answers.keys(), AGAIN_WHY
+    # a prediction counts as it was, unless its choice is no longer offered (then it is asked again)
+    stale = [k for k, (q, p) in predictions.items() if p is None or p.correct is None]
+    stored = {(r[1], r[2]): r for r in before["prediction"]}
+    offered = [k for k in stale if stored[k][4] is None or stored[k][4] in predictions[k][0].keys]
+    assert set(offered) == ASKED_AGAIN & predictions.keys(), (AGAIN_WHY, offered)
+    assert any(q.formerly for q, _p in predictions.values())  # what made the reworded ones count
+    right = sum(record.status(c.id).correct for c in course.chapters)
+    kept = [r for r in before["answer"] if (r[1], r[2]) in answers.keys() - ASKED_AGAIN]
+    assert right == sum(r[4] for r in kept)  # each first answer counts as it was
+    record.store.close()
+    assert sorted(p.name for p in path.parent.iterdir()) == [DB_NAME]  # the current schema: nothing to back up
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+    for table in tables:  # every row kept; only a reworded question's fingerprint moved on
+        after = rows(path, table)
+        if table in ("answer", "prediction", "card"):
+            column = {"answer": 5, "prediction": 5, "card": 4}[table]
+            after, was = ([r[:column] + r[column + 1:] for r in rs] for rs in (after, before[table]))
+            assert sorted(after) == sorted(was), table
+        else:
+            assert after == before[table], table
+    again = LearnerRecord(course, ProgressStore(path.parent))
+    assert {(c.id, q.id): again.answer_state(c.id, q) for c in course.chapters for q in c.quiz
+            if (c.id, q.id) in answers} == answers
+    again.store.close()
+
+
+def test_formerly_is_checked_and_check_prints_the_fingerprints(mini_course, capsys):
+    from lmtui.cli import main
+
+    quiz = mini_course / "01-first.quiz.toml"
+    course = load_course(mini_course)
+    q1 = course.by_id("first").quiz[0]
+    text = quiz.read_text(encoding="utf-8")
+    quiz.write_text(text.replace('id = "q1"\n', f'id = "q1"\nformerly = ["{q1.fingerprint}"]\n', 1)
+                    .replace('id = "q2"\n', 'id = "q2"\nformerly = ["not-hex"]\n', 1), encoding="utf-8")
+    assert main(["check", str(mini_course)]) == 1
+    out = capsys.readouterr().out
+    assert f"01-first.quiz.toml:3: question 1: formerly lists the question's own fingerprint {q1.fingerprint}" in out
+    assert "01-first.quiz.toml:11: question 2: formerly must be a list of at most 20 fingerprints" in out
+    quiz.write_text(text, encoding="utf-8")
+    assert main(["check", str(mini_course), "--fingerprints"]) == 0
+    assert f"first/q1 {q1.fingerprint}\n" in capsys.readouterr().out
+
+
+def test_an_answer_to_a_reworded_question_listed_in_formerly_still_counts(mini_course, tmp_path):
+    quiz = mini_course / "01-first.quiz.toml"
+    course = load_course(mini_course)
+    chapter = course.by_id("first")
+    q1, q2 = chapter.quiz[:2]
+    record = LearnerRecord(course, ProgressStore(tmp_path))
+    record.answer(chapter, q1, q1.answer)  # right
+    record.answer(chapter, q2, q2.answer % len(q2.choices) + 1)  # wrong
+    record.store.close()
+    text = quiz.read_text(encoding="utf-8")  # both reworded; only q1 says it asks the same thing
+    text = text.replace("What does gradient descent follow?", "Which direction does gradient descent follow?")
+    text = text.replace("Which key answers the second choice?", "Which key picks the second choice?")
+    quiz.write_text(text.replace('id = "q1"\n', f'id = "q1"\nformerly = ["{q1.fingerprint}"]\n', 1), encoding="utf-8")
+    course = load_course(mini_course)
+    chapter = course.by_id("first")
+    record = LearnerRecord(course, ProgressStore(tmp_path))
+    assert record.answer_state("first", chapter.quiz[0]) == "right"
+    assert record.answer_state("first", chapter.quiz[1]) == "changed"
+    assert record.card("first", "q1").fingerprint == chapter.quiz[0].fingerprint
+    assert record.answer(chapter, chapter.quiz[0], 1).counted is False  # a practice try: the first answer stays
+    assert record.answers("first")["q1"].correct

@@ -31,9 +31,11 @@ LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 MAX_CHOICES = 4
 MAX_PAGE_BLOCKS = 100
 HEADER_KEYS = {"id", "title", "order", "figures", "summary"}
-CHOICE_KEYS = {"id", "kind", "prompt", "choices", "answer", "explanation"}
+CHOICE_KEYS = {"id", "kind", "prompt", "choices", "answer", "explanation", "formerly"}
 PREDICT_KEYS = {"id", "kind", "prompt", "choices", "explanation", "sim", "params", "seed", "metric", "theory",
-                "tolerance", "bins", "unit", "vary"}
+                "tolerance", "bins", "unit", "vary", "formerly"}
+FINGERPRINT_RE = re.compile(r"^[0-9a-f]{16}$")
+MAX_FORMERLY = 20
 MAX_VARY_VALUES = 50
 QUESTION_KINDS = ("choice", "predict")
 MAX_ID_LEN = 48
@@ -180,6 +182,9 @@ class Question:
     # is asked or what is right, but not with the order of the choices (or of the questions).
     keys: tuple[str, ...] = field(default=(), metadata=KEEP)
     fingerprint: str = field(default="", metadata=KEEP)
+    # The fingerprints this question had in earlier editions that asked the same thing in other
+    # words (``formerly`` in the quiz file): answers given then still count (LearnerRecord).
+    formerly: tuple[str, ...] = field(default=(), metadata=KEEP)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -577,13 +582,29 @@ def _parse_question(q: dict, n: int, lines: list[str], start: int, stop: int | N
             report(at("choices"), f"{name}: two choices are the same text (a choice is known by its text)")
     else:
         predict = _parse_predict(q, name, at, report, choices, known_sims)
+    formerly = _parse_formerly(q, name, at, report)
     if report.count > before or choices is None:
         return None
     if predict is not None:
         predict, prompt, choices = _fill_predict(predict, prompt.strip(), choices, at, name, report)
         if predict is None:
             return None
-    return Question(qid, prompt.strip(), choices, answer, explanation.strip(), start + 1, predict)
+    question = Question(qid, prompt.strip(), choices, answer, explanation.strip(), start + 1, predict, formerly=formerly)
+    if question.fingerprint in formerly:
+        report(at("formerly"), f"{name}: formerly lists the question's own fingerprint {question.fingerprint}")
+        return None
+    return question
+
+
+def _parse_formerly(q: dict, name: str, at, report: _Report) -> tuple[str, ...]:
+    """``formerly = ["5fe404181edde540"]``: fingerprints (16 hex digits) of earlier editions of the question."""
+    raw = q.get("formerly", [])
+    if (not isinstance(raw, list) or len(raw) > MAX_FORMERLY
+            or not all(isinstance(f, str) and FINGERPRINT_RE.match(f) for f in raw)):
+        report(at("formerly"), f"{name}: formerly must be a list of at most {MAX_FORMERLY} fingerprints "
+                               "(16 hex digits each, as `lmtui check --fingerprints` prints them)")
+        return ()
+    return tuple(raw)
 
 
 def _fill_predict(predict: Predict, prompt: str, choices: tuple[str, ...], at, name: str,

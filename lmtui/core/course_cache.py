@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lmtui import __version__
 
-FORMAT = 3  # the pickled model's layout: raise it when the model's fields change
+FORMAT = 4  # the pickled model's layout: raise it when the model's fields change
 
 
 def cache_dir() -> Path | None:

@@ -556,6 +556,24 @@ class ProgressStore:
         except sqlite3.Error as e:
             raise StoreError(f"could not migrate old answers: {e}") from e
 
+    def adopt_fingerprints(self, rows: list[tuple[str, str, str, str, str]]) -> None:
+        """Rows written for an earlier edition of a question that asked the same thing, given the
+        question's fingerprint now: (table: answer, prediction or card; chapter, question, the old
+        fingerprint, the new), in one transaction. Nothing else in a row changes."""
+        if not rows:
+            return
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for table, chapter, question, old, new in rows:
+                    if table not in ("answer", "prediction", "card"):
+                        raise ValueError(f"no fingerprint in table {table!r}")
+                    self._conn.execute(f"UPDATE {table} SET fingerprint=? "
+                                       "WHERE course=? AND chapter=? AND question=? AND fingerprint=?",
+                                       (new, self.course, chapter, question, old))
+        except sqlite3.Error as e:
+            raise StoreError(f"could not keep the answers to reworded questions: {e}") from e
+
     _CARD_COLUMNS = "chapter, question, kind, fingerprint, state, step, stability, difficulty, due, last_review, reps, lapses"
     _LOG_COLUMNS = "chapter, question, reviewed_at, rating, correct, first, setting, value, range_low, range_high, measured, due_after"
 

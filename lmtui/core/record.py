@@ -13,7 +13,7 @@ caller can tell the learner that progress could not be saved.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -88,6 +88,7 @@ class LearnerRecord:
         self._written: dict[str, str] = {}  # state this record wrote (skipped when unchanged)
         self._cards: dict[tuple[str, str], CardRow] = store.all_cards()
         self.card_error: str | None = None
+        self._adopt_formerly()
         self._make_missing_cards()
 
     # -- schema-1 answers ------------------------------------------------------------------------
@@ -125,6 +126,41 @@ class LearnerRecord:
             self.migrated = len(rows)
         except StoreError as e:
             self.migration_error = str(e)
+
+    # -- reworded questions ----------------------------------------------------------------------
+    def _adopt_formerly(self) -> None:
+        """Answers, predictions and cards given to an earlier edition of a question that asked the
+        same thing (its fingerprint is in the question's ``formerly``) are the question's now:
+        their fingerprint is brought up to date in the store, then here. A choice no longer
+        offered is left as it was (the question is asked again)."""
+        from lmtui.core.progress import StoreError
+
+        rows: list[tuple[str, str, str, str, str]] = []
+        for chapter in self.course.chapters:
+            for q in chapter.quiz:
+                if not q.formerly:
+                    continue
+                a = self._answers.get(chapter.id, {}).get(q.id)
+                if a is not None and a.fingerprint in q.formerly and a.choice in q.keys:
+                    rows.append(("answer", chapter.id, q.id, a.fingerprint, q.fingerprint))
+                p = self._predictions.get(chapter.id, {}).get(q.id)
+                if p is not None and p.fingerprint in q.formerly and (p.choice is None or p.choice in q.keys):
+                    rows.append(("prediction", chapter.id, q.id, p.fingerprint, q.fingerprint))
+                card = self._cards.get((chapter.id, q.id))
+                if card is not None and card.fingerprint in q.formerly:
+                    rows.append(("card", chapter.id, q.id, card.fingerprint, q.fingerprint))
+        try:
+            self.store.adopt_fingerprints(rows)
+        except StoreError as e:  # kept as they were: the questions are asked again
+            self.card_error = str(e)
+            return
+        for table, chapter_id, qid, _old, new in rows:
+            if table == "answer":
+                self._answers[chapter_id][qid] = replace(self._answers[chapter_id][qid], fingerprint=new)
+            elif table == "prediction":
+                self._predictions[chapter_id][qid] = replace(self._predictions[chapter_id][qid], fingerprint=new)
+            else:
+                self._cards[(chapter_id, qid)] = replace(self._cards[(chapter_id, qid)], fingerprint=new)
 
     # -- review cards ----------------------------------------------------------------------------
     def _make_missing_cards(self) -> None:

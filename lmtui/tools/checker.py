@@ -1,4 +1,4 @@
-"""`lmtui check [DIR] [--strict]`: validate a course folder, one `file:line: message` per problem.
+"""`lmtui check [DIR] [--strict] [--fingerprints]`: validate a course folder, one `file:line: message` per problem.
 
 Three layers: what the loader finds (structure, headers, quiz tables), what needs the simulations
 (a predict question's parameters are in range, its run is estimated at most CHECK_LIMIT_S, and its
@@ -182,7 +182,7 @@ def _first_theory(sim, params: dict, key: str) -> bool | None:
         return None
 
 
-def check_main(directory: str | None, strict: bool = False) -> int:
+def check_main(directory: str | None, strict: bool = False, fingerprints: bool = False) -> int:
     root = Path(directory) if directory else builtin_content_dir()
     course = load_course(root)
     problems = list(course.problems)
@@ -198,6 +198,10 @@ def check_main(directory: str | None, strict: bool = False) -> int:
     if failed:
         print(f"{failed} problem(s) in {_shown(root)}", file=sys.stderr)
         return 1
+    if fingerprints:  # what a reworded question's `formerly` lists, to keep the answers given before
+        for chapter in course.chapters:
+            for q in chapter.quiz:
+                print(f"{clean(chapter.id)}/{clean(q.id)} {q.fingerprint}")
     questions = sum(len(c.quiz) for c in course.chapters)
     predicts = sum(1 for c in course.chapters for q in c.quiz if q.predict)
     pages = sum(len(c.pages) for c in course.chapters)
