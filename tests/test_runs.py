@@ -252,3 +252,17 @@ def test_every_measured_line_of_a_comparison_has_its_own_marker(kept):
         entries = re.findall(r"(?:^|   )(\S) (\S[^()\n]*? \(steps \d+\))", text, re.M)
         assert len(entries) == len(measured) >= 3 * (kept + 1), text
         assert len({marker for marker, _ in entries}) == len(entries), entries
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_every_simulations_last_run_comes_back_whole(tmp_path, name):
+    """Each simulation's last run is kept for the next session with every number it had, and draws
+    the same chart under the same verdict."""
+    from lmtui.core.runs import load_last, save_last
+
+    sim = get(name)
+    result = run_to_end(sim, TINY[name])
+    assert save_last(tmp_path, sim, result)
+    back = load_last(tmp_path, sim)
+    assert back is not None and back.to_json() == json.loads(json.dumps(result.to_json()))
+    assert sim.chart(back, back.params) == sim.chart(result, result.params)
