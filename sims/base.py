@@ -439,6 +439,19 @@ def run_to_end(sim: Simulation, overrides: Mapping[str, Any] | None = None, seed
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by simulations
 # ---------------------------------------------------------------------------------------------
+def shown(x: float, fmt: str) -> float:
+    """``x`` as a verdict prints it with ``fmt`` (".2f", ".2g", ".0f"). A verdict judges the numbers
+    it shows, so that its words never contradict them: a share of 0.8996, shown as 0.90, is within
+    0.1 of 1; a risk 10.04% off, shown as 10%, is within a 10% limit."""
+    return float(format(x, fmt))
+
+
+def at_most(value: float, limit: float) -> bool:
+    """``value <= limit`` for numbers as shown, forgiving the last bits of binary rounding
+    (``abs(0.95 - 1)`` is 0.050000000000000044, which a limit of 5% must accept)."""
+    return value <= limit + 1e-9 * max(1.0, abs(limit))
+
+
 def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
     """Least-squares slope of log y against log x."""
     lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, downsample
+from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, at_most, downsample, shown
 
 D_IN = 20
 CLASSES = 5
@@ -258,7 +258,7 @@ class EdgeOfStability(Simulation):
             agrees: bool | None = None
             verdict = (f"sharpness peaked at {sh_arr.max():.3g}, below 2/eta = {threshold:.3g}: training converged "
                        "before reaching the edge (no edge of stability at this step size)")
-        elif abs(ratio - 1.0) <= TOL:
+        elif at_most(abs(shown(ratio, ".3f") - 1.0), TOL):  # the ratio as shown (see base.shown)
             agrees = True
             verdict = f"{core}, within {TOL:.0%}: agrees"
         else:

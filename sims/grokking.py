@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, downsample
+from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, at_most, downsample, shown
 
 _B1, _B2, _EPS = 0.9, 0.98, 1e-8
 DELAY_MIN = 2.0  # "delayed generalization": test accuracy 95% at least this many times later than train 99%
@@ -282,11 +282,10 @@ class Grokking(Simulation):
             elif wd > 0:
                 if s95 is not None:
                     ratio = metrics["delay_ratio"]
-                    # judged on the numbers as the verdict shows them (the share to two decimals,
-                    # the delay to one), so that a share shown as 0.90 is never called short of 0.9
-                    shown = round(f1, 2)
-                    delayed, fourier = round(ratio, 1) >= DELAY_MIN, shown >= FOURIER_MIN
-                    if shown >= 1.0 - GROMOV_TOL:
+                    # judged on the numbers as the verdict shows them (see base.shown)
+                    share = shown(f1, ".2f")
+                    delayed, fourier = at_most(DELAY_MIN, shown(ratio, ".1f")), at_most(FOURIER_MIN, share)
+                    if at_most(1.0 - GROMOV_TOL, share):
                         shape = f"within {GROMOV_TOL:g} of Gromov's 1"
                     elif fourier:
                         shape = f"past {FOURIER_MIN:g}, short of Gromov's 1"

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .base import (Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope, sample_indices,
-                   tidy, tidy_row)
+from .base import (Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, at_most, loglog_slope,
+                   sample_indices, shown, tidy, tidy_row)
 
 BLOWUP = 1e6  # |theta| beyond this counts as diverged
 SLOPE_TOL_GF, SLOPE_TOL_MGF = 0.15, 0.2  # the error slopes' tolerances (the acceptance criterion)
@@ -226,7 +226,9 @@ class ImplicitRegularization(Simulation):
             verdict = "need at least 2 step sizes to measure the slopes"
             agrees = None
         else:
-            agrees = abs(sf - 1.0) <= SLOPE_TOL_GF and abs(sm - 2.0) <= SLOPE_TOL_MGF
+            # judged on the slopes as the verdict shows them (see base.shown)
+            agrees = (at_most(abs(shown(sf, ".2f") - 1.0), SLOPE_TOL_GF)
+                      and at_most(abs(shown(sm, ".2f") - 2.0), SLOPE_TOL_MGF))
             verdict = (f"GD's error falls as h^{sf:.2f} against gradient flow (theory h^1 +- {SLOPE_TOL_GF:g}) and as "
                        f"h^{sm:.2f} against the modified flow (theory h^2 +- {SLOPE_TOL_MGF:g}): "
                        + ("agrees" if agrees else "disagrees"))

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, sample_indices
+from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, at_most, sample_indices, shown
 
 N_BINS = 41
 ESCAPE_FACTOR = 1e3  # "left the well": rms |theta| beyond this many times the natural scale
@@ -322,7 +322,8 @@ class LangevinWell(Simulation):
             se = math.sqrt(2.0 / (W - 1) / n_eff)
             tol = max(0.05, 4 * se)
             ratio = var_meas / var_pred if var_pred and math.isfinite(var_pred) else float("nan")
-            ok = bool(math.isfinite(ratio) and abs(ratio - 1) <= tol)
+            # judged on the ratio and limit as the verdict shows them (see base.shown)
+            ok = bool(math.isfinite(ratio) and at_most(abs(shown(ratio, ".3f") - 1), shown(tol, ".2g")))
             vb = pred.get("var_boltzmann")
             if pot == "quadratic":
                 verdict = (f"the walkers' variance settles at {var_meas:.4g}, theory T/(k(1 - eta*k/2)) = {var_pred:.4g} "

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, loglog_slope, tidy, tidy_row
+from .base import (Chart, Frame, Line, Panel, Param, Result, Simulation, Throttle, at_most, loglog_slope, shown, tidy,
+                   tidy_row)
 
 N_TRAIN = 16
 N_GRID = 64
@@ -258,7 +259,7 @@ class LazyRich(Simulation):
             slope_k = loglog_slope(alphas[big], rk[big])
             metrics["weight_change_slope"] = slope
             metrics["kernel_change_slope"] = slope_k
-            ok_slope = abs(slope + 1.0) <= SLOPE_TOL
+            ok_slope = at_most(abs(shown(slope, ".2f") + 1.0), SLOPE_TOL)  # as shown (see base.shown)
             head = f"weight change ~ alpha^{slope:.2f} (theory -1 +- {SLOPE_TOL:g})"
             if not np.all(np.isfinite(kernel_fit)):
                 # eta * e_max > 2: the linearized model diverges, yet the network can survive by
@@ -267,7 +268,7 @@ class LazyRich(Simulation):
                 verdict = (f"{head}; step too big for the linear model (eta*lambda_max = {eta * e_max:.3g} > 2), "
                            f"the kernel moved {100 * rk[i_max]:.0f}% (catapult): disagrees")
             else:
-                ok_gap = gap[i_max] < LIN_GAP and (A == 1 or gap[i_max] < gap[i_min])
+                ok_gap = at_most(shown(gap[i_max], ".2g"), LIN_GAP) and (A == 1 or gap[i_max] < gap[i_min])
                 agrees = bool(ok_slope and ok_gap)
                 verdict = (f"{head}; alpha={alphas[i_max]:g} is {gap[i_max]:.2g} off its linearization "
                            f"(limit {LIN_GAP:g}); "

@@ -46,7 +46,7 @@ from scipy.linalg import LinAlgError, cholesky, solve_triangular
 from scipy.optimize import brentq, curve_fit
 from scipy.special import zeta
 
-from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, downsample
+from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, at_most, downsample, shown
 
 KAPLAN = {"alpha_N": 0.076, "N_c": 8.8e13, "alpha_D": 0.095, "D_c": 5.4e13}
 CHINCHILLA = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
@@ -272,7 +272,7 @@ class ScalingLaw(Simulation):
             if np.all(excess > 0) else None,
             "features": m,
         }
-        agrees = abs(fit_b - a) <= 0.1
+        agrees = at_most(abs(shown(fit_b - a, ".3f")), 0.1)  # the gap as the verdict shows it (see base.shown)
         verdict = (
             f"loss falls as N^-b with fitted b = {fit_b:.3f} vs theory a = {a:.3g} ({fit_b - a:+.3f}; tolerance 0.1), "
             f"floor {fit_linf / noise:.2f} x noise: {'agrees' if agrees else 'disagrees'}"

@@ -20,6 +20,15 @@ def word(verdict: str) -> str:
     return verdict.rsplit(":", 1)[-1].strip()
 
 
+def as_shown(x: float, fmt: str) -> float:
+    """``x`` as the verdict prints it: the words are checked against the numbers the learner reads."""
+    return float(format(x, fmt))
+
+
+def le(a: float, b: float) -> bool:
+    return a <= b + 1e-9
+
+
 def diverged(r) -> bool:
     """A run that blew up says so and never agrees."""
     if r.diverged:
@@ -72,11 +81,11 @@ def check_grokking(r):
         return
     assert f"Fourier share {share0:.2f} -> {share1:.2f}" in r.verdict and f"{s95 / s99:.1f}x later" in r.verdict
     # the words follow from the numbers as printed, never from digits the learner does not see
-    ratio, share = float(f"{s95 / s99:.1f}"), float(f"{share1:.2f}")
-    agrees = ratio >= DELAY_MIN and share >= FOURIER_MIN
+    ratio, share = as_shown(s95 / s99, ".1f"), as_shown(share1, ".2f")
+    agrees = le(DELAY_MIN, ratio) and le(FOURIER_MIN, share)
     assert r.agrees is agrees and (word(r.verdict) == "agrees") is agrees, r.verdict
-    assert ("within 0.1 of Gromov's 1" in r.verdict) == (share >= 1 - GROMOV_TOL), r.verdict
-    assert ("short of Gromov's 1" in r.verdict) == (FOURIER_MIN <= share < 1 - GROMOV_TOL), r.verdict
+    assert ("within 0.1 of Gromov's 1" in r.verdict) == le(1 - GROMOV_TOL, share), r.verdict
+    assert ("short of Gromov's 1" in r.verdict) == (le(FOURIER_MIN, share) and not le(1 - GROMOV_TOL, share)), r.verdict
 
 
 def check_edge_of_stability(r):
@@ -92,7 +101,7 @@ def check_edge_of_stability(r):
         return
     ratio = sh[at >= (1 - LATE_FRACTION) * r.params["steps"]].mean() / thr
     assert f"settles at {ratio:.3f} x 2/eta" in r.verdict
-    assert word(r.verdict) == ("agrees" if abs(ratio - 1) <= TOL else "disagrees"), r.verdict
+    assert word(r.verdict) == ("agrees" if le(abs(as_shown(ratio, ".3f") - 1), TOL) else "disagrees"), r.verdict
     assert f"{TOL:.0%}" in r.verdict
 
 
@@ -104,7 +113,7 @@ def check_implicit_regularization(r):
     h = r.series["h"]
     sf, sm = loglog_slope(h, r.series["err_flow"]), loglog_slope(h, r.series["err_modified"])
     assert f"h^{sf:.2f}" in r.verdict and f"h^{sm:.2f}" in r.verdict
-    ok = abs(sf - 1) <= SLOPE_TOL_GF and abs(sm - 2) <= SLOPE_TOL_MGF
+    ok = le(abs(as_shown(sf, ".2f") - 1), SLOPE_TOL_GF) and le(abs(as_shown(sm, ".2f") - 2), SLOPE_TOL_MGF)
     assert word(r.verdict) == ("agrees" if ok else "disagrees"), r.verdict
 
 
@@ -157,7 +166,8 @@ def check_lazy_rich(r):
     i_max, i_min = int(np.argmax(alphas)), int(np.argmin(alphas))
     gap = np.max(np.abs(fits - kernel[None, :]), axis=1)
     assert f"is {gap[i_max]:.2g} off its linearization" in r.verdict
-    ok = abs(slope + 1) <= SLOPE_TOL and gap[i_max] < LIN_GAP and (len(alphas) == 1 or gap[i_max] < gap[i_min])
+    ok = (le(abs(as_shown(slope, ".2f") + 1), SLOPE_TOL) and le(as_shown(gap[i_max], ".2g"), LIN_GAP)
+          and (len(alphas) == 1 or gap[i_max] < gap[i_min]))
     assert word(r.verdict) == ("agrees" if ok else "disagrees"), r.verdict
 
 
@@ -168,7 +178,7 @@ def check_langevin_well(r):
         ratio = r.metrics["stationary_variance"] / r.metrics["var_predicted"]
         tol = r.metrics["var_tolerance"]
         assert f"ratio {ratio:.3f}, limit 1 +- {tol:.2g}" in r.verdict
-        ok = abs(ratio - 1) <= tol
+        ok = le(abs(as_shown(ratio, ".3f") - 1), as_shown(tol, ".2g"))
         assert (": agrees" in r.verdict) is ok and (": disagrees" in r.verdict) is not ok, r.verdict
 
 
@@ -188,7 +198,7 @@ def check_scaling_law(r):
     a = r.params["exponent"]
     b = r.metrics["fit_b"]
     assert f"fitted b = {b:.3f}" in r.verdict and "tolerance 0.1" in r.verdict
-    assert word(r.verdict) == ("agrees" if abs(b - a) <= 0.1 else "disagrees"), r.verdict
+    assert word(r.verdict) == ("agrees" if le(abs(as_shown(b - a, ".3f")), 0.1) else "disagrees"), r.verdict
 
 
 def check_universality(r):
@@ -231,7 +241,8 @@ def check_kernel_curves(r):
     mean_dev = float(np.mean(np.abs(risk / np.array(r.prediction["risk"]) - 1)))
     assert f"within {100 * mean_dev:.0f}% of eigenlearning" in r.verdict
     b, bt = r.metrics["decay_exponent"], r.prediction["theory_slope"]
-    ok = mean_dev <= CURVE_TOL and (b is None or bt is None or abs(b - bt) <= SLOPE_TOL)
+    ok = le(as_shown(100 * mean_dev, ".0f"), 100 * CURVE_TOL) and (
+        b is None or bt is None or le(abs(as_shown(b, ".2f") - as_shown(bt, ".2f")), SLOPE_TOL))
     assert word(r.verdict) == ("agrees" if ok else "disagrees"), r.verdict
 
 
@@ -360,3 +371,14 @@ def test_the_verdicts_that_once_contradicted_their_charts():
     g = run("grokking", {"p": "17", "steps": "1200", "train_frac": "0.6"})
     share = float(re.search(r"Fourier share [0-9.]+ -> ([0-9.]+)", g.verdict).group(1))
     assert share < 0.9 and "short of Gromov's 1" in g.verdict and "within 0.1 of Gromov" not in g.verdict
+
+
+def test_a_verdict_judges_the_numbers_it_shows():
+    """The sims' verdicts compare the numbers as printed, with binary rounding forgiven: a ratio
+    shown as 0.950 is within 5%, a deviation shown as 10% within a 10% limit, a share shown as 0.90
+    within 0.1 of 1; one shown as 0.89 is not."""
+    from lmtui.sims.base import at_most, shown
+
+    assert abs(0.95 - 1) > 0.05 and at_most(abs(shown(0.95, ".3f") - 1), 0.05)
+    assert at_most(shown(10.04, ".0f"), 10) and not at_most(shown(10.6, ".0f"), 10)
+    assert at_most(1 - 0.1, shown(0.8996, ".2f")) and not at_most(1 - 0.1, shown(0.894, ".2f"))
