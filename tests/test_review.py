@@ -104,10 +104,16 @@ async def test_a_review_answer_leaves_the_chapter_score_unchanged(mini_course):
         await answer_in_quiz(pilot, "first", [(0, "1")])  # wrong
         before = app.status("first")
         assert (before.correct, before.answered) == (0, 1)
-        await open_review(pilot)
+        screen = await open_review(pilot)
         await pilot.press("2")  # right in review
         await pilot.pause()
         assert app.status("first") == before
+        footer = [b.binding.id for b in screen.active_bindings.values()]
+        assert "review-next" in footer and not [k for k in footer if (k or "").startswith("answer-")]  # graded: n, not 1-4
+        notes = len(app._notifications)
+        await pilot.press("1")  # a second try is not taken, and it says so
+        assert await until(pilot, lambda: len(app._notifications) > notes, 5)
+        assert list(app._notifications)[-1].message == "This card is graded: n brings the next one."
         first = app.record.answers("first")["q1"]
         assert (first.choice, first.correct, first.tries) == ("The gradient", False, 1)  # not a practice try either
         log = app.record.store.review_log()
@@ -342,3 +348,20 @@ async def test_a_learner_who_comes_back_is_told_at_the_start_that_cards_are_due(
     async with app.run_test(size=(100, 30)) as pilot:
         assert await until(pilot, lambda: any("due" in n.message for n in app._notifications), 5)
         assert [n.message for n in app._notifications if "due" in n.message] == ["1 review card is due: R reviews it."]
+
+
+async def test_lmtui_review_opens_the_app_on_the_review_view(mini_course, monkeypatch):
+    import lmtui.tui.app as app_module
+
+    opened = {}
+    monkeypatch.setattr(app_module, "run_app", lambda **kw: opened.update(kw) or 0)
+    assert main(["--content", str(mini_course), "review"]) == 0
+    assert opened["start"] == "review" and opened["content_dir"] == str(mini_course)
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await answer_in_quiz(pilot, "first", [(0, "1")])  # wrong: due at once
+    app = LmtuiApp(content_dir=mini_course, start=opened["start"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.card is not None, 5)
+        assert app.screen.card.question.id == "q1"
+        assert not [n for n in app._notifications if "due" in n.message]  # the view says it: no notice over it

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -25,6 +26,7 @@ from lmtui.core.progress import Answer, Prediction
 from lmtui.core.record import LearnerRecord, grade
 from lmtui.core.review import Due, draw_setting, due_cards, due_phrase, due_summary, moment, schedule, when, why_due
 from lmtui.tui import textual_fixes
+from lmtui.tui.keys import keys_of
 from lmtui.tui.services import RecordChange, services
 from lmtui.tui.widgets.predict import PredictCard
 from lmtui.tui.widgets.quiz import QuestionCard
@@ -37,7 +39,21 @@ def _value(v) -> str:
 
 
 class ReviewQuestionCard(QuestionCard):
-    """A quiz question asked again: graded here, never as the chapter's answer."""
+    """A quiz question asked again: graded here, never as the chapter's answer. Once graded, its
+    number keys are no longer offered (the footer shows the next card's key instead)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer" and self.answer is not None:
+            return False
+        return super().check_action(action, parameters)
+
+    def on_key(self, event: events.Key) -> None:
+        if self.answer is not None and any(event.key in keys_of(self.app, f"answer-{k}") for k in range(1, 5)):
+            event.stop()
+            event.prevent_default()
+            self.notify(f"This card is graded: {services(self).key_hint('review-next')} brings the next one.", timeout=2)
+            return
+        super().on_key(event)
 
     def _feedback_text(self) -> str:
         if self.answer is None:
