@@ -194,3 +194,22 @@ async def test_the_run_before_can_be_pinned_afterwards():
         await pilot.press("M")  # forgot to pin the first: the figure kept it
         await pilot.pause()
         assert "pinned: ridge 0 vs 5" in screen_text(app)
+
+
+async def test_an_export_that_cannot_be_written_says_why_and_the_figure_goes_on():
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await double_descent(pilot)
+        await pilot.press("s")
+        await finish(pilot)
+        blocker = app.services.home / "exports"
+        blocker.parent.mkdir(parents=True, exist_ok=True)
+        blocker.write_text("a file where the exports folder goes\n")
+        await pilot.press("e")
+        await pilot.pause()
+        errors = [str(n.message) for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1 and "Could not export" in errors[0] and str(blocker) in errors[0], errors
+        assert pane.exported is None and blocker.read_text().startswith("a file")
+        await pilot.press("m")  # the figure goes on
+        await pilot.pause()
+        assert len(pane.state.book.pinned) == 1

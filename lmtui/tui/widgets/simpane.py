@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -290,6 +291,8 @@ class SimPane(Widget):
         if saved is None:
             self._apply_stored_settings()
         self.stopped_at: int | None = None  # the step a stopped run had reached
+        self.command: str | None = None  # the command line last shown (y)
+        self.exported: Path | None = None  # the folder of the last export (e)
         self.replay = list(replay or [])  # keys pressed for this pane before it existed
         names = [self.seed_param.name, *(p.name for p in self.sim.params)]
         self.name_width = min(18, max(len(n) for n in names) + 1)
@@ -860,7 +863,10 @@ class SimPane(Widget):
         try:
             folder = export_runs(export_dir(home), self.sim, runs, chart, ascii_only=ascii_only)
         except (OSError, ValueError) as e:
-            self.notify(f"Could not export: {e}", severity="error", timeout=6)
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            where = getattr(e, "filename", None) or export_dir(home)
+            self.notify(services(self).plain(f"Could not export to {where}: {why}. Nothing else was changed."),
+                        severity="error", timeout=8)
             return
         self.exported = folder
         self.notify(services(self).plain(f"Exported {len(runs)} run{'s' if len(runs) > 1 else ''} to {folder}"), timeout=8)
