@@ -365,3 +365,23 @@ async def test_lmtui_review_opens_the_app_on_the_review_view(mini_course, monkey
         assert await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.card is not None, 5)
         assert app.screen.card.question.id == "q1"
         assert not [n for n in app._notifications if "due" in n.message]  # the view says it: no notice over it
+
+
+def test_review_due_counts_only_the_cards_of_questions_the_course_asks(mini_course, capsys):
+    """A card kept for a question since removed from the course is neither due nor counted."""
+    from lmtui.core.course import load_course
+    from lmtui.core.progress import ProgressStore
+    from lmtui.core.record import course_key
+    from lmtui.core.review import grade_card
+
+    q1 = load_course(mini_course).by_id("first").quiz[0]
+    store = ProgressStore(course=course_key(mini_course))
+    store.save_review([grade_card(None, "first", q1.id, "quiz", q1.fingerprint, False, 1000.0),
+                       grade_card(None, "first", "removed", "quiz", "0" * 16, False, 1000.0)], [])
+    store.close()
+    assert main(["--content", str(mini_course), "review", "--due", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cards"] == 1 and [d["question"] for d in out["due"]] == ["q1"]
+    assert main(["--content", str(mini_course), "review", "--due"]) == 0
+    text = capsys.readouterr().out
+    assert "1 card due at " in text and "(of 1):" in text

@@ -62,16 +62,17 @@ def open_record(content: str | None):
 
 
 def review_due_main(args: argparse.Namespace) -> int:
-    from lmtui.core.review import due_cards, due_summary, next_due, when
+    from lmtui.core.review import due_cards, due_summary, next_due, schedule, when
 
     at = at_time(args.at)
     record = open_record(args.content)
     cards = record.cards()
+    held = len(schedule(record.course, cards))  # the cards of questions the course still asks
     due = due_cards(record.course, cards, at)
     later = next_due(record.course, cards, at)
     if args.json:
         print(json.dumps({
-            "at": iso(at), "cards": len(cards), "next_due": iso(later),
+            "at": iso(at), "cards": held, "next_due": iso(later),
             "due": [{"chapter": d.card.chapter, "question": d.card.question, "kind": d.kind, "due": iso(d.card.due),
                      "prompt": d.question.prompt if d.question else None, "reviews": d.card.reps - 1,
                      "lapses": d.card.lapses} for d in due],
@@ -80,7 +81,7 @@ def review_due_main(args: argparse.Namespace) -> int:
     if not cards:
         print(due_summary(record.course, cards, at))
         return 0
-    print(f"{len(due)} card{'s' if len(due) != 1 else ''} due at {stamp(at)} (of {len(cards)}):")
+    print(f"{len(due)} card{'s' if len(due) != 1 else ''} due at {stamp(at)} (of {held}):")
     for d in due:
         prompt = clean(d.question.prompt) if d.question else d.card.question
         if len(prompt) > 60:
