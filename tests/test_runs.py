@@ -161,6 +161,18 @@ def test_export_writes_chart_data_and_commands_that_reproduce_each_run_exactly(t
     assert "measured (ridge 0)" in text and "\x1b" not in text
     svg = (out / "chart.svg").read_text()
     assert svg.startswith("<svg") and "measured (ridge 0.5)" in svg
+    # a well-formed picture in colour: the pinned run's mark grey, the current run's bright
+    import re
+    import xml.etree.ElementTree as ET
+
+    from rich.color import Color
+    from rich.terminal_theme import MONOKAI
+
+    ET.fromstring(svg)
+    mark = {label: re.search(rf'<tspan fill="(#[0-9a-f]{{6}})">\S</tspan> measured \(ridge {label}\)', svg)
+            for label in ("0", "0.5")}
+    assert mark["0"] and mark["0.5"] and mark["0"].group(1) != mark["0.5"].group(1)
+    assert mark["0"].group(1) in {Color.parse(c).get_truecolor(MONOKAI).hex for c in ("color(7)", "color(8)")}
     rows = list(csv.DictReader(open(out / "data.csv")))
     assert {r["run"] for r in rows} == {"1", "2"} and {r["source"] for r in rows} == {"measured", "theory"}
     # each row says which run it is of and the value that differs, ready to group by

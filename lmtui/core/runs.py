@@ -378,21 +378,36 @@ def load_last(home: Path, sim: Simulation) -> Result | None:
 
 
 def text_to_svg(text: str, title: str = "") -> str:
-    """Monospace text as an SVG picture (one <text> per line; spaces kept)."""
-    lines = text.split("\n")
+    """Terminal text as an SVG picture, light on dark as in a terminal: one <text> per line, spaces
+    kept, the colours of its escape codes (a chart drawn with colour: the current run bright, the
+    pinned ones grey) as <tspan> fills. Plain text comes out in the text colour alone."""
+    from rich.terminal_theme import MONOKAI
+    from rich.text import Text
+
+    lines = [Text.from_ansi(line, no_wrap=True) for line in text.split("\n")]
     cw, lh, pad = 8.4, 17, 10
-    width = int(max((len(x) for x in lines), default=0) * cw + 2 * pad)
+    width = int(max((len(x.plain) for x in lines), default=0) * cw + 2 * pad)
     height = int(len(lines) * lh + 2 * pad)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}">']
     if title:
         out.append(f"<title>{escape(title)}</title>")
-    out.append(f'<rect width="{width}" height="{height}" fill="#ffffff"/>')
-    out.append('<g font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="14" fill="#111111" '
-               'xml:space="preserve">')
+    out.append(f'<rect width="{width}" height="{height}" fill="{MONOKAI.background_color.hex}"/>')
+    out.append('<g font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="14" '
+               f'fill="{MONOKAI.foreground_color.hex}" xml:space="preserve">')
     for i, line in enumerate(lines):
-        if line.strip():
-            out.append(f'<text x="{pad}" y="{pad + (i + 1) * lh - 4}">{escape(line)}</text>')
+        if not line.plain.strip():
+            continue
+        fills: list[str | None] = [None] * len(line.plain)
+        for span in line.spans:
+            color = getattr(span.style, "color", None)
+            if color is not None and not color.is_default:
+                fills[span.start:span.end] = [color.get_truecolor(MONOKAI).hex] * (span.end - span.start)
+        parts = []
+        for fill, run in itertools.groupby(zip(fills, line.plain), key=lambda pair: pair[0]):
+            chunk = escape("".join(c for _, c in run))
+            parts.append(f'<tspan fill="{fill}">{chunk}</tspan>' if fill else chunk)
+        out.append(f'<text x="{pad}" y="{pad + (i + 1) * lh - 4}">{"".join(parts)}</text>')
     out.append("</g></svg>")
     return "\n".join(out) + "\n"
 
@@ -410,7 +425,7 @@ def export_runs(folder: Path, sim: Simulation, runs: Sequence[Run], chart: Chart
                 now: float | None = None) -> Path:
     """Write the figure's runs to a new folder under ``folder``; returns it.
 
-    ``chart.txt`` and ``chart.svg``: the chart as drawn (with the verdict); ``data.csv``: every
+    ``chart.txt`` and ``chart.svg``: the chart as drawn (with the verdict), the picture in colour; ``data.csv``: every
     run's measurement and theory as one tidy table with a ``run`` column (1 = oldest) and one
     column per parameter that differs between the runs;
     ``runs.json``: each run's command, parameters, seed and result; ``commands.txt``: one
@@ -424,9 +439,11 @@ def export_runs(folder: Path, sim: Simulation, runs: Sequence[Run], chart: Chart
     out = _fresh(Path(folder), f"{sim.name}-{stamp}")
     out.mkdir(parents=True)
     width, height = EXPORT_SIZE
-    text = render_chart(chart, width, comfortable_height(chart, width, height), color=False, ascii_only=ascii_only)
+    height = comfortable_height(chart, width, height)
+    text = render_chart(chart, width, height, color=False, ascii_only=ascii_only)
     (out / "chart.txt").write_text(text + "\n", encoding="utf-8")
-    (out / "chart.svg").write_text(text_to_svg(text, sim.title), encoding="utf-8")
+    coloured = render_chart(chart, width, height, color=True, ascii_only=ascii_only)
+    (out / "chart.svg").write_text(text_to_svg(coloured, sim.title), encoding="utf-8")
     commands = [command_line(sim, r.params, r.seed) for r in finished]
     (out / "commands.txt").write_text("\n".join(commands) + "\n", encoding="utf-8")
     records = [{"run": i, "command": cmd, **r.result.to_json()}  # type: ignore[union-attr]
