@@ -38,6 +38,17 @@ def test_calibration_counts_ranges_and_point_errors():
     assert [m.kind for m in view.missed].count("predict") == 2 and [m.kind for m in view.missed].count("quiz") == 1
 
 
+def test_a_small_error_never_reads_as_none():
+    from lmtui.core.overview import Calibration, error_text
+
+    assert [error_text(x) for x in (0.0, 0.17, 0.0476, 0.0096, 0.0031, 0.0008)] == [
+        "0%", "17%", "5%", "1%", "0.3%", "under 0.1%"]
+    cal = Calibration()
+    for value, measured in ((1.0, 1.5), (0.2501, 0.25), (0.3752, 0.375)):  # off by 33%, 0.04%, 0.05%
+        cal.count(value, measured, None, None)
+    assert "Your numbers were off by under 0.1% of the measurement" in cal.sentence()
+
+
 async def test_the_overview_shows_what_lmtui_progress_prints_and_opens_a_missed_question():
     seed_store()
     data = progress_json()

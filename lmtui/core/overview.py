@@ -32,6 +32,14 @@ class Missed:
         return f"{self.kind}, right in review since" if self.recovered else self.kind
 
 
+def error_text(share: float) -> str:
+    """A relative error as a percentage that never reads as none when there was some: "17%",
+    "0.3%", "under 0.1%"."""
+    if share == 0 or share >= 0.0095:
+        return f"{share:.0%}"
+    return f"{share:.1%}" if share >= 0.001 else "under 0.1%"
+
+
 @dataclass
 class Calibration:
     """How good the predictions are: ranges that held the measurement, and point errors (relative)."""
@@ -65,8 +73,8 @@ class Calibration:
         if not self.errors:
             return "No numeric prediction has been run yet."
         n = len(self.errors)
-        points = (f"Your one number was off by {self.median_error:.0%} of the measurement." if n == 1 else
-                  f"Your numbers were off by {self.median_error:.0%} of the measurement (the median of {n}: half "
+        points = (f"Your one number was off by {error_text(self.median_error)} of the measurement." if n == 1 else
+                  f"Your numbers were off by {error_text(self.median_error)} of the measurement (the median of {n}: half "
                   f"were closer, half further).")
         if self.in_review:
             points += f" That includes {self.in_review} made in review, each at a new setting."

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, ListItem, ListView, Static
 
-from lmtui.core.overview import Calibration, Missed, Overview, overview
+from lmtui.core.overview import Calibration, Missed, Overview, error_text, overview
 from lmtui.tui import textual_fixes
 from lmtui.tui.services import services
 
@@ -66,7 +66,7 @@ def calibration_lines(view: Overview, ascii_only: bool) -> list[str]:
         else:
             inside = "(no range given)".ljust(BAR + 11)
         err = cal.median_error or 0.0
-        out.append(f"{name:<{width}}  {inside}  {bar(min(1.0, err / 0.5), ascii_only, 10)} {err:.0%}")
+        out.append(f"{name:<{width}}  {inside}  {bar(min(1.0, err / 0.5), ascii_only, 10)} {error_text(err)}")
     return out
 
 
