@@ -151,8 +151,7 @@ def schema3_store(home: Path) -> Path:
 # question answers another). A question reworded without changing what it asks or what is right
 # lists its 0.3.0 fingerprint in `formerly` (content/FORMAT.md) instead, or its learners' answers and
 # predictions stop counting; `lmtui check --fingerprints` prints a question's fingerprint.
-ASKED_AGAIN = {("solvable-settings", "conserved-balance"), ("simplifying-limits", "imbalance-regime"),
-               ("universality", "cka-wide-seeds")}
+ASKED_AGAIN = {("simplifying-limits", "imbalance-regime"), ("universality", "cka-wide-seeds")}
 AGAIN_WHY = "a question answered in 0.3.0 is asked again: list it in ASKED_AGAIN, or its 0.3.0 fingerprint in `formerly`"
 
 
