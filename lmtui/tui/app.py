@@ -611,7 +611,12 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
         if self.record is None or isinstance(self.screen, (OverviewScreen, TooSmallScreen)):
             return
-        self.push_screen(OverviewScreen())
+        self.push_screen(OverviewScreen(), self._overview_closed)
+
+    def _overview_closed(self, chosen: tuple[str, str] | None) -> None:
+        """A missed question chosen in the Overview opens in its chapter's quiz."""
+        if chosen is not None:
+            self.open_question(*chosen)
 
     def open_question(self, chapter_id: str, question_id: str, tries: int = 8, settle: int = 2, first: bool = True) -> None:
         """Open ``chapter_id``'s quiz with the card of ``question_id`` focused. The quiz builds its

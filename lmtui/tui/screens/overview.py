@@ -78,7 +78,9 @@ class MissedItem(ListItem):
         self.missed = missed
 
 
-class OverviewScreen(Screen):
+class OverviewScreen(Screen[tuple[str, str] | None]):
+    """Dismissed with the (chapter, question) of the missed question chosen, or None."""
+
     DEFAULT_CSS = """
     OverviewScreen > .overview-title { height: 1; padding: 0 1; background: $primary-background; color: $text; text-style: bold; }
     OverviewScreen > VerticalScroll { height: 1fr; padding: 0 1; }
@@ -168,11 +170,7 @@ class OverviewScreen(Screen):
         event.stop()
         if isinstance(event.item, MissedItem):
             m = event.item.missed
-            self.dismiss()
-            from lmtui.tui.app import LmtuiApp
-
-            if isinstance(self.app, LmtuiApp):
-                self.app.open_question(m.chapter, m.question)
+            self.dismiss((m.chapter, m.question))  # whoever opened the Overview opens the question
 
     def action_close(self) -> None:
         self.dismiss()
