@@ -120,7 +120,13 @@ async def test_a_bad_sweep_is_refused_with_the_position():
 async def test_export_writes_the_runs_and_the_command_reproduces_them(tmp_path, capsys):
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        pane = await pinned_pair(pilot)
+        await pinned_pair(pilot)
+        # the runs kept belong to the session: another chapter read, the comparison is still there
+        app.open_chapter("the-problem", page=0)
+        await pilot.pause()
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(app)
+        assert "pinned: ridge 0 vs 0.5" in screen_text(app)
         await pilot.press("y")
         await pilot.pause()
         assert pane.command == "lmtui sim run double_descent --set samples=20 --set max_features=40 " \
@@ -213,3 +219,4 @@ async def test_an_export_that_cannot_be_written_says_why_and_the_figure_goes_on(
         await pilot.press("m")  # the figure goes on
         await pilot.pause()
         assert len(pane.state.book.pinned) == 1
+
