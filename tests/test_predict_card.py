@@ -167,3 +167,19 @@ async def test_a_prediction_committed_as_its_card_is_removed_is_recorded_and_not
         await pilot.pause()
         assert app.current == "first" and not card.is_attached
         assert app.record.prediction("second", card.question) is not None
+
+
+def test_no_chapter_figure_opens_at_a_predict_questions_setting():
+    """Predict first holds in the figures too: a chapter's figure opens at its simulation's defaults,
+    never at a setting one of its predict questions asks (nor one a review draws), so `f` then `s`
+    does not show the answer's chart before the prediction."""
+    from lmtui.core.course import load_course
+    from lmtui.sims.registry import get
+
+    for chapter in load_course().chapters:
+        for q in chapter.quiz:
+            if q.predict is None:
+                continue
+            sim = get(q.predict.sim)
+            for setting in (q.predict.overrides, *q.predict.settings()):
+                assert sim.resolve({}) != sim.resolve(setting), (chapter.id, q.id, setting)
