@@ -17,12 +17,13 @@ DAY = 86400.0
 T0 = 1_800_000_000.0
 
 
-def schema2_store(home: Path) -> Path:
-    """tests/fixtures/store-schema2.sql: a store as lmtui 0.2.0 wrote it (dumped from its code)."""
+def old_store(home: Path, schema: int) -> Path:
+    """tests/fixtures/store-schema{schema}.sql in ``home``: a store as lmtui 0.2.0 (schema 2) or
+    0.3.0 (schema 3) wrote it, made with that release's own code."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / DB_NAME
     with sqlite3.connect(path) as conn:
-        conn.executescript((FIXTURES / "store-schema2.sql").read_text(encoding="utf-8"))
+        conn.executescript((FIXTURES / f"store-schema{schema}.sql").read_text(encoding="utf-8"))
     return path
 
 
@@ -32,7 +33,7 @@ def rows(path: Path, table: str, columns: str = "*") -> list[tuple]:
 
 
 def test_a_schema2_store_is_upgraded_in_place_with_nothing_lost(tmp_path):
-    path = schema2_store(tmp_path / "home")
+    path = old_store(tmp_path / "home", 2)
     tables = ("answer", "prediction", "chapter_read", "state", "legacy_answer")
     before = {t: rows(path, t) for t in tables}
     assert len(before["answer"]) == 51 and len(before["prediction"]) == 13
@@ -74,7 +75,7 @@ def test_a_schema2_store_is_upgraded_in_place_with_nothing_lost(tmp_path):
 
 
 def test_the_backup_of_a_schema2_store_is_made_once(tmp_path):
-    path = schema2_store(tmp_path / "home")
+    path = old_store(tmp_path / "home", 2)
     ProgressStore(path.parent).close()
     stamp = path.with_name(SCHEMA2_BACKUP).stat().st_mtime_ns
     ProgressStore(path.parent).close()
@@ -138,15 +139,6 @@ def test_a_prediction_keeps_the_learners_range_and_says_whether_the_measurement_
     assert (kept.value, kept.low, kept.high, kept.measured, kept.range_holds()) == (3.5, 3.0, 4.0, 4.2, False)
 
 
-def schema3_store(home: Path) -> Path:
-    """tests/fixtures/store-schema3.sql: a store as lmtui 0.3.0 wrote it (made with its own code)."""
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / DB_NAME
-    with sqlite3.connect(path) as conn:
-        conn.executescript((FIXTURES / "store-schema3.sql").read_text(encoding="utf-8"))
-    return path
-
-
 # Questions whose 0.3.0 answers are asked again on purpose: their choices were rewritten (so that no
 # question answers another). A question reworded without changing what it asks or what is right
 # lists its 0.3.0 fingerprint in `formerly` (content/FORMAT.md) instead, or its learners' answers and
@@ -156,7 +148,7 @@ AGAIN_WHY = "a question answered in 0.3.0 is asked again: list it in ASKED_AGAIN
 
 
 def test_a_store_written_by_lmtui_0_3_0_keeps_every_answer_prediction_and_card(tmp_path):
-    path = schema3_store(tmp_path / "home")
+    path = old_store(tmp_path / "home", 3)
     tables = ("answer", "prediction", "chapter_read", "card", "review_log", "legacy_answer")
     before = {t: rows(path, t) for t in tables}
     assert len(before["answer"]) == 58 and len(before["prediction"]) == 18 and len(before["card"]) == 76
