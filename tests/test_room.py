@@ -766,3 +766,20 @@ def test_report_json_has_every_committed_value_and_range_the_room_shows(made_roo
     assert sorted((g.learner, g.value, g.low, g.high) for g in spread.guesses) == sorted(
         (name, p["value"], p["low"], p["high"]) for name, p in slope.items())
     assert "predictions" not in questions[("second", "q1")]
+
+
+def test_long_choices_take_the_lines_the_bars_have_room_for():
+    """A projected room reads each choice: long ones are wrapped on up to three lines above their
+    bar where the height allows (one line, cut, where it does not), never wider than the width."""
+    from lmtui.core.charts import render_bars
+
+    words = " ".join(f"word{i}" for i in range(30))
+    rows = [(f"1 {words} end", 3), ("2 a short one that still goes above", 1)]
+    tall = render_bars(rows, 60, mark=0, color=False, height=12).splitlines()
+    assert tall[0].startswith("1 word0") and tall[1].startswith("  word") and tall[2].startswith("  ")
+    assert tall[2].endswith("…") and "end" not in "".join(tall)  # three lines, then cut
+    assert tall[3].rstrip().endswith("3 (75%) <- right") and all(len(line) <= 60 for line in tall)
+    assert render_bars(rows, 200, color=False, height=12).splitlines()[1] == "  word29 end"  # whole on two
+    short = render_bars(rows, 60, color=False, height=4).splitlines()
+    assert len(short) == 4 and short[0].endswith("…")  # one line each: no room for more
+    assert render_bars(rows, 60, color=False).splitlines() == short  # no height given: one line

@@ -231,6 +231,17 @@ def _shorten(text: str, room: int, style: _Style) -> str:
     return text[: max(room - len(ell), 0)].rstrip() + ell
 
 
+def _wrapped(text: str, width: int, lines: int, style: _Style) -> list[str]:
+    """``text`` wrapped in at most ``lines`` lines of ``width`` columns, the lines after the first
+    indented by two; the last cut with an ellipsis when the text goes on."""
+    wrapped = textwrap.wrap(text, width, subsequent_indent="  ") or [""]
+    if len(wrapped) <= lines:
+        return wrapped
+    rest = " ".join(line.strip() for line in wrapped[lines - 1:])
+    indent = "  " if lines > 1 else ""
+    return wrapped[: lines - 1] + [indent + _shorten(rest, width - len(indent), style)]
+
+
 def _with_hint(text: str, hint: str | None, width: int, style: _Style) -> str:
     """``text`` shortened so that `` hint`` fits after it in ``width`` columns (the hint whole)."""
     if not hint:
@@ -748,11 +759,12 @@ def _log_label(v: float) -> str:
 # Bars: counts per category (a room's answers per choice)
 # ---------------------------------------------------------------------------------------------
 def render_bars(rows: Sequence[tuple[str, int]], width: int, *, mark: int | None = None, color: bool = True,
-                ascii_only: bool = False) -> str:
+                ascii_only: bool = False, height: int | None = None) -> str:
     """One bar per (label, count), as long as its share of the largest count, then the count and
     its share; row ``mark`` (0-based) ends in ``<- right`` (a word, so it reads without colour).
-    Labels that fit in a third of the width go before their bar, longer ones on a line of their
-    own above it. Every line is at most ``width`` columns."""
+    Labels that fit in a third of the width go before their bar, longer ones on lines of their
+    own above it: as many lines (up to three) as ``height`` rows leave each, the last cut with an
+    ellipsis if the label goes on. Every line is at most ``width`` columns."""
     style = _Style(color, ascii_only)
     labels = [style.text(label) for label, _ in rows]
     total = sum(c for _, c in rows) or 1
@@ -762,10 +774,11 @@ def render_bars(rows: Sequence[tuple[str, int]], width: int, *, mark: int | None
     bar_w = max(1, width - label_w - 1 - tail)
     top = max((c for _, c in rows), default=0) or 1
     glyph = "#" if ascii_only else "\u2588"
+    label_lines = max(1, min(3, height // max(1, len(rows)) - 1)) if above and height else 1
     out = []
     for i, (label, (_, count)) in enumerate(zip(labels, rows)):
         if above:
-            out.append(_shorten(label, width, style))
+            out += _wrapped(label, width, label_lines, style)
         n = round(bar_w * count / top)
         bar = glyph * n
         if color and n:

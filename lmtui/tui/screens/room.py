@@ -191,8 +191,8 @@ class Clamped(Static):
 
 
 class Bars(Static):
-    """A choice question's bars, drawn to the widget's own width whenever that changes (a
-    terminal made larger for the projector draws them again across the new width)."""
+    """A choice question's bars, drawn to the widget's own size whenever that changes (a terminal
+    made larger for the projector draws them again across the new width, long choices on more lines)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__("", markup=False, **kwargs)
@@ -212,11 +212,11 @@ class Bars(Static):
 
         from lmtui.core.charts import render_bars
 
-        width = self.content_region.width
+        width, height = self.content_region.width, self.content_region.height
         if width <= 0:
             return  # not laid out yet: drawn at its first size
         mark, color, ascii_only = self._style
-        text = render_bars(self._rows, max(20, width), mark=mark, color=color, ascii_only=ascii_only)
+        text = render_bars(self._rows, max(20, width), mark=mark, color=color, ascii_only=ascii_only, height=height)
         if text != self._drawn:
             self._drawn = text
             self.update(Text.from_ansi(text))
