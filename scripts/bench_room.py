@@ -7,10 +7,12 @@ course; the built-in course), then measures:
 * the model (lmtui.core.room.Room.refresh): the first read of every store; a refresh when nothing
   changed (only stat calls); a refresh after 10% and after all of the stores were written;
 * the whole `lmtui room DIR` process in a pseudo-terminal (80x24), by its CPU time from psutil and
-  the bytes it writes: while the room is idle, and while the learners work (each learner's store
-  written every 10 s on average, by this script, as the app writes it).
+  the bytes it writes: while the room is idle, and while the learners work (10% of the stores
+  written every second, by this script, as the app writes them), each the median over slices of
+  the window, with the machine's busy share (psutil) and load average over that window.
 
-Figures are medians over --repeat runs. Run on a quiet machine for absolute numbers:
+Figures are medians over --repeat runs (the model) or slices (the process). Run on a quiet machine
+for absolute numbers:
 
     python scripts/bench_room.py [--learners 30 200] [--repeat 5] [--seconds 30] [--keys ml]
 """
@@ -111,8 +113,9 @@ def bench_model(root: Path, stores: list[tuple[str, Path]], repeat: int) -> dict
 
 
 def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, interval: float,
-                  keys: str = "") -> dict[str, float]:
-    """CPU share of one core and bytes per second of `lmtui room`, idle and with learners working;
+                  keys: str = "", slices: int = 5) -> dict[str, dict[str, float]]:
+    """CPU share of one core and bytes per second of `lmtui room` (medians over ``slices``
+    slices of ``seconds``), idle and with learners working, with the machine's load meanwhile;
     ``keys`` are typed once the room is drawn (``ml``: the missed list and the roster shown)."""
     import psutil
 
@@ -142,25 +145,33 @@ def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, in
             os.write(master, keys.encode())
             time.sleep(2)
 
-        def window(work) -> tuple[float, float]:
-            cpu0, bytes0, t0 = sum(ps.cpu_times()[:2]), received[0], time.monotonic()
-            work()
-            dt = time.monotonic() - t0
-            return (sum(ps.cpu_times()[:2]) - cpu0) / dt, (received[0] - bytes0) / dt
+        def window(work, slices: int) -> dict[str, float]:
+            """``work(seconds)`` in ``slices`` slices: the median slice's CPU share and bytes/s of
+            the room's process, and what the whole machine was doing meanwhile."""
+            cpus, rates = [], []
+            psutil.cpu_percent()  # the machine's busy share from here
+            for _ in range(slices):
+                cpu0, bytes0, t0 = sum(ps.cpu_times()[:2]), received[0], time.monotonic()
+                work(seconds / slices)
+                dt = time.monotonic() - t0
+                cpus.append((sum(ps.cpu_times()[:2]) - cpu0) / dt)
+                rates.append((received[0] - bytes0) / dt)
+            return {"cpu": statistics.median(cpus), "bytes/s": statistics.median(rates), "bytes": sum(rates) * seconds / slices,
+                    "machine busy": psutil.cpu_percent() / 100, "load": os.getloadavg()[0]}
 
-        idle_cpu, idle_bytes = window(lambda: time.sleep(seconds))
+        idle = window(time.sleep, slices)
         rng = random.Random(2)
 
-        def learners_working() -> None:  # each store written every 10 s on average
-            end = time.monotonic() + seconds
+        def learners_working(span: float) -> None:  # 10% of the stores written each second
+            end = time.monotonic() + span
             per_second = len(stores) / 10
             while time.monotonic() < end:
                 tick = time.monotonic()
                 for _, folder in rng.sample(stores, k=max(1, round(per_second))):
                     touch(folder, rng)
-                time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+                time.sleep(max(0.0, min(1.0 - (time.monotonic() - tick), end - time.monotonic())))
 
-        busy_cpu, busy_bytes = window(learners_working)
+        busy = window(learners_working, slices)
     finally:
         os.write(master, b"q")
         try:
@@ -169,7 +180,7 @@ def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, in
             proc.kill()
             proc.wait()
         os.close(master)
-    return {"idle cpu": idle_cpu, "idle bytes/s": idle_bytes, "busy cpu": busy_cpu, "busy bytes/s": busy_bytes}
+    return {"idle": idle, "busy": busy}
 
 
 def main() -> int:
@@ -178,6 +189,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=30.0, help="each process measuring window")
     parser.add_argument("--interval", type=float, default=3.0, help="the room's refresh interval")
+    parser.add_argument("--slices", type=int, default=5, help="slices of each window; their median is quoted")
     parser.add_argument("--keys", default="", help="keys typed once the room is drawn (ml: the missed list and the roster)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
@@ -189,11 +201,14 @@ def main() -> int:
             print(f"\n{n} stores: Room.refresh, median of {args.repeat}")
             for key, values in model.items():
                 print(f"  {key:<16} {ms(values)}")
-            proc = bench_process(root, stores, args.seconds, args.interval, args.keys)
+            proc = bench_process(root, stores, args.seconds, args.interval, args.keys, args.slices)
             typed = f", after typing {args.keys!r}" if args.keys else ""
-            print(f"  lmtui room, refresh every {args.interval:g} s, {args.seconds:g} s windows{typed}:")
-            print(f"    idle:                {proc['idle cpu']:.1%} of a core, {proc['idle bytes/s']:.0f} bytes/s")
-            print(f"    {n / 10:g} stores written/s: {proc['busy cpu']:.1%} of a core, {proc['busy bytes/s']:.0f} bytes/s")
+            print(f"  lmtui room, refresh every {args.interval:g} s, {args.seconds:g} s windows, "
+                  f"median of {args.slices} slices{typed}:")
+            for key, label in (("idle", "idle"), ("busy", f"{n / 10:g} stores written/s")):
+                w = proc[key]
+                print(f"    {label + ':':<22} {w['cpu']:.1%} of a core, {w['bytes/s']:.0f} bytes/s "
+                      f"({w['bytes']:.0f} bytes in all); machine {w['machine busy']:.0%} busy, load average {w['load']:.1f}")
     return 0
 
 
