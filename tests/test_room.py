@@ -187,6 +187,11 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         assert spread.key == "second/slope"
         text = screen_text(app)
         assert "3 of 4 predicted (1 with a range), median 2.5" in text and "# predictions" in text
+        drawn = app.screen.query_one("#hist").chart.panels[0].lines
+        outline = next(line for line in drawn if line.label.startswith("predictions"))
+        assert sum(outline.y[1:-1:2]) == 3 and not app.screen.query_one("#hist").chart.panels[0].xlog  # 1.9, 2.5, 40
+        ranges = next(line for line in drawn if line.label.startswith("ranges"))
+        assert ranges.label == "ranges (1)" and max(ranges.y) == 1 and min(ranges.x) == 2.0  # Bob's 2 to 3
         assert "Measured" not in text and "measured" not in text  # nothing given away before reveal
         await pilot.press("r")
         await wait_for_workers(app)
