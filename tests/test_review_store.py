@@ -227,3 +227,35 @@ def test_an_answer_to_a_reworded_question_listed_in_formerly_still_counts(mini_c
     assert record.card("first", "q1").fingerprint == chapter.quiz[0].fingerprint
     assert record.answer(chapter, chapter.quiz[0], 1).counted is False  # a practice try: the first answer stays
     assert record.answers("first")["q1"].correct
+
+
+def test_the_report_and_the_room_count_a_0_3_0_learner_as_their_app_will(tmp_path):
+    """Before the learner's app has brought the reworded questions' fingerprints up to date, the
+    instructor's report and room already count those answers and predictions (`formerly`)."""
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from lmtui.cli import main
+    from lmtui.core.room import Room
+
+    path = old_store(tmp_path / "room" / "ann", 3)
+    course = load_course()
+
+    def counted() -> tuple[dict, tuple]:
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert main(["report", str(tmp_path / "room"), "--json"]) == 0
+        row = json.loads(out.getvalue())["learners"][0]
+        room = Room(tmp_path / "room", course, "builtin")
+        room.refresh()
+        learner = room.roster()[0]
+        return ({k: row[k] for k in ("predictions", "within_tolerance")}, (learner.answered, learner.right))
+
+    asked = {(c.id, q.id): q.fingerprint for c in course.chapters for q in c.quiz}
+    as_is = sum(asked.get((r[1], r[2])) == r[5] for r in rows(path, "prediction"))  # this edition's fingerprint
+    before = counted()
+    record = LearnerRecord(course, ProgressStore(path.parent))  # the learner starts lmtui
+    record.store.close()
+    assert counted() == before
+    assert before[0]["predictions"] > as_is  # the reworded questions' predictions count

@@ -196,6 +196,14 @@ class Question:
     def kind(self) -> str:
         return "predict" if self.predict is not None else "choice"
 
+    def asked_as(self, fingerprint: str, choice: str | None = None) -> bool:
+        """Whether an answer given to the question with ``fingerprint`` (``choice``: the chosen
+        choice's text, None for a number) counts for this one: this edition, or an earlier one it
+        lists in ``formerly`` if the choice is still offered."""
+        if fingerprint == self.fingerprint:
+            return True
+        return fingerprint in self.formerly and (choice is None or choice in self.keys)
+
     def key_of(self, choice: int) -> str:
         """The identity of choice ``choice`` (1-based)."""
         return self.keys[choice - 1]

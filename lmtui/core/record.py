@@ -141,10 +141,10 @@ class LearnerRecord:
                 if not q.formerly:
                     continue
                 a = self._answers.get(chapter.id, {}).get(q.id)
-                if a is not None and a.fingerprint in q.formerly and a.choice in q.keys:
+                if a is not None and a.fingerprint != q.fingerprint and q.asked_as(a.fingerprint, a.choice):
                     rows.append(("answer", chapter.id, q.id, a.fingerprint, q.fingerprint))
                 p = self._predictions.get(chapter.id, {}).get(q.id)
-                if p is not None and p.fingerprint in q.formerly and (p.choice is None or p.choice in q.keys):
+                if p is not None and p.fingerprint != q.fingerprint and q.asked_as(p.fingerprint, p.choice):
                     rows.append(("prediction", chapter.id, q.id, p.fingerprint, q.fingerprint))
                 card = self._cards.get((chapter.id, q.id))
                 if card is not None and card.fingerprint in q.formerly:

@@ -248,23 +248,25 @@ class Room:
                 predicted = self.predict_spread(chapter_id, q)
                 out[key] = Score(predicted.predicted, predicted.within(measured[key]))
             else:
-                graded = [p[1] for seat in self.seats.values()
-                          if (p := seat.data.predictions.get(key)) is not None and p[0] == q.fingerprint and p[1] is not None]
+                graded = [p.correct for seat in self.seats.values()
+                          if (p := seat.data.predicted.get(key)) is not None and q.asked_as(p.fingerprint, p.choice)
+                          and p.correct is not None]
                 out[key] = Score(len(graded), sum(graded))
         return out
 
     def roster(self, idle_after: float = IDLE_AFTER) -> list[Learner]:
         """Every learner, in course order of where they are (those not started first), then by name."""
         now = self.clock()
-        fingerprints = {(c, q.id): q.fingerprint for c, q in self.questions()}
+        asked = {(c, q.id): q for c, q in self.questions()}
         order = {c.id: i for i, c in enumerate(self.course.chapters)}
         rows = []
         for seat in self.seats.values():
             chapter, view = seat.place
             chapter = chapter if chapter in order else None
-            graded = [(key, answer[1]) for key, answer in seat.data.answers.items() if fingerprints.get(key) == answer[2]]
-            graded += [(key, p[1]) for key, p in seat.data.predictions.items()
-                       if fingerprints.get(key) == p[0] and p[1] is not None]
+            graded = [(key, answer[1]) for key, answer in seat.data.answers.items()
+                      if key in asked and asked[key].asked_as(answer[2], answer[0])]
+            graded += [(key, p.correct) for key, p in seat.data.predicted.items()
+                       if key in asked and asked[key].asked_as(p.fingerprint, p.choice) and p.correct is not None]
             rows.append(Learner(seat.name, chapter, view, seat.written_at, now - seat.written_at >= idle_after,
                                 len(graded), sum(right for _, right in graded),
                                 sum(not right for key, right in graded if key[0] == chapter)))
@@ -298,7 +300,7 @@ class Room:
         answered = 0
         for seat in self.seats.values():
             answer = seat.data.answers.get((chapter, question.id))
-            if answer is None or answer[2] != question.fingerprint:
+            if answer is None or not question.asked_as(answer[2], answer[0]):
                 continue  # unanswered, or answered before the question was edited
             n = question.number_of(answer[0])
             if n is not None:
@@ -310,7 +312,7 @@ class Room:
         guesses = []
         for seat in self.seats.values():
             p = seat.data.predicted.get((chapter, question.id))
-            if p is None or p.fingerprint != question.fingerprint:
+            if p is None or not question.asked_as(p.fingerprint, p.choice):
                 continue
             choice = question.number_of(p.choice) if p.choice is not None else None
             if p.value is None and choice is None:

@@ -121,19 +121,19 @@ def build_report(root: Path, course: Course, course_key: str) -> Report:
         scores = {}
         for chapter in course.chapters:
             mc = [q for q in chapter.quiz if q.predict is None]
-            counted = [data.answers[(chapter.id, q.id)] for q in mc
-                       if (chapter.id, q.id) in data.answers and data.answers[(chapter.id, q.id)][2] == q.fingerprint]
+            answers = [(q, data.answers.get((chapter.id, q.id))) for q in mc]
+            counted = [a for q, a in answers if a is not None and q.asked_as(a[2], a[0])]  # (choice, correct, fingerprint, ...)
             scores[chapter.id] = ChapterScore(sum(a[1] for a in counted), len(counted), len(mc))
         made = within = 0
         for key, (q, row) in questions.items():
             if q.predict is None:
                 answer = data.answers.get(key)
-                if answer is not None and answer[2] == q.fingerprint:
+                if answer is not None and q.asked_as(answer[2], answer[0]):
                     row.answered += 1
                     row.right += answer[1]
             else:
                 prediction = data.predictions.get(key)
-                if prediction is not None and prediction[0] == q.fingerprint:
+                if prediction is not None and q.asked_as(prediction[0], data.predicted[key].choice):
                     made += 1
                     p = data.predicted[key]
                     row.committed.append({"learner": name, "value": p.value, "choice": p.choice, "low": p.low,
