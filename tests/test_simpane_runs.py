@@ -13,7 +13,7 @@ from lmtui.cli import main
 from lmtui.tui.app import LmtuiApp
 
 from conftest import screen_lines, screen_text, wait_for_workers
-from figures_support import current_pane, finish, open_figure, open_tiny, set_param
+from figures_support import current_pane, finish, focus_param, open_figure, open_tiny, set_param
 
 
 async def double_descent(pilot):
@@ -85,35 +85,53 @@ async def test_pin_before_any_run_says_so():
         assert any("Nothing to pin" in str(n.message) for n in app._notifications)
 
 
-async def test_a_comma_list_in_a_number_field_sweeps_it():
+@pytest.mark.parametrize(("name", "typed", "values"), [("ridge", "0, 0.5, 5", [0.0, 0.5, 5.0]), ("seed", "0, 1, 2", [0, 1, 2])])
+async def test_a_comma_list_in_a_number_field_sweeps_it(name, typed, values):
     app = LmtuiApp()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await double_descent(pilot)
-        await set_param(pilot, pane, "ridge", "0, 0.5, 5", expect_ok=False)
+        await set_param(pilot, pane, name, typed, expect_ok=False)
         for _ in range(100):
             await finish(pilot)
             sweep = pane.state.book.sweep
             if sweep is not None and sweep.done and not pane.running:
                 break
-        assert [r.params["ridge"] for r in sweep.runs] == [0.0, 0.5, 5.0]
-        assert pane.state.params["ridge"] == 5.0 and pane.state.result.params["ridge"] == 5.0
+        assert [sweep.value_of(r) for r in sweep.runs] == values
+        others = [r.params if name == "seed" else ({**r.params, name: None}, r.seed) for r in sweep.runs]
+        assert all(o == others[0] for o in others)  # only the swept value changed
+        now = pane.state.seed if name == "seed" else pane.state.params[name]
+        assert now == values[-1] and sweep.value_of(pane._current_run()) == values[-1]
         text = screen_text(app)
-        assert "sweep ridge over 0, 0.5, 5: 3/3 done" in text
-        for value in ("0", "0.5", "5"):
-            assert f"measured (ridge {value})" in text
-        assert "peak_features vs ridge" in text  # the chapter's scalar against the swept value
+        assert f"sweep {name} over {typed}: 3/3 done" in text
+        labels = {ln.label for ln in pane._chart.chart.panels[0].lines}
+        for value in typed.split(", "):
+            assert f"measured ({name} {value})" in labels and f"{name} {value}" in text  # the legend
         scalar = pane._chart.chart.panels[-1]
-        assert list(scalar.lines[-1].y) == [r.result.metrics["peak_features"] for r in sweep.runs]
+        key = scalar.ylabel
+        assert scalar.xlabel == name and f"{key} vs {name}" in text  # the chapter's scalar against the swept value
+        assert list(scalar.lines[-1].x) == values
+        assert list(scalar.lines[-1].y) == [r.result.metrics[key] for r in sweep.runs]
 
 
 async def test_a_bad_sweep_is_refused_with_the_position():
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await double_descent(pilot)
+
+        def shown() -> str:
+            return " ".join(ln[pane._help.region.x: pane._help.region.right].strip()
+                            for ln in screen_lines(app)[pane._help.region.y: pane._help.region.bottom])
+
+        # typing a number, the learner is told that a list sweeps it; leaving the field, the help is back
+        await focus_param(pilot, pane, "ridge")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "or 2 to 6 values such as 0, 5, 10 to run each in turn" in shown()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "ridge penalty" in shown() and "such as" not in shown()
         await set_param(pilot, pane, "ridge", "0,,5", expect_ok=False)
-        shown = " ".join(ln[pane._help.region.x: pane._help.region.right].strip()
-                         for ln in screen_lines(app)[pane._help.region.y: pane._help.region.bottom])
-        assert "item 2 of '0,,5' is empty" in shown
+        assert "item 2 of '0,,5' is empty" in shown()
         assert not pane.running and (pane.state.book is None or pane.state.book.sweep is None)
 
 

@@ -161,7 +161,7 @@ def _number(value: Any) -> float:
 
 @dataclass
 class Sweep:
-    """One parameter run over a short list of values, in turn."""
+    """One parameter (or the seed) run over a short list of values, in turn."""
 
     name: str
     values: list[Any]
@@ -177,11 +177,21 @@ class Sweep:
         """The parameters of the next run, or None when every value has run."""
         if self.done:
             return None
+        if self.name == "seed":
+            return dict(self.base)
         return dict(self.base, **{self.name: self.values[len(self.runs)]})
 
+    def next_seed(self) -> int:
+        """The seed of the next run: the swept value in a sweep over seeds, else the sweep's seed."""
+        return self.values[len(self.runs)] if self.name == "seed" and not self.done else self.seed
+
+    def value_of(self, run: Run) -> Any:
+        """The swept value ``run`` was made with."""
+        return run.seed if self.name == "seed" else run.params[self.name]
+
     def progress(self, sim: Simulation) -> str:
-        p = sim.param(self.name)
-        return f"sweep {self.name} over {', '.join(p.format(v) for v in self.values)}: {len(self.runs)}/{len(self.values)} done"
+        shown = ", ".join(_shown(sim, self.name, v) for v in self.values)
+        return f"sweep {self.name} over {shown}: {len(self.runs)}/{len(self.values)} done"
 
     def scalar_panel(self, sim: Simulation) -> Panel | None:
         """The chapter's scalar, measured and predicted, against the swept value."""
@@ -189,7 +199,7 @@ class Sweep:
         key = focus_key(sim, finished)
         if key is None or not finished:
             return None
-        xs = [float(r.params[self.name]) for r in finished]
+        xs = [float(self.value_of(r)) for r in finished]
         measured = [_number(r.result.metrics.get(key)) for r in finished]  # type: ignore[union-attr]
         theory = [_number(r.result.prediction.get(key)) for r in finished]  # type: ignore[union-attr]
         panel = Panel(f"{key} vs {self.name}", xlabel=self.name, ylabel=key)

@@ -458,11 +458,30 @@ class SimPane(Widget):
         if error is not None:
             self._set_help(services(self).plain(error))
         elif row is not None:
-            self._set_help(services(self).plain(self._param_help(row.param)))
+            typing = isinstance(self.app.focused, ParamInput) and self.app.focused.parent is row
+            text = self._typing_help(row) if typing else self._param_help(row.param)
+            self._set_help(services(self).plain(text))
 
     @staticmethod
     def _param_help(param) -> str:
         return f"{param.name}: {param.help} [{param.range_text()}]"
+
+    @staticmethod
+    def _typing_help(row: ParamRow) -> str:
+        """While a number is typed: that a comma list sweeps it, with an example from its value."""
+        from lmtui.core.runs import SWEEP_MAX
+
+        param = row.param
+        text = f"{param.name}: type a value [{param.range_text()}]"
+        if param.kind not in ("int", "float"):
+            return text
+        values = [row.value]
+        for _ in range(2):
+            values.append(param.nudge(values[-1], 1))
+        example = ", ".join(dict.fromkeys(param.format(v) for v in values))
+        if "," not in example:
+            return text
+        return f"{text}, or 2 to {SWEEP_MAX} values such as {example} to run each in turn and compare them"
 
     _help_rows: tuple[int, int] | None = None  # (width, lines) of the help line as laid out
     _help_floor: tuple[int, int] = (0, 0)  # (width, lines): the longest parameter's help at that width
@@ -785,7 +804,8 @@ class SimPane(Widget):
         base = dict(self.state.params)
         try:
             for value in event.values:
-                self.sim.check(dict(base, **{name: value}))
+                if event.row.param is not self.seed_param:  # seeds were checked as they were read
+                    self.sim.check(dict(base, **{name: value}))
         except ParamError as e:
             self._help_for(event.row, str(e))
             return
@@ -802,10 +822,11 @@ class SimPane(Widget):
         params = sweep.next_params()
         if params is None:
             return
-        self.state.params = params
+        self.state.params, self.state.seed = params, sweep.next_seed()
+        value = self.state.seed if sweep.name == "seed" else params[sweep.name]
         for row in self.query(ParamRow):
             if row.param.name == sweep.name:
-                row.set_value(params[sweep.name])
+                row.set_value(value)
         # refused (over the server's limit): the sweep ends with the runs it has; asked about
         # first: it goes on when the run is confirmed (or when the learner runs it)
         if not self._start() and not isinstance(self.app.screen, ConfirmRun):
