@@ -67,6 +67,13 @@ async def test_the_overview_shows_what_lmtui_progress_prints_and_opens_a_missed_
         assert data["calibration_text"][:40] in text.replace("\n ", " ")
         assert "inside your range" in text and "point error" in text  # the chart
         assert len(screen.view.missed) == len(data["missed"]) == 3
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert main(["progress"]) == 0
+        for m in screen.view.missed:  # each missed question named alike in both: "1 First Steps, Q1 (quiz)"
+            where = screen.view.where(m)
+            assert where.startswith(f"{app.course.by_id(m.chapter).order} ") and f"  {where}: " in out.getvalue()
+            assert where in text
         await pilot.press("down", "enter")  # the second missed question (the list starts on the first)
         missed = data["missed"][1]
         for _ in range(20):  # the quiz builds its cards, then the asked one takes the focus

@@ -114,6 +114,12 @@ class Overview:
     def total(self, name: str) -> int:
         return sum(getattr(c, name) for c in self.chapters)
 
+    def where(self, missed: Missed) -> str:
+        """Where a missed question is, as the Overview and `lmtui progress` name it: "1 Seven Desiderata, Q3 (quiz)"."""
+        chapter = next((c for c in self.chapters if c.id == missed.chapter), None)
+        head = f"{chapter.order} {chapter.title}" if chapter is not None else missed.chapter
+        return f"{head}, Q{missed.number} ({missed.label})"
+
     @property
     def read(self) -> int:
         return sum(c.read for c in self.chapters)

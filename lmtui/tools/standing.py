@@ -133,5 +133,5 @@ def progress_lines(view) -> list[str]:
         for m in view.missed:
             prompt = clean(m.prompt)
             prompt = prompt if len(prompt) <= 60 else prompt[:57] + "..."
-            lines.append(f"  {clean(m.chapter)} Q{m.number} ({m.label}): {prompt}")
+            lines.append(f"  {clean(view.where(m))}: {prompt}")
     return lines

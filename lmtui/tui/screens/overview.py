@@ -141,12 +141,7 @@ class OverviewScreen(Screen[tuple[str, str] | None]):
         if view.missed:
             widgets.append(Static(f"Missed ({len(view.missed)}): enter opens the question in its chapter", classes="overview-head",
                                   markup=False))
-            titles = {c.id: c for c in svc.record.course.chapters}
-            items = []
-            for m in view.missed:
-                chapter = titles[m.chapter]
-                items.append(MissedItem(m, plain(f"{chapter.order} {chapter.title}, Q{m.number} ({m.label}): {m.prompt}")))
-            widgets.append(ListView(*items))
+            widgets.append(ListView(*(MissedItem(m, plain(f"{view.where(m)}: {m.prompt}")) for m in view.missed)))
         else:
             widgets.append(Static("Nothing missed so far.", classes="overview-head", markup=False))
         self._body.mount_all(widgets)
