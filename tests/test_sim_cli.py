@@ -394,3 +394,14 @@ def test_plot_has_axis_titles(name: str, capsys: pytest.CaptureFixture[str]) -> 
         titles = [ln for ln in out.splitlines()
                   if re.match(rf"{re.escape(panel.ylabel)} +{re.escape(panel.xlabel)}( |$)", ln.strip())]
         assert len(titles) >= sum(p.xlabel == panel.xlabel and p.ylabel == panel.ylabel for p in panels), (panel.title, out)
+
+
+def test_a_run_past_the_memory_limit_is_one_line_not_a_traceback(tmp_path) -> None:
+    """Under a data-memory limit (what `lmtui serve --visitor-memory` sets), kernel_curves' largest
+    setting (about 255 MB unlimited) cannot allocate: one line on stderr, exit status 1."""
+    import subprocess
+
+    out = subprocess.run(["bash", "-c", f"ulimit -d {250 * 1024} && exec {sys.executable} -m lmtui sim run kernel_curves "
+                                        "--set n_max=1024 --set trials=1"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.startswith("lmtui sim run: out of memory (Unable to allocate") and out.stdout == ""

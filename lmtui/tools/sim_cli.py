@@ -89,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         name = getattr(args, "name", "")
         print(f"lmtui sim {args.sim_command}: simulation {name!r} is not available ({exc})", file=sys.stderr)
         return 1
+    except MemoryError as exc:  # past this process's memory (a served room's limit, a small machine)
+        print(f"lmtui sim {args.sim_command}: out of memory ({exc or 'no detail'}): choose smaller settings",
+              file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. `| head`: stop quietly, and keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
