@@ -70,7 +70,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, loglog_slope, tidy_row
+from .base import (Chart, Frame, Line, Panel, Param, ParamError, Result, Simulation, Throttle, at_most, loglog_slope,
+                   shown, tidy_row)
 
 D_IN = 16
 D_OUT = 4
@@ -520,11 +521,11 @@ class MupTransfer(Simulation):
             verdict = "every learning rate diverged at some width: lower log2_lrs"
         else:
             pred_sp = prediction["sp_shift"]
-            sweep_ok = (mup_shift <= mup_tol + 1e-9 and sp_shift >= 0.5 * pred_sp
-                        and sp_shift > mup_shift)
+            sp_needs = shown(0.5 * pred_sp, ".2g")  # the limits as the verdict states them
+            sweep_ok = (at_most(mup_shift, mup_tol) and at_most(sp_needs, sp_shift) and sp_shift > mup_shift)
             agrees = bool(sweep_ok and coord_ok and mup_wider_better is not False)
-            verdict = (f"best learning rate {w_txt}: muP's moves {_fmt_oct(mup_shift)} octaves, "
-                       f"SP's {_fmt_oct(sp_shift)} (1/width rule: {pred_sp:.2g})")
+            verdict = (f"best learning rate {w_txt}: muP's moves {_fmt_oct(mup_shift)} octaves (limit {mup_tol:g}), "
+                       f"SP's {_fmt_oct(sp_shift)} (1/width rule: {pred_sp:.2g}, needs {sp_needs:g})")
             notes = []
             if not coord_ok:
                 notes.append("coordinate check off")
