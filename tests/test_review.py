@@ -348,6 +348,22 @@ async def test_a_learner_who_comes_back_is_told_at_the_start_that_cards_are_due(
     async with app.run_test(size=(100, 30)) as pilot:
         assert await until(pilot, lambda: any("due" in n.message for n in app._notifications), 5)
         assert [n.message for n in app._notifications if "due" in n.message] == ["1 review card is due: R reviews it."]
+        await pilot.press("R")  # done as the note says: the note leaves instead of covering the card
+        assert await until(pilot, lambda: isinstance(app.screen, ReviewScreen), 5)
+        assert not [n for n in app._notifications if "due" in n.message]
+
+
+async def test_the_due_note_stays_beside_a_warning_when_the_review_opens(mini_course):
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await answer_in_quiz(pilot, "first", [(0, "1")])
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await until(pilot, lambda: any("due" in n.message for n in app._notifications), 5)
+        app.notify("Something the learner must read.", severity="warning")
+        await pilot.press("R")
+        assert await until(pilot, lambda: isinstance(app.screen, ReviewScreen), 5)
+        assert any("must read" in n.message for n in app._notifications)
 
 
 async def test_lmtui_review_opens_the_app_on_the_review_view(mini_course, monkeypatch):

@@ -434,8 +434,23 @@ class LmtuiApp(textual_fixes.GuardedApp):
         if due:
             from lmtui.tui.keys import hint
 
-            self.notify(f"{due} review card{'s are' if due != 1 else ' is'} due: {hint(self, 'review')} reviews "
-                        f"{'them' if due != 1 else 'it'}.", timeout=8)
+            message = (f"{due} review card{'s are' if due != 1 else ' is'} due: {hint(self, 'review')} reviews "
+                       f"{'them' if due != 1 else 'it'}.")
+            self.notify(message, timeout=8)
+            self._due_note = message
+
+    _due_note: str | None = None
+
+    def _retire_due_note(self) -> None:
+        """The learner took up the due note's advice: its toast leaves, unless another note is up
+        beside it (Textual clears notes only all at once, and a warning must stay to be read)."""
+        if self._due_note is None:
+            return
+        now = time.monotonic()
+        up = [key for key, until in (self._notes_up or {}).items() if until > now]
+        if up and all(key[0] == self._due_note for key in up):
+            self.clear_notifications()
+        self._due_note = None
 
     def _learner_chosen(self, chosen: tuple[str, Path] | None) -> None:
         """The learner said who they are: their own store, then the course where they left it."""
@@ -642,6 +657,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
 
         if self.record is None or isinstance(self.screen, (ReviewScreen, TooSmallScreen)):
             return
+        self._retire_due_note()
         self.push_screen(ReviewScreen())
 
     def action_help(self) -> None:
