@@ -140,10 +140,15 @@ def test_a_prediction_keeps_the_learners_range_and_says_whether_the_measurement_
 
 
 # Questions whose 0.3.0 answers are asked again on purpose: their choices were rewritten (so that no
-# question answers another). A question reworded without changing what it asks or what is right
+# question answers another, and so that a learner who has not read the chapter cannot pick the right
+# choice by common sense or by arithmetic on the prompt). A question reworded without changing what it asks or what is right
 # lists its 0.3.0 fingerprint in `formerly` (content/FORMAT.md) instead, or its learners' answers and
 # predictions stop counting; `lmtui check --fingerprints` prints a question's fingerprint.
-ASKED_AGAIN = {("simplifying-limits", "imbalance-regime"), ("universality", "cka-wide-seeds")}
+ASKED_AGAIN = {("simplifying-limits", "imbalance-regime"), ("universality", "cka-wide-seeds"),
+               ("the-problem", "five-kinds"), ("the-problem", "core-obstacle"), ("the-problem", "macroscopic-examples"),
+               ("seven-desiderata", "not-pac"), ("seven-desiderata", "humble"), ("hyperparameters", "critical-batch"),
+               ("lm-mech-interp", "clock-wrong-logit"), ("skepticism", "curve-fitting-reply"),
+               ("skepticism", "heterogeneity-limit"), ("connections", "open-vs-established")}
 AGAIN_WHY = "a question answered in 0.3.0 is asked again: list it in ASKED_AGAIN, or its 0.3.0 fingerprint in `formerly`"
 
 
