@@ -302,15 +302,24 @@ class NeuralCollapse(Simulation):
     def _verdict(m: dict[str, Any], classes: int, collapsed: bool, trending: bool, model: str) -> tuple[str, bool | None]:
         target = -1.0 / (classes - 1)
         if collapsed:
-            return (f"collapsed to a simplex ETF: all class-mean cosines {m['mean_cosine']:.3f} = -1/(C-1) "
-                    f"(spread {m['cos_spread']:.0e}), within-class spread {m['nc1']:.0e}, classifier on the "
-                    "means: agrees"), True
-        cosines = f"class-mean cosines {m['cos_min']:.2f} to {m['cos_max']:.2f} (ETF: all {target:.2f})"
-        rest = f"within-class spread {m['nc1']:.2g}, classifier off by {m['nc3']:.2g}"
+            return (f"collapsed to a simplex ETF: class-mean cosines {m['mean_cosine']:.3f} = -1/(C-1) "
+                    f"(spread {m['cos_spread']:.0e} < {COLLAPSED['cos_spread']:g}), within-class spread "
+                    f"{m['nc1']:.0e} < {COLLAPSED['nc1']:g}, classifier on the means: agrees"), True
+
+        # what is not collapsed yet, each with the limit it must get under (the rest are under theirs)
+        short = []
+        if m["cos_spread"] >= COLLAPSED["cos_spread"]:
+            short.append(f"cosines {m['cos_min']:.2f} to {m['cos_max']:.2f} (ETF: all {target:.2f}, "
+                         f"spread < {COLLAPSED['cos_spread']:g})")
+        if m["nc1"] >= COLLAPSED["nc1"]:
+            short.append(f"within-class spread {m['nc1']:.2g} (limit {COLLAPSED['nc1']:g})")
+        if m["nc3"] >= COLLAPSED["nc3"]:
+            short.append(f"classifier off by {m['nc3']:.2g} (limit {COLLAPSED['nc3']:g})")
+        what = ", ".join(short)
         if trending:
             more = "moving toward it (raise steps)" if model == "ufm" else "moving toward it"
-            return f"not collapsed yet: {cosines}, {rest}; {more}", None
-        return f"not collapsed: {cosines}, {rest}", False
+            return f"not collapsed yet: {what}; {more}", None
+        return f"not collapsed: {what}", False
 
     def chart(self, data: Frame | Result, params: dict[str, Any]) -> Chart:
         classes = int(params["classes"])

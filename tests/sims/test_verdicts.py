@@ -192,6 +192,11 @@ def check_neural_collapse(r):
     collapsed = all(final[k] < limit for k, limit in COLLAPSED.items())
     assert r.verdict.startswith("collapsed") is collapsed, r.verdict
     assert (r.agrees is True) is collapsed
+    # each measure not yet under its limit is named with the limit; those under it are not
+    for key, words in (("nc1", "within-class spread"), ("nc3", "classifier off by"), ("cos_spread", "spread <")):
+        if not collapsed:
+            assert (words in r.verdict) is (final[key] >= COLLAPSED[key]), (key, r.verdict)
+        assert f"{COLLAPSED[key]:g}" in r.verdict or (not collapsed and final[key] < COLLAPSED[key]), r.verdict
 
 
 def check_scaling_law(r):
