@@ -170,6 +170,7 @@ async def test_export_writes_the_runs_and_the_command_reproduces_them(tmp_path, 
         assert main(shlex.split(record["command"])[1:] + ["--json"]) == 0
         again = json.loads(capsys.readouterr().out)
         assert again["series"] == record["series"] and again["prediction"] == record["prediction"]
+        assert again["metrics"] == record["metrics"] and again["verdict"] == record["verdict"]
 
 
 async def test_the_last_run_comes_back_in_the_next_session():
