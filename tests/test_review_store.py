@@ -148,7 +148,9 @@ ASKED_AGAIN = {("simplifying-limits", "imbalance-regime"), ("universality", "cka
                ("the-problem", "five-kinds"), ("the-problem", "core-obstacle"), ("the-problem", "macroscopic-examples"),
                ("seven-desiderata", "not-pac"), ("seven-desiderata", "humble"), ("hyperparameters", "critical-batch"),
                ("lm-mech-interp", "clock-wrong-logit"), ("skepticism", "curve-fitting-reply"),
-               ("skepticism", "heterogeneity-limit"), ("connections", "open-vs-established")}
+               ("skepticism", "heterogeneity-limit"), ("connections", "open-vs-established"),
+               ("seven-desiderata", "sgd-temperature"), ("universality", "prh-evidence"),
+               ("skepticism", "wrong-theories"), ("skepticism", "architecture-limits")}
 AGAIN_WHY = "a question answered in 0.3.0 is asked again: list it in ASKED_AGAIN, or its 0.3.0 fingerprint in `formerly`"
 
 
