@@ -150,7 +150,8 @@ ASKED_AGAIN = {("simplifying-limits", "imbalance-regime"), ("universality", "cka
                ("lm-mech-interp", "clock-wrong-logit"), ("skepticism", "curve-fitting-reply"),
                ("skepticism", "heterogeneity-limit"), ("connections", "open-vs-established"),
                ("seven-desiderata", "sgd-temperature"), ("universality", "prh-evidence"),
-               ("skepticism", "wrong-theories"), ("skepticism", "architecture-limits")}
+               ("skepticism", "wrong-theories"), ("skepticism", "architecture-limits"),
+               ("lm-mech-interp", "marr-placement")}
 AGAIN_WHY = "a question answered in 0.3.0 is asked again: list it in ASKED_AGAIN, or its 0.3.0 fingerprint in `formerly`"
 
 
