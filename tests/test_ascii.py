@@ -37,6 +37,12 @@ from conftest import REPO
         ("σ² = λᵢ", "sigma^2 = lambda_i"),
         ("ηλ₁ < 2", "eta lambda_1 < 2"),
         ("x₁λ", "x_1 lambda"),
+        # an index ends before the letter after it, and a gradient takes its subscript at once
+        ("e^(λᵢt)", "e^(lambda_i t)"),
+        ("W₂W₁x and (XᵀX)⁻¹Xᵀy", "W_2 W_1 x and (X^T X)^-1 X^T y"),
+        ("vᵢᵀ", "v_i^T"),
+        ("∇_θf(x; θ₀)ᵀ(θ − θ₀)", "grad_theta f(x; theta_0)^T(theta - theta_0)"),
+        ("∇ᵢL and ∇L", "grad_i L and grad L"),
         ("plain", "plain"),
     ],
 )

@@ -68,10 +68,12 @@ def _strip_marks(text: str) -> str:
 def fold(text: str) -> str:
     """``text`` in ASCII, with Greek letters and math signs spelled out; anything else as ``?``.
 
-    A run of superscripts or subscripts keeps one mark (10⁻³ -> 10^-3, u₁₂ -> u_12); a Greek
+    A run of superscripts or subscripts keeps one mark (10⁻³ -> 10^-3, u₁₂ -> u_12) and is set
+    apart from a letter or digit after it (λᵢt -> lambda_i t, W₂W₁x -> W_2 W_1 x); a Greek
     letter written against other letters gets a space (Lλu -> L lambda u, not Llambdau) but not
-    against its own sub- or superscript (θ₀ -> theta_0); a root of a bare word or number gets
-    parentheses (1/√m -> 1/sqrt(m), √(2ηT) -> sqrt(2 eta T)).
+    against its own sub- or superscript (θ₀ -> theta_0), and a gradient none before its
+    subscript (∇_θf -> grad_theta f); a root of a bare word or number gets parentheses
+    (1/√m -> 1/sqrt(m), √(2ηT) -> sqrt(2 eta T)).
     """
     if text.isascii():
         return text
@@ -87,6 +89,8 @@ def fold(text: str) -> str:
             while j < n and text[j] in table:
                 j += 1
             out.append(mark + "".join(table[c] for c in text[i:j]))
+            if j < n and text[j].isascii() and text[j].isalnum():
+                out.append(" ")  # the index ends here: λᵢt -> lambda_i t, not lambda_it
             i = j
             continue
         if ch == "√":
@@ -106,6 +110,8 @@ def fold(text: str) -> str:
             if after.isalnum() and after not in SUPER and after not in SUB:
                 word += " "
             out.append(word)
+        elif ch == "∇" and i + 1 < n and (text[i + 1] == "_" or text[i + 1] in SUB):
+            out.append("grad")  # its subscript follows at once: ∇_θ -> grad_theta
         else:
             out.append(SYMBOLS.get(ch, ch))
         i += 1
