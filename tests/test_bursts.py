@@ -78,3 +78,26 @@ def test_a_burst_of_keys_shows_what_the_keys_one_by_one_show(tmp_path):
     finally:
         for s in every:
             s.close()
+
+
+def test_answers_and_moves_read_together_leave_the_marked_question_in_view(tmp_path):
+    """``1 j 2 j 4 j 1`` in one read: each answer makes its card taller (the explanation) only once
+    laid out, and the move after it must scroll by the new height, not the old, so the question the
+    last key answered is on screen with its bar."""
+    s = start(tmp_path, "quiz", 80, 24)
+    try:
+        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+        s.send("z")
+        assert s.wait_for("Q1.", timeout=15) is not None, s.text()
+        settle_both(s)
+        s.send("1j2j4j1")
+        settle_both(s)
+        screen = s.text()
+        marked = [line for line in screen.splitlines() if "Q4." in line]
+        assert marked and marked[0].lstrip().startswith("\u2588"), screen  # the focused card's bar
+        s.send("k")  # and the keys go on from there: Q3 is marked next
+        settle_both(s)
+        assert any("Q3." in line and line.lstrip().startswith("\u2588") for line in s.text().splitlines()), s.text()
+        assert s.quit() == 0
+    finally:
+        s.close()

@@ -275,8 +275,14 @@ class QuizPane(VerticalScroll):
         focused = self.screen.focused
         i = cards.index(focused) if focused in cards else -1
         target = cards[max(0, min(len(cards) - 1, i + delta))]
-        target.focus()
-        target.scroll_visible(animate=False)
+        target.focus(scroll_visible=False)
+        # scrolled once laid out: a card answered just before (keys read together) grows only then,
+        # and scrolling by its old height would leave the marked card below the view
+        self.call_after_refresh(self._scroll_into_view, target)
+
+    def _scroll_into_view(self, card: Widget) -> None:
+        if self.display and card.is_attached and card is self.screen.focused:
+            card.scroll_visible(animate=False, immediate=True)
 
     def action_focus_next_card(self) -> None:
         self._move(1)
