@@ -183,3 +183,15 @@ def test_no_chapter_figure_opens_at_a_predict_questions_setting():
             sim = get(q.predict.sim)
             for setting in (q.predict.overrides, *q.predict.settings()):
                 assert sim.resolve({}) != sim.resolve(setting), (chapter.id, q.id, setting)
+
+
+async def test_the_empty_field_shows_its_whole_hint_at_80_columns(predict_course):
+    """The hint names both forms, a number and a range (``3.5 +- 0.5``); cut to the field's width
+    it stopped at "0.25 or"."""
+    app = LmtuiApp(content_dir=predict_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        card = await open_predict(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(card.query(PredictInput)))
+        await pilot.pause()
+        assert "a number, e.g. 0.25 or 3.5 +- 0.5" in screen_text(app), screen_text(app)

@@ -94,9 +94,13 @@ def range_note(p: Prediction) -> str:
     return "; it fell inside your range" if holds else "; it fell outside your range"
 
 
+# what an empty field shows: the two forms a prediction takes; the field is wide enough for all of it
+NUMBER_HINT = "a number, e.g. 0.25 or 3.5 +- 0.5"
+
+
 class PredictInput(EntryField):
-    DEFAULT_CSS = """
-    PredictInput, PredictInput:focus { width: 24; height: 1; border: none; padding: 0; background: $boost; }
+    DEFAULT_CSS = f"""
+    PredictInput, PredictInput:focus {{ width: {len(NUMBER_HINT) + 1}; height: 1; border: none; padding: 0; background: $boost; }}
     """
     BINDINGS = [
         Binding("enter", "submit", "Commit", id="predict-commit", tooltip="commit the typed prediction"),
@@ -308,7 +312,7 @@ class PredictCard(Widget, can_focus=True):
             return
         if self.query(PredictInput):
             return
-        field = PredictInput(placeholder="a number, e.g. 0.25 or 3.5 +- 0.5")
+        field = PredictInput(placeholder=NUMBER_HINT)
         self._entry.mount(field)
         field.focus()
 
