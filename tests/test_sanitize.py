@@ -156,3 +156,60 @@ def test_command_line_messages_show_a_hostile_folder_name_escaped(tmp_path, argv
     assert "Traceback" not in said
     assert "course^[]52;c;aGk=^G^[[2J" in said or "file^[]0;t^G" in said, said
     assert not CONTROL.search(said.replace("\n", "")), said
+
+
+async def test_a_notice_quoting_brackets_shows_them_as_text(_isolated_home):
+    """Notices quote what comes from outside (a stored value, a folder name, a course's link): a
+    bracket there is text, never markup. Read as markup, '[/]' made the toast fail to draw and the
+    app end; '[@click=...]' would make it an action."""
+    import sqlite3
+
+    from textual.widgets._toast import Toast
+
+    from lmtui.core.progress import DB_NAME, ProgressStore
+    from lmtui.tui.app import LmtuiApp
+
+    store = ProgressStore(_isolated_home, course="builtin")
+    store.record_answer("the-problem", "five-kinds", "x", False, "fp")
+    store.close()
+    conn = sqlite3.connect(_isolated_home / DB_NAME)
+    conn.execute("UPDATE answer SET answered_at = '[/]'")
+    conn.commit()
+    conn.close()
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        app.notify("a folder /tmp/[red]x[/red] and [@click=app.quit]here[/]", severity="warning")
+        for _ in range(5):
+            await pilot.pause(0.05)
+        shown = " ".join(toast.render().plain for toast in app.screen.query(Toast))
+        assert "answer.answered_at is '[/]'" in shown and "[@click=app.quit]here[/]" in shown, shown
+        assert "/tmp/[red]x[/red]" in shown
+        assert app.is_running and app._exception is None
+
+
+async def test_the_palette_shows_brackets_in_course_titles_as_text(mini_course):
+    """The palette reads its entries as markup: a chapter title and summary from the course holding
+    '[/]' or an action tag are shown as written, when listed and when searched."""
+    from textual.command import CommandPalette
+
+    from conftest import screen_text
+    from lmtui.tui.app import LmtuiApp
+
+    chapter = mini_course / "01-first.md"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace('title = "First Steps"', 'title = "First [/] Steps [@click=app.quit]x[/]"')
+                       .replace('summary = "A tiny chapter for tests."', 'summary = "Sum [b]mary[/b] [/]"'), encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CommandPalette)
+        listed = screen_text(app)
+        assert "First [/] Steps [@click=app.quit]x[/]" in listed and "Sum [b]mary[/b] [/]" in listed, listed
+        await pilot.press(*"Steps")
+        await pilot.pause(0.3)
+        assert "First [/] Steps [@click=app.quit]x[/]" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current == "first" and app.is_running and app._exception is None

@@ -369,9 +369,12 @@ class LmtuiApp(textual_fixes.GuardedApp):
     _notes_up: dict[tuple[str, str, str], float] | None = None
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+               timeout: float | None = None, markup: bool = False) -> None:
         """Textual's notify, less a repeat: the same note while its toast is still up is not
-        shown again (a key pressed twice where it does nothing would pile up toasts)."""
+        shown again (a key pressed twice where it does nothing would pile up toasts). Every note
+        is plain text, whatever ``markup`` says (a widget's notify passes True): notes quote
+        paths, course links and stored values, where a bracket is text ("[/]" read as markup
+        fails to draw and ends the app; "[@click=...]" would make an action)."""
         if timeout is None:
             timeout = self.NOTIFICATION_TIMEOUT
         now = time.monotonic()
@@ -381,7 +384,7 @@ class LmtuiApp(textual_fixes.GuardedApp):
             return
         up[key] = now + timeout
         self._notes_up = up
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def clear_notifications(self) -> None:
         self._notes_up = None

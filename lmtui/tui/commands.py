@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from lmtui.tui.services import services
 
@@ -56,14 +57,16 @@ class ChapterCommands(Provider):
                                  f"{kind} in chapter {label}", partial(app.open_chapter, chapter.id, view="figure", figure=n)))
         return out
 
+    # The palette reads a hit's text and help as markup: titles and summaries come from the course,
+    # where a bracket is text (a title holding "[/]" would fail to draw and end the app).
     async def discover(self) -> Hits:
         for entry in self._entries():
             if entry.title.startswith(("Chapter ", "Review:", "Overview:")):
-                yield DiscoveryHit(entry.title, entry.callback, help=entry.help)
+                yield DiscoveryHit(escape(entry.title), entry.callback, help=escape(entry.help))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for entry in self._entries():
             score = max(matcher.match(entry.title), matcher.match(entry.terms) * 0.9)
             if score > 0:
-                yield Hit(score, matcher.highlight(entry.title), entry.callback, help=entry.help)
+                yield Hit(score, matcher.highlight(escape(entry.title)), entry.callback, help=escape(entry.help))
