@@ -333,6 +333,50 @@ def startup_with_a_malformed_store(tmp: Path, tries: int) -> dict[str, float]:
     return out
 
 
+def markup_in_notes_and_palette(tmp: Path) -> list[tuple[bool, str]]:
+    """Brackets from outside where Textual reads markup: a stored value quoted in the start-up note
+    (the app starts, shows it and quits cleanly), and a course's chapter title in the palette (it
+    lists, finds and opens the chapter), in a real pty."""
+    from ptysession import PtySession, lmtui_argv
+    from conftest import FIXTURES
+
+    results = []
+    for value in ("[/]", "[@click=app.quit]x[/]", "[red]x[/red]"):
+        home = tmp / f"note{len(results)}"
+        _learner_store(home)
+        conn = sqlite3.connect(home / DB_NAME)
+        conn.execute("UPDATE answer SET answered_at = ?", (value,))
+        conn.execute("DELETE FROM card")
+        conn.commit()
+        conn.close()
+        session = PtySession(lmtui_argv(), cols=120, rows=40, env={"LMTUI_HOME": str(home)})
+        try:
+            shown = session.wait_for(value, timeout=30) is not None
+            code = session.quit(timeout=20)
+        finally:
+            session.close()
+        results.append((shown and code == 0 and not session.saw_traceback, f"store value {value!r}: shown {shown}, exit {code}"))
+        course = tmp / f"course{len(results)}"
+        shutil.copytree(FIXTURES / "mini", course)
+        chapter = course / "01-first.md"
+        chapter.write_text(chapter.read_text(encoding="utf-8").replace("First Steps", f"First {value} Steps"), encoding="utf-8")
+        session = PtySession(lmtui_argv("--content", str(course)), cols=120, rows=40, env={"LMTUI_HOME": str(home / "c")})
+        try:
+            session.wait_for("t:Text", timeout=30)
+            session.send("\x10")  # ctrl+p
+            listed = session.wait_for(f"First {value} Steps", timeout=10) is not None
+            session.send("Steps")
+            session.settle(0.3)
+            session.send("\r")
+            session.settle(0.3)
+            code = session.quit(timeout=20)
+        finally:
+            session.close()
+        results.append((listed and code == 0 and not session.saw_traceback, f"chapter title {value!r} in the palette: "
+                                                                          f"listed {listed}, exit {code}"))
+    return results
+
+
 # -- names -----------------------------------------------------------------------------------------
 
 NAMES = [
@@ -672,6 +716,7 @@ def main() -> None:
         ("store and folder names with escapes, lmtui report output", report_sanitised),
         ("store: unusable (foreign, malformed, not a database, busy...)", with_figures("store open", lambda d: store_recovery(d, 3))),
         ("store: on a read-only file system", store_read_only),
+        ("markup in a stored value's note and a course title in the palette", markup_in_notes_and_palette),
         ("learner names: lookalikes, mixed scripts, controls", names),
         ("serve: hostile websocket resize, a second visitor", with_figures("resize peaks", lambda d: serve_hostile_resize(d, 5))),
         ("serve: a visitor over its CPU-time limit", lambda d: serve_over_cpu(d, 2)),
