@@ -62,3 +62,16 @@ def slope_question(course: Path):
     from lmtui.core.course import load_course
 
     return next(q for q in load_course(course).chapters[1].quiz if q.id == "slope")
+
+
+async def room_read(pilot, timeout: float = 30.0) -> None:
+    """Wait until `lmtui room` has read its stores (a thread reads them after the first frame) and
+    shown them; fails if it has not within ``timeout`` seconds."""
+    from lmtui.tui.screens.room import RoomScreen
+
+    from conftest import until
+
+    screen = pilot.app.screen_stack[0]
+    assert isinstance(screen, RoomScreen)
+    assert await until(pilot, lambda: screen.stores_read, timeout), "the room never read its stores"
+    await pilot.pause()

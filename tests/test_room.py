@@ -10,6 +10,7 @@ import asyncio
 import os
 import re
 import shutil
+import threading
 import time
 
 import pytest
@@ -18,7 +19,7 @@ from lmtui.core.course import load_course
 from lmtui.core.progress import DB_NAME, ProgressStore
 from lmtui.core.room import Room, histogram
 
-from room_support import learner_session, room_course, slope_question
+from room_support import learner_session, room_course, room_read, slope_question
 
 @pytest.fixture(autouse=True)
 def utc(monkeypatch):
@@ -178,7 +179,7 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await room_read(pilot)
         text = screen_text(app)
         assert "4 learners" in text and "Mallory" in text and "damaged" in text  # listed, skipped
         assert "Pace: 4 learners" in text
@@ -206,10 +207,92 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         assert "o measured 2.002" in screen_text(app)
 
 
+def gated_reads(monkeypatch) -> threading.Event:
+    """The room's reads of a store wait until the returned event is set (a slow shared folder)."""
+    import lmtui.core.room as core_room
+
+    gate = threading.Event()
+    read = core_room.read_store
+
+    def gated(*args, **kwargs):
+        gate.wait(20)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(core_room, "read_store", gated)
+    return gate
+
+
+async def test_the_first_frame_does_not_wait_for_the_stores_and_keys_meanwhile_work(made_room, tmp_path, monkeypatch):
+    """The stores are read after the first frame, which says so with a count; the instructor's
+    keys work meanwhile, and the room fills in once they are read."""
+    course, learners = copy_room(made_room, tmp_path)
+    gate = gated_reads(monkeypatch)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await until(pilot, lambda: "Reading 5 learners' stores... 0/5" in screen_text(app))
+            assert "Pace: reading the stores..." in screen_text(app) and not app.screen.stores_read
+            await choose(pilot, "log-log")  # found while the stores are read
+            assert app.screen.query_one(SpreadView).key == "second/slope"
+            assert "reading the learners' stores..." in screen_text(app)
+            await pilot.press("l")
+            await pilot.pause()
+            assert str(app.screen.query_one("#roster-text").content) == "Reading 5 learners' stores... 0/5"
+            gate.set()
+            await room_read(pilot)
+            text = screen_text(app)
+            assert "4 learners" in text and "Mallory (damaged)" in text and "Pace: 4 learners" in text
+            assert any(line.split("│")[-1].startswith(" Bob") and "0/2" in line for line in text.splitlines()), text
+            await pilot.press("l")
+            await pilot.pause()
+            assert "3 of 4 predicted" in screen_text(app)
+    finally:
+        gate.set()
+
+
+async def test_quitting_while_the_stores_are_read_does_not_wait_for_them(made_room, tmp_path, monkeypatch):
+    course, learners = copy_room(made_room, tmp_path)
+    gate = gated_reads(monkeypatch)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert await until(pilot, lambda: "Reading 5 learners' stores" in screen_text(app))
+            reader = app.screen.reader
+            started = time.monotonic()
+            await pilot.press("q")
+        assert time.monotonic() - started < 5 and reader.stop.is_set() and reader.is_alive()  # still held by the folder
+    finally:
+        gate.set()
+    reader.join(10)
+    assert not reader.is_alive() and app.room.looks == 0  # it stopped between two stores, reading no more
+
+
+def test_a_store_gone_while_the_room_reads_is_listed_not_fatal(made_room, tmp_path):
+    """A store that vanishes between the folder's listing and its read (here one whose app was
+    killed, its WAL left without the shared-memory file) is listed as unreadable; the others are
+    read, and once its folder holds no store it is no longer listed."""
+    course, learners = copy_room(made_room, tmp_path)
+    (learners / "Bob" / (DB_NAME + "-wal")).write_bytes(b"")
+    room = Room(learners, load_course(course), str(course.resolve()))
+    seen = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        if done == 1:  # Ada read; Bob next
+            (learners / "Bob" / DB_NAME).unlink()
+
+    assert room.refresh(progress)
+    assert list(room.seats) == ["Ada", "Cy", "Dee"] and set(room.unreadable) == {"Bob", "Mallory"}
+    assert "cannot open it" in room.unreadable["Bob"][1]
+    assert seen == [(0, 5), (1, 5), (2, 5), (3, 5), (4, 5), (5, 5)] and room.looks == 1
+    assert room.refresh() and list(room.unreadable) == ["Mallory"]
+
+
 async def test_a_store_written_while_the_room_is_open_shows(made_room, tmp_path):
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "log-log")
         assert "3 of 4 predicted" in screen_text(app)
         store = ProgressStore(learners / "Dee", course=str(course.resolve()))
@@ -224,6 +307,7 @@ async def test_a_choice_question_is_marked_only_after_reveal(made_room, tmp_path
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(120, 40)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "shrinks like")
         text = screen_text(app)
         assert "3 of 4 answered" in text and "right" not in text.split("shrinks like")[1].replace("r Reveal", "")
@@ -241,6 +325,7 @@ async def test_a_prediction_with_choices_is_marked_by_the_run(made_room, tmp_pat
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "below 1.5")
         spread = app.screen.query_one(SpreadView)
         assert spread.key == "second/side" and "1 of 4 predicted" in screen_text(app)
@@ -257,6 +342,7 @@ async def test_ascii_and_no_colour(made_room, tmp_path):
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, ascii_only=True, color=False, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "log-log")
         await pilot.press("w", "r")
         await wait_for_workers(app)
@@ -269,6 +355,7 @@ async def test_the_palette_and_the_keys_find_questions(made_room, tmp_path):
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         spread = app.screen.query_one(SpreadView)
         assert spread.key == "first/q1"
         await pilot.press("j")
@@ -308,7 +395,7 @@ async def idle_draws(pilot, monkeypatch, looks_at_least: int = 5) -> list[str]:
     for name in ("clear_options", "replace_option_prompt_at_index"):
         monkeypatch.setattr(OptionList, name, lambda self, *a, _n=name, **k: updates.append(_n))
     refresh = Room.refresh
-    monkeypatch.setattr(Room, "refresh", lambda self: looks.append(1) or refresh(self))
+    monkeypatch.setattr(Room, "refresh", lambda self, *a, **k: looks.append(1) or refresh(self, *a, **k))
     assert await until(pilot, lambda: len(looks) >= looks_at_least)
     await pilot.pause()
     return updates
@@ -319,6 +406,7 @@ async def test_nothing_is_drawn_again_while_nothing_changes(made_room, tmp_path,
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "log-log")
         await pilot.pause(0.3)
         updates = await idle_draws(pilot, monkeypatch)
@@ -335,6 +423,7 @@ async def test_a_tiny_terminal_does_not_break_the_room(made_room, tmp_path):
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(30, 8)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "log-log")
         await pilot.press("r", "w", "w")
         await wait_for_workers(app)
@@ -351,6 +440,7 @@ async def test_a_run_over_the_servers_limit_is_refused_and_can_be_tried_again(ma
     monkeypatch.setenv(LIMIT_ENV, "1e-9")
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "log-log")
         spread = app.screen.query_one(SpreadView)
         await pilot.press("r")
@@ -370,6 +460,7 @@ async def test_words_typed_right_after_the_search_key_go_to_the_search(made_room
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         for key, char in (("slash", "/"), ("r", "r"), ("l", "l"), ("o", "o"), ("g", "g")):
             app.post_message(events.Key(key, char))
         await pilot.pause()
@@ -461,6 +552,7 @@ async def test_hostile_stores_never_break_the_room_nor_reach_the_terminal(tmp_pa
     before = listing(learners)
     app = RoomApp(learners, content_dir=course, interval=0.2, clock=lambda: 4e9)  # everyone idle
     async with app.run_test(size=(120, 40)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "log-log")
         assert app.screen.query_one(SpreadView).key == "second/slope"  # the first match, though side was too
         text = screen_text(app)
@@ -496,6 +588,7 @@ explanation = "Because."
     (tmp_path / "learners").mkdir()
     app = RoomApp(tmp_path / "learners", content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "long question")
         prompt = app.screen.query_one("#prompt")
         lines = str(prompt.content).splitlines()
@@ -531,7 +624,7 @@ async def test_m_lists_the_most_missed_questions_first_with_the_rooms_score(made
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await room_read(pilot)
         rows = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
         assert rows[0].startswith("1.1 quiz") and "m: most missed first" in screen_text(app)
         await pilot.press("m")
@@ -615,6 +708,7 @@ async def test_l_shows_the_roster_in_place_of_the_spread(made_room, tmp_path):
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "log-log")
         await pilot.press("l")
         await pilot.pause()
@@ -638,6 +732,7 @@ async def test_an_idle_room_draws_nothing_with_the_roster_and_the_missed_list(ma
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
+        await room_read(pilot)
         await pilot.press("m", "l")
         await pilot.pause(0.3)
         updates = await idle_draws(pilot, monkeypatch)
@@ -668,7 +763,7 @@ async def test_who_is_idle_shows_in_a_room_spread_over_every_chapter(tmp_path):
         os.utime(stale, (stale.stat().st_mtime - 3600 + i,) * 2)
     app = RoomApp(tmp_path, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await room_read(pilot)
         text = screen_text(app)
         assert "idle 8, since (UTC):" in text and "learner00" in text and "+2 more" in text and "Pace: 21 learners" in text, text
         pace = str(app.screen.query_one("#pace").content)
@@ -680,6 +775,7 @@ async def test_a_search_that_finds_nothing_says_so(made_room, tmp_path):
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await pilot.press("slash", *"silent")
         await pilot.pause()
         assert "no question found (esc: all)" in screen_text(app)
@@ -700,6 +796,7 @@ async def test_the_bars_are_drawn_again_across_a_terminal_made_larger(made_room,
     course, learners = copy_room(made_room, tmp_path)
     app = RoomApp(learners, content_dir=course, interval=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
+        await room_read(pilot)
         await choose(pilot, "shrinks like")
         for size in ((120, 40), (150, 40), (100, 40), (80, 24)):
             await pilot.resize_terminal(*size)

@@ -17,7 +17,7 @@ from lmtui.core.progress import ProgressStore
 from lmtui.tui.room_app import RoomApp
 
 from conftest import until, wait_for_workers
-from room_support import room_course
+from room_support import room_course, room_read
 
 SIZES = [(80, 24), (120, 40)]
 NOW = 1_760_000_000.0  # the room's clock: 2025-10-09 08:53:20 UTC
@@ -76,7 +76,7 @@ def test_room(snap_compare, monkeypatch, room_dir, view, size, plain):
     app = RoomApp("learners", content_dir=room_dir, ascii_only=plain, interval=0.2, clock=lambda: NOW)
 
     async def run_before(pilot):
-        await pilot.pause()
+        await room_read(pilot)
         if view == "roster":
             await pilot.press("l")
         else:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,18 +189,24 @@ class Room:
     error: str | None = None  # the folder itself cannot be listed
     reads: int = 0  # stores read so far (a refresh with nothing changed reads none)
     version: int = 0  # counts the refreshes that changed anything
+    looks: int = 0  # counts the refreshes completed (0: the stores have not been read yet)
     _signatures: dict[str, tuple[Path, tuple | None]] = field(default_factory=dict)
 
-    def refresh(self) -> bool:
+    def refresh(self, progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None) -> bool:
         """Follow the folder: read new stores and those whose files changed, forget those gone.
         True if anything the room shows may have changed. The new state is put in place at the
-        end, whole: a view reading ``seats`` from another thread meanwhile sees the old one."""
+        end, whole: a view reading ``seats`` from another thread meanwhile sees the old one.
+
+        ``progress(done, total)`` is called before each store is looked at and once at the end
+        (``total`` stores found); ``stop``, once set, ends the look between two stores with
+        nothing changed (a room closed while it reads a slow shared folder)."""
         try:
             found = find_stores(self.root)
         except OSError as e:
             error = f"cannot read {self.root} ({e.strerror or e})"
             changed, self.error = error != self.error, error
             self.version += changed
+            self.looks += 1
             return changed
         changed = self.error is not None
         seats, unreadable, signatures = dict(self.seats), dict(self.unreadable), dict(self._signatures)
@@ -209,7 +216,11 @@ class Room:
             seats.pop(gone, None)
             unreadable.pop(gone, None)
             changed = True
-        for name, path in found:
+        for done, (name, path) in enumerate(found):
+            if stop is not None and stop.is_set():
+                return False
+            if progress is not None:
+                progress(done, len(found))
             sig = signature(path)  # before reading: a write meanwhile shows at the next refresh
             if signatures.get(name) == (path, sig):
                 continue
@@ -231,6 +242,9 @@ class Room:
             self.unreadable = dict(sorted(unreadable.items(), key=lambda kv: kv[0].casefold()))
             self._signatures = signatures
         self.error = None
+        self.looks += 1
+        if progress is not None:
+            progress(len(found), len(found))
         return changed
 
     # -- what the room shows ---------------------------------------------------------------------

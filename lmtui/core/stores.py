@@ -125,6 +125,8 @@ def _read_store(path: Path, course_key: str) -> StoreData:
         raise Unreadable(f"cannot open it ({e})") from e
     except sqlite3.DatabaseError as e:  # "file is not a database", "malformed"
         raise Unreadable(f"damaged ({e})") from e
+    except OSError as e:  # gone since the folder was listed (its WAL copied as it went), unreadable
+        raise Unreadable(f"cannot open it ({e.strerror or e})") from e
     try:
         conn.execute("BEGIN")  # one snapshot: a learner writing meanwhile changes nothing here
         ok = conn.execute("PRAGMA quick_check").fetchone()

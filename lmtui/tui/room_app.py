@@ -44,10 +44,9 @@ class RoomApp(textual_fixes.GuardedApp):
 
             course = fold_model(course)
         course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
-        self.room = Room(Path(root), course, course_key)
+        self.room = Room(Path(root), course, course_key)  # its stores are read by the screen's thread, after its first frame
         if clock is not None:  # else the course clock
             self.room.clock = clock
-        self.room.refresh()
         self.interval = interval
         self.ascii_only = ascii_only
         self.services = Services(self, ascii_only=ascii_only, color=color and not self.no_color)

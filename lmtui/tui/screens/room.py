@@ -1,8 +1,10 @@
 """`lmtui room DIR`: the instructor's live view of the room's predictions.
 
-The screen follows :class:`lmtui.core.room.Room` (the learners' stores under DIR, read-only): every
-few seconds a thread re-reads only the stores whose files changed, and each part of the screen is
-updated only when what it shows changed, so an idle room sends nothing to the terminal.
+The screen follows :class:`lmtui.core.room.Room` (the learners' stores under DIR, read-only) from a
+thread of its own (:class:`RoomReader`): the first frame is drawn at once and says the stores are
+being read, with a count as they are; the room fills in when they all are. Then every few seconds
+the thread re-reads only the stores whose files changed, and each part of the screen is updated
+only when what it shows changed, so an idle room sends nothing to the terminal.
 
 * the pace: how many learners are in each chapter and view, and who has been idle;
 * the question list (and search, and the command palette) over every quiz and predict question;
@@ -15,18 +17,19 @@ updated only when what it shows changed, so an idle room sends nothing to the te
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from functools import partial
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
 from lmtui.core.clock import wall_time, zone_name
 from lmtui.core.course import Question
@@ -314,6 +317,7 @@ class SpreadView(Vertical):
                        "-run")
         screen = self.screen
         reveal_key = screen.key_of("room-reveal") if isinstance(screen, RoomScreen) else "r"
+        reading = isinstance(screen, RoomScreen) and not screen.stores_read
         measured = theory = None
         failure = None
         if spec is not None and self.key in self.results:
@@ -357,16 +361,19 @@ class SpreadView(Vertical):
                            f"{n} of {spread.predicted} {right}{share}{missed}.{held}")
                 if numeric and self.has_class("-cramped") and isinstance(screen, RoomScreen):
                     verdict += f" ({screen.key_of('room-wide')}: the run's chart beside)"
+        if reading:
+            info = "reading the learners' stores..."
         self._text("info", seen.plain(info))
         self._text("verdict", seen.plain(verdict))
         if numeric:
             shown = revealed and self.running_key != self.key
             chart = spread_chart(spread, measured, theory, revealed=shown)
-            key = (self.key, tuple((g.learner, g.value) for g in spread.guesses), spread.learners, shown, measured, theory)
+            key = (self.key, tuple((g.learner, g.value) for g in spread.guesses), spread.learners, shown, measured, theory,
+                   reading)
 
             def show_hist() -> None:
                 view = self.query_one("#hist", ChartView)
-                view.placeholder = "Nobody has predicted yet."
+                view.placeholder = "Reading the learners' stores..." if reading else "Nobody has predicted yet."
                 view.show(replace(chart, caption="") if chart else None)
 
             self._put("hist", key, show_hist)
@@ -438,6 +445,45 @@ class SpreadView(Vertical):
         return q.predict if q else None
 
 
+class RoomReader(threading.Thread):
+    """Follows the room off the interface: the first read of every store, telling the screen how
+    far it got (:class:`RoomScreen.Reading`, at most every ``PROGRESS_EVERY`` seconds), then a look
+    every ``interval`` seconds; each read or look ends in :class:`RoomScreen.Looked`. Setting
+    ``stop`` ends it between two stores: a room closed while it reads a slow shared folder quits
+    at once (the thread is a daemon, never waited for)."""
+
+    PROGRESS_EVERY = 0.1
+
+    def __init__(self, screen: RoomScreen, room: Room, interval: float) -> None:
+        super().__init__(name="room-reader", daemon=True)
+        self.screen, self.room, self.interval = screen, room, interval
+        self.stop = threading.Event()
+        self._told = 0.0
+
+    def _progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._told >= self.PROGRESS_EVERY or done == 0:
+            self._told = now
+            self.screen.post_message(RoomScreen.Reading(done, total))
+
+    def run(self) -> None:
+        first = True
+        while not self.stop.is_set():
+            error = None
+            try:
+                if first:
+                    self.room.refresh(self._progress, self.stop)
+                else:
+                    self.room.refresh(stop=self.stop)
+            except Exception as e:  # the next look tries again; the screen says why meanwhile
+                error = f"could not look at the stores ({e})"
+            if self.stop.is_set():
+                return
+            self.screen.post_message(RoomScreen.Looked(error))
+            first = False
+            self.stop.wait(self.interval)
+
+
 class RoomScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-roomy")]
     DEFAULT_CSS = """
@@ -471,10 +517,30 @@ class RoomScreen(Screen[None]):
         Binding("q", "app.quit", "Quit", id="room-quit", tooltip="quit (nothing is written anywhere)"),
     ]
 
+    class Reading(Message):
+        """The first read of the stores: ``done`` of the ``total`` found so far."""
+
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done, self.total = done, total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RoomScreen.Reading)
+
+    class Looked(Message):
+        """A read or look at the stores ended (``error``: why it could not be done)."""
+
+        def __init__(self, error: str | None = None) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(self, room: Room, interval: float = 3.0) -> None:
         super().__init__()
         self.room = room
         self.interval = interval
+        self.reader = RoomReader(self, room, interval)
+        self.stores_read = False  # the first read of the stores is shown
+        self._reading: tuple[int, int] | None = None  # (done, total) of the first read, once the folder is listed
         self.spread = SpreadView(room, id="spread")
         self._labels: dict[str, str] = {}  # id ("chapter/question") -> label, in course order
         self._scores: dict[str, str] = {}  # id -> how the room did ("3/14"), as shown
@@ -482,7 +548,6 @@ class RoomScreen(Screen[None]):
         self._score_values: dict[str, Score] = {}
         self.missed_first = False  # the list's order: the most missed first (with scores), or the course's
         self._shown: dict[str, str] = {}
-        self._polling = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status", markup=False)
@@ -529,7 +594,10 @@ class RoomScreen(Screen[None]):
         self._fill("")
         self.update_all()
         self.query_one("#questions", OptionList).focus()
-        self.set_interval(self.interval, self.poll)
+        self.reader.start()
+
+    def on_unmount(self) -> None:
+        self.reader.stop.set()
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.update_all)  # the pace panel's lines, at its new width
@@ -602,26 +670,30 @@ class RoomScreen(Screen[None]):
             self._fill(self._query())
 
     # -- following the room ----------------------------------------------------------------------
-    def poll(self) -> None:
-        if not self._polling:
-            self._polling = True
-            self._refresh_room()
-
-    @work(thread=True, group="room-refresh", exit_on_error=False, description="room refresh")
-    def _refresh_room(self) -> None:
-        self.room.refresh()  # the stores are read off the UI thread; what they show, on it
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "room-refresh" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self._polling = False
-            if event.state == WorkerState.ERROR:
-                self.room.error = f"could not look at the stores ({event.worker.error})"
+    def on_room_screen_reading(self, message: Reading) -> None:
+        if not self.stores_read:
+            self._reading = (message.done, message.total)
             self.update_all()
+
+    def on_room_screen_looked(self, message: Looked) -> None:
+        if message.error:
+            self.room.error = message.error
+        self.stores_read = True
+        self.update_all()
+
+    def reading_text(self) -> str:
+        """What the status line says while the stores are read the first time."""
+        if self._reading is None:
+            return "Reading the learners' stores..."
+        done, total = self._reading
+        stores = "learners' stores" if total != 1 else "learner's store"
+        return f"Reading {total} {stores}... {done}/{total}"
 
     def update_all(self) -> None:
         """Every part from the room as read last; a part whose text is unchanged is left alone."""
         room = self.room
-        status = f"{len(room.seats)} learner{'s' * (len(room.seats) != 1)}"
+        read = self.stores_read
+        status = f"{len(room.seats)} learner{'s' * (len(room.seats) != 1)}" if read else self.reading_text()
         if room.error:
             status += f"  ·  {clean_path(room.error)}"
         if room.unreadable:  # the reason's first words; `lmtui report` says it whole
@@ -635,9 +707,11 @@ class RoomScreen(Screen[None]):
         if self._query().strip() and not self.query_one("#questions", OptionList).option_count:
             head = f"no question found ({self.key_of('room-close')}: all)"
         pace_width = self.query_one("#pace").content_region.width or None
-        parts = [("status", status), ("pace", pace_text(room, services(self).plain("…"), pace_width)), ("list-head", head)]
+        pace = pace_text(room, services(self).plain("…"), pace_width) if read else "Pace: reading the stores..."
+        parts = [("status", status), ("pace", pace), ("list-head", head)]
         if self.has_class("-roster"):  # written only while shown
-            parts += [("roster-text", roster_text(room, services(self).plain("…"))), ("roster-legend", roster_legend(room))]
+            roster = roster_text(room, services(self).plain("…")) if read else self.reading_text()
+            parts += [("roster-text", roster), ("roster-legend", roster_legend(room))]
         for part, text in parts:
             text = services(self).plain(text)
             if self._shown.get(part) != text:
