@@ -1,11 +1,14 @@
 """How many learners' stores `lmtui room` follows at once, and what following them costs.
 
-For each room size (default 30 and 200 learners) it makes that many stores under a temporary
+For each room size (default 30, 200 and 1000 learners) it makes that many stores under a temporary
 folder with the app's own record (answers, a prediction with and without a range, a place in the
 course; the built-in course), then measures:
 
 * the model (lmtui.core.room.Room.refresh): the first read of every store; a refresh when nothing
   changed (only stat calls); a refresh after 10% and after all of the stores were written;
+* the start of `lmtui room DIR` in a pseudo-terminal (80x24), from the process's launch: the time
+  to its first frame (the pace panel on screen) and to a filled room (the pace panel counts every
+  learner), each the median over --starts launches;
 * the whole `lmtui room DIR` process in a pseudo-terminal (80x24), by its CPU time from psutil and
   the bytes it writes: while the room is idle, and while the learners work (10% of the stores
   written every second, by this script, as the app writes them), each the median over slices of
@@ -14,7 +17,8 @@ course; the built-in course), then measures:
 Figures are medians over --repeat runs (the model) or slices (the process). Run on a quiet machine
 for absolute numbers:
 
-    python scripts/bench_room.py [--learners 30 200] [--repeat 5] [--seconds 30] [--keys ml]
+    python scripts/bench_room.py [--learners 30 200 1000] [--repeat 5] [--starts 5] [--seconds 30] [--keys ml]
+                                 [--parts model start process]
 """
 
 from __future__ import annotations
@@ -112,6 +116,26 @@ def bench_model(root: Path, stores: list[tuple[str, Path]], repeat: int) -> dict
     return out
 
 
+def bench_start(root: Path, n: int, starts: int) -> dict[str, list[float]]:
+    """Seconds from launching `lmtui room` to its first frame (the pace panel drawn) and to the
+    room filled (the pace panel counting all ``n`` learners), over ``starts`` launches."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from ptysession import PtySession, byte_compile, lmtui_argv
+
+    byte_compile()
+    out: dict[str, list[float]] = {"first frame": [], "room filled": []}
+    for _ in range(starts):
+        session = PtySession(lmtui_argv("room", str(root)), cols=80, rows=24)
+        try:
+            for key, needle in (("first frame", "Pace"), ("room filled", f"Pace: {n} learners")):
+                if session.wait_for(needle, timeout=120) is None:
+                    raise SystemExit(f"{needle!r} never showed:\n{session.text()}")
+                out[key].append(time.perf_counter() - session.t0)
+        finally:
+            session.close()
+    return out
+
+
 def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, interval: float,
                   keys: str = "", slices: int = 5) -> dict[str, dict[str, float]]:
     """CPU share of one core and bytes per second of `lmtui room` (medians over ``slices``
@@ -185,8 +209,11 @@ def bench_process(root: Path, stores: list[tuple[str, Path]], seconds: float, in
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--learners", type=int, nargs="+", default=[30, 200])
+    parser.add_argument("--learners", type=int, nargs="+", default=[30, 200, 1000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--starts", type=int, default=5, help="launches of lmtui room timed to its first frame")
+    parser.add_argument("--parts", nargs="+", choices=("model", "start", "process"), default=["model", "start", "process"],
+                        help="what to measure (default: all)")
     parser.add_argument("--seconds", type=float, default=30.0, help="each process measuring window")
     parser.add_argument("--interval", type=float, default=3.0, help="the room's refresh interval")
     parser.add_argument("--slices", type=int, default=5, help="slices of each window; their median is quoted")
@@ -197,10 +224,19 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="lmtui-bench-room-") as folder:
             root = Path(folder)
             stores = make_room(root, n)
-            model = bench_model(root, stores, args.repeat)
-            print(f"\n{n} stores: Room.refresh, median of {args.repeat}")
-            for key, values in model.items():
-                print(f"  {key:<16} {ms(values)}")
+            print(f"\n{n} stores:")
+            if "model" in args.parts:
+                model = bench_model(root, stores, args.repeat)
+                print(f"  Room.refresh, median of {args.repeat}")
+                for key, values in model.items():
+                    print(f"    {key:<16} {ms(values)}")
+            if "start" in args.parts:
+                start = bench_start(root, n, args.starts)
+                print(f"  lmtui room at 80x24, from launch, median of {args.starts}")
+                for key, values in start.items():
+                    print(f"    {key:<16} {ms(values)}")
+            if "process" not in args.parts:
+                continue
             proc = bench_process(root, stores, args.seconds, args.interval, args.keys, args.slices)
             typed = f", after typing {args.keys!r}" if args.keys else ""
             print(f"  lmtui room, refresh every {args.interval:g} s, {args.seconds:g} s windows, "
