@@ -478,6 +478,38 @@ async def test_words_typed_right_after_the_search_key_go_to_the_search(made_room
         assert app.screen.query_one("#search").value == ""  # a new search starts empty
 
 
+async def test_keys_typed_right_after_enter_in_the_search_go_to_the_list(made_room, tmp_path, monkeypatch):
+    """One burst, typed while the stores are still read: "/log", enter, then l (the roster); then
+    "/shrinks", enter, r: the search keeps its words, the question found is shown, and l and r
+    reach the list (they went to the search, which still had the focus)."""
+    from textual import events
+
+    course, learners = copy_room(made_room, tmp_path)
+    gate = gated_reads(monkeypatch)
+    app = RoomApp(learners, content_dir=course, interval=0.2)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            for key, char in (("slash", "/"), ("l", "l"), ("o", "o"), ("g", "g"), ("enter", "\r"), ("l", "l")):
+                app.post_message(events.Key(key, char))
+            await pilot.pause()
+            await pilot.pause()
+            screen = app.screen
+            assert screen.query_one("#search").value == "log" and screen.has_class("-roster")
+            assert screen.query_one(SpreadView).key == "second/slope" and not screen.stores_read
+            for key, char in (("slash", "/"), *((c, c) for c in "shrinks"), ("enter", "\r"), ("r", "r")):
+                app.post_message(events.Key(key, char))
+            await pilot.pause()
+            await pilot.pause()
+            assert screen.query_one("#search").value == "shrinks" and not screen.has_class("-roster")
+            spread = screen.query_one(SpreadView)
+            assert spread.key == "second/q1" and spread.revealed == {"second/q1"}  # r: revealed
+            gate.set()
+            await room_read(pilot)
+            assert "3 of 4 answered" in screen_text(app)
+    finally:
+        gate.set()
+
+
 # -- what the room draws of the spread, and what it makes of hostile stores -------------------------
 HOSTILE_NAMES = ("evil\x1b]52;c;aGk=\x07", "\u202eesrever", "\x1b[2Jclear", "x" * 200)
 

@@ -445,6 +445,14 @@ class SpreadView(Vertical):
         return q.predict if q else None
 
 
+class SearchInput(Input):
+    """The question search; enter shows the best match (see :meth:`RoomScreen.submit_search`)."""
+
+    async def action_submit(self) -> None:
+        if isinstance(self.screen, RoomScreen):
+            self.screen.submit_search()
+
+
 class RoomReader(threading.Thread):
     """Follows the room off the interface: the first read of every store, telling the screen how
     far it got (:class:`RoomScreen.Reading`, at most every ``PROGRESS_EVERY`` seconds), then a look
@@ -548,13 +556,14 @@ class RoomScreen(Screen[None]):
         self._score_values: dict[str, Score] = {}
         self.missed_first = False  # the list's order: the most missed first (with scores), or the course's
         self._shown: dict[str, str] = {}
+        self._filled = ""  # the search the list was filled for
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status", markup=False)
         with Horizontal(id="body"):
             with Vertical(id="side"):
                 yield Static("", id="pace", markup=False)
-                search = Input(placeholder="search questions", id="search")
+                search = SearchInput(placeholder="search questions", id="search")
                 search.cursor_blink = False  # a blinking cursor would send bytes while nothing happens
                 yield search
                 yield Static("", id="list-head", markup=False)
@@ -630,6 +639,7 @@ class RoomScreen(Screen[None]):
 
         options = self.query_one("#questions", OptionList)
         kept = options.highlighted_option.id if options.highlighted_option is not None else None
+        self._filled = query
         options.clear_options()
         rows = self._rows(query)
         options.add_options([Option(Text(row, no_wrap=True, overflow="ellipsis"), id=key) for key, row in rows])
@@ -806,17 +816,25 @@ class RoomScreen(Screen[None]):
         self.set_focus(self.query_one("#questions", OptionList))  # at once, as the search opened
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search" and self.has_class("-searching"):  # not the clearing on close
+        # not the clearing on close, nor a change reaching the screen after enter moved to the list
+        # (which has the search's words already, and keeps its place)
+        if event.input.id == "search" and self.has_class("-searching") and event.input.has_focus:
             self._fill(event.value, keep=False)
             self.update_all()  # the list's head says when nothing matches
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            self._show_spread()
-            options = self.query_one("#questions", OptionList)
-            options.focus()
-            if options.highlighted_option is not None and options.highlighted_option.id:
-                self.spread.show(options.highlighted_option.id)
+    def submit_search(self) -> None:
+        """The search's best match shown and the list focused, as enter is handled in the search:
+        the keys typed right after it go to the list (``/carnot`` enter ``l`` searched for
+        "carnotl"). The words typed last may not have refilled the list yet: filled here."""
+        query = self._query()
+        if query != self._filled:
+            self._fill(query, keep=False)
+            self.update_all()
+        self._show_spread()
+        options = self.query_one("#questions", OptionList)
+        self.set_focus(options)
+        if options.highlighted_option is not None and options.highlighted_option.id:
+            self.spread.show(options.highlighted_option.id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_search":
