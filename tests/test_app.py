@@ -338,3 +338,31 @@ async def test_footer_keys_fit_at_80_columns_and_the_palette_hint_shows_when_wid
         await pilot.pause()
         assert footer.show_command_palette
         assert any(k.has_class("-command-palette") for k in footer.children)
+
+
+async def test_the_help_keeps_one_set_of_columns_across_its_sections():
+    """Keys, what they do and binding ids start at the same columns in every section (each section
+    had columns of its own width, so the review's ids sat twenty columns left of the quiz's)."""
+    import io
+
+    from rich.console import Console
+
+    from lmtui.tui.keys import bindings
+    from lmtui.tui.screens.help import help_renderable
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        console = Console(width=76, record=True, color_system=None, file=io.StringIO())
+        console.print(help_renderable(app))
+        lines = console.export_text().splitlines()
+        ids = [b.id for _, group in bindings() for b in group]
+        rows = [line.rstrip() for line in lines if "  " in line.strip() and not line.startswith(" ")
+                and (line.rstrip().split(" ")[-1] in ids or line.rstrip().endswith(("..4", " -")))]
+        id_columns = {line.rindex(" ") + 1 for line in rows}
+        assert len(id_columns) == 1, id_columns
+        what_columns = set()
+        for line in rows:
+            rest = line[line.index("  "):]
+            what_columns.add(line.index("  ") + len(rest) - len(rest.lstrip()))
+        assert len(what_columns) == 1, what_columns

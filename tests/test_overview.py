@@ -134,7 +134,7 @@ async def test_the_missed_questions_scroll_into_view_at_80x24():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.push_screen(OverviewScreen(at=NOW))
-        await until(pilot, lambda: type(app.focused).__name__ == "ListView", 5)
+        await until(pilot, lambda: type(app.focused).__name__ == "MissedList", 5)
         await pilot.press("down")
         await pilot.pause()
         await pilot.pause()
@@ -175,3 +175,21 @@ def test_a_missed_question_put_right_in_review_says_so():
     assert f"Q{m.number} ({m.kind}, right in review since)" in out.getvalue()
     record.review(chapter, question, False, at=NOW + 120)  # missed again: no longer put right
     assert not next(x for x in overview(record, NOW + 180).missed if x.question == m.question).recovered
+
+
+async def test_j_and_k_move_in_the_missed_questions_as_in_every_list():
+    seed_store()
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(OverviewScreen(at=NOW))
+        await until(pilot, lambda: type(app.focused).__name__ == "MissedList", 5)
+        missed = app.focused
+        assert missed.index == 0 and len(missed.children) == 3
+        await pilot.press("j", "j")
+        await until(pilot, lambda: missed.index == 2, 5)
+        await pilot.press("k")
+        await until(pilot, lambda: missed.index == 1, 5)
+        assert missed.index == 1
+        item = missed.highlighted_child
+        assert 0 <= item.region.y and item.region.bottom <= 24 - 1, item.region  # scrolled into view

@@ -195,3 +195,23 @@ async def test_the_empty_field_shows_its_whole_hint_at_80_columns(predict_course
         await until(pilot, lambda: bool(card.query(PredictInput)))
         await pilot.pause()
         assert "a number, e.g. 0.25 or 3.5 +- 0.5" in screen_text(app), screen_text(app)
+
+
+async def test_under_ascii_a_predict_card_shows_focus_with_the_quiz_cards_bar(predict_course):
+    """One mark for "the question the keys act on" on every card: ``|``, not ``#`` on a predict card."""
+    app = LmtuiApp(content_dir=predict_course, ascii_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_predict(pilot)
+        await pilot.pause()
+        prompt = next(line for line in screen_text(app).splitlines() if "Predict, then run" in line)
+        assert prompt.lstrip().startswith("| "), screen_text(app)
+
+
+async def test_the_quiz_card_says_how_to_predict_as_the_review_card_does(predict_course):
+    """Both tell of the range form (the review did, the quiz did not) in the same words."""
+    app = LmtuiApp(content_dir=predict_course)
+    async with app.run_test(size=(100, 40)) as pilot:
+        card = await open_predict(pilot)
+        text = str(card._feedback.content)
+        assert "type a number, with your range if you like (3.5 +- 0.5); within +-0.15 of the measurement" in text
+        assert text.startswith("Work it out from the chapter")

@@ -401,3 +401,25 @@ def test_review_due_counts_only_the_cards_of_questions_the_course_asks(mini_cour
     assert main(["--content", str(mini_course), "review", "--due"]) == 0
     text = capsys.readouterr().out
     assert "1 card due at " in text and "(of 1):" in text
+
+
+async def test_j_and_k_read_a_card_taller_than_the_screen(mini_course):
+    """As in the text and the quiz: j scrolls the review down a line, k up (down and up did, j did nothing)."""
+    quiz = next(mini_course.glob("01-*.quiz.toml"))
+    long = " ".join(["Each step moves against the gradient, downhill."] * 30)
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("It steps downhill, along −∇L.", long), encoding="utf-8")
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await answer_in_quiz(pilot, "first", [(0, "1")])
+        screen = await open_review(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        body = screen._body
+        await until(pilot, lambda: body.max_scroll_y >= 2, 5)
+        assert body.max_scroll_y >= 2, screen_text(app)  # the graded card is taller than the screen
+        await pilot.press("j", "j")
+        await until(pilot, lambda: body.scroll_y == 2, 5)
+        assert body.scroll_y == 2
+        await pilot.press("k")
+        await until(pilot, lambda: body.scroll_y == 1, 5)
+        assert body.scroll_y == 1 and screen.card.answer is not None  # j and k answered nothing

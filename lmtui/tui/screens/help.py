@@ -51,17 +51,23 @@ def help_text(app) -> str:
 
 def help_renderable(app):
     """The help as tables that wrap to the screen's width."""
+    from rich.cells import cell_len
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     parts: list = [Text(INTRO), Text("")]
-    for title, rows in sections(app):
+    found = sections(app)
+    every = [row for _, rows in found for row in rows]
+    # the same columns in every section: keys, what they do and ids line up down the whole help
+    keys_width = max((cell_len(keys) for keys, _, _ in every), default=1)
+    ids_width = max((cell_len(binding_id) for _, _, binding_id in every), default=1)
+    for title, rows in found:
         parts.append(Text(title, style="bold"))
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True)
+        table = Table.grid(padding=(0, 2), expand=True)
+        table.add_column(no_wrap=True, min_width=keys_width)
         table.add_column(ratio=1)
-        table.add_column(no_wrap=True, style="dim")
+        table.add_column(no_wrap=True, style="dim", min_width=ids_width)
         for keys, what, binding_id in rows:
             table.add_row(keys, what, binding_id)
         parts += [table, Text("")]

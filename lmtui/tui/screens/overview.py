@@ -78,6 +78,15 @@ class MissedItem(ListItem):
         self.missed = missed
 
 
+class MissedList(ListView):
+    """The missed questions: j and k move in it as in every list of the app."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="missed-down", tooltip="down the missed questions"),
+        Binding("k", "cursor_up", "Up", show=False, id="missed-up", tooltip="up the missed questions"),
+    ]
+
+
 class OverviewScreen(Screen[tuple[str, str] | None]):
     """Dismissed with the (chapter, question) of the missed question chosen, or None."""
 
@@ -141,7 +150,7 @@ class OverviewScreen(Screen[tuple[str, str] | None]):
         if view.missed:
             widgets.append(Static(f"Missed ({len(view.missed)}): enter opens the question in its chapter", classes="overview-head",
                                   markup=False))
-            widgets.append(ListView(*(MissedItem(m, plain(f"{view.where(m)}: {m.prompt}")) for m in view.missed)))
+            widgets.append(MissedList(*(MissedItem(m, plain(f"{view.where(m)}: {m.prompt}")) for m in view.missed)))
         else:
             widgets.append(Static("Nothing missed so far.", classes="overview-head", markup=False))
         self._body.mount_all(widgets)

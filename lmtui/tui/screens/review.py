@@ -89,12 +89,7 @@ class ReviewPredictCard(PredictCard):
 
     def _feedback_text(self) -> str:
         if self.prediction is None and not self.error:
-            q, spec = self.question, self.spec
-            key = services(self).key_hint
-            how = (f"Press {key('predict-1')}-{key(f'predict-{len(q.choices)}')} to choose." if q.choices
-                   else f"Press {key('predict-type')} and type a number, with your range if you like (3.5 +- 0.5); "
-                        f"{spec.tolerance_text()} of the measurement counts as right.")
-            return f"Work it out for this setting, then commit your prediction. {how} The run grades it."
+            return f"Work it out for this setting, then commit your prediction. {self.how_to_predict()} The run grades it."
         return super()._feedback_text()
 
 
@@ -109,6 +104,8 @@ class ReviewScreen(Screen):
     BINDINGS = [
         Binding("n", "next_card", "Next card", id="review-next", tooltip="the next card due (once this one is graded)"),
         Binding("escape", "close", "Back", id="review-close", tooltip="back to the course"),
+        Binding("j", "scroll_card(1)", "Scroll", show=False, id="review-down", tooltip="scroll the card down a line"),
+        Binding("k", "scroll_card(-1)", "Scroll", show=False, id="review-up", tooltip="scroll the card up a line"),
     ]
 
     def __init__(self, at: float | None = None) -> None:
@@ -178,6 +175,10 @@ class ReviewScreen(Screen):
         await mounting
         if card is self.card and card.is_attached and self.is_current:
             card.focus()
+
+    def action_scroll_card(self, lines: int) -> None:
+        """j and k read a card taller than the screen, as down and up do (and j and k in the text)."""
+        self._body.scroll_relative(y=lines, animate=False)
 
     def _update_title(self) -> None:
         due = self.current

@@ -229,14 +229,21 @@ class PredictCard(Widget, can_focus=True):
             table.add_row(mark, f"{i})", choice + note)
         return table
 
+    def how_to_predict(self) -> str:
+        """The keys that commit a prediction and what counts as right, said alike in quiz and review."""
+        q, key = self.question, services(self).key_hint
+        if q.choices:
+            return f"Press {key('predict-1')}-{key(f'predict-{len(q.choices)}')} to choose."
+        return (f"Press {key('predict-type')} and type a number, with your range if you like (3.5 +- 0.5); "
+                f"{self.spec.tolerance_text()} of the measurement counts as right.")
+
     def _feedback_text(self) -> str:
         q, spec, p = self.question, self.spec, self.prediction
         key, plain = services(self).key_hint, services(self).plain
         if self.error:
             return f"The simulation failed: {self.error}. Your prediction is kept; {key('predict-run')} tries again."
         if p is None:
-            how = (f"Press {key('predict-1')}-{key(f'predict-{len(q.choices)}')} to choose." if q.choices
-                   else f"Press {key('predict-type')} and type a number ({spec.tolerance_text()} of the measurement counts as right).")
+            how = self.how_to_predict()
             first = " Your first prediction is the one that counts; the simulation runs once it is in."
             if self.changed:
                 return f"The question changed since you predicted. {how}{first}"
