@@ -239,3 +239,25 @@ async def test_an_export_that_cannot_be_written_says_why_and_the_figure_goes_on(
         await pilot.pause()
         assert len(pane.state.book.pinned) == 1
 
+
+
+async def test_after_a_sweep_the_next_session_has_the_parameters_the_rows_showed():
+    """The rows show the sweep's last value; the next session opens with it and its last run as
+    current (it opened with the value before the sweep, its last run marked as of other parameters)."""
+    app = LmtuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await double_descent(pilot)
+        await set_param(pilot, pane, "ridge", "5")  # kept for the next session
+        await set_param(pilot, pane, "ridge", "0, 0.5", expect_ok=False)
+        for _ in range(100):
+            await finish(pilot)
+            sweep = pane.state.book.sweep
+            if sweep is not None and sweep.done and not pane.running:
+                break
+        assert pane.state.params["ridge"] == 0.5
+    again = LmtuiApp()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await open_figure(pilot, "universality", "sim:double_descent")
+        pane = current_pane(again)
+        assert pane.state.params["ridge"] == 0.5 and pane.state.result_is_current()
+        assert "(last session)" in screen_text(again)

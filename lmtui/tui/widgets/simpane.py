@@ -827,6 +827,7 @@ class SimPane(Widget):
         for row in self.query(ParamRow):
             if row.param.name == sweep.name:
                 row.set_value(value)
+        self._settings_changed()  # the row's value is the one kept for the next session, as after a change
         # refused (over the server's limit): the sweep ends with the runs it has; asked about
         # first: it goes on when the run is confirmed (or when the learner runs it)
         if not self._start() and not isinstance(self.app.screen, ConfirmRun):
