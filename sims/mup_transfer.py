@@ -344,10 +344,14 @@ class MupTransfer(Simulation):
     def cost_terms(cls, params: dict[str, Any]) -> tuple[float, float]:
         """For each width, parametrisation and learning rate, ``steps`` full-batch steps of the
         one-hidden-layer net on N_DATA points (~6 flops per weight and point); then the coordinate
-        check's COORD_STEPS steps of the three-layer net at each coordinate width."""
+        check's COORD_STEPS steps of the three-layer net at each coordinate width, with what its
+        width x width hidden layer costs beside them: drawing it (about 900 flops' time an entry)
+        and, per parametrisation, its update's norm by power iteration (80 matrix-vector
+        products, which run at memory speed: about 1000 flops' time an entry)."""
         steps, runs = int(params["steps"]), len(PARAMS) * len(params["log2_lrs"])
         train = sum(runs * steps * 6.0 * N_DATA * (D_IN + D_OUT + 2) * int(w) for w in params["widths"])
-        coord = sum(len(PARAMS) * COORD_STEPS * 6.0 * N_COORD * int(w) * (int(w) + D_IN + D_OUT) for w in set(params["coord_widths"]))
+        coord = sum(len(PARAMS) * COORD_STEPS * 6.0 * N_COORD * int(w) * (int(w) + D_IN + D_OUT)
+                    + int(w) ** 2 * (900.0 + len(PARAMS) * 1000.0) for w in set(params["coord_widths"]))
         return float(runs * steps * len(params["widths"]) + len(PARAMS) * COORD_STEPS * len(params["coord_widths"])), train + coord
 
     def run(self, params: dict[str, Any], seed: int = 0) -> Generator[Frame, None, Result]:
