@@ -207,62 +207,58 @@ async def test_the_room_shows_the_predictions_and_on_reveal_the_measurement(made
         assert "o measured 2.002" in screen_text(app)
 
 
-def gated_reads(monkeypatch) -> threading.Event:
-    """The room's reads of a store wait until the returned event is set (a slow shared folder)."""
+@pytest.fixture
+def gate(monkeypatch):
+    """The room's reads of a store wait until this event is set (a slow shared folder); set at the
+    end of the test, so no reader thread is left waiting."""
     import lmtui.core.room as core_room
 
-    gate = threading.Event()
+    event = threading.Event()
     read = core_room.read_store
 
     def gated(*args, **kwargs):
-        gate.wait(20)
+        event.wait(20)
         return read(*args, **kwargs)
 
     monkeypatch.setattr(core_room, "read_store", gated)
-    return gate
+    yield event
+    event.set()
 
 
-async def test_the_first_frame_does_not_wait_for_the_stores_and_keys_meanwhile_work(made_room, tmp_path, monkeypatch):
+async def test_the_first_frame_does_not_wait_for_the_stores_and_keys_meanwhile_work(made_room, tmp_path, gate):
     """The stores are read after the first frame, which says so with a count; the instructor's
     keys work meanwhile, and the room fills in once they are read."""
     course, learners = copy_room(made_room, tmp_path)
-    gate = gated_reads(monkeypatch)
     app = RoomApp(learners, content_dir=course, interval=0.2)
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            assert await until(pilot, lambda: "Reading 5 learners' stores... 0/5" in screen_text(app))
-            assert "Pace: reading the stores..." in screen_text(app) and not app.screen.stores_read
-            await choose(pilot, "log-log")  # found while the stores are read
-            assert app.screen.query_one(SpreadView).key == "second/slope"
-            assert "reading the learners' stores..." in screen_text(app)
-            await pilot.press("l")
-            await pilot.pause()
-            assert str(app.screen.query_one("#roster-text").content) == "Reading 5 learners' stores... 0/5"
-            gate.set()
-            await room_read(pilot)
-            text = screen_text(app)
-            assert "4 learners" in text and "Mallory (damaged)" in text and "Pace: 4 learners" in text
-            assert any(line.split("│")[-1].startswith(" Bob") and "0/2" in line for line in text.splitlines()), text
-            await pilot.press("l")
-            await pilot.pause()
-            assert "3 of 4 predicted" in screen_text(app)
-    finally:
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await until(pilot, lambda: "Reading 5 learners' stores... 0/5" in screen_text(app))
+        assert "Pace: reading the stores..." in screen_text(app) and not app.screen.stores_read
+        await choose(pilot, "log-log")  # found while the stores are read
+        assert app.screen.query_one(SpreadView).key == "second/slope"
+        assert "reading the learners' stores..." in screen_text(app)
+        await pilot.press("l")
+        await pilot.pause()
+        assert str(app.screen.query_one("#roster-text").content) == "Reading 5 learners' stores... 0/5"
         gate.set()
+        await room_read(pilot)
+        text = screen_text(app)
+        assert "4 learners" in text and "Mallory (damaged)" in text and "Pace: 4 learners" in text
+        assert any(line.split("│")[-1].startswith(" Bob") and "0/2" in line for line in text.splitlines()), text
+        await pilot.press("l")
+        await pilot.pause()
+        assert "3 of 4 predicted" in screen_text(app)
 
 
-async def test_quitting_while_the_stores_are_read_does_not_wait_for_them(made_room, tmp_path, monkeypatch):
+async def test_quitting_while_the_stores_are_read_does_not_wait_for_them(made_room, tmp_path, gate):
     course, learners = copy_room(made_room, tmp_path)
-    gate = gated_reads(monkeypatch)
     app = RoomApp(learners, content_dir=course, interval=0.2)
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            assert await until(pilot, lambda: "Reading 5 learners' stores" in screen_text(app))
-            reader = app.screen.reader
-            started = time.monotonic()
-            await pilot.press("q")
-        assert time.monotonic() - started < 5 and reader.stop.is_set() and reader.is_alive()  # still held by the folder
-    finally:
-        gate.set()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await until(pilot, lambda: "Reading 5 learners' stores" in screen_text(app))
+        reader = app.screen.reader
+        started = time.monotonic()
+        await pilot.press("q")
+    assert time.monotonic() - started < 5 and reader.stop.is_set() and reader.is_alive()  # still held by the folder
+    gate.set()
     reader.join(10)
     assert not reader.is_alive() and app.room.looks == 0  # it stopped between two stores, reading no more
 
@@ -478,36 +474,32 @@ async def test_words_typed_right_after_the_search_key_go_to_the_search(made_room
         assert app.screen.query_one("#search").value == ""  # a new search starts empty
 
 
-async def test_keys_typed_right_after_enter_in_the_search_go_to_the_list(made_room, tmp_path, monkeypatch):
+async def test_keys_typed_right_after_enter_in_the_search_go_to_the_list(made_room, tmp_path, gate):
     """One burst, typed while the stores are still read: "/log", enter, then l (the roster); then
     "/shrinks", enter, r: the search keeps its words, the question found is shown, and l and r
     reach the list (they went to the search, which still had the focus)."""
     from textual import events
 
     course, learners = copy_room(made_room, tmp_path)
-    gate = gated_reads(monkeypatch)
     app = RoomApp(learners, content_dir=course, interval=0.2)
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            for key, char in (("slash", "/"), ("l", "l"), ("o", "o"), ("g", "g"), ("enter", "\r"), ("l", "l")):
-                app.post_message(events.Key(key, char))
-            await pilot.pause()
-            await pilot.pause()
-            screen = app.screen
-            assert screen.query_one("#search").value == "log" and screen.has_class("-roster")
-            assert screen.query_one(SpreadView).key == "second/slope" and not screen.stores_read
-            for key, char in (("slash", "/"), *((c, c) for c in "shrinks"), ("enter", "\r"), ("r", "r")):
-                app.post_message(events.Key(key, char))
-            await pilot.pause()
-            await pilot.pause()
-            assert screen.query_one("#search").value == "shrinks" and not screen.has_class("-roster")
-            spread = screen.query_one(SpreadView)
-            assert spread.key == "second/q1" and spread.revealed == {"second/q1"}  # r: revealed
-            gate.set()
-            await room_read(pilot)
-            assert "3 of 4 answered" in screen_text(app)
-    finally:
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key, char in (("slash", "/"), ("l", "l"), ("o", "o"), ("g", "g"), ("enter", "\r"), ("l", "l")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#search").value == "log" and screen.has_class("-roster")
+        assert screen.query_one(SpreadView).key == "second/slope" and not screen.stores_read
+        for key, char in (("slash", "/"), *((c, c) for c in "shrinks"), ("enter", "\r"), ("r", "r")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.query_one("#search").value == "shrinks" and not screen.has_class("-roster")
+        spread = screen.query_one(SpreadView)
+        assert spread.key == "second/q1" and spread.revealed == {"second/q1"}  # r: revealed
         gate.set()
+        await room_read(pilot)
+        assert "3 of 4 answered" in screen_text(app)
 
 
 # -- what the room draws of the spread, and what it makes of hostile stores -------------------------
