@@ -603,7 +603,11 @@ class RoomScreen(Screen[None]):
         self._fill("")
         self.update_all()
         self.query_one("#questions", OptionList).focus()
-        self.reader.start()
+        self.call_after_refresh(self._start_reading)  # the first frame is drawn without waiting for the thread
+
+    def _start_reading(self) -> None:
+        if not self.reader.stop.is_set() and self.reader.ident is None:  # never started twice
+            self.reader.start()
 
     def on_unmount(self) -> None:
         self.reader.stop.set()
