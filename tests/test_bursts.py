@@ -101,3 +101,27 @@ def test_answers_and_moves_read_together_leave_the_marked_question_in_view(tmp_p
         assert s.quit() == 0
     finally:
         s.close()
+
+
+def test_keys_read_with_the_overview_key_move_in_its_list_and_open_the_question(tmp_path):
+    """``O j enter`` in one read opens the second missed question, as typed one by one; the j and
+    the enter reached the Overview before its list had the focus and were lost."""
+    s = start(tmp_path, "overview", 80, 24)
+    try:
+        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+        s.send("z")
+        assert s.wait_for("Q1.", timeout=15) is not None, s.text()
+        for key in "1j1j1":  # three first answers, at least two of them wrong: the missed list
+            s.send(key)
+            settle_both(s)
+        s.send("t")
+        settle_both(s)
+        s.send("Oj\r")
+        settle_both(s)
+        screen = s.text()
+        assert "Overview: where you stand" not in screen and "[z:Quiz]" in screen, screen
+        marked = [line for line in screen.splitlines() if line.lstrip().startswith("\u2588 Q")]
+        assert marked and not marked[0].lstrip().startswith("\u2588 Q1."), screen  # the second missed one
+        assert s.quit() == 0
+    finally:
+        s.close()

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.widgets import Label, ListItem, ListView, Static
 
 from lmtui.core.overview import Calibration, Missed, Overview, error_text, overview
@@ -115,10 +116,15 @@ class OverviewScreen(Screen[tuple[str, str] | None]):
         yield self._body
         yield textual_fixes.LeanFooter(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         if services(self).ascii_only:
             self.add_class("-ascii")
-        self.rebuild()
+        mounting = self.rebuild()
+        if mounting is not None:
+            # the list holds the focus before this screen reads a key: keys typed with O (O j
+            # enter, read together) move in it and open the question, instead of being lost
+            await mounting
+            self._focus_list()
 
     def on_screen_suspend(self) -> None:
         self._left = True  # another screen over this one (a review, the help)
@@ -128,11 +134,11 @@ class OverviewScreen(Screen[tuple[str, str] | None]):
             self._left = False
             self.rebuild()
 
-    def rebuild(self) -> None:
+    def rebuild(self) -> AwaitMount | None:
         svc = services(self)
         plain, key = svc.plain, svc.key_hint
         if svc.record is None:
-            return
+            return None
         self.view = view = overview(svc.record, self.at)
         self._body.remove_children()
         widgets = [
@@ -153,16 +159,17 @@ class OverviewScreen(Screen[tuple[str, str] | None]):
             widgets.append(MissedList(*(MissedItem(m, plain(f"{view.where(m)}: {m.prompt}")) for m in view.missed)))
         else:
             widgets.append(Static("Nothing missed so far.", classes="overview-head", markup=False))
-        self._body.mount_all(widgets)
+        mounting = self._body.mount_all(widgets)
         self._body.scroll_home(animate=False)
         self.call_after_refresh(self._focus_list)
+        return mounting
 
     def _focus_list(self) -> None:
         lists = self.query(ListView)
         if lists:
-            lists.first().focus(scroll_visible=False)  # the table stays in view; down moves into the list
+            self.set_focus(lists.first(), scroll_visible=False)  # the table stays in view; down moves into the list
         else:
-            self._body.focus()
+            self.set_focus(self._body)
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
         """The highlighted missed question is scrolled into view (the list is in the page's scroll,
