@@ -670,23 +670,6 @@ def predict_storms(tmp: Path, seeds: int, keys: int) -> list[tuple[bool, str]]:
     return results
 
 
-def keystorms(tmp: Path, seeds: list[int], keys: int) -> list[tuple[bool, str]]:
-    """/work/shared/tools/keystorm.py when it is there (random keys, escapes and resizes)."""
-    tool = Path(os.environ.get("KEYSTORM", "/work/shared/tools/keystorm.py"))
-    if not tool.exists():
-        return []
-    results = []
-    for seed in seeds:
-        home = tmp / f"ks{seed}"
-        home.mkdir()
-        out = subprocess.run([sys.executable, str(tool), "--ready", "t:Text", "--keys", str(keys), "--seed", str(seed),
-                              "--env", f"LMTUI_HOME={home}", "--", sys.executable, "-m", "lmtui"],
-                             capture_output=True, text=True, timeout=300)
-        line = json.loads(out.stdout.splitlines()[-1]) if out.stdout.strip() else {}
-        results.append((out.returncode == 0, f"seed {seed}: " + json.dumps({k: v for k, v in line.items() if k != "screen"})))
-    return results
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", default=None, help="run only the attacks whose title holds this (repeatable)")
@@ -725,7 +708,6 @@ def main() -> None:
         ("cost: lmtui sim run over the limit", cost_sim_run),
         ("cost: the app asks over 30 s; a served visitor is refused", cost_app),
         ("key storms weighted to predict cards and runs", lambda d: predict_storms(d, args.storms, args.keys)),
-        ("key storms (keystorm.py)", lambda d: keystorms(d, list(range(21, 21 + args.storms)), 3000)),
     ]
     rows = []
     for title, fn in attacks:
