@@ -26,6 +26,7 @@ STEPS: list[tuple[list[str], list[str], str]] = [
     ([], ["k", "j", "j", ENTER, BACKSPACE, "5", "0", "0", ENTER], "steps       500"),  # rows, and a new value
     ([], [ENTER, *[BACKSPACE] * 8, *"00000000000000000250", ENTER], "steps       250"),  # thirty keys in one read
     ([], ["t", "j", "j", "z", "j", "j", "f", UP, "t", "]", "j", " ", " "], "t:Text]"),  # across the views
+    (["n"], ["z", "j", "j", "j", "j", "j"], "z:Quiz]"),  # a quiz shown the first time: its cards are still mounting
 ]
 
 

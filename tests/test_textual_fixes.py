@@ -890,6 +890,34 @@ async def test_a_key_whose_marker_is_lost_holds_up_the_next_for_a_moment_only():
         assert seen == ["x"] and not app._input_waiting
 
 
+
+async def test_keys_held_for_a_view_wait_for_it_in_order_and_at_most_a_moment():
+    """A view still mounting its parts holds the keys after the one that showed it: they act once
+    it releases them, in the order they came; a holder that never releases holds them up for
+    INPUT_STUCK seconds only."""
+    app = GuardedApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        seen: list[str] = []
+        app.screen.key_x = lambda: seen.append("x")  # type: ignore[attr-defined]
+        app.screen.key_y = lambda: seen.append("y")  # type: ignore[attr-defined]
+        holder = object()
+        app.hold_keys(holder)
+        app.post_message(events.Key("x", "x"))
+        app.post_message(events.Key("y", "y"))
+        await pilot.pause(0.1)
+        assert seen == [] and len(app._input_waiting) == 2
+        app.release_keys(holder)
+        await pilot.pause(0.1)
+        assert seen == ["x", "y"] and not app._input_waiting
+        app.hold_keys(object())  # never released
+        app.post_message(events.Key("x", "x"))
+        await pilot.pause(0.1)
+        assert seen == ["x", "y"]
+        await pilot.pause(tf.INPUT_STUCK * 2 + 0.3)
+        assert seen == ["x", "y", "x"] and not app._input_holds
+
+
 # ---------------------------------------------------------------------------------------------
 # The registry
 # ---------------------------------------------------------------------------------------------

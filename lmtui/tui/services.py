@@ -98,6 +98,18 @@ class Services:
 
         return hint(self._app, binding_id, every)
 
+    def hold_keys(self, holder: object) -> None:
+        """Keys arriving from now on wait until ``holder`` calls :meth:`release_keys` (a view
+        whose parts are still being mounted; at most half a second)."""
+        hold = getattr(self._app, "hold_keys", None)
+        if hold is not None:
+            hold(holder)
+
+    def release_keys(self, holder: object) -> None:
+        release = getattr(self._app, "release_keys", None)
+        if release is not None:
+            release(holder)
+
     def chart_style(self) -> tuple[bool, bool]:
         """(colour, ASCII only) for drawing charts."""
         return self.color, self.ascii_only

@@ -659,6 +659,22 @@ class GuardedApp(App):
     _input_timer = None
     _input_flood_until = 0.0
     _input_event: events.Event | None = None
+    _input_holds: dict[int, float] | None = None  # who holds the keys back (id of the holder), since when
+
+    def hold_keys(self, holder: object) -> None:
+        """Keys that arrive from now on wait until ``holder`` releases them (a view whose parts
+        are still being mounted: the keys typed after the one that opened it are meant for those
+        parts). Held at most INPUT_STUCK seconds, then handed on anyway."""
+        holds = self._input_holds = self._input_holds or {}
+        holds.setdefault(id(holder), time.monotonic())
+        if self._input_timer is None:
+            self._input_timer = self.set_timer(INPUT_STUCK, self._check_stuck_input)
+
+    def release_keys(self, holder: object) -> None:
+        """``holder`` is ready: the keys held for it go on, in the order they came."""
+        if self._input_holds and self._input_holds.pop(id(holder), None) is not None:
+            if not self._input_holds and self._input_waiting and not self._input_busy:
+                self.call_later(self._release_typed)
 
     @property
     def _input_waiting(self) -> deque:
@@ -712,13 +728,21 @@ class GuardedApp(App):
             self.call_later(self._release_typed)
 
     async def _release_typed(self) -> None:
-        if self._input_waiting and not self._input_busy:
+        if self._input_waiting and not self._input_busy and not self._input_holds:
             await self._dispatch_typed(self._input_waiting.popleft())
 
     def _check_stuck_input(self) -> None:
         """A key whose marker never comes back (its widget was removed on the way) holds up the
         keys after it for INPUT_STUCK seconds at most."""
         self._input_timer = None
+        now = time.monotonic()
+        if self._input_holds:
+            self._input_holds = {k: since for k, since in self._input_holds.items() if now - since < INPUT_STUCK}
+            if self._input_holds:
+                self._input_timer = self.set_timer(INPUT_STUCK, self._check_stuck_input)
+                return
+            if not self._input_busy and self._input_waiting:
+                self.call_later(self._release_typed)
         if not self._input_busy:
             return
         if time.monotonic() - self._input_since >= INPUT_STUCK:
@@ -749,7 +773,7 @@ class GuardedApp(App):
             if now < self._input_flood_until or len(self._input_waiting) + 1 >= INPUT_BACKLOG:
                 await self._flood(event, now)
                 return
-            if self._input_busy or self._input_waiting:
+            if self._input_busy or self._input_waiting or self._input_holds:
                 self._input_waiting.append(event)
                 if self._input_timer is None:
                     self._input_timer = self.set_timer(INPUT_STUCK, self._check_stuck_input)

@@ -299,11 +299,14 @@ class ChapterView(Widget):
 
     def _enter(self, view: View, tries: int = 3) -> None:
         if not self.is_attached or view != self.view:
+            services(self).release_keys(self)
             return
         widget = {"text": self._text, "figure": self._deck, "quiz": self._quiz}[view]
         if not widget.is_mounted and tries:  # mounted only now (the first time it is shown)
+            services(self).hold_keys(self)  # the keys after the one that showed it are meant for it
             self.call_after_refresh(self._enter, view, tries - 1)
             return
+        services(self).release_keys(self)
         if view == "figure":
             self._deck.build()
             self._deck.focus_default()

@@ -228,6 +228,9 @@ class QuizPane(VerticalScroll):
         return (f"Quiz: {s.correct}/{s.total} right, {s.answered}/{s.total} answered{changed}{predicted}. "
                 f"{key('quiz-next')}: next question, {key('answer-1')}-{key('answer-4')}: answer the marked one.")
 
+    def on_unmount(self) -> None:
+        services(self).release_keys(self)
+
     def on_mount(self) -> None:
         seen = services(self)
         seen.record_changed.subscribe(self, self._record_changed)
@@ -249,15 +252,17 @@ class QuizPane(VerticalScroll):
 
     def focus_first(self) -> None:
         if not (self.is_attached and self.display):  # the learner has moved on to another view meanwhile
+            services(self).release_keys(self)
             return
-        if not self.built:
+        cards = self.cards() if self.built else []
+        if not self.built or not all(c.is_mounted for c in cards):
+            # the cards take the focus once they are mounted; keys typed meanwhile (j j 2, read
+            # together with the z that showed the quiz) wait for them instead of going astray
+            services(self).hold_keys(self)
             self.build()
             self.call_after_refresh(self.focus_first)
             return
-        cards = self.cards()
-        if not all(c.is_mounted for c in cards):  # the cards take the focus once they are mounted
-            self.call_after_refresh(self.focus_first)
-            return
+        services(self).release_keys(self)
         unanswered = [c for c in cards if c.state in ("unanswered", "changed")]
         target = (unanswered or cards or [None])[0]
         if target is None:
