@@ -1,3 +1,3 @@
 """lmtui: a keyboard-driven terminal course on Learning Mechanics."""
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
