@@ -34,3 +34,23 @@ async def test_a_chapter_opened_while_the_rows_are_added_stays_marked():
             await pilot.pause()
         marked = [item.chapter.id for item in toc.query(TocItem) if item.has_class("-current")]
         assert (toc.current, marked, toc.index) == (later, [later], 4)
+
+
+async def test_keys_read_with_c_move_the_highlight_the_first_time_the_list_opens():
+    """At 80 columns the list is filled in when first shown; c j j j read together: the j's move the
+    highlight three chapters down (it went back to the open chapter a frame later)."""
+    from textual import events
+
+    from lmtui.tui.app import LmtuiApp
+
+    app = LmtuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_chapter(app.course.chapters[2].id, view="text")
+        await pilot.pause()
+        for key in "cjjj":  # one read: no pause between them
+            app.post_message(events.Key(key, key))
+        toc = app.screen.toc
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert app.focused is toc and toc.index == 5, (app.focused, toc.index)

@@ -75,6 +75,7 @@ class TableOfContents(ListView):
         self.set_totals()
 
     _populate_on_mount = False
+    _shown: str | None = None  # the chapter the rows mark as open (and the highlight was put on)
 
     def on_mount(self) -> None:
         services(self).record_changed.subscribe(self, self._record_changed)
@@ -99,8 +100,9 @@ class TableOfContents(ListView):
             self.call_after_refresh(self._show_latest)
 
     def _show_latest(self) -> None:
-        """Mark the chapter open now: another may have been opened since the rows were added."""
-        if self.current is not None:
+        """Mark the chapter open now: another may have been opened since the rows were added. Not
+        again if it is marked already: keys read with c (c j j enter) have moved the highlight."""
+        if self.current is not None and self.current != self._shown:
             self.show_current(self.current)
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
@@ -121,6 +123,7 @@ class TableOfContents(ListView):
             item.set_class(item.chapter.id == chapter_id, "-current")
             if item.chapter.id == chapter_id:
                 self.index = i
+                self._shown = chapter_id
 
     def _record_changed(self, change: RecordChange) -> None:
         self.update_status(change.chapter_id, change.status, due_now(services(self).record))
