@@ -126,3 +126,23 @@ def test_keys_read_with_the_overview_key_move_in_its_list_and_open_the_question(
         assert s.quit() == 0
     finally:
         s.close()
+
+
+def test_keys_read_with_z_answer_the_first_question_and_move_on(tmp_path):
+    """``z 1 j`` in one read, the quiz shown for the first time: the 1 answers Q1 and the j marks
+    Q2 (they went to the text hidden behind the quiz while its cards were being made)."""
+    s = start(tmp_path, "z", 80, 24)
+    try:
+        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+        settle_both(s)
+        s.send("z1j")
+        settle_both(s)
+        assert any(line.lstrip().startswith("\u2588 Q2.") for line in s.text().splitlines()), s.text()
+        s.send("k")
+        settle_both(s)
+        screen = s.text()
+        assert any(line.lstrip().startswith("\u2588 Q1.") for line in screen.splitlines()), screen
+        assert "(your answer" in screen, screen
+        assert s.quit() == 0
+    finally:
+        s.close()
