@@ -146,3 +146,22 @@ def test_keys_read_with_z_answer_the_first_question_and_move_on(tmp_path):
         assert s.quit() == 0
     finally:
         s.close()
+
+
+def test_keys_read_with_the_f_that_first_shows_a_simulation_reach_its_parameters(tmp_path):
+    """``f down down right`` in one read, the figure shown for the first time: the pane marks
+    init_scale and steps it (the first down went to the text hidden behind the figure, and init
+    was stepped instead)."""
+    s = start(tmp_path, "figure", 80, 24)
+    try:
+        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+        for key in "nn":
+            s.send(key)
+            settle_both(s)
+        s.send("f" + DOWN + DOWN + "\x1b[C")
+        assert s.wait_for("init_scale 0.01", timeout=20) is not None, s.text()
+        settle_both(s)
+        assert "init       aligned" in s.text(), s.text()
+        assert s.quit() == 0
+    finally:
+        s.close()

@@ -70,6 +70,9 @@ class FigureDeck(Container, can_focus=True):
         if self.built and not self.children:
             self._show(self.index)
 
+    def on_unmount(self) -> None:
+        services(self).release_keys(self)
+
     def _show(self, index: int) -> None:
         from lmtui.tui.widgets.explorer import ExplorerView
 
@@ -95,7 +98,9 @@ class FigureDeck(Container, can_focus=True):
             self.loading_sim = ref.name
             self.mount(Static(f"Loading simulation {ref.name}...", classes="figure-empty", markup=False))
             # keys for the simulation come here meanwhile (after the removal of the previous figure,
-            # which takes the focus with it; not if the pane is already there and has it)
+            # which takes the focus with it; not if the pane is already there and has it); keys
+            # read with the f that showed it wait for that focus instead of going to the hidden text
+            services(self).hold_keys(self)
             self.call_after_refresh(self._focus_while_loading)
             self._load_sim(ref.name, self._token)
             return
@@ -105,6 +110,7 @@ class FigureDeck(Container, can_focus=True):
     def _focus_while_loading(self) -> None:
         if self.loading_sim is not None and self.display:
             self.focus()
+        self.call_later(services(self).release_keys, self)  # after the focus has moved
 
     class FigureShown(Message):
         """The figure the learner is at (kept for next time)."""
