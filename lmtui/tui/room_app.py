@@ -44,7 +44,7 @@ class RoomApp(textual_fixes.GuardedApp):
 
             course = fold_model(course)
         course_key = "builtin" if content_dir is None else str(Path(content_dir).resolve())
-        self.room = Room(Path(root), course, course_key)  # its stores are read by the screen's thread, after its first frame
+        self.room = Room(Path(root), course, course_key)  # read by the screen's thread, after its first frame
         if clock is not None:  # else the course clock
             self.room.clock = clock
         self.interval = interval

@@ -479,10 +479,7 @@ class RoomReader(threading.Thread):
         while not self.stop.is_set():
             error = None
             try:
-                if first:
-                    self.room.refresh(self._progress, self.stop)
-                else:
-                    self.room.refresh(stop=self.stop)
+                self.room.refresh(self._progress if first else None, self.stop)
             except Exception as e:  # the next look tries again; the screen says why meanwhile
                 error = f"could not look at the stores ({e})"
             if self.stop.is_set():
