@@ -682,9 +682,16 @@ class RoomScreen(Screen[None]):
 
     # -- following the room ----------------------------------------------------------------------
     def on_room_screen_reading(self, message: Reading) -> None:
-        if not self.stores_read:
-            self._reading = (message.done, message.total)
+        if self.stores_read:
+            return
+        first = self._reading is None
+        self._reading = (message.done, message.total)
+        if first:
             self.update_all()
+        else:  # only the count changed: the status line (and the roster, if shown), not the layout
+            self._show_text("status", self._status())
+            if self.has_class("-roster"):
+                self._show_text("roster-text", self.reading_text())
 
     def on_room_screen_looked(self, message: Looked) -> None:
         if message.error:
@@ -704,13 +711,7 @@ class RoomScreen(Screen[None]):
         """Every part from the room as read last; a part whose text is unchanged is left alone."""
         room = self.room
         read = self.stores_read
-        status = f"{len(room.seats)} learner{'s' * (len(room.seats) != 1)}" if read else self.reading_text()
-        if room.error:
-            status += f"  ·  {clean_path(room.error)}"
-        if room.unreadable:  # the reason's first words; `lmtui report` says it whole
-            status += f"  ·  {len(room.unreadable)} skipped: " + ", ".join(
-                f"{clean_path(n)} ({clean_path(why.split(' (')[0])})" for n, (_, why) in room.unreadable.items())
-        status += f"  ·  {clean_path(room.root)}"
+        status = self._status()
         key = self.key_of("room-missed")
         head = f"right/answered · {key}: in order" if self.missed_first else f"{key}: most missed first"
         if self._rescore():
@@ -724,11 +725,28 @@ class RoomScreen(Screen[None]):
             roster = roster_text(room, services(self).plain("…")) if read else self.reading_text()
             parts += [("roster-text", roster), ("roster-legend", roster_legend(room))]
         for part, text in parts:
-            text = services(self).plain(text)
-            if self._shown.get(part) != text:
-                self._shown[part] = text
-                self.query_one(f"#{part}", Static).update(text)
+            self._show_text(part, text)
         self.spread.update_view()
+
+    def _status(self) -> str:
+        """The status line: how many learners (or how far the first read is), what could not be
+        read, the folder."""
+        room = self.room
+        status = f"{len(room.seats)} learner{'s' * (len(room.seats) != 1)}" if self.stores_read else self.reading_text()
+        if room.error:
+            status += f"  ·  {clean_path(room.error)}"
+        if room.unreadable:  # the reason's first words; `lmtui report` says it whole
+            status += f"  ·  {len(room.unreadable)} skipped: " + ", ".join(
+                f"{clean_path(n)} ({clean_path(why.split(' (')[0])})" for n, (_, why) in room.unreadable.items())
+        return status + f"  ·  {clean_path(room.root)}"
+
+    def _show_text(self, part: str, text: str) -> None:
+        """Part ``part`` shows ``text``, drawn only if it changed (the one-line status line without
+        a layout pass)."""
+        text = services(self).plain(text)
+        if self._shown.get(part) != text:
+            self._shown[part] = text
+            self.query_one(f"#{part}", Static).update(text, layout=part != "status")
 
     # -- the instructor's keys -------------------------------------------------------------------
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
