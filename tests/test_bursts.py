@@ -165,3 +165,26 @@ def test_keys_read_with_the_f_that_first_shows_a_simulation_reach_its_parameters
         assert s.quit() == 0
     finally:
         s.close()
+
+
+def test_keys_read_with_the_slash_and_the_enter_of_a_search_reach_the_field_and_the_page(tmp_path):
+    """``/ theory enter n`` in one read: the word is typed whole (its first letters went to the
+    page before the field had the focus: s ran nothing, c opened the contents) and the n goes to
+    the next match (it was typed into the field after the enter)."""
+    s = start(tmp_path, "search", 80, 24)
+    try:
+        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+        settle_both(s)
+        s.send("/theory\rn")
+        settle_both(s)
+        screen = s.text()
+        assert "/ theory " in screen and "match 2/" in screen, screen
+        s.send("\x1b")
+        settle_both(s)
+        s.send("/scaling\rN")  # the bar made already: the same
+        settle_both(s)
+        screen = s.text()
+        assert "/ scaling " in screen and "match 1/" in screen, screen
+        assert s.quit() == 0
+    finally:
+        s.close()

@@ -378,9 +378,13 @@ class ChapterView(Widget):
         fresh = self._search is None
         bar = self.search
         if fresh:  # just mounted: it can take the focus once it is composed
-            self.call_after_refresh(bar.open, self.reader.needle)
+            self.call_after_refresh(self._open_search, bar)
         else:
-            bar.open(self.reader.needle)
+            self._open_search(bar)
+
+    def _open_search(self, bar: SearchBar) -> None:
+        bar.open(self.reader.needle)
+        self.call_later(services(self).release_keys, self.reader)  # the keys read with / go to its field
 
     def on_search_bar_closed(self, event: SearchBar.Closed) -> None:
         event.stop()
@@ -396,6 +400,7 @@ class ChapterView(Widget):
 
     def on_search_bar_search(self, event: SearchBar.Search) -> None:
         event.stop()
+        self.call_later(services(self).release_keys, self._search)  # held by the bar, for where the focus goes now
         needle = self.needle = event.needle
         if not needle:
             self._end_search()

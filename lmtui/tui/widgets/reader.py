@@ -319,6 +319,7 @@ class PageReader(VerticalScroll, can_focus=True):
 
     # -- search ----------------------------------------------------------------------------------
     def action_search(self) -> None:
+        services(self).hold_keys(self)  # keys read with / wait for the search field (ChapterView)
         self.post_message(self.SearchWanted())
 
     def set_search(self, needle: str, page: int | None = None, match: int | None = None) -> None:

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from lmtui.tui.services import services
 from lmtui.tui.textual_fixes import LeanInput
 
 MATCH = Style(reverse=True)
@@ -87,6 +88,15 @@ def _restyle(line: list[Segment], spans: list[tuple[int, int, bool]]) -> list[Se
     return out
 
 
+class SearchField(LeanInput):
+    async def action_submit(self) -> None:
+        # the keys read with enter (enter n) are for the page, once the search has given it the
+        # focus back: they wait until the chapter has done so (ChapterView.on_search_bar_search)
+        if self.parent is not None:
+            services(self).hold_keys(self.parent)
+        await super().action_submit()
+
+
 class SearchBar(Widget):
     """The one-line search field under the text. Posts Search(needle) on enter, Closed on escape."""
 
@@ -110,7 +120,7 @@ class SearchBar(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._field = LeanInput(placeholder="find in this chapter", select_on_focus=True)
+        self._field = SearchField(placeholder="find in this chapter", select_on_focus=True)
         self._field.cursor_blink = False
         self._info = Static("", classes="search-info", markup=False)
 
@@ -123,6 +133,9 @@ class SearchBar(Widget):
         self.add_class("-open")
         self._field.value = needle
         self._field.focus()
+
+    def on_unmount(self) -> None:
+        services(self).release_keys(self)
 
     def close(self) -> None:
         self.remove_class("-open")
