@@ -46,6 +46,14 @@ def settle_both(*sessions: PtySession, quiet: float = 0.3, timeout: float = 15.0
             last = time.monotonic()
 
 
+def started(tmp_path, name: str) -> PtySession:
+    """One app at 80x24, its first screen shown and settled."""
+    s = start(tmp_path, name, 80, 24)
+    assert s.wait_for("t:Text", timeout=30) is not None, s.text()
+    settle_both(s)
+    return s
+
+
 SIZES = [(80, 24), (120, 40)]
 
 
@@ -85,9 +93,8 @@ def test_answers_and_moves_read_together_leave_the_marked_question_in_view(tmp_p
     """``1 j 2 j 4 j 1`` in one read: each answer makes its card taller (the explanation) only once
     laid out, and the move after it must scroll by the new height, not the old, so the question the
     last key answered is on screen with its bar."""
-    s = start(tmp_path, "quiz", 80, 24)
+    s = started(tmp_path, "quiz")
     try:
-        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
         s.send("z")
         assert s.wait_for("Q1.", timeout=15) is not None, s.text()
         settle_both(s)
@@ -107,9 +114,8 @@ def test_answers_and_moves_read_together_leave_the_marked_question_in_view(tmp_p
 def test_keys_read_with_the_overview_key_move_in_its_list_and_open_the_question(tmp_path):
     """``O j enter`` in one read opens the second missed question, as typed one by one; the j and
     the enter reached the Overview before its list had the focus and were lost."""
-    s = start(tmp_path, "overview", 80, 24)
+    s = started(tmp_path, "overview")
     try:
-        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
         s.send("z")
         assert s.wait_for("Q1.", timeout=15) is not None, s.text()
         for key in "1j1j1":  # three first answers, at least two of them wrong: the missed list
@@ -131,10 +137,8 @@ def test_keys_read_with_the_overview_key_move_in_its_list_and_open_the_question(
 def test_keys_read_with_z_answer_the_first_question_and_move_on(tmp_path):
     """``z 1 j`` in one read, the quiz shown for the first time: the 1 answers Q1 and the j marks
     Q2 (they went to the text hidden behind the quiz while its cards were being made)."""
-    s = start(tmp_path, "z", 80, 24)
+    s = started(tmp_path, "z")
     try:
-        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
-        settle_both(s)
         s.send("z1j")
         settle_both(s)
         assert any(line.lstrip().startswith("\u2588 Q2.") for line in s.text().splitlines()), s.text()
@@ -152,9 +156,8 @@ def test_keys_read_with_the_f_that_first_shows_a_simulation_reach_its_parameters
     """``f down down right`` in one read, the figure shown for the first time: the pane marks
     init_scale and steps it (the first down went to the text hidden behind the figure, and init
     was stepped instead)."""
-    s = start(tmp_path, "figure", 80, 24)
+    s = started(tmp_path, "figure")
     try:
-        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
         for key in "nn":
             s.send(key)
             settle_both(s)
@@ -171,10 +174,8 @@ def test_keys_read_with_the_slash_and_the_enter_of_a_search_reach_the_field_and_
     """``/ theory enter n`` in one read: the word is typed whole (its first letters went to the
     page before the field had the focus: s ran nothing, c opened the contents) and the n goes to
     the next match (it was typed into the field after the enter)."""
-    s = start(tmp_path, "search", 80, 24)
+    s = started(tmp_path, "search")
     try:
-        assert s.wait_for("t:Text", timeout=30) is not None, s.text()
-        settle_both(s)
         s.send("/theory\rn")
         settle_both(s)
         screen = s.text()

@@ -128,13 +128,20 @@ async def test_the_overview_and_lmtui_progress_say_what_is_due_and_when_in_the_s
         assert "Next review card due" not in text  # one sentence says it, not two
 
 
+async def missed_list(pilot):
+    """The Overview opened over the app, its missed questions' list once it has the focus."""
+    app = pilot.app
+    await pilot.pause()
+    app.push_screen(OverviewScreen(at=NOW))
+    await until(pilot, lambda: type(app.focused).__name__ == "MissedList", 5)
+    return app.focused
+
+
 async def test_the_missed_questions_scroll_into_view_at_80x24():
     seed_store()
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        app.push_screen(OverviewScreen(at=NOW))
-        await until(pilot, lambda: type(app.focused).__name__ == "MissedList", 5)
+        await missed_list(pilot)
         await pilot.press("down")
         await pilot.pause()
         await pilot.pause()
@@ -181,10 +188,7 @@ async def test_j_and_k_move_in_the_missed_questions_as_in_every_list():
     seed_store()
     app = LmtuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        app.push_screen(OverviewScreen(at=NOW))
-        await until(pilot, lambda: type(app.focused).__name__ == "MissedList", 5)
-        missed = app.focused
+        missed = await missed_list(pilot)
         assert missed.index == 0 and len(missed.children) == 3
         await pilot.press("j", "j")
         await until(pilot, lambda: missed.index == 2, 5)
