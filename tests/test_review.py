@@ -401,6 +401,7 @@ def test_review_due_counts_only_the_cards_of_questions_the_course_asks(mini_cour
     assert main(["--content", str(mini_course), "review", "--due"]) == 0
     text = capsys.readouterr().out
     assert "1 card due at " in text and "(of 1):" in text
+    assert "1 First Steps, Q1: " in text  # named as the Overview and lmtui progress name it
 
 
 async def test_j_and_k_read_a_card_taller_than_the_screen(mini_course):

@@ -300,6 +300,15 @@ class Course:
     def by_id(self, chapter_id: str) -> Chapter | None:
         return next((c for c in self.chapters if c.id == chapter_id), None)
 
+    def question_place(self, chapter_id: str, question_id: str) -> str:
+        """A question as the learner's views name it: "1 Seven Desiderata, Q3" (its chapter's
+        number and title, its place in the quiz); the ids for one no longer in the course."""
+        chapter = self.by_id(chapter_id)
+        number = next((i for i, q in enumerate(chapter.quiz, 1) if q.id == question_id), None) if chapter else None
+        if chapter is None or number is None:
+            return f"{chapter.label if chapter else chapter_id}, {question_id}"
+        return f"{chapter.label}, Q{number}"
+
     def index_of(self, chapter_id: str) -> int | None:
         return next((i for i, c in enumerate(self.chapters) if c.id == chapter_id), None)
 

@@ -86,7 +86,8 @@ def review_due_main(args: argparse.Namespace) -> int:
         prompt = clean(d.question.prompt) if d.question else d.card.question
         if len(prompt) > 60:
             prompt = prompt[:57] + "..."
-        print(f"  {when(d.card.due, at):>16}  {d.kind:<7}  {clean(d.card.chapter)}/{clean(d.card.question)}: {prompt}")
+        place = clean(record.course.question_place(d.card.chapter, d.card.question))
+        print(f"  {when(d.card.due, at):>16}  {d.kind:<7}  {place}: {prompt}")
     print(due_summary(record.course, cards, at))
     return 0
 
