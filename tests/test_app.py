@@ -203,6 +203,23 @@ async def test_too_small_terminal_shows_a_message_then_recovers():
         assert app.current is not None
 
 
+async def test_the_contents_list_is_drawn_over_a_narrow_chapter_which_keeps_its_width(mini_course):
+    """Below 100 columns the list covers the chapter's left side instead of squeezing it: a figure
+    behind it keeps its layout (squeezed, its chart had 11 columns), and closing the list lays out
+    nothing again."""
+    app = LmtuiApp(content_dir=mini_course)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        host = app.main_screen.query_one("#chapter-host")
+        before = host.region
+        await pilot.press("c")
+        await pilot.pause()
+        toc = app.main_screen.toc
+        assert toc.display and toc.region.width > 20
+        assert host.region == before and before.width == 80
+
+
 async def test_toc_toggle_and_choose(mini_course):
     app = LmtuiApp(content_dir=mini_course)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -88,7 +88,10 @@ class MainScreen(textual_fixes.QuietFocusScreen):
     MainScreen.-wide #toc { display: block; }
     MainScreen.-show-toc #toc { display: block; }
     MainScreen.-wide.-hide-toc #toc { display: none; }
-    MainScreen.-narrow #toc, MainScreen.-medium #toc { dock: left; height: 1fr; background: $surface; }
+    MainScreen > Horizontal { layers: default toc; }
+    /* narrower than WIDE the list is drawn over the chapter, which keeps its width (squeezed
+       beside it, a figure's chart had 11 columns and an explorer wrapped its words letter by letter) */
+    MainScreen.-narrow #toc, MainScreen.-medium #toc { dock: left; layer: toc; height: 1fr; background: $surface; }
     MainScreen #chapter-host { width: 1fr; height: 1fr; }
     MainScreen .broken { padding: 1 2; }
     """
