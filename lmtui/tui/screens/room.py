@@ -334,8 +334,9 @@ class SpreadView(Vertical):
             params = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in spec.params) or "its defaults"
             ranged = f" ({spread.ranged} with a range)" if spread.ranged else ""
             middle = summary(spread.values, spec.unit) if numeric else ""
-            info = (f"{spread.predicted} of {spread.learners} predicted{ranged}{', ' + middle if middle else ''}"
-                    f"  ·  right if {spec.tolerance_text()}")
+            # the rule on a line of its own: wrapped after the counts, it broke mid-phrase
+            info = (f"{spread.predicted} of {spread.learners} predicted{ranged}{', ' + middle if middle else ''}.\n"
+                    f"Right if {spec.tolerance_text()}.")
             rows = [(f"{i + 1} {choice}", n) for i, (choice, n) in enumerate(zip(q.choices, spread.choice_counts()))]
             mark = spec.bin_of(measured) - 1 if revealed and measured is not None and q.choices else None
             if not revealed:
@@ -363,6 +364,7 @@ class SpreadView(Vertical):
                     verdict += f" ({screen.key_of('room-wide')}: the run's chart beside)"
         if reading:
             info = "reading the learners' stores..."
+            rows = []  # no bars of zero counts before the counts are known
         self._text("info", seen.plain(info))
         self._text("verdict", seen.plain(verdict))
         if numeric:
