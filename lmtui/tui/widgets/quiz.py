@@ -145,10 +145,11 @@ class QuestionCard(Widget, can_focus=True):
         """A number past the last choice is not offered (the footer) but still answers: it says how
         many choices there are, instead of doing nothing."""
         n = len(self.question.choices)
-        if any(event.key in keys_of(self.app, f"answer-{k}") for k in range(n + 1, 5)):
+        past = next((k for k in range(n + 1, 5) if event.key in keys_of(self.app, f"answer-{k}")), None)
+        if past is not None:
             event.stop()
             event.prevent_default()
-            self.notify(f"This question has {n} choices.", severity="warning", timeout=2)
+            self.action_answer(past)  # which says so
 
     def action_answer(self, choice: int) -> None:
         if choice > len(self.question.choices):
