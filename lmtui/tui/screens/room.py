@@ -96,12 +96,12 @@ def _fill_line(head: str, items: list[str], width: int | None) -> list[str]:
 
 
 def _cut(text: str, width: int, ellipsis: str = "…") -> str:
-    """``text`` in ``width`` terminal cells, cut with ``ellipsis``, padded with spaces."""
-    from rich.cells import cell_len, set_cell_size
+    """``text`` in ``width`` terminal cells, cut with ``ellipsis``, padded with spaces (a column)."""
+    from rich.cells import set_cell_size
 
-    if cell_len(text) > width:
-        text = set_cell_size(text, width - cell_len(ellipsis)) + ellipsis
-    return set_cell_size(text, width)
+    from lmtui.core.asciitext import cut
+
+    return set_cell_size(cut(text, width, ellipsis), width)
 
 
 ROSTER_NAME = 12  # cells for a learner's name in the roster
