@@ -745,7 +745,7 @@ class GuardedApp(App):
                 self.call_later(self._release_typed)
         if not self._input_busy:
             return
-        if time.monotonic() - self._input_since >= INPUT_STUCK:
+        if now - self._input_since >= INPUT_STUCK:
             self._typed_settled(self._input_token)  # taken as handled: the next key goes on
         else:
             self._input_timer = self.set_timer(INPUT_STUCK, self._check_stuck_input)
