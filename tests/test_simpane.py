@@ -86,8 +86,11 @@ async def test_a_result_is_marked_stale_when_parameters_change_and_a_stop_keeps_
         assert not pane._verdict.has_class("-agrees") and pane._verdict.has_class("-stale")
         assert before in verdict and pane._chart.chart is not None  # the old chart, labelled
         # a run started then stopped leaves the last finished result in view, said so
-        await set_param(pilot, pane, "steps", "2000")
-        await pilot.press("s", "s")  # started, and stopped at once (no race with a fast machine)
+        await set_param(pilot, pane, "steps", "5000")
+        await set_param(pilot, pane, "samples", "300")
+        # started, and stopped at once: seconds of work, so it cannot finish between the two keys
+        # on a loaded machine (2000 steps took 0.3 s and once did, with both test workers busy)
+        await pilot.press("s", "s")
         await wait_for_workers(app)
         await pilot.pause()
         status = str(pane._status.content)
